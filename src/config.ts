@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the bot reads, validated once at start. A bad value stops the bot with one line
+ * per problem; values are never echoed, so a mistyped token cannot leak into a log.
+ */
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const whole = (fallback: number, min = 0) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .default(fallback);
+
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:\/\//.test(value), {
+    message: 'must be an http(s) URL such as https://example.com/v1',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const snowflake = z.string().regex(/^\d{17,20}$/, { message: 'must be a Discord id (17 to 20 digits)' });
+
+const schema = z.object({
+  DISCORD_TOKEN: z.string({ message: 'is required' }).min(1, { message: 'is required' }),
+  DISCORD_API_URL: httpUrl.optional(),
+  DISCORD_GUILD_ID: snowflake.optional(),
+
+  SORA_API_KEY: z.string({ message: 'is required' }).min(1, { message: 'is required' }),
+  SORA_API_URL: httpUrl.default('https://gptproto.com/v1'),
+  SORA_MODEL: z.string().min(1).default('sora-2'),
+  SORA_MODELS: commaList,
+
+  DATA_DIR: z.string().min(1).default('./data'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
+    .optional(),
+
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+
+  PROGRESS_EDIT_INTERVAL_MS: whole(5_000, 250),
+  SERVICE_STALL_TIMEOUT_MS: whole(180_000, 1_000),
+  SERVICE_TIMEOUT_MS: whole(30 * 60_000, 1_000),
+  VIDEO_DOWNLOAD_TIMEOUT_MS: whole(120_000, 1_000),
+  MAX_PROMPT_LENGTH: whole(1_500, 10),
+  MAX_IMAGE_BYTES: whole(20 * 1024 * 1024, 1024),
+  ALLOW_PRIVATE_VIDEO_URLS: flag(false),
+  MAX_CONCURRENT_JOBS: whole(10, 1),
+  SHUTDOWN_GRACE_MS: whole(30_000, 0),
+  INTERACTION_TOKEN_LIFETIME_MS: whole(15 * 60_000, 10_000),
+
+  ALLOW_DMS: flag(false),
+
+  OWNER_IDS: commaList.pipe(z.array(snowflake)),
+  DEFAULT_MEMBER_LIMIT: whole(0),
+  DEFAULT_PERIOD: z.enum(['day', 'week', 'month'], { message: 'must be day, week or month' }).default('day'),
+  DEFAULT_SERVER_LIMIT: whole(0),
+  DEFAULT_MAX_RUNNING_PER_MEMBER: whole(1, 0),
+  DEFAULT_COOLDOWN_SECONDS: whole(0),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads settings from an environment (process.env by default). Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path[0]?.toString()} ${issue.message}`);
+  throw new ConfigError(problems);
+}
+
+/** The models a member may pick: the default first, then the extra ones, without repeats. */
+export function offeredModels(config: Pick<Config, 'SORA_MODEL' | 'SORA_MODELS'>): string[] {
+  return [...new Set([config.SORA_MODEL, ...config.SORA_MODELS])];
+}
