@@ -58,7 +58,10 @@ const schema = z.object({
   PROGRESS_EDIT_INTERVAL_MS: whole(5_000, 250),
   SERVICE_STALL_TIMEOUT_MS: whole(180_000, 1_000),
   SERVICE_TIMEOUT_MS: whole(30 * 60_000, 1_000),
+  SERVICE_RETRIES: whole(2, 0),
+  SERVICE_RETRY_DELAY_MS: whole(2_000, 0),
   VIDEO_DOWNLOAD_TIMEOUT_MS: whole(120_000, 1_000),
+  VIDEO_UPLOAD_TIMEOUT_MS: whole(120_000, 1_000),
   MAX_PROMPT_LENGTH: whole(1_500, 10),
   MAX_IMAGE_BYTES: whole(20 * 1024 * 1024, 1024),
   ALLOW_PRIVATE_VIDEO_URLS: flag(false),
@@ -87,13 +90,22 @@ export class ConfigError extends Error {
 
 /** Reads settings from an environment (process.env by default). Empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseWith(schema, env);
+}
+
+/** Registering commands talks to Discord only, so it needs no video service key. */
+export type RegistrationConfig = Omit<Config, 'SORA_API_KEY'>;
+export function loadRegistrationConfig(env: NodeJS.ProcessEnv = process.env): RegistrationConfig {
+  return parseWith(schema.omit({ SORA_API_KEY: true }), env);
+}
+
+function parseWith<T extends z.ZodType>(settings: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
-  const parsed = schema.safeParse(present);
+  const parsed = settings.safeParse(present);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path[0]?.toString()} ${issue.message}`);
-  throw new ConfigError(problems);
+  throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path[0]?.toString()} ${issue.message}`));
 }
 
 /** The models a member may pick: the default first, then the extra ones, without repeats. */

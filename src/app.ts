@@ -1,0 +1,109 @@
+import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
+import { createCancelButton } from './commands/cancel-button.ts';
+import type { ApplicationCommand } from './commands/command.ts';
+import { Router } from './commands/router.ts';
+import { createVideoCommand } from './commands/video.ts';
+import { type Config, offeredModels } from './config.ts';
+import { DiscordMessages } from './services/delivery/discord-messages.ts';
+import { JobLauncher } from './services/delivery/job-launcher.ts';
+import { JobRunner } from './services/jobs/job-runner.ts';
+import { createLogger, type Logger } from './services/logger.ts';
+import { RelayVideoProvider } from './services/relay-video-provider.ts';
+import { VideoDownloader } from './services/video-download.ts';
+
+export interface App {
+  client: Client;
+  runner: JobRunner;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Where log lines go; stdout by default. */
+  writeLog?: (line: string) => void;
+}
+
+/** Builds every service once, wires the front doors to them, and logs the bot in. */
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    secrets: [config.DISCORD_TOKEN, config.SORA_API_KEY],
+    write: options.writeLog,
+  });
+  const restOptions = config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {};
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    rest: restOptions,
+    allowedMentions: { parse: [], repliedUser: false },
+  });
+  const uploads = new REST({ ...restOptions, timeout: config.VIDEO_UPLOAD_TIMEOUT_MS, retries: 0 }).setToken(
+    config.DISCORD_TOKEN,
+  );
+
+  const provider = new RelayVideoProvider({
+    apiUrl: config.SORA_API_URL,
+    apiKey: config.SORA_API_KEY,
+    stallTimeoutMs: config.SERVICE_STALL_TIMEOUT_MS,
+    timeoutMs: config.SERVICE_TIMEOUT_MS,
+    logger,
+  });
+  const fetcher = new VideoDownloader({
+    timeoutMs: config.VIDEO_DOWNLOAD_TIMEOUT_MS,
+    allowPrivate: config.ALLOW_PRIVATE_VIDEO_URLS,
+  });
+  const runner = new JobRunner({
+    provider,
+    fetcher,
+    logger,
+    maxConcurrent: config.MAX_CONCURRENT_JOBS,
+    progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
+    serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
+  });
+  const launcher = new JobLauncher({
+    runner,
+    messages: new DiscordMessages(client.rest, uploads),
+    logger,
+    tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
+  });
+
+  const commands: ApplicationCommand[] = [
+    createVideoCommand({
+      launcher,
+      models: offeredModels(config),
+      defaultModel: config.SORA_MODEL,
+      maxPromptLength: config.MAX_PROMPT_LENGTH,
+      maxImageBytes: config.MAX_IMAGE_BYTES,
+      allowDms: config.ALLOW_DMS,
+    }),
+  ];
+  const router = new Router({
+    commands,
+    buttons: [createCancelButton({ runner })],
+    modals: [],
+    triggers: [],
+    logger,
+  });
+
+  client.on(Events.InteractionCreate, (interaction) => void router.handleInteraction(interaction));
+  client.on(Events.MessageCreate, (message) => void router.handleMessage(message));
+  client.on(Events.Error, (error) => logger.error('discord_client_error', { error }));
+  client.rest.on('rateLimited', (info) =>
+    logger.debug('discord_rate_limited', { route: info.route, retryAfter: info.retryAfter, scope: info.scope }),
+  );
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(config.DISCORD_TOKEN);
+  await ready;
+  logger.info('bot_ready', { user: client.user?.tag, guilds: client.guilds.cache.size, model: config.SORA_MODEL });
+
+  return {
+    client,
+    runner,
+    logger,
+    async stop() {
+      await client.destroy();
+      await fetcher.close();
+      logger.info('bot_stopped');
+    },
+  };
+}

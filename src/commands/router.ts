@@ -1,0 +1,86 @@
+import { type Interaction, type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { Logger } from '../services/logger.ts';
+import {
+  type ApplicationCommand,
+  type ButtonHandler,
+  customIdPrefix,
+  type MessageTrigger,
+  type ModalHandler,
+} from './command.ts';
+
+export interface RouterParts {
+  commands: ApplicationCommand[];
+  buttons: ButtonHandler[];
+  modals: ModalHandler[];
+  triggers: MessageTrigger[];
+  logger: Logger;
+}
+
+const APOLOGY = 'Something went wrong on our side. Please try again in a moment.';
+
+/**
+ * Sends each interaction and message to its handler, and makes sure a failure in any handler
+ * still ends with a message: a reply never stays on "thinking…".
+ */
+export class Router {
+  private readonly commands: Map<string, ApplicationCommand>;
+  private readonly buttons: Map<string, ButtonHandler>;
+  private readonly modals: Map<string, ModalHandler>;
+
+  constructor(private readonly parts: RouterParts) {
+    this.commands = new Map(parts.commands.map((command) => [command.definition.name, command]));
+    this.buttons = new Map(parts.buttons.map((handler) => [handler.prefix, handler]));
+    this.modals = new Map(parts.modals.map((handler) => [handler.prefix, handler]));
+  }
+
+  async handleInteraction(interaction: Interaction): Promise<void> {
+    try {
+      await this.dispatch(interaction);
+    } catch (error) {
+      this.parts.logger.error('interaction_failed', { interactionId: interaction.id, type: interaction.type, error });
+      if (interaction.isRepliable()) await apologise(interaction, this.parts.logger);
+    }
+  }
+
+  async handleMessage(message: Message): Promise<void> {
+    for (const trigger of this.parts.triggers) {
+      if (!trigger.triggered(message)) continue;
+      try {
+        await trigger.execute(message);
+      } catch (error) {
+        this.parts.logger.error('trigger_failed', { trigger: trigger.name, messageId: message.id, error });
+        await message.reply({ content: APOLOGY, allowedMentions: { parse: [], repliedUser: false } }).catch(() => {});
+      }
+      return;
+    }
+  }
+
+  private async dispatch(interaction: Interaction): Promise<void> {
+    if (interaction.isChatInputCommand()) {
+      const command = this.commands.get(interaction.commandName);
+      if (command?.kind === 'slash') await command.execute(interaction);
+    } else if (interaction.isAutocomplete()) {
+      const command = this.commands.get(interaction.commandName);
+      if (command?.kind === 'slash') await command.autocomplete?.(interaction);
+    } else if (interaction.isMessageContextMenuCommand()) {
+      const command = this.commands.get(interaction.commandName);
+      if (command?.kind === 'message-menu') await command.execute(interaction);
+    } else if (interaction.isButton()) {
+      await this.buttons.get(customIdPrefix(interaction.customId))?.execute(interaction);
+    } else if (interaction.isModalSubmit()) {
+      await this.modals.get(customIdPrefix(interaction.customId))?.execute(interaction);
+    }
+  }
+}
+
+async function apologise(interaction: RepliableInteraction, logger: Logger): Promise<void> {
+  try {
+    if (interaction.deferred || interaction.replied) {
+      await interaction.editReply({ content: `❌ ${APOLOGY}`, components: [], allowedMentions: { parse: [] } });
+    } else {
+      await interaction.reply({ content: APOLOGY, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    }
+  } catch (error) {
+    logger.warn('apology_failed', { interactionId: interaction.id, error });
+  }
+}

@@ -1,0 +1,97 @@
+import { type GuildMember, type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { Admission, JobAdmission, JobRequest, Requester } from '../jobs/job.ts';
+import type { JobRunner } from '../jobs/job-runner.ts';
+import type { Logger } from '../logger.ts';
+import { ChannelMessageSurface } from './channel-message-surface.ts';
+import type { DiscordMessages } from './discord-messages.ts';
+import { InteractionReplySurface } from './interaction-reply-surface.ts';
+
+export interface JobLauncherOptions {
+  runner: JobRunner;
+  messages: DiscordMessages;
+  logger: Logger;
+  admission?: JobAdmission;
+  /** Discord's interaction token lifetime (15 minutes; shorter in tests). */
+  tokenLifetimeMs: number;
+}
+
+/** Used where Discord does not say (messages carry no attachment_size_limit). */
+export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Where every front door hands over: it admits the request (quotas, channel rules), picks the
+ * surface the progress will live on, and submits the job. One pipeline, several front doors.
+ */
+export class JobLauncher {
+  /** The last upload limit Discord told us per guild, for messages that do not carry one. */
+  private readonly uploadLimits = new Map<string, number>();
+
+  constructor(private readonly options: JobLauncherOptions) {}
+
+  /** For an interaction the caller has already deferred publicly. */
+  async startFromInteraction(interaction: RepliableInteraction, request: JobRequest): Promise<void> {
+    const admission = await this.admit(request, requesterOf(interaction, request));
+    if (!admission.ok) {
+      await interaction.deleteReply().catch(() => undefined);
+      await interaction.followUp({ content: admission.message, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      return;
+    }
+    const uploadLimitBytes = interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT_BYTES;
+    if (request.guildId) this.uploadLimits.set(request.guildId, uploadLimitBytes);
+    const { messages, logger, tokenLifetimeMs } = this.options;
+    const surface = new InteractionReplySurface({
+      messages,
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      usableUntil: interaction.createdTimestamp + tokenLifetimeMs - handoverMargin(tokenLifetimeMs),
+      uploadLimitBytes,
+      logger,
+      openFallback: () =>
+        new ChannelMessageSurface({ messages, channelId: request.channelId, uploadLimitBytes, logger, pingOnFinish: true }),
+    });
+    this.options.runner.submit(request, { surface, charge: admission.charge });
+  }
+
+  /** For a chat message: the progress lives in the bot's reply to it. */
+  async startFromMessage(message: Message, request: JobRequest): Promise<void> {
+    const member = message.member;
+    const admission = await this.admit(request, requesterOfMember(request, member));
+    if (!admission.ok) {
+      await message.reply({ content: admission.message, allowedMentions: { parse: [], repliedUser: false } });
+      return;
+    }
+    const surface = new ChannelMessageSurface({
+      messages: this.options.messages,
+      channelId: message.channelId,
+      replyTo: message.id,
+      uploadLimitBytes: this.uploadLimitFor(request.guildId),
+      logger: this.options.logger,
+    });
+    this.options.runner.submit(request, { surface, charge: admission.charge });
+  }
+
+  uploadLimitFor(guildId: string | null): number {
+    return (guildId && this.uploadLimits.get(guildId)) || DEFAULT_UPLOAD_LIMIT_BYTES;
+  }
+
+  private async admit(request: JobRequest, requester: Requester): Promise<Admission> {
+    if (!this.options.admission) return { ok: true };
+    return this.options.admission.admit(request, requester);
+  }
+}
+
+/** Leave a minute before the token dies (less when the lifetime is scaled down in tests). */
+function handoverMargin(tokenLifetimeMs: number): number {
+  return Math.min(60_000, Math.floor(tokenLifetimeMs / 10));
+}
+
+function requesterOf(interaction: RepliableInteraction, request: JobRequest): Requester {
+  const member = interaction.member;
+  const roles = member && 'roles' in member ? member.roles : undefined;
+  const roleIds = Array.isArray(roles) ? roles : roles ? [...roles.cache.keys()] : [];
+  return { guildId: request.guildId, userId: request.requesterId, roleIds };
+}
+
+function requesterOfMember(request: JobRequest, member: GuildMember | null): Requester {
+  return { guildId: request.guildId, userId: request.requesterId, roleIds: member ? [...member.roles.cache.keys()] : [] };
+}

@@ -1,0 +1,147 @@
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  ButtonStyle,
+  ComponentType,
+  escapeMarkdown,
+} from 'discord.js';
+import type { JobSnapshot, LinkReason } from '../jobs/job.ts';
+
+/**
+ * How a job looks in Discord, as plain API JSON so the same payload can go through discord.js
+ * (`editReply`, `message.edit`) or a raw multipart upload.
+ */
+export interface JobMessage {
+  content: string;
+  components: APIActionRowComponent<APIButtonComponent>[];
+}
+
+/** Custom ids of the buttons on a job message; the handlers route on the prefix. */
+export const JOB_BUTTON = {
+  cancel: 'cancel',
+  retry: 'retry',
+} as const;
+
+const PROMPT_PREVIEW_LENGTH = 180;
+const BAR_CELLS = 12;
+
+export function renderJobMessage(snapshot: JobSnapshot): JobMessage {
+  const lines = [headline(snapshot), quotePrompt(snapshot.request.prompt), optionsLine(snapshot)];
+  const status = statusLines(snapshot);
+  return { content: [...lines, ...status].filter(Boolean).join('\n'), components: buttons(snapshot) };
+}
+
+/** A prompt shown back: shortened, markdown escaped, and unable to ping anyone even if parsed. */
+export function quotePrompt(prompt: string): string {
+  const flat = prompt.replace(/\s+/g, ' ').trim();
+  const short = flat.length > PROMPT_PREVIEW_LENGTH ? `${flat.slice(0, PROMPT_PREVIEW_LENGTH - 1)}…` : flat;
+  return `> ${neutraliseMentions(escapeMarkdown(short))}`;
+}
+
+export function neutraliseMentions(text: string): string {
+  return text.replace(/@/g, '@\u200b').replace(/<(?=[@#]|\/|a?:)/g, '<\u200b');
+}
+
+export function progressBar(percent: number): string {
+  const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * BAR_CELLS);
+  return `${'▰'.repeat(filled)}${'▱'.repeat(BAR_CELLS - filled)}`;
+}
+
+export function formatElapsed(ms: number): string {
+  const totalSeconds = Math.max(0, Math.floor(ms / 1000));
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds = totalSeconds % 60;
+  return `${minutes}:${String(seconds).padStart(2, '0')}`;
+}
+
+function headline(snapshot: JobSnapshot): string {
+  const who = `<@${snapshot.request.requesterId}>`;
+  switch (snapshot.state) {
+    case 'delivered':
+      return `✅ **Your video is ready**, ${who}`;
+    case 'failed':
+      return `❌ **The video could not be made**, ${who}`;
+    case 'cancelled':
+      return `🛑 **Cancelled** by <@${snapshot.cancelledBy ?? snapshot.request.requesterId}>`;
+    case 'interrupted':
+      return `⚠️ **Interrupted**, ${who}`;
+    default:
+      return `🎬 **Making a video** for ${who}`;
+  }
+}
+
+function optionsLine(snapshot: JobSnapshot): string {
+  const { request } = snapshot;
+  const parts = [request.model];
+  if (request.durationSeconds) parts.push(`${request.durationSeconds} s`);
+  if (request.orientation) parts.push(request.orientation);
+  parts.push(request.imageUrl ? 'from an image' : 'text only');
+  return `-# ${parts.join(' · ')}`;
+}
+
+function statusLines(snapshot: JobSnapshot): string[] {
+  const elapsed = formatElapsed(snapshot.elapsedMs);
+  switch (snapshot.state) {
+    case 'waiting':
+      return [`⏳ Waiting for a free slot — **#${snapshot.queuePosition ?? 1}** in line · ${elapsed}`];
+    case 'queued':
+      return [`🕓 Queued at the video service · ${elapsed}`, noteLine(snapshot)];
+    case 'generating': {
+      const percent = snapshot.percent;
+      const bar = percent === undefined ? 'Generating…' : `\`${progressBar(percent)}\` **${Math.floor(percent)}%**`;
+      return [`🎞️ ${bar} · ${elapsed}`, noteLine(snapshot)];
+    }
+    case 'fetching':
+      return [`📥 Fetching the finished video… · ${elapsed}`];
+    case 'delivered':
+      return [deliveredLine(snapshot, elapsed)];
+    case 'failed':
+      return [`**Why:** ${snapshot.reason ?? 'unknown'}`, `-# After ${elapsed}. This did not count toward your limit.`];
+    case 'cancelled':
+      return [`-# After ${elapsed}. This did not count toward your limit.`];
+    case 'interrupted':
+      return [
+        snapshot.reason ?? 'The bot restarted while this video was being made.',
+        '-# This did not count toward your limit. Press Retry to start it again.',
+      ];
+  }
+}
+
+function deliveredLine(snapshot: JobSnapshot, elapsed: string): string {
+  const delivery = snapshot.delivery;
+  if (!delivery || delivery.kind === 'file') return `-# Made in ${elapsed}.`;
+  return `${LINK_REASONS[delivery.why]} ${snapshot.videoUrl ?? ''}\n-# Made in ${elapsed}.`;
+}
+
+const LINK_REASONS: Record<LinkReason, string> = {
+  'too-large': "📎 The video is larger than this server's upload limit, so here is its link:",
+  'upload-refused': '📎 Discord did not accept the upload, so here is the link:',
+  'download-failed': '📎 The video could not be fetched for upload, so here is its link:',
+  'download-refused': '📎 The video is hosted where the bot may not fetch it, so here is its link:',
+};
+
+function noteLine(snapshot: JobSnapshot): string {
+  return snapshot.note ? `-# ${neutraliseMentions(escapeMarkdown(snapshot.note.slice(0, 120)))}` : '';
+}
+
+function buttons(snapshot: JobSnapshot): APIActionRowComponent<APIButtonComponent>[] {
+  const row: APIButtonComponent[] = [];
+  if (snapshot.state === 'waiting' || snapshot.state === 'queued' || snapshot.state === 'generating') {
+    row.push({
+      type: ComponentType.Button,
+      style: ButtonStyle.Secondary,
+      label: 'Cancel',
+      emoji: { name: '✖️' },
+      custom_id: `${JOB_BUTTON.cancel}:${snapshot.jobId}`,
+    });
+  }
+  if (snapshot.state === 'delivered' && snapshot.videoUrl && isLinkable(snapshot.videoUrl)) {
+    row.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Open video', url: snapshot.videoUrl });
+  }
+  return row.length ? [{ type: ComponentType.ActionRow, components: row }] : [];
+}
+
+/** Discord refuses link buttons whose URL is not http(s) or longer than 512 characters. */
+function isLinkable(url: string): boolean {
+  return /^https?:\/\//.test(url) && url.length <= 512;
+}

@@ -1,0 +1,319 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DownloadResult } from '../video-download.ts';
+import type { Logger } from '../logger.ts';
+import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-provider.ts';
+import type { DownloadedVideo, JobCharge, JobRequest, JobSnapshot, JobSurface } from './job.ts';
+import { FINAL_STATES } from './job.ts';
+import { ProgressThrottle } from './progress-throttle.ts';
+
+export interface VideoFetcher {
+  download(url: string, maxBytes: number, fileName: string, signal?: AbortSignal): Promise<DownloadResult>;
+}
+
+export interface JobRunnerOptions {
+  provider: VideoProvider;
+  fetcher: VideoFetcher;
+  logger: Logger;
+  maxConcurrent: number;
+  progressIntervalMs: number;
+  /** Faults before any event (refused, 5xx, 429) are retried: no video was started, so none is paid twice. */
+  serviceRetries?: { attempts: number; baseDelayMs: number };
+  /** Called after every state change, for job records and metrics. */
+  onChange?: (snapshot: JobSnapshot) => void;
+}
+
+export interface SubmitOptions {
+  surface: JobSurface;
+  charge?: JobCharge;
+}
+
+export type CancelResult = 'cancelled' | 'not-found' | 'finished';
+
+/** How often the shown elapsed time may refresh when nothing else changed. */
+const ELAPSED_STEP_MS = 15_000;
+const RETRYABLE_KINDS = new Set(['network', 'unavailable', 'rate_limited']);
+
+class CancelledByMember extends Error {
+  constructor(readonly memberId: string) {
+    super('cancelled by member');
+  }
+}
+
+interface Job {
+  id: string;
+  request: JobRequest;
+  surface: JobSurface;
+  charge?: JobCharge;
+  controller: AbortController;
+  snapshot: JobSnapshot;
+  throttle: ProgressThrottle<JobSnapshot>;
+  log: Logger;
+  done: Promise<JobSnapshot>;
+  resolve: (snapshot: JobSnapshot) => void;
+}
+
+/**
+ * Owns a job's life from request to final message: the bot's queue, the service stream, throttled
+ * progress, cancel, download and delivery, and the quota charge. It knows nothing of Discord: the
+ * surface it is handed decides how a snapshot looks and where it goes.
+ */
+export class JobRunner {
+  private readonly jobs = new Map<string, Job>();
+  private readonly waiting: Job[] = [];
+  private running = 0;
+
+  constructor(private readonly options: JobRunnerOptions) {}
+
+  submit(request: JobRequest, { surface, charge }: SubmitOptions): { id: string; done: Promise<JobSnapshot> } {
+    const id = randomBytes(6).toString('base64url');
+    let resolve!: (snapshot: JobSnapshot) => void;
+    const done = new Promise<JobSnapshot>((settle) => {
+      resolve = settle;
+    });
+    const log = this.options.logger.child({ jobId: id });
+    const job: Job = {
+      id,
+      request,
+      surface,
+      charge,
+      controller: new AbortController(),
+      snapshot: { jobId: id, request, state: 'waiting', startedAt: Date.now(), elapsedMs: 0 },
+      throttle: new ProgressThrottle<JobSnapshot>({
+        intervalMs: this.options.progressIntervalMs,
+        keyOf: progressKey,
+        send: (snapshot) => surface.show(snapshot),
+        onError: (error) => log.warn('progress_edit_failed', { error }),
+      }),
+      log,
+      done,
+      resolve,
+    };
+    this.jobs.set(id, job);
+    log.info('job_submitted', {
+      source: request.source,
+      guildId: request.guildId,
+      channelId: request.channelId,
+      requesterId: request.requesterId,
+      model: request.model,
+      durationSeconds: request.durationSeconds,
+      withImage: Boolean(request.imageUrl),
+    });
+    this.waiting.push(job);
+    this.pump();
+    return { id, done };
+  }
+
+  /** The member who asked for a job, while it is known; for permission checks. */
+  requesterOf(jobId: string): string | undefined {
+    return this.jobs.get(jobId)?.request.requesterId;
+  }
+
+  cancel(jobId: string, memberId: string): CancelResult {
+    const job = this.jobs.get(jobId);
+    if (!job) return 'not-found';
+    if (FINAL_STATES.has(job.snapshot.state) || job.snapshot.state === 'fetching') return 'finished';
+    job.log.info('job_cancel_requested', { memberId });
+    const queued = this.waiting.indexOf(job);
+    if (queued !== -1) {
+      this.waiting.splice(queued, 1);
+      this.showQueuePositions();
+      void this.end(job, { state: 'cancelled', cancelledBy: memberId });
+    } else {
+      job.controller.abort(new CancelledByMember(memberId));
+    }
+    return 'cancelled';
+  }
+
+  get activeCount(): number {
+    return this.running;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  private pump(): void {
+    while (this.running < this.options.maxConcurrent && this.waiting.length > 0) {
+      const job = this.waiting.shift() as Job;
+      this.running++;
+      void this.run(job).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+    this.showQueuePositions();
+  }
+
+  private showQueuePositions(): void {
+    this.waiting.forEach((job, index) => {
+      if (job.snapshot.queuePosition !== index + 1) this.update(job, { queuePosition: index + 1 });
+    });
+  }
+
+  private async run(job: Job): Promise<void> {
+    const ticker = setInterval(() => this.update(job, {}), ELAPSED_STEP_MS);
+    ticker.unref();
+    try {
+      this.update(job, { state: 'queued', queuePosition: undefined });
+      const outcome = await this.generate(job);
+      if ('reason' in outcome) {
+        await this.end(job, { state: 'failed', reason: outcome.reason });
+      } else {
+        await this.deliver(job, outcome.urls);
+      }
+    } catch (error) {
+      await this.endAfterError(job, error);
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  private async generate(job: Job): Promise<{ urls: string[] } | { reason: string }> {
+    const retries = this.options.serviceRetries ?? { attempts: 0, baseDelayMs: 0 };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.stream(job);
+      } catch (error) {
+        const retryable =
+          error instanceof VideoServiceError && error.beforeAnyEvent && RETRYABLE_KINDS.has(error.kind);
+        if (!retryable || attempt >= retries.attempts || job.controller.signal.aborted) throw error;
+        const delayMs = retries.baseDelayMs * 2 ** attempt;
+        job.log.warn('service_retry', { attempt: attempt + 1, delayMs, error });
+        await sleep(delayMs, undefined, { signal: job.controller.signal });
+      }
+    }
+  }
+
+  private async stream(job: Job): Promise<{ urls: string[] } | { reason: string }> {
+    const { request } = job;
+    const events = this.options.provider.generate(
+      {
+        prompt: request.prompt,
+        imageUrl: request.imageUrl,
+        model: request.model,
+        durationSeconds: request.durationSeconds,
+        orientation: request.orientation,
+      },
+      job.controller.signal,
+    );
+    for await (const event of events) {
+      const outcome = this.apply(job, event);
+      if (outcome) return outcome;
+    }
+    return { reason: 'The service returned no video.' };
+  }
+
+  private apply(job: Job, event: VideoEvent): { urls: string[] } | { reason: string } | undefined {
+    switch (event.type) {
+      case 'queued':
+        this.update(job, { state: 'queued' });
+        return undefined;
+      case 'progress': {
+        const percent = Math.max(job.snapshot.percent ?? 0, event.percent ?? 0);
+        this.update(job, { state: 'generating', percent: event.percent === undefined ? job.snapshot.percent : percent });
+        return undefined;
+      }
+      case 'note':
+        this.update(job, { note: event.text });
+        return undefined;
+      case 'succeeded':
+        return { urls: event.urls };
+      case 'failed':
+        return { reason: event.reason };
+    }
+  }
+
+  private async deliver(job: Job, urls: string[]): Promise<void> {
+    const videoUrl = urls[0] as string;
+    this.update(job, { state: 'fetching', videoUrl, percent: 100 });
+    job.log.info('video_ready', { videoHost: safeHost(videoUrl) });
+    const result = await this.options.fetcher.download(
+      videoUrl,
+      job.surface.uploadLimitBytes,
+      `sora-${job.id}.mp4`,
+      job.controller.signal,
+    );
+    if (!result.ok) job.log.info('video_sent_as_link', { why: result.why, detail: result.detail });
+    const video: DownloadedVideo | undefined = result.ok ? result.video : undefined;
+    await this.end(
+      job,
+      {
+        state: 'delivered',
+        delivery: result.ok ? { kind: 'file' } : { kind: 'link', why: result.why },
+      },
+      video,
+    );
+  }
+
+  private async endAfterError(job: Job, error: unknown): Promise<void> {
+    const reason = job.controller.signal.reason;
+    if (reason instanceof CancelledByMember) {
+      await this.end(job, { state: 'cancelled', cancelledBy: reason.memberId });
+    } else if (error instanceof VideoServiceError) {
+      job.log.warn('service_failed', { kind: error.kind, status: error.status, error });
+      await this.end(job, { state: 'failed', reason: error.userMessage });
+    } else {
+      job.log.error('job_crashed', { error });
+      await this.end(job, { state: 'failed', reason: 'Something went wrong on our side. Please try again.' });
+    }
+  }
+
+  /** The one way a job ends: final message, then the charge settled, then listeners told. */
+  private async end(job: Job, change: Partial<JobSnapshot>, video?: DownloadedVideo): Promise<void> {
+    await job.throttle.close();
+    this.update(job, change);
+    let snapshot = job.snapshot;
+    try {
+      const delivery = await job.surface.finish(snapshot, video);
+      if (delivery) snapshot = this.update(job, { delivery });
+    } catch (error) {
+      job.log.error('final_message_failed', { error });
+      if (snapshot.state === 'delivered') {
+        snapshot = this.update(job, { state: 'failed', reason: 'The video could not be posted.' });
+      }
+    }
+    await this.settleCharge(job, snapshot.state === 'delivered');
+    job.log.info('job_finished', {
+      state: snapshot.state,
+      delivery: snapshot.delivery?.kind,
+      elapsedMs: snapshot.elapsedMs,
+      reason: snapshot.reason,
+    });
+    this.jobs.delete(job.id);
+    job.resolve(snapshot);
+  }
+
+  private async settleCharge(job: Job, delivered: boolean): Promise<void> {
+    if (!job.charge) return;
+    try {
+      await (delivered ? job.charge.commit() : job.charge.release());
+    } catch (error) {
+      job.log.error('charge_settle_failed', { delivered, error });
+    }
+  }
+
+  private update(job: Job, change: Partial<JobSnapshot>): JobSnapshot {
+    const previous = job.snapshot.state;
+    job.snapshot = { ...job.snapshot, ...change, elapsedMs: Date.now() - job.snapshot.startedAt };
+    if (!FINAL_STATES.has(job.snapshot.state)) job.throttle.push(job.snapshot);
+    if (job.snapshot.state !== previous) job.log.info('job_state', { state: job.snapshot.state });
+    this.options.onChange?.(job.snapshot);
+    return job.snapshot;
+  }
+}
+
+/** What, if changed, is worth an edit: elapsed time only counts in coarse steps. */
+function progressKey(snapshot: JobSnapshot): string {
+  return [
+    snapshot.state,
+    Math.floor(snapshot.percent ?? -1),
+    snapshot.queuePosition ?? '',
+    snapshot.note ?? '',
+    Math.floor(snapshot.elapsedMs / ELAPSED_STEP_MS),
+  ].join('|');
+}
+
+function safeHost(url: string): string {
+  return URL.canParse(url) ? new URL(url).host : 'invalid';
+}

@@ -1,0 +1,95 @@
+import type { Orientation } from '../video-provider.ts';
+
+/**
+ * The plain job request every front door builds: who asked, where, and what for. Nothing in it
+ * is Discord-specific beyond ids, so the runner, quotas and job records can share it.
+ */
+export interface JobRequest {
+  requesterId: string;
+  guildId: string | null;
+  channelId: string;
+  prompt: string;
+  imageUrl?: string;
+  model: string;
+  durationSeconds?: number;
+  orientation?: Orientation;
+  /** Which front door it came through, for logs. */
+  source: 'slash' | 'mention' | 'context-menu' | 'retry';
+}
+
+export type JobState =
+  | 'waiting' // in the bot's own queue, behind MAX_CONCURRENT_JOBS
+  | 'queued' // accepted by the service, waiting there
+  | 'generating'
+  | 'fetching' // the service is done; downloading the video
+  | 'delivered'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted';
+
+export const FINAL_STATES: ReadonlySet<JobState> = new Set(['delivered', 'failed', 'cancelled', 'interrupted']);
+
+/** Everything a progress message needs to show one moment of a job. */
+export interface JobSnapshot {
+  jobId: string;
+  request: JobRequest;
+  state: JobState;
+  startedAt: number;
+  elapsedMs: number;
+  percent?: number;
+  /** 1-based place in the bot's queue while waiting. */
+  queuePosition?: number;
+  /** The latest free-text line from the service. */
+  note?: string;
+  /** The video's address at the service, once known. */
+  videoUrl?: string;
+  /** Member-facing reason, for failed and interrupted jobs. */
+  reason?: string;
+  /** Who cancelled, for cancelled jobs. */
+  cancelledBy?: string;
+  /** How the video reached the member: as a file, or as a link (too large, refused, download failed). */
+  delivery?: { kind: 'file' } | { kind: 'link'; why: LinkReason };
+}
+
+export type LinkReason = 'too-large' | 'upload-refused' | 'download-failed' | 'download-refused';
+
+export interface DownloadedVideo {
+  fileName: string;
+  bytes: Buffer;
+  contentType: string;
+}
+
+/**
+ * Where a job's progress lives: an interaction reply or a channel message the bot owns. The
+ * runner calls these one at a time, never concurrently.
+ */
+export interface JobSurface {
+  /** Largest file this surface may upload, in bytes. */
+  readonly uploadLimitBytes: number;
+  show(snapshot: JobSnapshot): Promise<void>;
+  /**
+   * The last message of the job. With a video, tries to upload it and falls back to the link;
+   * returns how the video was delivered (undefined when there was none).
+   */
+  finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']>;
+}
+
+/** The quota unit a job holds while it runs: committed on delivery, released otherwise. */
+export interface JobCharge {
+  commit(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Who is asking, as quotas see them. */
+export interface Requester {
+  guildId: string | null;
+  userId: string;
+  roleIds: string[];
+}
+
+export type Admission = { ok: true; charge?: JobCharge } | { ok: false; message: string };
+
+/** Decides whether a job may start (quotas, channel rules, shutdown) and reserves what it needs. */
+export interface JobAdmission {
+  admit(request: JobRequest, requester: Requester): Promise<Admission>;
+}
