@@ -1,6 +1,8 @@
-import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials, REST } from 'discord.js';
 import { createCancelButton } from './commands/cancel-button.ts';
 import type { ApplicationCommand } from './commands/command.ts';
+import { createMakeVideo } from './commands/make-video-menu.ts';
+import { createMentionTrigger } from './commands/mention-trigger.ts';
 import { Router } from './commands/router.ts';
 import { createVideoCommand } from './commands/video.ts';
 import { type Config, offeredModels } from './config.ts';
@@ -32,7 +34,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const restOptions = config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {};
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.DirectMessages,
+      ...(config.MESSAGE_CONTENT_INTENT ? [GatewayIntentBits.MessageContent] : []),
+    ],
+    // DMs arrive for channels discord.js has never cached.
+    partials: [Partials.Channel],
     rest: restOptions,
     allowedMentions: { parse: [], repliedUser: false },
   });
@@ -66,21 +75,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
   });
 
-  const commands: ApplicationCommand[] = [
-    createVideoCommand({
-      launcher,
-      models: offeredModels(config),
-      defaultModel: config.SORA_MODEL,
-      maxPromptLength: config.MAX_PROMPT_LENGTH,
-      maxImageBytes: config.MAX_IMAGE_BYTES,
-      allowDms: config.ALLOW_DMS,
-    }),
-  ];
+  const requestOptions = {
+    launcher,
+    models: offeredModels(config),
+    defaultModel: config.SORA_MODEL,
+    maxPromptLength: config.MAX_PROMPT_LENGTH,
+    maxImageBytes: config.MAX_IMAGE_BYTES,
+    allowDms: config.ALLOW_DMS,
+  };
+  const makeVideo = createMakeVideo(requestOptions);
+  const commands: ApplicationCommand[] = [createVideoCommand(requestOptions), makeVideo.menu];
   const router = new Router({
     commands,
     buttons: [createCancelButton({ runner })],
-    modals: [],
-    triggers: [],
+    modals: [makeVideo.form],
+    triggers: [createMentionTrigger(requestOptions)],
     logger,
   });
 
@@ -88,13 +97,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   client.on(Events.MessageCreate, (message) => void router.handleMessage(message));
   client.on(Events.Error, (error) => logger.error('discord_client_error', { error }));
   client.rest.on('rateLimited', (info) =>
-    logger.debug('discord_rate_limited', { route: info.route, retryAfter: info.retryAfter, scope: info.scope }),
+    logger.debug('discord_rate_limited', {
+      route: info.route,
+      retryAfter: info.retryAfter,
+      scope: info.scope,
+    }),
   );
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(config.DISCORD_TOKEN);
   await ready;
-  logger.info('bot_ready', { user: client.user?.tag, guilds: client.guilds.cache.size, model: config.SORA_MODEL });
+  logger.info('bot_ready', {
+    user: client.user?.tag,
+    guilds: client.guilds.cache.size,
+    model: config.SORA_MODEL,
+  });
 
   return {
     client,

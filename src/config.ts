@@ -70,6 +70,7 @@ const schema = z.object({
   INTERACTION_TOKEN_LIFETIME_MS: whole(15 * 60_000, 10_000),
 
   ALLOW_DMS: flag(false),
+  MESSAGE_CONTENT_INTENT: flag(true),
 
   OWNER_IDS: commaList.pipe(z.array(snowflake)),
   DEFAULT_MEMBER_LIMIT: whole(0),

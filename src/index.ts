@@ -16,7 +16,9 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
 } catch (error) {
   const message = error instanceof ConfigError ? error.message : `sora-bot could not start: ${String(error)}`;
-  const secrets = [process.env.DISCORD_TOKEN, process.env.SORA_API_KEY].filter((value): value is string => !!value);
+  const secrets = [process.env.DISCORD_TOKEN, process.env.SORA_API_KEY].filter(
+    (value): value is string => !!value,
+  );
   console.error(redact(message, secrets));
   process.exit(1);
 }

@@ -10,7 +10,9 @@ import { redact } from './services/logger.ts';
  */
 async function register(): Promise<string> {
   const config = loadRegistrationConfig();
-  const rest = new REST(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}).setToken(config.DISCORD_TOKEN);
+  const rest = new REST(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}).setToken(
+    config.DISCORD_TOKEN,
+  );
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
   const definitions = commandDefinitions(config);
   const guildId = config.DISCORD_GUILD_ID;

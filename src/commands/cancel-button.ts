@@ -1,8 +1,9 @@
 import { MessageFlags } from 'discord.js';
-import type { JobRunner } from '../services/jobs/job-runner.ts';
 import { JOB_BUTTON } from '../services/delivery/job-message.ts';
+import type { JobRunner } from '../services/jobs/job-runner.ts';
 import type { ButtonHandler } from './command.ts';
 import { canManageServer } from './preconditions.ts';
+import { replyPrivately } from './replies.ts';
 
 /** The Cancel button on a job's progress message: the requester or a server manager may use it. */
 export function createCancelButton(options: { runner: JobRunner }): ButtonHandler {
@@ -31,11 +32,4 @@ export function createCancelButton(options: { runner: JobRunner }): ButtonHandle
       }
     },
   };
-}
-
-function replyPrivately(
-  interaction: Parameters<ButtonHandler['execute']>[0],
-  content: string,
-): Promise<unknown> {
-  return interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }

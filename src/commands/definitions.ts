@@ -1,5 +1,6 @@
 import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { offeredModels, type RegistrationConfig } from '../config.ts';
+import { makeVideoMenuDefinition } from './make-video-menu.ts';
 import { videoCommandDefinition } from './video.ts';
 
 /** Every application command the bot answers, as registered with Discord. */
@@ -10,5 +11,6 @@ export function commandDefinitions(config: RegistrationConfig): RESTPostAPIAppli
       maxPromptLength: config.MAX_PROMPT_LENGTH,
       allowDms: config.ALLOW_DMS,
     }),
+    makeVideoMenuDefinition(),
   ];
 }

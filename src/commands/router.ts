@@ -37,7 +37,11 @@ export class Router {
     try {
       await this.dispatch(interaction);
     } catch (error) {
-      this.parts.logger.error('interaction_failed', { interactionId: interaction.id, type: interaction.type, error });
+      this.parts.logger.error('interaction_failed', {
+        interactionId: interaction.id,
+        type: interaction.type,
+        error,
+      });
       if (interaction.isRepliable()) await apologise(interaction, this.parts.logger);
     }
   }
@@ -49,7 +53,9 @@ export class Router {
         await trigger.execute(message);
       } catch (error) {
         this.parts.logger.error('trigger_failed', { trigger: trigger.name, messageId: message.id, error });
-        await message.reply({ content: APOLOGY, allowedMentions: { parse: [], repliedUser: false } }).catch(() => {});
+        await message
+          .reply({ content: APOLOGY, allowedMentions: { parse: [], repliedUser: false } })
+          .catch(() => {});
       }
       return;
     }
@@ -76,9 +82,17 @@ export class Router {
 async function apologise(interaction: RepliableInteraction, logger: Logger): Promise<void> {
   try {
     if (interaction.deferred || interaction.replied) {
-      await interaction.editReply({ content: `❌ ${APOLOGY}`, components: [], allowedMentions: { parse: [] } });
+      await interaction.editReply({
+        content: `❌ ${APOLOGY}`,
+        components: [],
+        allowedMentions: { parse: [] },
+      });
     } else {
-      await interaction.reply({ content: APOLOGY, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      await interaction.reply({
+        content: APOLOGY,
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      });
     }
   } catch (error) {
     logger.warn('apology_failed', { interactionId: interaction.id, error });

@@ -2,7 +2,6 @@ import {
   type Attachment,
   type ChatInputCommandInteraction,
   InteractionContextType,
-  MessageFlags,
   SlashCommandBuilder,
 } from 'discord.js';
 import type { JobLauncher } from '../services/delivery/job-launcher.ts';
@@ -10,6 +9,7 @@ import type { JobRequest } from '../services/jobs/job.ts';
 import { checkImage, checkPrompt } from '../services/request-checks.ts';
 import type { Orientation } from '../services/video-provider.ts';
 import type { SlashCommand } from './command.ts';
+import { replyPrivately } from './replies.ts';
 
 export const DURATION_CHOICES = [5, 10, 15] as const;
 
@@ -32,9 +32,10 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
     definition: videoCommandDefinition(options),
     async execute(interaction) {
       const request = readRequest(interaction, options);
-      const problem = checkPrompt(request.prompt, options.maxPromptLength) ?? checkAttachment(interaction, options);
+      const problem =
+        checkPrompt(request.prompt, options.maxPromptLength) ?? checkAttachment(interaction, options);
       if (problem) {
-        await interaction.reply({ content: problem, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+        await replyPrivately(interaction, problem);
         return;
       }
       await interaction.deferReply();
@@ -70,7 +71,10 @@ export function videoCommandDefinition(options: VideoDefinitionOptions) {
       option
         .setName('orientation')
         .setDescription('Landscape (16:9) or portrait (9:16)')
-        .addChoices({ name: 'Landscape 16:9', value: 'landscape' }, { name: 'Portrait 9:16', value: 'portrait' }),
+        .addChoices(
+          { name: 'Landscape 16:9', value: 'landscape' },
+          { name: 'Portrait 9:16', value: 'portrait' },
+        ),
     );
   if (options.models.length > 1) {
     builder.addStringOption((option) =>
@@ -99,8 +103,14 @@ function readRequest(interaction: ChatInputCommandInteraction, options: VideoCom
   };
 }
 
-function checkAttachment(interaction: ChatInputCommandInteraction, options: VideoCommandOptions): string | undefined {
+function checkAttachment(
+  interaction: ChatInputCommandInteraction,
+  options: VideoCommandOptions,
+): string | undefined {
   const image = interaction.options.getAttachment('image');
   if (!image) return undefined;
-  return checkImage({ name: image.name, contentType: image.contentType, size: image.size }, options.maxImageBytes);
+  return checkImage(
+    { name: image.name, contentType: image.contentType, size: image.size },
+    options.maxImageBytes,
+  );
 }

@@ -4,7 +4,11 @@ import { hasPrivateHostLiteral, publicOnlyLookup } from './network-guard.ts';
 
 export type DownloadResult =
   | { ok: true; video: DownloadedVideo }
-  | { ok: false; why: Extract<LinkReason, 'too-large' | 'download-failed' | 'download-refused'>; detail: string };
+  | {
+      ok: false;
+      why: Extract<LinkReason, 'too-large' | 'download-failed' | 'download-refused'>;
+      detail: string;
+    };
 
 export interface VideoDownloaderOptions {
   timeoutMs: number;
@@ -25,7 +29,9 @@ export class VideoDownloader {
 
   constructor(private readonly options: VideoDownloaderOptions) {
     this.maxRedirects = options.maxRedirects ?? 3;
-    this.dispatcher = options.allowPrivate ? new Agent() : new Agent({ connect: { lookup: publicOnlyLookup } });
+    this.dispatcher = options.allowPrivate
+      ? new Agent()
+      : new Agent({ connect: { lookup: publicOnlyLookup } });
   }
 
   async download(

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatElapsed, progressBar, quotePrompt, renderJobMessage } from '../../src/services/delivery/job-message.ts';
+import {
+  formatElapsed,
+  progressBar,
+  quotePrompt,
+  renderJobMessage,
+} from '../../src/services/delivery/job-message.ts';
 import type { JobSnapshot } from '../../src/services/jobs/job.ts';
 
 const base: JobSnapshot = {
@@ -57,14 +62,31 @@ describe('job message', () => {
     });
     expect(message.content).toContain('upload limit');
     expect(message.content).toContain('https://videos.example/x.mp4');
-    expect(message.components[0]?.components[0]).toMatchObject({ label: 'Open video', url: 'https://videos.example/x.mp4' });
+    expect(message.components[0]?.components[0]).toMatchObject({
+      label: 'Open video',
+      url: 'https://videos.example/x.mp4',
+    });
   });
 
-  it('explains a failure and that it was not charged, without a Cancel button', () => {
+  it('explains a failure and that it was not charged, offering Retry instead of Cancel', () => {
     const message = renderJobMessage({ ...base, state: 'failed', reason: 'The service is busy.' });
     expect(message.content).toContain('The service is busy.');
     expect(message.content).toContain('did not count');
-    expect(message.components).toEqual([]);
+    expect(
+      message.components[0]?.components.map((button) => ('label' in button ? button.label : undefined)),
+    ).toEqual(['Retry']);
+  });
+
+  it('offers Regenerate once delivered', () => {
+    const message = renderJobMessage({
+      ...base,
+      state: 'delivered',
+      videoUrl: 'https://v.example/x.mp4',
+      delivery: { kind: 'file' },
+    });
+    expect(
+      message.components[0]?.components.map((button) => ('label' in button ? button.label : undefined)),
+    ).toEqual(['Open video', 'Regenerate']);
   });
 
   it('formats elapsed time as minutes and seconds', () => {

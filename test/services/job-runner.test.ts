@@ -42,6 +42,9 @@ class RecordingSurface implements JobSurface {
   shown: JobSnapshot[] = [];
   finished: { snapshot: JobSnapshot; video?: DownloadedVideo }[] = [];
   failFinish = false;
+  location() {
+    return { kind: 'channel' as const, channelId: request.channelId, uploadLimitBytes: this.uploadLimitBytes };
+  }
   async show(snapshot: JobSnapshot) {
     this.shown.push(snapshot);
   }
@@ -63,6 +66,7 @@ function charge() {
   return {
     record,
     charge: {
+      reservation: { id: 'r1' },
       commit: async () => {
         record.commits++;
       },

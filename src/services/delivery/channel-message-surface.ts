@@ -1,4 +1,4 @@
-import type { DownloadedVideo, JobSnapshot, JobSurface } from '../jobs/job.ts';
+import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logger.ts';
 import { type DiscordMessages, isUnknownMessage, type OutgoingMessage } from './discord-messages.ts';
 import { outgoing, writeFinalMessage } from './final-message.ts';
@@ -29,8 +29,9 @@ export class ChannelMessageSurface implements JobSurface {
     this.messageId = options.messageId;
   }
 
-  get currentMessageId(): string | undefined {
-    return this.messageId;
+  location(): SurfaceLocation {
+    const { channelId, uploadLimitBytes } = this.options;
+    return { kind: 'channel', channelId, messageId: this.messageId, uploadLimitBytes };
   }
 
   async show(snapshot: JobSnapshot): Promise<void> {
@@ -56,7 +57,9 @@ export class ChannelMessageSurface implements JobSurface {
   private async write(message: OutgoingMessage, video?: DownloadedVideo): Promise<void> {
     const { messages, channelId, replyTo } = this.options;
     if (!this.messageId) {
-      const reference = replyTo ? { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false } : undefined;
+      const reference = replyTo
+        ? { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false }
+        : undefined;
       const sent = await messages.send(channelId, { ...message, message_reference: reference }, video);
       this.messageId = sent.id;
       return;
@@ -75,7 +78,10 @@ export class ChannelMessageSurface implements JobSurface {
   private async removeProgressMessage(snapshot: JobSnapshot, messageId: string): Promise<void> {
     const summary = { content: `-# Finished below ⤵️ (${snapshot.state}).`, components: [] };
     try {
-      await this.options.messages.edit(this.options.channelId, messageId, { ...summary, allowed_mentions: outgoing(snapshot).allowed_mentions });
+      await this.options.messages.edit(this.options.channelId, messageId, {
+        ...summary,
+        allowed_mentions: outgoing(snapshot).allowed_mentions,
+      });
     } catch (error) {
       this.options.logger.debug('progress_message_cleanup_failed', { error });
     }

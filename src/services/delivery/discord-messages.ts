@@ -43,7 +43,12 @@ export class DiscordMessages {
     return this.write('post', Routes.channelMessages(channelId), message, video, true);
   }
 
-  edit(channelId: string, messageId: string, message: OutgoingMessage, video?: DownloadedVideo): Promise<APIMessage> {
+  edit(
+    channelId: string,
+    messageId: string,
+    message: OutgoingMessage,
+    video?: DownloadedVideo,
+  ): Promise<APIMessage> {
     return this.write('patch', Routes.channelMessage(channelId, messageId), message, video, true);
   }
 

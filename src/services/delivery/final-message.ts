@@ -26,7 +26,9 @@ export async function writeFinalMessage(
       if (!isUploadTooLarge(error) && !isMissingPermission(error)) throw error;
     }
   }
-  const delivery: JobSnapshot['delivery'] = video ? { kind: 'link', why: 'upload-refused' } : snapshot.delivery;
+  const delivery: JobSnapshot['delivery'] = video
+    ? { kind: 'link', why: 'upload-refused' }
+    : snapshot.delivery;
   await write(decorate(outgoing({ ...snapshot, delivery })));
   return delivery;
 }

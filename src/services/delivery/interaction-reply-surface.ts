@@ -1,4 +1,4 @@
-import type { DownloadedVideo, JobSnapshot, JobSurface } from '../jobs/job.ts';
+import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logger.ts';
 import { type DiscordMessages, isDeadToken, NO_PINGS } from './discord-messages.ts';
 import { outgoing, writeFinalMessage } from './final-message.ts';
@@ -7,6 +7,7 @@ export interface InteractionReplySurfaceOptions {
   messages: DiscordMessages;
   applicationId: string;
   token: string;
+  channelId: string;
   /** When the bot stops using the token: a margin before Discord's 15 minutes run out. */
   usableUntil: number;
   uploadLimitBytes: number;
@@ -29,6 +30,12 @@ export class InteractionReplySurface implements JobSurface {
     this.uploadLimitBytes = options.uploadLimitBytes;
   }
 
+  location(): SurfaceLocation {
+    if (this.fallback) return this.fallback.location();
+    const { applicationId, token, usableUntil, channelId, uploadLimitBytes } = this.options;
+    return { kind: 'interaction', applicationId, token, usableUntil, channelId, uploadLimitBytes };
+  }
+
   show(snapshot: JobSnapshot): Promise<void> {
     return this.viaTokenOrFallback(
       async () => {
@@ -49,7 +56,10 @@ export class InteractionReplySurface implements JobSurface {
     return !this.tokenDead && Date.now() < this.options.usableUntil;
   }
 
-  private async viaTokenOrFallback<T>(viaToken: () => Promise<T>, viaFallback: (fallback: JobSurface) => Promise<T>) {
+  private async viaTokenOrFallback<T>(
+    viaToken: () => Promise<T>,
+    viaFallback: (fallback: JobSurface) => Promise<T>,
+  ) {
     if (!this.fallback && this.tokenUsable()) {
       try {
         return await viaToken();
@@ -78,7 +88,15 @@ export class InteractionReplySurface implements JobSurface {
     }
   }
 
-  private editReply(message: Parameters<DiscordMessages['editInteractionReply']>[2], video?: DownloadedVideo) {
-    return this.options.messages.editInteractionReply(this.options.applicationId, this.options.token, message, video);
+  private editReply(
+    message: Parameters<DiscordMessages['editInteractionReply']>[2],
+    video?: DownloadedVideo,
+  ) {
+    return this.options.messages.editInteractionReply(
+      this.options.applicationId,
+      this.options.token,
+      message,
+      video,
+    );
   }
 }

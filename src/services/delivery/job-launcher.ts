@@ -2,9 +2,8 @@ import { type GuildMember, type Message, MessageFlags, type RepliableInteraction
 import type { Admission, JobAdmission, JobRequest, Requester } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import type { Logger } from '../logger.ts';
-import { ChannelMessageSurface } from './channel-message-surface.ts';
 import type { DiscordMessages } from './discord-messages.ts';
-import { InteractionReplySurface } from './interaction-reply-surface.ts';
+import { surfaceAt } from './surfaces.ts';
 
 export interface JobLauncherOptions {
   runner: JobRunner;
@@ -33,22 +32,27 @@ export class JobLauncher {
     const admission = await this.admit(request, requesterOf(interaction, request));
     if (!admission.ok) {
       await interaction.deleteReply().catch(() => undefined);
-      await interaction.followUp({ content: admission.message, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      await interaction.followUp({
+        content: admission.message,
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      });
       return;
     }
     const uploadLimitBytes = interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT_BYTES;
     if (request.guildId) this.uploadLimits.set(request.guildId, uploadLimitBytes);
-    const { messages, logger, tokenLifetimeMs } = this.options;
-    const surface = new InteractionReplySurface({
-      messages,
-      applicationId: interaction.applicationId,
-      token: interaction.token,
-      usableUntil: interaction.createdTimestamp + tokenLifetimeMs - handoverMargin(tokenLifetimeMs),
-      uploadLimitBytes,
-      logger,
-      openFallback: () =>
-        new ChannelMessageSurface({ messages, channelId: request.channelId, uploadLimitBytes, logger, pingOnFinish: true }),
-    });
+    const { tokenLifetimeMs } = this.options;
+    const surface = surfaceAt(
+      {
+        kind: 'interaction',
+        applicationId: interaction.applicationId,
+        token: interaction.token,
+        channelId: request.channelId,
+        usableUntil: interaction.createdTimestamp + tokenLifetimeMs - handoverMargin(tokenLifetimeMs),
+        uploadLimitBytes,
+      },
+      this.options,
+    );
     this.options.runner.submit(request, { surface, charge: admission.charge });
   }
 
@@ -60,13 +64,12 @@ export class JobLauncher {
       await message.reply({ content: admission.message, allowedMentions: { parse: [], repliedUser: false } });
       return;
     }
-    const surface = new ChannelMessageSurface({
-      messages: this.options.messages,
+    const location = {
+      kind: 'channel',
       channelId: message.channelId,
-      replyTo: message.id,
       uploadLimitBytes: this.uploadLimitFor(request.guildId),
-      logger: this.options.logger,
-    });
+    } as const;
+    const surface = surfaceAt(location, this.options, { replyTo: message.id });
     this.options.runner.submit(request, { surface, charge: admission.charge });
   }
 
@@ -93,5 +96,9 @@ function requesterOf(interaction: RepliableInteraction, request: JobRequest): Re
 }
 
 function requesterOfMember(request: JobRequest, member: GuildMember | null): Requester {
-  return { guildId: request.guildId, userId: request.requesterId, roleIds: member ? [...member.roles.cache.keys()] : [] };
+  return {
+    guildId: request.guildId,
+    userId: request.requesterId,
+    roleIds: member ? [...member.roles.cache.keys()] : [],
+  };
 }

@@ -26,7 +26,8 @@ const PROMPT_PREVIEW_LENGTH = 180;
 const BAR_CELLS = 12;
 
 export function renderJobMessage(snapshot: JobSnapshot): JobMessage {
-  const lines = [headline(snapshot), quotePrompt(snapshot.request.prompt), optionsLine(snapshot)];
+  const notice = snapshot.request.notice ? `-# ${snapshot.request.notice}` : '';
+  const lines = [headline(snapshot), quotePrompt(snapshot.request.prompt), optionsLine(snapshot), notice];
   const status = statusLines(snapshot);
   return { content: [...lines, ...status].filter(Boolean).join('\n'), components: buttons(snapshot) };
 }
@@ -88,7 +89,8 @@ function statusLines(snapshot: JobSnapshot): string[] {
       return [`🕓 Queued at the video service · ${elapsed}`, noteLine(snapshot)];
     case 'generating': {
       const percent = snapshot.percent;
-      const bar = percent === undefined ? 'Generating…' : `\`${progressBar(percent)}\` **${Math.floor(percent)}%**`;
+      const bar =
+        percent === undefined ? 'Generating…' : `\`${progressBar(percent)}\` **${Math.floor(percent)}%**`;
       return [`🎞️ ${bar} · ${elapsed}`, noteLine(snapshot)];
     }
     case 'fetching':
@@ -96,7 +98,10 @@ function statusLines(snapshot: JobSnapshot): string[] {
     case 'delivered':
       return [deliveredLine(snapshot, elapsed)];
     case 'failed':
-      return [`**Why:** ${snapshot.reason ?? 'unknown'}`, `-# After ${elapsed}. This did not count toward your limit.`];
+      return [
+        `**Why:** ${snapshot.reason ?? 'unknown'}`,
+        `-# After ${elapsed}. This did not count toward your limit.`,
+      ];
     case 'cancelled':
       return [`-# After ${elapsed}. This did not count toward your limit.`];
     case 'interrupted':
@@ -135,10 +140,26 @@ function buttons(snapshot: JobSnapshot): APIActionRowComponent<APIButtonComponen
       custom_id: `${JOB_BUTTON.cancel}:${snapshot.jobId}`,
     });
   }
-  if (snapshot.state === 'delivered' && snapshot.videoUrl && isLinkable(snapshot.videoUrl)) {
-    row.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Open video', url: snapshot.videoUrl });
+  if (snapshot.state === 'failed' || snapshot.state === 'interrupted') {
+    row.push(againButton(snapshot, 'Retry', '🔁'));
+  }
+  if (snapshot.state === 'delivered') {
+    if (snapshot.videoUrl && isLinkable(snapshot.videoUrl)) {
+      row.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Open video', url: snapshot.videoUrl });
+    }
+    row.push(againButton(snapshot, 'Regenerate', '🎲'));
   }
   return row.length ? [{ type: ComponentType.ActionRow, components: row }] : [];
+}
+
+function againButton(snapshot: JobSnapshot, label: string, emoji: string): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label,
+    emoji: { name: emoji },
+    custom_id: `${JOB_BUTTON.retry}:${snapshot.jobId}`,
+  };
 }
 
 /** Discord refuses link buttons whose URL is not http(s) or longer than 512 characters. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DownloadResult } from '../video-download.ts';
 import type { Logger } from '../logger.ts';
+import type { DownloadResult } from '../video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-provider.ts';
 import type { DownloadedVideo, JobCharge, JobRequest, JobSnapshot, JobSurface } from './job.ts';
 import { FINAL_STATES } from './job.ts';
@@ -19,8 +19,8 @@ export interface JobRunnerOptions {
   progressIntervalMs: number;
   /** Faults before any event (refused, 5xx, 429) are retried: no video was started, so none is paid twice. */
   serviceRetries?: { attempts: number; baseDelayMs: number };
-  /** Called after every state change, for job records and metrics. */
-  onChange?: (snapshot: JobSnapshot) => void;
+  /** Told of every state change (not every percent), for job records. */
+  onStateChange?: (snapshot: JobSnapshot, job: { surface: JobSurface; charge?: JobCharge }) => void;
 }
 
 export interface SubmitOptions {
@@ -39,6 +39,14 @@ class CancelledByMember extends Error {
     super('cancelled by member');
   }
 }
+
+class Interrupted extends Error {
+  constructor() {
+    super('interrupted by shutdown');
+  }
+}
+
+export const RESTART_REASON = 'The bot restarted while this video was being made.';
 
 interface Job {
   id: string;
@@ -62,10 +70,19 @@ export class JobRunner {
   private readonly jobs = new Map<string, Job>();
   private readonly waiting: Job[] = [];
   private running = 0;
+  private stopping = false;
 
   constructor(private readonly options: JobRunnerOptions) {}
 
-  submit(request: JobRequest, { surface, charge }: SubmitOptions): { id: string; done: Promise<JobSnapshot> } {
+  /** False once shutdown began: front doors tell members the bot is restarting. */
+  get accepting(): boolean {
+    return !this.stopping;
+  }
+
+  submit(
+    request: JobRequest,
+    { surface, charge }: SubmitOptions,
+  ): { id: string; done: Promise<JobSnapshot> } {
     const id = randomBytes(6).toString('base64url');
     let resolve!: (snapshot: JobSnapshot) => void;
     const done = new Promise<JobSnapshot>((settle) => {
@@ -123,6 +140,22 @@ export class JobRunner {
       job.controller.abort(new CancelledByMember(memberId));
     }
     return 'cancelled';
+  }
+
+  /**
+   * Stops taking jobs, gives running ones `graceMs` to finish, then ends the rest as interrupted
+   * (final message with Retry, charge released).
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const waiting = this.waiting.splice(0);
+    await Promise.all(waiting.map((job) => this.end(job, { state: 'interrupted', reason: RESTART_REASON })));
+    const pending = [...this.jobs.values()].map((job) => job.done);
+    const grace = sleep(graceMs, 'timeout' as const, { ref: false });
+    if ((await Promise.race([Promise.all(pending), grace])) === 'timeout') {
+      for (const job of this.jobs.values()) job.controller.abort(new Interrupted());
+      await Promise.all(pending);
+    }
   }
 
   get activeCount(): number {
@@ -211,7 +244,10 @@ export class JobRunner {
         return undefined;
       case 'progress': {
         const percent = Math.max(job.snapshot.percent ?? 0, event.percent ?? 0);
-        this.update(job, { state: 'generating', percent: event.percent === undefined ? job.snapshot.percent : percent });
+        this.update(job, {
+          state: 'generating',
+          percent: event.percent === undefined ? job.snapshot.percent : percent,
+        });
         return undefined;
       }
       case 'note':
@@ -250,6 +286,8 @@ export class JobRunner {
     const reason = job.controller.signal.reason;
     if (reason instanceof CancelledByMember) {
       await this.end(job, { state: 'cancelled', cancelledBy: reason.memberId });
+    } else if (reason instanceof Interrupted) {
+      await this.end(job, { state: 'interrupted', reason: RESTART_REASON });
     } else if (error instanceof VideoServiceError) {
       job.log.warn('service_failed', { kind: error.kind, status: error.status, error });
       await this.end(job, { state: 'failed', reason: error.userMessage });
@@ -297,8 +335,10 @@ export class JobRunner {
     const previous = job.snapshot.state;
     job.snapshot = { ...job.snapshot, ...change, elapsedMs: Date.now() - job.snapshot.startedAt };
     if (!FINAL_STATES.has(job.snapshot.state)) job.throttle.push(job.snapshot);
-    if (job.snapshot.state !== previous) job.log.info('job_state', { state: job.snapshot.state });
-    this.options.onChange?.(job.snapshot);
+    if (job.snapshot.state !== previous || change.delivery) {
+      job.log.info('job_state', { state: job.snapshot.state });
+      this.options.onStateChange?.(job.snapshot, job);
+    }
     return job.snapshot;
   }
 }

@@ -13,6 +13,8 @@ export interface JobRequest {
   model: string;
   durationSeconds?: number;
   orientation?: Orientation;
+  /** A remark for the member shown with the progress, e.g. which of several images was used. */
+  notice?: string;
   /** Which front door it came through, for logs. */
   source: 'slash' | 'mention' | 'context-menu' | 'retry';
 }
@@ -27,7 +29,12 @@ export type JobState =
   | 'cancelled'
   | 'interrupted';
 
-export const FINAL_STATES: ReadonlySet<JobState> = new Set(['delivered', 'failed', 'cancelled', 'interrupted']);
+export const FINAL_STATES: ReadonlySet<JobState> = new Set([
+  'delivered',
+  'failed',
+  'cancelled',
+  'interrupted',
+]);
 
 /** Everything a progress message needs to show one moment of a job. */
 export interface JobSnapshot {
@@ -72,10 +79,25 @@ export interface JobSurface {
    * returns how the video was delivered (undefined when there was none).
    */
   finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']>;
+  /** Where the message lives now, as JSON, so a restarted bot can find it again. */
+  location(): SurfaceLocation;
 }
+
+export type SurfaceLocation =
+  | {
+      kind: 'interaction';
+      applicationId: string;
+      token: string;
+      usableUntil: number;
+      channelId: string;
+      uploadLimitBytes: number;
+    }
+  | { kind: 'channel'; channelId: string; messageId?: string; uploadLimitBytes: number };
 
 /** The quota unit a job holds while it runs: committed on delivery, released otherwise. */
 export interface JobCharge {
+  /** What was reserved, as JSON, so a restarted bot can release it. */
+  readonly reservation: unknown;
   commit(): Promise<void>;
   release(): Promise<void>;
 }

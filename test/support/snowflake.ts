@@ -1,0 +1,27 @@
+/**
+ * Discord snowflakes for test fixtures: 64-bit ids whose top 42 bits are milliseconds since the
+ * Discord epoch, so `createdTimestamp` in discord.js matches the time a fixture was made "at".
+ * Ids made now are 19 digits long, which @discordjs/rest needs to find rate-limit major parameters.
+ */
+
+export const DISCORD_EPOCH = 1_420_070_400_000;
+
+let increment = 0;
+
+/** A new, unique snowflake whose timestamp is `at` (ms since the Unix epoch, default now). */
+export function snowflake(at: number = Date.now()): string {
+  increment = (increment + 1) % 4096;
+  const worker = 1n;
+  const processId = 1n;
+  const value =
+    (BigInt(Math.floor(at) - DISCORD_EPOCH) << 22n) |
+    (worker << 17n) |
+    (processId << 12n) |
+    BigInt(increment);
+  return value.toString();
+}
+
+/** The creation time (ms since the Unix epoch) encoded in a snowflake. */
+export function snowflakeTime(id: string): number {
+  return Number(BigInt(id) >> 22n) + DISCORD_EPOCH;
+}
