@@ -3,14 +3,18 @@ import { createCancelButton } from './commands/cancel-button.ts';
 import type { ApplicationCommand } from './commands/command.ts';
 import { createMakeVideo } from './commands/make-video-menu.ts';
 import { createMentionTrigger } from './commands/mention-trigger.ts';
+import { createRetryButton } from './commands/retry-button.ts';
 import { Router } from './commands/router.ts';
 import { createVideoCommand } from './commands/video.ts';
 import { type Config, offeredModels } from './config.ts';
 import { DiscordMessages } from './services/delivery/discord-messages.ts';
 import { JobLauncher } from './services/delivery/job-launcher.ts';
+import { recoverUnfinishedJobs } from './services/delivery/job-recovery.ts';
+import { JobRecords } from './services/jobs/job-records.ts';
 import { JobRunner } from './services/jobs/job-runner.ts';
 import { createLogger, type Logger } from './services/logger.ts';
 import { RelayVideoProvider } from './services/relay-video-provider.ts';
+import { createStore } from './services/store.ts';
 import { VideoDownloader } from './services/video-download.ts';
 
 export interface App {
@@ -49,6 +53,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     config.DISCORD_TOKEN,
   );
 
+  const store = createStore({ dataDir: config.DATA_DIR, redisUrl: config.REDIS_URL, logger });
+  const records = new JobRecords(store, logger);
   const provider = new RelayVideoProvider({
     apiUrl: config.SORA_API_URL,
     apiKey: config.SORA_API_KEY,
@@ -67,10 +73,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     maxConcurrent: config.MAX_CONCURRENT_JOBS,
     progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
     serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
+    onStateChange: (snapshot, job) => records.track(snapshot, job.surface.location(), job.charge?.reservation),
   });
+  const messages = new DiscordMessages(client.rest, uploads);
   const launcher = new JobLauncher({
     runner,
-    messages: new DiscordMessages(client.rest, uploads),
+    messages,
     logger,
     tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
   });
@@ -87,7 +95,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const commands: ApplicationCommand[] = [createVideoCommand(requestOptions), makeVideo.menu];
   const router = new Router({
     commands,
-    buttons: [createCancelButton({ runner })],
+    buttons: [createCancelButton({ runner }), createRetryButton({ records, launcher })],
     modals: [makeVideo.form],
     triggers: [createMentionTrigger(requestOptions)],
     logger,
@@ -118,8 +126,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     runner,
     logger,
     async stop() {
+      await runner.shutdown(config.SHUTDOWN_GRACE_MS);
+      await records.flush();
       await client.destroy();
       await fetcher.close();
+      await store.close();
       logger.info('bot_stopped');
     },
   };

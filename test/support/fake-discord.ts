@@ -729,6 +729,8 @@ export class FakeDiscord {
           : { ...record.message, content: '', embeds: [], attachments: [], components: [], poll: undefined };
       return {
         ...visible,
+        // Discord says which kind of channel it is; discord.js needs it to build uncached DM channels.
+        channel_type: this.state.channels.get(record.channelId)?.type ?? (guildId ? 0 : 1),
         ...(guildId ? { guild_id: guildId } : {}),
         ...(member ? { member: messageMemberPayload(member) } : {}),
       };

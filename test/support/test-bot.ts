@@ -47,6 +47,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ALLOW_PRIVATE_VIDEO_URLS: 'true',
     PROGRESS_EDIT_INTERVAL_MS: '250',
     SERVICE_RETRY_DELAY_MS: '10',
+    SHUTDOWN_GRACE_MS: '200',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'debug',
     ...options.env,

@@ -14,6 +14,8 @@ export interface JobLauncherOptions {
   tokenLifetimeMs: number;
 }
 
+const RESTARTING = 'The bot is restarting right now. Please try again in a minute.';
+
 /** Used where Discord does not say (messages carry no attachment_size_limit). */
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 
@@ -78,6 +80,7 @@ export class JobLauncher {
   }
 
   private async admit(request: JobRequest, requester: Requester): Promise<Admission> {
+    if (!this.options.runner.accepting) return { ok: false, message: RESTARTING };
     if (!this.options.admission) return { ok: true };
     return this.options.admission.admit(request, requester);
   }
