@@ -3,16 +3,23 @@ import { createCancelButton } from './commands/cancel-button.ts';
 import type { ApplicationCommand } from './commands/command.ts';
 import { createMakeVideo } from './commands/make-video-menu.ts';
 import { createMentionTrigger } from './commands/mention-trigger.ts';
+import { createQuotaCommand } from './commands/quota.ts';
 import { createRetryButton } from './commands/retry-button.ts';
 import { Router } from './commands/router.ts';
+import { createServerSettingsCommand } from './commands/server-settings.ts';
+import { createUsageCommand } from './commands/usage.ts';
 import { createVideoCommand } from './commands/video.ts';
 import { type Config, offeredModels } from './config.ts';
 import { DiscordMessages } from './services/delivery/discord-messages.ts';
 import { JobLauncher } from './services/delivery/job-launcher.ts';
 import { recoverUnfinishedJobs } from './services/delivery/job-recovery.ts';
+import { GuildSettings } from './services/guild-settings.ts';
+import { QuotaAdmission } from './services/job-admission.ts';
 import { JobRecords } from './services/jobs/job-records.ts';
 import { JobRunner } from './services/jobs/job-runner.ts';
 import { createLogger, type Logger } from './services/logger.ts';
+import { quotaDefaultsFromConfig } from './services/quota-rules.ts';
+import { QuotaService } from './services/quota-service.ts';
 import { RelayVideoProvider } from './services/relay-video-provider.ts';
 import { createStore } from './services/store.ts';
 import { VideoDownloader } from './services/video-download.ts';
@@ -55,6 +62,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   const store = createStore({ dataDir: config.DATA_DIR, redisUrl: config.REDIS_URL, logger });
   const records = new JobRecords(store, logger);
+  const models = offeredModels(config);
+  const quotas = new QuotaService({
+    store,
+    defaults: quotaDefaultsFromConfig(config),
+    ownerIds: config.OWNER_IDS,
+    logger,
+  });
+  const settings = new GuildSettings({ store, offeredModels: models });
+  const admission = new QuotaAdmission({ quotas, settings, defaultModel: config.SORA_MODEL });
   const provider = new RelayVideoProvider({
     apiUrl: config.SORA_API_URL,
     apiKey: config.SORA_API_KEY,
@@ -80,19 +96,25 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     runner,
     messages,
     logger,
+    admission,
     tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
   });
 
   const requestOptions = {
     launcher,
-    models: offeredModels(config),
-    defaultModel: config.SORA_MODEL,
+    models,
     maxPromptLength: config.MAX_PROMPT_LENGTH,
     maxImageBytes: config.MAX_IMAGE_BYTES,
     allowDms: config.ALLOW_DMS,
   };
   const makeVideo = createMakeVideo(requestOptions);
-  const commands: ApplicationCommand[] = [createVideoCommand(requestOptions), makeVideo.menu];
+  const commands: ApplicationCommand[] = [
+    createVideoCommand(requestOptions),
+    makeVideo.menu,
+    createUsageCommand({ quotas }),
+    createQuotaCommand({ quotas, logger }),
+    createServerSettingsCommand({ settings, models }),
+  ];
   const router = new Router({
     commands,
     buttons: [createCancelButton({ runner }), createRetryButton({ records, launcher })],

@@ -9,6 +9,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import type { JobLauncher } from '../services/delivery/job-launcher.ts';
+import { threadParentOf } from '../services/delivery/requester.ts';
 import { ALLOWED_DURATIONS, parseInlineOptions } from '../services/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage } from '../services/request-checks.ts';
 import type { MessageMenuCommand, ModalHandler } from './command.ts';
@@ -22,7 +23,6 @@ const FORM_LIFETIME_MS = 15 * 60_000;
 export interface MakeVideoOptions {
   launcher: JobLauncher;
   models: string[];
-  defaultModel: string;
   maxPromptLength: number;
   maxImageBytes: number;
 }
@@ -109,7 +109,8 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
         channelId: interaction.channelId ?? '',
         prompt: inline.prompt,
         imageUrl: entry.imageUrl,
-        model: inline.model ?? options.defaultModel,
+        model: inline.model,
+        threadParentId: threadParentOf(interaction.channel),
         durationSeconds: inline.durationSeconds,
         orientation: inline.orientation,
         source: 'context-menu',

@@ -1,14 +1,14 @@
 import type { Attachment, Message } from 'discord.js';
 import type { JobLauncher } from '../services/delivery/job-launcher.ts';
+import { threadParentOf } from '../services/delivery/requester.ts';
 import { parseInlineOptions } from '../services/inline-options.ts';
-import type { JobRequest } from '../services/jobs/job.ts';
+import type { JobAsk } from '../services/jobs/job.ts';
 import { checkImage, checkPrompt, isAcceptedImage } from '../services/request-checks.ts';
 import type { MessageTrigger } from './command.ts';
 
 export interface MentionTriggerOptions {
   launcher: JobLauncher;
   models: string[];
-  defaultModel: string;
   maxPromptLength: number;
   maxImageBytes: number;
   allowDms: boolean;
@@ -53,13 +53,14 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
       const problem = inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength);
       if (problem) return answer(message, problem);
 
-      const request: JobRequest = {
+      const request: JobAsk = {
         requesterId: message.author.id,
         guildId: message.guildId,
         channelId: message.channelId,
         prompt: inline.prompt,
         imageUrl: image.url,
-        model: inline.model ?? options.defaultModel,
+        model: inline.model,
+        threadParentId: threadParentOf(message.channel),
         durationSeconds: inline.durationSeconds,
         orientation: inline.orientation,
         notice:

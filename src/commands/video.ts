@@ -5,7 +5,8 @@ import {
   SlashCommandBuilder,
 } from 'discord.js';
 import type { JobLauncher } from '../services/delivery/job-launcher.ts';
-import type { JobRequest } from '../services/jobs/job.ts';
+import type { JobAsk } from '../services/jobs/job.ts';
+import { threadParentOf } from '../services/delivery/requester.ts';
 import { checkImage, checkPrompt } from '../services/request-checks.ts';
 import type { Orientation } from '../services/video-provider.ts';
 import type { SlashCommand } from './command.ts';
@@ -21,7 +22,6 @@ export interface VideoDefinitionOptions {
 
 export interface VideoCommandOptions extends VideoDefinitionOptions {
   launcher: JobLauncher;
-  defaultModel: string;
   maxImageBytes: number;
 }
 
@@ -87,7 +87,7 @@ export function videoCommandDefinition(options: VideoDefinitionOptions) {
   return builder.toJSON();
 }
 
-function readRequest(interaction: ChatInputCommandInteraction, options: VideoCommandOptions): JobRequest {
+function readRequest(interaction: ChatInputCommandInteraction, options: VideoCommandOptions): JobAsk {
   const image: Attachment | null = interaction.options.getAttachment('image');
   const model = interaction.options.getString('model');
   return {
@@ -96,7 +96,8 @@ function readRequest(interaction: ChatInputCommandInteraction, options: VideoCom
     channelId: interaction.channelId,
     prompt: interaction.options.getString('prompt', true).trim(),
     imageUrl: image?.url,
-    model: model && options.models.includes(model) ? model : options.defaultModel,
+    model: model && options.models.includes(model) ? model : undefined,
+    threadParentId: threadParentOf(interaction.channel),
     durationSeconds: interaction.options.getInteger('duration') ?? undefined,
     orientation: (interaction.options.getString('orientation') as Orientation | null) ?? undefined,
     source: 'slash',
@@ -114,3 +115,4 @@ function checkAttachment(
     options.maxImageBytes,
   );
 }
+

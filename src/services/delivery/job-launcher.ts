@@ -1,15 +1,16 @@
-import { type GuildMember, type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
-import type { Admission, JobAdmission, JobRequest, Requester } from '../jobs/job.ts';
+import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { Admission, JobAdmission, JobAsk, Requester } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import type { Logger } from '../logger.ts';
 import type { DiscordMessages } from './discord-messages.ts';
+import { memberContextOf, requesterOfMessage } from './requester.ts';
 import { surfaceAt } from './surfaces.ts';
 
 export interface JobLauncherOptions {
   runner: JobRunner;
   messages: DiscordMessages;
   logger: Logger;
-  admission?: JobAdmission;
+  admission: JobAdmission;
   /** Discord's interaction token lifetime (15 minutes; shorter in tests). */
   tokenLifetimeMs: number;
 }
@@ -30,8 +31,8 @@ export class JobLauncher {
   constructor(private readonly options: JobLauncherOptions) {}
 
   /** For an interaction the caller has already deferred publicly. */
-  async startFromInteraction(interaction: RepliableInteraction, request: JobRequest): Promise<void> {
-    const admission = await this.admit(request, requesterOf(interaction, request));
+  async startFromInteraction(interaction: RepliableInteraction, ask: JobAsk): Promise<void> {
+    const admission = await this.admit(ask, memberContextOf(interaction));
     if (!admission.ok) {
       await interaction.deleteReply().catch(() => undefined);
       await interaction.followUp({
@@ -41,6 +42,7 @@ export class JobLauncher {
       });
       return;
     }
+    const { request } = admission;
     const uploadLimitBytes = interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT_BYTES;
     if (request.guildId) this.uploadLimits.set(request.guildId, uploadLimitBytes);
     const { tokenLifetimeMs } = this.options;
@@ -59,13 +61,13 @@ export class JobLauncher {
   }
 
   /** For a chat message: the progress lives in the bot's reply to it. */
-  async startFromMessage(message: Message, request: JobRequest): Promise<void> {
-    const member = message.member;
-    const admission = await this.admit(request, requesterOfMember(request, member));
+  async startFromMessage(message: Message, ask: JobAsk): Promise<void> {
+    const admission = await this.admit(ask, requesterOfMessage(message));
     if (!admission.ok) {
       await message.reply({ content: admission.message, allowedMentions: { parse: [], repliedUser: false } });
       return;
     }
+    const { request } = admission;
     const location = {
       kind: 'channel',
       channelId: message.channelId,
@@ -79,29 +81,13 @@ export class JobLauncher {
     return (guildId && this.uploadLimits.get(guildId)) || DEFAULT_UPLOAD_LIMIT_BYTES;
   }
 
-  private async admit(request: JobRequest, requester: Requester): Promise<Admission> {
+  private async admit(ask: JobAsk, requester: Requester): Promise<Admission> {
     if (!this.options.runner.accepting) return { ok: false, message: RESTARTING };
-    if (!this.options.admission) return { ok: true };
-    return this.options.admission.admit(request, requester);
+    return this.options.admission.admit(ask, requester);
   }
 }
 
 /** Leave a minute before the token dies (less when the lifetime is scaled down in tests). */
 function handoverMargin(tokenLifetimeMs: number): number {
   return Math.min(60_000, Math.floor(tokenLifetimeMs / 10));
-}
-
-function requesterOf(interaction: RepliableInteraction, request: JobRequest): Requester {
-  const member = interaction.member;
-  const roles = member && 'roles' in member ? member.roles : undefined;
-  const roleIds = Array.isArray(roles) ? roles : roles ? [...roles.cache.keys()] : [];
-  return { guildId: request.guildId, userId: request.requesterId, roleIds };
-}
-
-function requesterOfMember(request: JobRequest, member: GuildMember | null): Requester {
-  return {
-    guildId: request.guildId,
-    userId: request.requesterId,
-    roleIds: member ? [...member.roles.cache.keys()] : [],
-  };
 }

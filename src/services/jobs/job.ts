@@ -8,6 +8,8 @@ export interface JobRequest {
   requesterId: string;
   guildId: string | null;
   channelId: string;
+  /** The channel a thread belongs to, so a thread of an allowed channel is allowed too. */
+  threadParentId?: string;
   prompt: string;
   imageUrl?: string;
   model: string;
@@ -102,16 +104,22 @@ export interface JobCharge {
   release(): Promise<void>;
 }
 
-/** Who is asking, as quotas see them. */
+/** A request as a front door reads it: without a model, the server's or the bot's default applies. */
+export type JobAsk = Omit<JobRequest, 'model'> & { model?: string };
+
+/** Who is asking, as quotas see them (role ids include the server's @everyone role). */
 export interface Requester {
   guildId: string | null;
   userId: string;
   roleIds: string[];
 }
 
-export type Admission = { ok: true; charge?: JobCharge } | { ok: false; message: string };
+export type Admission = { ok: true; request: JobRequest; charge?: JobCharge } | { ok: false; message: string };
 
-/** Decides whether a job may start (quotas, channel rules, shutdown) and reserves what it needs. */
+/**
+ * Decides whether a job may start (channel rules, quotas), completes the request with the
+ * server's defaults, and reserves the quota unit it will use.
+ */
 export interface JobAdmission {
-  admit(request: JobRequest, requester: Requester): Promise<Admission>;
+  admit(ask: JobAsk, requester: Requester): Promise<Admission>;
 }
