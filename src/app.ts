@@ -89,7 +89,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     maxConcurrent: config.MAX_CONCURRENT_JOBS,
     progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
     serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
-    onStateChange: (snapshot, job) => records.track(snapshot, job.surface.location(), job.charge?.reservation),
+    onStateChange: (snapshot, job) =>
+      records.track(snapshot, job.surface.location(), job.charge?.reservation),
   });
   const messages = new DiscordMessages(client.rest, uploads);
   const launcher = new JobLauncher({

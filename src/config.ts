@@ -100,6 +100,22 @@ export function loadRegistrationConfig(env: NodeJS.ProcessEnv = process.env): Re
   return parseWith(schema.omit({ SORA_API_KEY: true }), env);
 }
 
+/** The command-line video tool talks to the video service only. */
+export type ServiceConfig = Pick<
+  Config,
+  'SORA_API_KEY' | 'SORA_API_URL' | 'SORA_MODEL' | 'SERVICE_STALL_TIMEOUT_MS' | 'SERVICE_TIMEOUT_MS'
+>;
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const service = schema.pick({
+    SORA_API_KEY: true,
+    SORA_API_URL: true,
+    SORA_MODEL: true,
+    SERVICE_STALL_TIMEOUT_MS: true,
+    SERVICE_TIMEOUT_MS: true,
+  });
+  return parseWith(service, env);
+}
+
 function parseWith<T extends z.ZodType>(settings: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),

@@ -1,7 +1,9 @@
-import 'dotenv/config';
+import { config as loadDotenv } from 'dotenv';
 import { startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { redact } from './services/logger.ts';
+
+loadDotenv({ quiet: true });
 
 try {
   const app = await startApp(loadConfig());
@@ -15,10 +17,21 @@ try {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 } catch (error) {
-  const message = error instanceof ConfigError ? error.message : `sora-bot could not start: ${String(error)}`;
+  const message = error instanceof ConfigError ? error.message : startFailure(error);
   const secrets = [process.env.DISCORD_TOKEN, process.env.SORA_API_KEY].filter(
     (value): value is string => !!value,
   );
   console.error(redact(message, secrets));
   process.exit(1);
+}
+
+function startFailure(error: unknown): string {
+  const text = String(error);
+  if (/disallowed intents/i.test(text)) {
+    return 'sora-bot could not start: Discord refused the Message Content intent. Enable "Message Content Intent" for the bot in the Developer Portal, or set MESSAGE_CONTENT_INTENT=false.';
+  }
+  if (/invalid token/i.test(text)) {
+    return 'sora-bot could not start: Discord rejected DISCORD_TOKEN. Copy the bot token again from the Developer Portal.';
+  }
+  return `sora-bot could not start: ${text}`;
 }

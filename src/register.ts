@@ -1,8 +1,10 @@
-import 'dotenv/config';
 import { type APIApplication, REST, Routes } from 'discord.js';
+import { config as loadDotenv } from 'dotenv';
 import { commandDefinitions } from './commands/definitions.ts';
 import { ConfigError, loadRegistrationConfig } from './config.ts';
 import { redact } from './services/logger.ts';
+
+loadDotenv({ quiet: true });
 
 /**
  * `npm run register`: puts the bot's commands on Discord — in one server when DISCORD_GUILD_ID is

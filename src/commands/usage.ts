@@ -1,4 +1,5 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { memberContextOf } from '../services/delivery/requester.ts';
 import {
   currentPeriod,
   describeLimit,
@@ -9,7 +10,6 @@ import {
 } from '../services/quota-format.ts';
 import type { QuotaService, UsageSummary } from '../services/quota-service.ts';
 import type { SlashCommand } from './command.ts';
-import { memberContextOf } from '../services/delivery/requester.ts';
 import { replyPrivately } from './replies.ts';
 
 export interface UsageCommandOptions {

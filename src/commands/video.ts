@@ -5,8 +5,8 @@ import {
   SlashCommandBuilder,
 } from 'discord.js';
 import type { JobLauncher } from '../services/delivery/job-launcher.ts';
-import type { JobAsk } from '../services/jobs/job.ts';
 import { threadParentOf } from '../services/delivery/requester.ts';
+import type { JobAsk } from '../services/jobs/job.ts';
 import { checkImage, checkPrompt } from '../services/request-checks.ts';
 import type { Orientation } from '../services/video-provider.ts';
 import type { SlashCommand } from './command.ts';
@@ -115,4 +115,3 @@ function checkAttachment(
     options.maxImageBytes,
   );
 }
-

@@ -20,7 +20,11 @@ export class QuotaAdmission implements JobAdmission {
     let durationSeconds = ask.durationSeconds;
     if (ask.guildId) {
       const settings = await this.options.settings.get(ask.guildId);
-      const allowed = await this.options.settings.isChannelAllowed(ask.guildId, ask.channelId, ask.threadParentId);
+      const allowed = await this.options.settings.isChannelAllowed(
+        ask.guildId,
+        ask.channelId,
+        ask.threadParentId,
+      );
       if (!allowed) return { ok: false, message: channelRefusal(settings.allowedChannelIds) };
       model ??= settings.defaultModel ?? undefined;
       durationSeconds ??= settings.defaultDurationSeconds ?? undefined;
@@ -41,7 +45,11 @@ export class QuotaAdmission implements JobAdmission {
 
   private chargeFor(reservation: Reservation): JobCharge {
     const { quotas } = this.options;
-    return { reservation, commit: () => quotas.commit(reservation), release: () => quotas.release(reservation) };
+    return {
+      reservation,
+      commit: () => quotas.commit(reservation),
+      release: () => quotas.release(reservation),
+    };
   }
 }
 

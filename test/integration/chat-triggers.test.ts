@@ -16,12 +16,16 @@ beforeEach(() => {
 });
 
 const image = (filename = 'cat.png') => ({ filename, contentType: 'image/png', bytes: PNG_BYTES });
-const hasVideoFile = (message: APIMessage) => message.attachments.some((file) => file.filename.endsWith('.mp4'));
+const hasVideoFile = (message: APIMessage) =>
+  message.attachments.some((file) => file.filename.endsWith('.mp4'));
 
 /** The bot's reply to a message, once it matches. */
 function replyTo(original: APIMessage, predicate: (message: APIMessage) => boolean = () => true) {
   return bot.discord.waitForMessage(
-    (message) => message.message_reference?.message_id === original.id && message.author.id === bot.discord.botUser.id && predicate(message),
+    (message) =>
+      message.message_reference?.message_id === original.id &&
+      message.author.id === bot.discord.botUser.id &&
+      predicate(message),
   );
 }
 
@@ -30,13 +34,19 @@ describe('mention with an image', () => {
     const { discord, service } = bot;
     service.enqueue({ ...progressStream({ steps: [20, 70] }), chunkDelayMs: 300 });
     const since = discord.mark();
-    const sent = discord.sendMessage({ content: 'a cat surfing a wave', mentionsBot: true, attachments: [image()] });
+    const sent = discord.sendMessage({
+      content: 'a cat surfing a wave',
+      mentionsBot: true,
+      attachments: [image()],
+    });
     const first = await replyTo(sent);
     await discord.waitForMessage((message) => message.id === first.id && /\d+%/.test(message.content));
     const done = await discord.waitForMessage((message) => message.id === first.id && hasVideoFile(message));
     expect(done.content).toContain('Your video is ready');
     expect(done.mentions ?? []).toHaveLength(0);
-    const posted = discord.requests.slice(since).find((request) => request.method === 'POST' && request.path.endsWith('/messages'));
+    const posted = discord.requests
+      .slice(since)
+      .find((request) => request.method === 'POST' && request.path.endsWith('/messages'));
     expect(posted?.body).toMatchObject({ allowed_mentions: { parse: [], replied_user: false } });
     const request = service.requests[0];
     expect(request?.promptText).toContain('a cat surfing a wave');
@@ -44,12 +54,20 @@ describe('mention with an image', () => {
     expect(request?.imageUrl).toMatch(/cat\.png/);
   });
 
-  it("uses the image of the message it replies to", async () => {
+  it('uses the image of the message it replies to', async () => {
     const { discord, service } = bot;
     service.enqueue(progressStream());
     const friend = discord.member({ username: 'friend' });
-    const original = discord.sendMessage({ content: 'look at my dog', author: friend, attachments: [image('dog.png')] });
-    const sent = discord.sendMessage({ content: 'make it dance', mentionsBot: true, referencedMessage: original });
+    const original = discord.sendMessage({
+      content: 'look at my dog',
+      author: friend,
+      attachments: [image('dog.png')],
+    });
+    const sent = discord.sendMessage({
+      content: 'make it dance',
+      mentionsBot: true,
+      referencedMessage: original,
+    });
     await replyTo(sent, hasVideoFile);
     expect(service.requests[0]?.imageUrl).toMatch(/dog\.png/);
   });
@@ -73,7 +91,11 @@ describe('mention with an image', () => {
   it('uses the first of several images and says so', async () => {
     const { discord, service } = bot;
     service.enqueue(progressStream());
-    const sent = discord.sendMessage({ content: 'two pets', mentionsBot: true, attachments: [image('first.png'), image('second.png')] });
+    const sent = discord.sendMessage({
+      content: 'two pets',
+      mentionsBot: true,
+      attachments: [image('first.png'), image('second.png')],
+    });
     const done = await replyTo(sent, hasVideoFile);
     expect(done.content).toContain('first.png');
     expect(service.requests[0]?.imageUrl).toMatch(/first\.png/);
@@ -98,7 +120,11 @@ describe('mention with an image', () => {
   });
 
   it('explains an inline duration it cannot use', async () => {
-    const sent = bot.discord.sendMessage({ content: 'a dog --duration 30', mentionsBot: true, attachments: [image()] });
+    const sent = bot.discord.sendMessage({
+      content: 'a dog --duration 30',
+      mentionsBot: true,
+      attachments: [image()],
+    });
     const reply = await replyTo(sent);
     expect(reply.content).toContain('5, 10, 15 seconds');
     expect(bot.service.requests).toHaveLength(0);
@@ -107,8 +133,18 @@ describe('mention with an image', () => {
   it('ignores messages from bots and webhooks', async () => {
     const { discord } = bot;
     const otherBot = discord.member({ username: 'otherbot', bot: true });
-    const fromBot = discord.sendMessage({ content: 'video please', author: otherBot, mentionsBot: true, attachments: [image()] });
-    const fromWebhook = discord.sendMessage({ content: 'video please', webhookId: '123456789012345678', mentionsBot: true, attachments: [image()] });
+    const fromBot = discord.sendMessage({
+      content: 'video please',
+      author: otherBot,
+      mentionsBot: true,
+      attachments: [image()],
+    });
+    const fromWebhook = discord.sendMessage({
+      content: 'video please',
+      webhookId: '123456789012345678',
+      mentionsBot: true,
+      attachments: [image()],
+    });
     const human = discord.sendMessage({ content: 'hi', mentionsBot: true });
     await replyTo(human);
     const replied = (message: APIMessage) =>
@@ -119,7 +155,9 @@ describe('mention with an image', () => {
 
   it('explains in one line that direct messages are off', async () => {
     const sent = bot.discord.sendMessage({ content: 'make a video', dm: true, attachments: [image()] });
-    const reply = await bot.discord.waitForMessage((message) => message.message_reference?.message_id === sent.id);
+    const reply = await bot.discord.waitForMessage(
+      (message) => message.message_reference?.message_id === sent.id,
+    );
     expect(reply.content).toMatch(/direct messages/);
     expect(bot.service.requests).toHaveLength(0);
   });
@@ -135,7 +173,10 @@ describe('"Make video" context menu', () => {
     expect(menu.callbackType).toBe(9);
     expect(JSON.stringify(menu.modal)).toContain('sunset over the bay');
 
-    const submit = discord.submitModal({ customId: menu.modal?.custom_id ?? '', fields: { prompt: 'sunset, waves rolling in', duration: '5' } });
+    const submit = discord.submitModal({
+      customId: menu.modal?.custom_id ?? '',
+      fields: { prompt: 'sunset, waves rolling in', duration: '5' },
+    });
     const deferred = await discord.waitForCallback(submit);
     expect(deferred.body).toMatchObject({ type: 5 });
     await discord.waitForOriginal(submit, hasVideoFile);

@@ -1,7 +1,7 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readStreamFixture } from '../support/fixtures.ts';
 import { progressStream } from '../support/fake-video-service.ts';
+import { readStreamFixture } from '../support/fixtures.ts';
 import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
 
 let bot: TestBot;
@@ -15,7 +15,8 @@ beforeEach(() => {
   bot.discord.clearFaults();
 });
 
-const hasVideoFile = (message: APIMessage) => message.attachments.some((file) => file.filename.endsWith('.mp4'));
+const hasVideoFile = (message: APIMessage) =>
+  message.attachments.some((file) => file.filename.endsWith('.mp4'));
 
 describe('/video', () => {
   it('defers at once, shows progress, and ends with the mp4 attached', async () => {
@@ -59,8 +60,14 @@ describe('/video', () => {
 
   it('reads a real relay transcript end to end', async () => {
     const { discord, service } = bot;
-    service.enqueue({ transcript: readStreamFixture('03-asyncdata-zh-tokenized-multilink.sse'), rewriteVideoUrls: true });
-    const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a puppy in the snow' }) });
+    service.enqueue({
+      transcript: readStreamFixture('03-asyncdata-zh-tokenized-multilink.sse'),
+      rewriteVideoUrls: true,
+    });
+    const ix = discord.slashCommand({
+      name: 'video',
+      options: videoOptions({ prompt: 'a puppy in the snow' }),
+    });
     const done = await discord.waitForOriginal(ix, hasVideoFile);
     expect(done.content).toContain('Your video is ready');
   });
@@ -74,7 +81,9 @@ describe('/video', () => {
       options: videoOptions({ prompt: 'a long flight over mountains' }),
       attachmentSizeLimit: 1024 * 1024,
     });
-    const done = await discord.waitForOriginal(ix, (message) => message.content.includes('Your video is ready'));
+    const done = await discord.waitForOriginal(ix, (message) =>
+      message.content.includes('Your video is ready'),
+    );
     expect(done.attachments).toHaveLength(0);
     expect(done.content).toContain(bigVideo);
     expect(done.content).toContain('upload limit');
@@ -83,9 +92,18 @@ describe('/video', () => {
   it('posts the link when Discord refuses the upload as too large', async () => {
     const { discord, service } = bot;
     service.enqueue(progressStream());
-    discord.failNext({ method: 'PATCH', route: '/messages/@original', status: 413, code: 40005, times: 1, withFiles: true });
+    discord.failNext({
+      method: 'PATCH',
+      route: '/messages/@original',
+      status: 413,
+      code: 40005,
+      times: 1,
+      withFiles: true,
+    });
     const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'rain on a window' }) });
-    const done = await discord.waitForOriginal(ix, (message) => message.content.includes('Your video is ready'));
+    const done = await discord.waitForOriginal(ix, (message) =>
+      message.content.includes('Your video is ready'),
+    );
     expect(done.content).toContain(service.defaultVideoUrl);
   });
 
@@ -93,10 +111,14 @@ describe('/video', () => {
     const { discord, service, logs } = bot;
     service.enqueue({ status: 401, body: readStreamFixture('errors/401-gptproto-invalid-signature.json') });
     const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a red balloon' }) });
-    const done = await discord.waitForOriginal(ix, (message) => message.content.includes('could not be made'));
+    const done = await discord.waitForOriginal(ix, (message) =>
+      message.content.includes('could not be made'),
+    );
     expect(done.content).toMatch(/owner/);
     expect(done.components?.[0]).toBeDefined();
-    const everything = [...discord.requests.map((request) => JSON.stringify(request.body)), ...logs].join('\n');
+    const everything = [...discord.requests.map((request) => JSON.stringify(request.body)), ...logs].join(
+      '\n',
+    );
     expect(everything).not.toContain(TEST_API_KEY);
   });
 
@@ -118,7 +140,11 @@ describe('/video', () => {
     const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a paper boat' }) });
     const running = await discord.waitForOriginal(ix, (message) => message.components?.length === 1);
     const stranger = discord.member({ username: 'stranger' });
-    const click = discord.clickButton({ message: running, customId: customIdOf(running, 'Cancel'), member: stranger });
+    const click = discord.clickButton({
+      message: running,
+      customId: customIdOf(running, 'Cancel'),
+      member: stranger,
+    });
     const answer = await discord.waitForCallback(click);
     expect(answer.body).toMatchObject({ type: 4, data: { flags: 64 } });
     expect(JSON.stringify(answer.body)).toContain('Only the member who asked');
@@ -130,7 +156,9 @@ describe('/video', () => {
     const ix = discord.slashCommand({
       name: 'video',
       options: videoOptions({ prompt: 'from my notes' }),
-      attachments: [{ filename: 'notes.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.4') }],
+      attachments: [
+        { filename: 'notes.pdf', contentType: 'application/pdf', bytes: Buffer.from('%PDF-1.4') },
+      ],
     });
     const answer = await discord.waitForCallback(ix);
     expect(answer.body).toMatchObject({ type: 4, data: { flags: 64 } });
@@ -142,18 +170,31 @@ describe('/video', () => {
     const { discord, service } = bot;
     service.enqueue(progressStream());
     const since = discord.mark();
-    const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: '@everyone look at <@&123456789012345678>' }) });
+    const ix = discord.slashCommand({
+      name: 'video',
+      options: videoOptions({ prompt: '@everyone look at <@&123456789012345678>' }),
+    });
     await discord.waitForOriginal(ix, hasVideoFile);
-    const sent = discord.requests.slice(since).filter((request) => request.method !== 'GET' && request.body && typeof request.body === 'object' && 'content' in (request.body as object));
+    const sent = discord.requests
+      .slice(since)
+      .filter(
+        (request) =>
+          request.method !== 'GET' &&
+          request.body &&
+          typeof request.body === 'object' &&
+          'content' in (request.body as object),
+      );
     expect(sent.length).toBeGreaterThan(0);
-    for (const request of sent) expect((request.body as { allowed_mentions?: unknown }).allowed_mentions).toMatchObject({ parse: [] });
+    for (const request of sent)
+      expect((request.body as { allowed_mentions?: unknown }).allowed_mentions).toMatchObject({ parse: [] });
   });
 });
 
 function customIdOf(message: APIMessage, label: string): string {
   for (const row of message.components ?? []) {
     for (const component of 'components' in row ? row.components : []) {
-      if ('label' in component && component.label === label && 'custom_id' in component) return component.custom_id;
+      if ('label' in component && component.label === label && 'custom_id' in component)
+        return component.custom_id;
     }
   }
   throw new Error(`no ${label} button on the message`);

@@ -7,6 +7,7 @@ import {
   type APIAttachment,
   type APIBaseInteraction,
   type APIChatInputApplicationCommandInteraction,
+  type APIInteractionDataResolved,
   type APIMessage,
   type APIMessageApplicationCommandInteraction,
   type APIMessageComponentButtonInteraction,
@@ -183,10 +184,51 @@ export class InteractionFactory {
         type: ApplicationCommandType.ChatInput,
         ...(prepared.guildId ? { guild_id: prepared.guildId } : {}),
         options: nestOptions(options_, options.subcommand, options.subcommandGroup),
-        ...(options.attachments?.length ? { resolved: { attachments: resolvedAttachments } } : {}),
+        resolved: {
+          ...this.resolveMentionables(options_, prepared.guildId),
+          attachments: resolvedAttachments,
+        },
       },
     };
     return this.finish(options, prepared, payload, this.commandMetadata(prepared));
+  }
+
+  /** Discord resolves user, role and channel options into objects; discord.js reads them from there. */
+  private resolveMentionables(
+    options: APIApplicationCommandInteractionDataBasicOption<InteractionType.ApplicationCommand>[],
+    guildId: string | undefined,
+  ): APIInteractionDataResolved {
+    const resolved: Required<Pick<APIInteractionDataResolved, 'users' | 'members' | 'roles' | 'channels'>> = {
+      users: {},
+      members: {},
+      roles: {},
+      channels: {},
+    };
+    const { state } = this.host;
+    for (const option of options) {
+      const id = String(option.value);
+      if (option.type === ApplicationCommandOptionType.User) {
+        const member = state.memberOf(guildId, id);
+        const user = member?.user ?? state.users.get(id);
+        if (user) resolved.users[id] = user;
+        if (member) {
+          const { user: _user, ...rest } = interactionMemberPayload(member);
+          resolved.members[id] = rest;
+        }
+      } else if (option.type === ApplicationCommandOptionType.Role) {
+        const role = guildId
+          ? state.guilds.get(guildId)?.roles.find((candidate) => candidate.id === id)
+          : undefined;
+        if (role) resolved.roles[id] = role;
+      } else if (option.type === ApplicationCommandOptionType.Channel) {
+        const channel = state.channels.get(id);
+        if (channel) {
+          const name = 'name' in channel && channel.name ? channel.name : id;
+          resolved.channels[id] = { id, type: channel.type, name, permissions: '0' } as never;
+        }
+      }
+    }
+    return resolved;
   }
 
   autocomplete(options: AutocompleteOptions): FakeInteraction<APIApplicationCommandAutocompleteInteraction> {

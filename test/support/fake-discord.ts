@@ -492,6 +492,14 @@ export class FakeDiscord {
       : undefined;
   }
 
+  /** A moderator deletes a message: MESSAGE_DELETE goes out, and edits of it get 404 10008. */
+  deleteMessage(message: MessageRef): void {
+    const id = typeof message === 'string' ? message : message.id;
+    const record = this.state.messages.get(id);
+    if (!record || record.deleted) throw new Error(`fake discord: no live message ${id} to delete`);
+    this.state.deleteMessage(record);
+  }
+
   /** Makes this interaction's token invalid now: edits and followups get 401 50027. */
   expireToken(ix: FakeInteraction): void {
     ix.tokenRevoked = true;

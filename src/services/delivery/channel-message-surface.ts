@@ -39,9 +39,11 @@ export class ChannelMessageSurface implements JobSurface {
   }
 
   async finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']> {
-    if (!this.options.pingOnFinish || !this.messageId) {
+    if (!this.options.pingOnFinish) {
       return writeFinalMessage((message, file) => this.write(message, file), snapshot, video);
     }
+    // Also when no progress message was posted here yet (the job moved at its very end): the
+    // result must still ping the requester, who may no longer be watching.
     const progressMessageId = this.messageId;
     const requesterId = snapshot.request.requesterId;
     const delivery = await writeFinalMessage(
@@ -50,7 +52,7 @@ export class ChannelMessageSurface implements JobSurface {
       video,
       (message) => ({ ...message, allowed_mentions: { parse: [], users: [requesterId] } }),
     );
-    await this.removeProgressMessage(snapshot, progressMessageId);
+    if (progressMessageId) await this.removeProgressMessage(snapshot, progressMessageId);
     return delivery;
   }
 

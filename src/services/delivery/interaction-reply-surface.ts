@@ -1,6 +1,6 @@
 import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logger.ts';
-import { type DiscordMessages, isDeadToken, NO_PINGS } from './discord-messages.ts';
+import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
 import { outgoing, writeFinalMessage } from './final-message.ts';
 
 export interface InteractionReplySurfaceOptions {
@@ -8,8 +8,12 @@ export interface InteractionReplySurfaceOptions {
   applicationId: string;
   token: string;
   channelId: string;
+  /** When progress moves to a channel message (default `usableUntil`). */
+  handOverAt?: number;
   /** When the bot stops using the token: a margin before Discord's 15 minutes run out. */
   usableUntil: number;
+  /** The reply's message id, when an earlier run learnt it. */
+  messageId?: string;
   uploadLimitBytes: number;
   logger: Logger;
   /** Where the job continues once the token can no longer be used. */
@@ -19,21 +23,38 @@ export interface InteractionReplySurfaceOptions {
 /**
  * A job's progress in the (deferred) reply to an interaction. The token behind it dies after 15
  * minutes, or earlier when Discord says so; the job then moves to a channel message the bot owns,
- * and no request is ever sent with a token known to be dead.
+ * and no request is ever sent with a token known to be dead or past `usableUntil`.
+ *
+ * The move happens at `handOverAt`, a little before `usableUntil`, so the reply can still be told
+ * through the token where the job went. When the token is already dead, the reply is edited with
+ * the bot's own token instead (it is the bot's message), so it is not left showing progress and a
+ * Cancel button forever.
  */
 export class InteractionReplySurface implements JobSurface {
   readonly uploadLimitBytes: number;
   private fallback: JobSurface | undefined;
   private tokenDead = false;
+  private messageId: string | undefined;
 
   constructor(private readonly options: InteractionReplySurfaceOptions) {
     this.uploadLimitBytes = options.uploadLimitBytes;
+    this.messageId = options.messageId;
   }
 
   location(): SurfaceLocation {
     if (this.fallback) return this.fallback.location();
-    const { applicationId, token, usableUntil, channelId, uploadLimitBytes } = this.options;
-    return { kind: 'interaction', applicationId, token, usableUntil, channelId, uploadLimitBytes };
+    const { applicationId, token, handOverAt, usableUntil, channelId, uploadLimitBytes } = this.options;
+    const { messageId } = this;
+    return {
+      kind: 'interaction',
+      applicationId,
+      token,
+      handOverAt,
+      usableUntil,
+      channelId,
+      messageId,
+      uploadLimitBytes,
+    };
   }
 
   show(snapshot: JobSnapshot): Promise<void> {
@@ -56,11 +77,15 @@ export class InteractionReplySurface implements JobSurface {
     return !this.tokenDead && Date.now() < this.options.usableUntil;
   }
 
+  private handOverDue(): boolean {
+    return !this.tokenUsable() || Date.now() >= (this.options.handOverAt ?? this.options.usableUntil);
+  }
+
   private async viaTokenOrFallback<T>(
     viaToken: () => Promise<T>,
     viaFallback: (fallback: JobSurface) => Promise<T>,
   ) {
-    if (!this.fallback && this.tokenUsable()) {
+    if (!this.fallback && !this.handOverDue()) {
       try {
         return await viaToken();
       } catch (error) {
@@ -76,27 +101,36 @@ export class InteractionReplySurface implements JobSurface {
   private async handOver(): Promise<void> {
     this.fallback = this.options.openFallback();
     this.options.logger.info('progress_moved_to_channel_message', { tokenDead: this.tokenDead });
-    if (!this.tokenUsable()) return;
+    const note: OutgoingMessage = {
+      content: '⤵️ This video is taking a while: its progress continues in a new message below.',
+      components: [],
+      allowed_mentions: NO_PINGS,
+    };
+    if (this.tokenUsable()) {
+      try {
+        await this.editReply(note);
+        return;
+      } catch (error) {
+        this.options.logger.debug('handover_note_failed', { error });
+        if (!isDeadToken(error)) return;
+        this.tokenDead = true;
+      }
+    }
+    if (!this.messageId) return;
     try {
-      await this.editReply({
-        content: '⤵️ This video is taking a while: its progress continues in a new message below.',
-        components: [],
-        allowed_mentions: NO_PINGS,
-      });
+      await this.options.messages.edit(this.options.channelId, this.messageId, note);
     } catch (error) {
-      this.options.logger.debug('handover_note_failed', { error });
+      this.options.logger.debug('handover_note_failed', { error, viaBotToken: true });
     }
   }
 
-  private editReply(
-    message: Parameters<DiscordMessages['editInteractionReply']>[2],
-    video?: DownloadedVideo,
-  ) {
-    return this.options.messages.editInteractionReply(
+  private async editReply(message: OutgoingMessage, video?: DownloadedVideo): Promise<void> {
+    const sent = await this.options.messages.editInteractionReply(
       this.options.applicationId,
       this.options.token,
       message,
       video,
     );
+    this.messageId = sent.id;
   }
 }

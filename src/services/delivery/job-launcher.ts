@@ -46,13 +46,18 @@ export class JobLauncher {
     const uploadLimitBytes = interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT_BYTES;
     if (request.guildId) this.uploadLimits.set(request.guildId, uploadLimitBytes);
     const { tokenLifetimeMs } = this.options;
+    const expiresAt = interaction.createdTimestamp + tokenLifetimeMs;
+    const margin = handoverMargin(tokenLifetimeMs);
     const surface = surfaceAt(
       {
         kind: 'interaction',
         applicationId: interaction.applicationId,
         token: interaction.token,
         channelId: request.channelId,
-        usableUntil: interaction.createdTimestamp + tokenLifetimeMs - handoverMargin(tokenLifetimeMs),
+        // Progress moves a margin before expiry; the token stays usable for half of it more, so
+        // the reply can still say where the job went, and nothing is ever sent near the expiry.
+        handOverAt: expiresAt - margin,
+        usableUntil: expiresAt - Math.floor(margin / 2),
         uploadLimitBytes,
       },
       this.options,

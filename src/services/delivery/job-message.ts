@@ -121,6 +121,7 @@ function deliveredLine(snapshot: JobSnapshot, elapsed: string): string {
 const LINK_REASONS: Record<LinkReason, string> = {
   'too-large': "📎 The video is larger than this server's upload limit, so here is its link:",
   'upload-refused': '📎 Discord did not accept the upload, so here is the link:',
+  'upload-failed': '📎 The upload to Discord did not go through, so here is the link:',
   'download-failed': '📎 The video could not be fetched for upload, so here is its link:',
   'download-refused': '📎 The video is hosted where the bot may not fetch it, so here is its link:',
 };
@@ -145,7 +146,12 @@ function buttons(snapshot: JobSnapshot): APIActionRowComponent<APIButtonComponen
   }
   if (snapshot.state === 'delivered') {
     if (snapshot.videoUrl && isLinkable(snapshot.videoUrl)) {
-      row.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Open video', url: snapshot.videoUrl });
+      row.push({
+        type: ComponentType.Button,
+        style: ButtonStyle.Link,
+        label: 'Open video',
+        url: snapshot.videoUrl,
+      });
     }
     row.push(againButton(snapshot, 'Regenerate', '🎲'));
   }

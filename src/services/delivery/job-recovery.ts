@@ -19,7 +19,9 @@ export async function recoverUnfinishedJobs(deps: RecoveryDeps, now = Date.now()
   for (const record of unfinished) {
     const log = deps.logger.child({ jobId: record.id });
     if (record.reservation !== undefined) {
-      await deps.releaseReservation(record.reservation).catch((error) => log.error('reservation_release_failed', { error }));
+      await deps
+        .releaseReservation(record.reservation)
+        .catch((error) => log.error('reservation_release_failed', { error }));
     }
     const snapshot: JobSnapshot = {
       jobId: record.id,
@@ -35,7 +37,13 @@ export async function recoverUnfinishedJobs(deps: RecoveryDeps, now = Date.now()
     } catch (error) {
       log.warn('interrupted_notice_failed', { error });
     }
-    await deps.records.save({ ...record, state: 'interrupted', reason: RESTART_REASON, location: surface.location(), updatedAt: Date.now() });
+    await deps.records.save({
+      ...record,
+      state: 'interrupted',
+      reason: RESTART_REASON,
+      location: surface.location(),
+      updatedAt: Date.now(),
+    });
     log.info('job_recovered_as_interrupted', { previousState: record.state });
   }
   return unfinished.length;

@@ -5,7 +5,9 @@ import type { Requester } from '../jobs/job.ts';
  * Who is asking, as quotas see them. Role ids include the server's @everyone role (its id is the
  * server's), as Discord treats it as a role every member has.
  */
-export function memberContextOf(interaction: Pick<BaseInteraction, 'guildId' | 'user' | 'member'>): Requester {
+export function memberContextOf(
+  interaction: Pick<BaseInteraction, 'guildId' | 'user' | 'member'>,
+): Requester {
   const { guildId, user, member } = interaction;
   if (!guildId || !member) return { guildId: null, userId: user.id, roleIds: [] };
   // A member from a cached server has a role manager; an uncached one arrives as the raw payload's id list.
@@ -16,7 +18,11 @@ export function memberContextOf(interaction: Pick<BaseInteraction, 'guildId' | '
 export function requesterOfMessage(message: Message): Requester {
   if (!message.guildId) return { guildId: null, userId: message.author.id, roleIds: [] };
   const roleIds = message.member ? [...message.member.roles.cache.keys()] : [];
-  return { guildId: message.guildId, userId: message.author.id, roleIds: withEveryone(roleIds, message.guildId) };
+  return {
+    guildId: message.guildId,
+    userId: message.author.id,
+    roleIds: withEveryone(roleIds, message.guildId),
+  };
 }
 
 function withEveryone(roleIds: readonly string[], guildId: string): string[] {
@@ -24,6 +30,8 @@ function withEveryone(roleIds: readonly string[], guildId: string): string[] {
 }
 
 /** For a request made in a thread: the channel it belongs to, for the server's channel rules. */
-export function threadParentOf(channel: { isThread(): boolean; parentId?: string | null } | null): string | undefined {
+export function threadParentOf(
+  channel: { isThread(): boolean; parentId?: string | null } | null,
+): string | undefined {
   return channel?.isThread() ? (channel.parentId ?? undefined) : undefined;
 }

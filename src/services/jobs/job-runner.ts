@@ -19,7 +19,11 @@ export interface JobRunnerOptions {
   progressIntervalMs: number;
   /** Faults before any event (refused, 5xx, 429) are retried: no video was started, so none is paid twice. */
   serviceRetries?: { attempts: number; baseDelayMs: number };
-  /** Told of every state change (not every percent), for job records. */
+  /**
+   * Told when a job is submitted, at every state change (not every percent), and whenever its
+   * message moves (first posted, re-posted, handed over): for job records, so a restarted bot
+   * finds every unfinished job, waiting ones included, at the message it is really in.
+   */
   onStateChange?: (snapshot: JobSnapshot, job: { surface: JobSurface; charge?: JobCharge }) => void;
 }
 
@@ -57,6 +61,8 @@ interface Job {
   snapshot: JobSnapshot;
   throttle: ProgressThrottle<JobSnapshot>;
   log: Logger;
+  /** The surface location last reported to `onStateChange`, as JSON. */
+  trackedLocation?: string;
   done: Promise<JobSnapshot>;
   resolve: (snapshot: JobSnapshot) => void;
 }
@@ -99,7 +105,10 @@ export class JobRunner {
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,
-        send: (snapshot) => surface.show(snapshot),
+        send: async (snapshot) => {
+          await surface.show(snapshot);
+          if (JSON.stringify(surface.location()) !== job.trackedLocation) this.track(job);
+        },
         onError: (error) => log.warn('progress_edit_failed', { error }),
       }),
       log,
@@ -116,6 +125,7 @@ export class JobRunner {
       durationSeconds: request.durationSeconds,
       withImage: Boolean(request.imageUrl),
     });
+    this.track(job);
     this.waiting.push(job);
     this.pump();
     return { id, done };
@@ -297,11 +307,16 @@ export class JobRunner {
     }
   }
 
-  /** The one way a job ends: final message, then the charge settled, then listeners told. */
+  /**
+   * The one way a job ends. An undelivered job gives its quota unit back before its final message,
+   * so a member who reads "failed" and checks /usage sees it uncounted; a delivered one is
+   * charged only once the video is posted.
+   */
   private async end(job: Job, change: Partial<JobSnapshot>, video?: DownloadedVideo): Promise<void> {
     await job.throttle.close();
     this.update(job, change);
     let snapshot = job.snapshot;
+    if (snapshot.state !== 'delivered') await this.settleCharge(job, false);
     try {
       const delivery = await job.surface.finish(snapshot, video);
       if (delivery) snapshot = this.update(job, { delivery });
@@ -309,12 +324,14 @@ export class JobRunner {
       job.log.error('final_message_failed', { error });
       if (snapshot.state === 'delivered') {
         snapshot = this.update(job, { state: 'failed', reason: 'The video could not be posted.' });
+        await this.settleCharge(job, false);
       }
     }
-    await this.settleCharge(job, snapshot.state === 'delivered');
+    if (snapshot.state === 'delivered') await this.settleCharge(job, true);
     job.log.info('job_finished', {
       state: snapshot.state,
       delivery: snapshot.delivery?.kind,
+      linkWhy: snapshot.delivery?.kind === 'link' ? snapshot.delivery.why : undefined,
       elapsedMs: snapshot.elapsedMs,
       reason: snapshot.reason,
     });
@@ -337,9 +354,14 @@ export class JobRunner {
     if (!FINAL_STATES.has(job.snapshot.state)) job.throttle.push(job.snapshot);
     if (job.snapshot.state !== previous || change.delivery) {
       job.log.info('job_state', { state: job.snapshot.state });
-      this.options.onStateChange?.(job.snapshot, job);
+      this.track(job);
     }
     return job.snapshot;
+  }
+
+  private track(job: Job): void {
+    job.trackedLocation = JSON.stringify(job.surface.location());
+    this.options.onStateChange?.(job.snapshot, job);
   }
 }
 

@@ -60,7 +60,12 @@ export interface JobSnapshot {
   delivery?: { kind: 'file' } | { kind: 'link'; why: LinkReason };
 }
 
-export type LinkReason = 'too-large' | 'upload-refused' | 'download-failed' | 'download-refused';
+export type LinkReason =
+  | 'too-large'
+  | 'upload-refused'
+  | 'upload-failed'
+  | 'download-failed'
+  | 'download-refused';
 
 export interface DownloadedVideo {
   fileName: string;
@@ -90,8 +95,13 @@ export type SurfaceLocation =
       kind: 'interaction';
       applicationId: string;
       token: string;
+      /** From then on progress moves to a channel message (absent in older records: `usableUntil`). */
+      handOverAt?: number;
+      /** The last moment a request may be sent with the token, a safe margin before Discord's expiry. */
       usableUntil: number;
       channelId: string;
+      /** The reply's message id once known, so it can still be edited with the bot's token. */
+      messageId?: string;
       uploadLimitBytes: number;
     }
   | { kind: 'channel'; channelId: string; messageId?: string; uploadLimitBytes: number };
@@ -114,7 +124,9 @@ export interface Requester {
   roleIds: string[];
 }
 
-export type Admission = { ok: true; request: JobRequest; charge?: JobCharge } | { ok: false; message: string };
+export type Admission =
+  | { ok: true; request: JobRequest; charge?: JobCharge }
+  | { ok: false; message: string };
 
 /**
  * Decides whether a job may start (channel rules, quotas), completes the request with the

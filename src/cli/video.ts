@@ -1,0 +1,239 @@
+import { createWriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { config as loadDotenv } from 'dotenv';
+import { Agent, interceptors, request } from 'undici';
+import { ConfigError, loadServiceConfig } from '../config.ts';
+import { redact } from '../services/logger.ts';
+import { RelayVideoProvider } from '../services/relay-video-provider.ts';
+import {
+  type Orientation,
+  type VideoEvent,
+  type VideoRequest,
+  VideoServiceError,
+} from '../services/video-provider.ts';
+
+/**
+ * Makes one video from the command line, without Discord: for trying a relay, a key or a prompt.
+ *
+ *   npm run video -- --prompt "a cat chasing light" [--image cat.png|https://…] [--duration 10]
+ *                    [--orientation portrait] [--model sora-2] [--out cat.mp4]
+ *
+ * Progress goes to stderr; the saved path and the video URL to stdout.
+ */
+
+const USAGE = `Usage: npm run video -- --prompt "…" [--image <path or URL>] [--duration <seconds>]
+                        [--orientation landscape|portrait] [--model <model>] [--out <file.mp4>]`;
+
+const IMAGE_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+};
+const BAR_WIDTH = 24;
+const EXIT_CANCELLED = 130;
+
+/** A mistake in how the command was called: the message is shown with the usage. */
+class UsageError extends Error {}
+
+interface CliOptions {
+  request: Omit<VideoRequest, 'model'> & { model?: string };
+  out: string;
+}
+
+async function main(signal: AbortSignal): Promise<number> {
+  loadDotenv({ quiet: true });
+  const options = await readOptions(process.argv.slice(2));
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const settings = loadServiceConfig();
+  const provider = new RelayVideoProvider({
+    apiUrl: settings.SORA_API_URL,
+    apiKey: settings.SORA_API_KEY,
+    stallTimeoutMs: settings.SERVICE_STALL_TIMEOUT_MS,
+    timeoutMs: settings.SERVICE_TIMEOUT_MS,
+  });
+  const request = { ...options.request, model: options.request.model ?? settings.SORA_MODEL };
+  const outcome = await generate(provider, request, signal);
+  if (outcome?.type !== 'succeeded') {
+    process.stderr.write(`Video failed: ${outcome?.type === 'failed' ? outcome.reason : 'no video'}\n`);
+    return 1;
+  }
+  const url = await downloadFirst(outcome.urls, options.out, signal);
+  process.stdout.write(`Saved ${options.out}\nURL ${url}\n`);
+  return 0;
+}
+
+/** Runs the generation with its progress on stderr; returns the last event, the outcome. */
+async function generate(provider: RelayVideoProvider, request: VideoRequest, signal: AbortSignal) {
+  const display = new ProgressDisplay(process.stderr);
+  let outcome: VideoEvent | undefined;
+  try {
+    for await (const event of provider.generate(request, signal)) {
+      display.show(event);
+      outcome = event;
+    }
+  } finally {
+    display.end();
+  }
+  return outcome;
+}
+
+/** The parsed command line, or undefined when help was asked for. */
+async function readOptions(args: string[]): Promise<CliOptions | undefined> {
+  let values: ReturnType<typeof parseCommandLine>['values'];
+  try {
+    values = parseCommandLine(args).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return undefined;
+  const prompt = values.prompt?.trim();
+  if (!prompt) throw new UsageError('--prompt is required.');
+  return {
+    request: {
+      prompt,
+      imageUrl: await imageUrlOf(values.image),
+      model: values.model,
+      durationSeconds: durationOf(values.duration),
+      orientation: orientationOf(values.orientation),
+    },
+    out: resolve(values.out ?? `video-${new Date().toISOString().replace(/[:.]/g, '-')}.mp4`),
+  };
+}
+
+function parseCommandLine(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      prompt: { type: 'string', short: 'p' },
+      image: { type: 'string', short: 'i' },
+      duration: { type: 'string', short: 'd' },
+      orientation: { type: 'string' },
+      model: { type: 'string', short: 'm' },
+      out: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function durationOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) {
+    throw new UsageError('--duration must be a whole number of seconds between 1 and 60.');
+  }
+  return seconds;
+}
+
+function orientationOf(value: string | undefined): Orientation | undefined {
+  if (value === undefined || value === 'landscape' || value === 'portrait') return value;
+  throw new UsageError('--orientation must be landscape or portrait.');
+}
+
+/** A URL is passed on as is; a local file goes as a data URL, since the relay cannot reach this disk. */
+async function imageUrlOf(image: string | undefined): Promise<string | undefined> {
+  if (image === undefined) return undefined;
+  if (/^(?:https?|data):/i.test(image)) return image;
+  const type = IMAGE_TYPES[extname(image).toLowerCase()];
+  if (!type) throw new UsageError('--image must be a .png, .jpg, .jpeg or .webp file, or an http(s) URL.');
+  const bytes = await readFile(image).catch(() => {
+    throw new UsageError(`Cannot read the image file ${image}.`);
+  });
+  return `data:${type};base64,${bytes.toString('base64')}`;
+}
+
+/** Saves the first URL that downloads; a failed or cancelled attempt leaves no partial file. */
+async function downloadFirst(urls: string[], out: string, signal: AbortSignal): Promise<string> {
+  const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
+  const problems: string[] = [];
+  try {
+    for (const url of urls) {
+      try {
+        const { statusCode, body } = await request(url, { dispatcher, signal });
+        if (statusCode >= 400) {
+          await body.dump();
+          throw new Error(`HTTP ${statusCode}`);
+        }
+        await pipeline(body, createWriteStream(out), { signal });
+        return url;
+      } catch (error) {
+        await rm(out, { force: true });
+        if (signal.aborted) throw error;
+        problems.push(`${url}: ${(error as Error).message}`);
+      }
+    }
+    throw new Error(`The video was made but could not be downloaded (${problems.join('; ')}).`);
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** One updating status line on a terminal; plain lines, each said once, anywhere else. */
+class ProgressDisplay {
+  private status = '';
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  show(event: VideoEvent): void {
+    if (event.type === 'queued') this.setStatus('Waiting in the video service queue…');
+    else if (event.type === 'progress') this.setStatus(progressBar(event.percent));
+    else if (event.type === 'note') this.say(event.text);
+  }
+
+  /** Leaves the cursor on a fresh line. */
+  end(): void {
+    if (this.stream.isTTY && this.status) this.stream.write('\n');
+    this.status = '';
+  }
+
+  private setStatus(text: string): void {
+    if (text === this.status) return;
+    this.status = text;
+    this.stream.write(this.stream.isTTY ? `\r\x1b[2K${text}` : `${text}\n`);
+  }
+
+  private say(text: string): void {
+    if (!this.stream.isTTY) {
+      this.stream.write(`${text}\n`);
+      return;
+    }
+    this.stream.write(`\r\x1b[2K${text}\n${this.status}`);
+  }
+}
+
+function progressBar(percent: number | undefined): string {
+  if (percent === undefined) return 'Generating…';
+  const filled = Math.round((percent / 100) * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${percent.toFixed(0).padStart(3)}%`;
+}
+
+/** What went wrong, in words for the person at the terminal; never the API key. */
+function describeFailure(error: unknown): string {
+  if (error instanceof UsageError) return `${error.message}\n${USAGE}`;
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof VideoServiceError) return `Video failed: ${error.userMessage}`;
+  const message = error instanceof Error ? error.message : String(error);
+  const key = process.env.SORA_API_KEY;
+  return key ? redact(message, [key]) : message;
+}
+
+const controller = new AbortController();
+process.once('SIGINT', () => controller.abort());
+main(controller.signal).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const cancelled = controller.signal.aborted;
+    process.stderr.write(`${cancelled ? 'Cancelled.' : describeFailure(error)}\n`);
+    process.exitCode = cancelled ? EXIT_CANCELLED : 1;
+  },
+);
