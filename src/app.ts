@@ -143,6 +143,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     guilds: client.guilds.cache.size,
     model: config.SORA_MODEL,
   });
+  const recovered = await recoverUnfinishedJobs({
+    records,
+    messages,
+    logger,
+    releaseReservation: (reservation) => admission.release(reservation),
+  });
+  if (recovered > 0) logger.info('jobs_recovered', { count: recovered });
 
   return {
     client,

@@ -247,7 +247,13 @@ export interface Fault extends FaultSpec {
   hits: number;
 }
 
-export function faultMatches(fault: Fault, method: string, path: string, route: string, hasFiles: boolean): boolean {
+export function faultMatches(
+  fault: Fault,
+  method: string,
+  path: string,
+  route: string,
+  hasFiles: boolean,
+): boolean {
   if (fault.remaining <= 0) return false;
   if (fault.withFiles !== undefined && fault.withFiles !== hasFiles) return false;
   if (fault.method && fault.method.toUpperCase() !== method) return false;
