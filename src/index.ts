@@ -7,7 +7,10 @@ loadDotenv({ quiet: true });
 
 try {
   const app = await startApp(loadConfig());
+  let stopping = false;
   const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     app.logger.info('shutdown_requested', { signal });
     app.stop().then(
       () => process.exit(0),
@@ -16,6 +19,12 @@ try {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // npm does not pass SIGTERM on to the script it runs: when `npm start` is stopped, the bot is left
+  // behind with a new parent. Treat that like SIGTERM, so jobs still end cleanly.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('parent-exited');
+  }, 1_000).unref();
 } catch (error) {
   const message = error instanceof ConfigError ? error.message : startFailure(error);
   const secrets = [process.env.DISCORD_TOKEN, process.env.SORA_API_KEY].filter(

@@ -1,6 +1,12 @@
+import type { APIMessage } from 'discord.js';
 import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logger.ts';
-import { type DiscordMessages, isUnknownMessage, type OutgoingMessage } from './discord-messages.ts';
+import {
+  type DiscordMessages,
+  isMissingPermission,
+  isUnknownMessage,
+  type OutgoingMessage,
+} from './discord-messages.ts';
 import { outgoing, writeFinalMessage } from './final-message.ts';
 
 export interface ChannelMessageSurfaceOptions {
@@ -19,68 +25,99 @@ export interface ChannelMessageSurfaceOptions {
   pingOnFinish?: boolean;
 }
 
-/** A job's progress in a channel message the bot owns: not bound to any interaction token. */
+/**
+ * A job's progress in a channel message the bot owns: not bound to any interaction token. Where
+ * the bot may not post at all (no Send Messages, or no access), the job moves to a direct message
+ * to the requester, so they are told rather than left waiting for a message that never comes.
+ */
 export class ChannelMessageSurface implements JobSurface {
   readonly uploadLimitBytes: number;
   private messageId: string | undefined;
+  private channelId: string;
+  private inDirectMessage = false;
 
   constructor(private readonly options: ChannelMessageSurfaceOptions) {
     this.uploadLimitBytes = options.uploadLimitBytes;
     this.messageId = options.messageId;
+    this.channelId = options.channelId;
   }
 
   location(): SurfaceLocation {
-    const { channelId, uploadLimitBytes } = this.options;
-    return { kind: 'channel', channelId, messageId: this.messageId, uploadLimitBytes };
+    const { channelId, messageId } = this;
+    return { kind: 'channel', channelId, messageId, uploadLimitBytes: this.options.uploadLimitBytes };
   }
 
   async show(snapshot: JobSnapshot): Promise<void> {
-    await this.write(outgoing(snapshot));
+    await this.write(snapshot.request.requesterId, outgoing(snapshot));
   }
 
   async finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']> {
+    const requesterId = snapshot.request.requesterId;
     if (!this.options.pingOnFinish) {
-      return writeFinalMessage((message, file) => this.write(message, file), snapshot, video);
+      return writeFinalMessage((message, file) => this.write(requesterId, message, file), snapshot, video);
     }
     // Also when no progress message was posted here yet (the job moved at its very end): the
     // result must still ping the requester, who may no longer be watching.
-    const progressMessageId = this.messageId;
-    const requesterId = snapshot.request.requesterId;
+    const progress = this.messageId ? { channelId: this.channelId, messageId: this.messageId } : undefined;
     const delivery = await writeFinalMessage(
-      (message, file) => this.options.messages.send(this.options.channelId, message, file),
+      (message, file) => this.post(requesterId, message, file),
       snapshot,
       video,
       (message) => ({ ...message, allowed_mentions: { parse: [], users: [requesterId] } }),
     );
-    if (progressMessageId) await this.removeProgressMessage(snapshot, progressMessageId);
+    if (progress) await this.removeProgressMessage(snapshot, progress);
     return delivery;
   }
 
-  private async write(message: OutgoingMessage, video?: DownloadedVideo): Promise<void> {
-    const { messages, channelId, replyTo } = this.options;
+  private async write(requesterId: string, message: OutgoingMessage, video?: DownloadedVideo): Promise<void> {
+    const { channelId } = this;
     if (!this.messageId) {
+      const { replyTo } = this.options;
       const reference = replyTo
         ? { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false }
         : undefined;
-      const sent = await messages.send(channelId, { ...message, message_reference: reference }, video);
+      const sent = await this.post(requesterId, { ...message, message_reference: reference }, video);
       this.messageId = sent.id;
       return;
     }
     try {
-      await messages.edit(channelId, this.messageId, message, video);
+      await this.options.messages.edit(channelId, this.messageId, message, video);
     } catch (error) {
       if (!isUnknownMessage(error)) throw error;
       this.options.logger.info('progress_message_deleted', { channelId, messageId: this.messageId });
       this.messageId = undefined;
-      await this.write(message, video);
+      await this.write(requesterId, message, video);
+    }
+  }
+
+  /** A new message here, or in the requester's DMs when the bot may not post here. */
+  private async post(
+    requesterId: string,
+    message: OutgoingMessage,
+    video?: DownloadedVideo,
+  ): Promise<APIMessage> {
+    const { messages, logger } = this.options;
+    try {
+      return await messages.send(this.channelId, message, video);
+    } catch (error) {
+      // With a file, a missing Attach Files permission is the link fallback's to handle.
+      if (video || this.inDirectMessage || !isMissingPermission(error)) throw error;
+      logger.warn('cannot_post_in_channel', { channelId: this.channelId, error });
+      this.channelId = await messages.openDirectMessage(requesterId);
+      this.inDirectMessage = true;
+      this.messageId = undefined;
+      return messages.send(this.channelId, { ...message, message_reference: undefined });
     }
   }
 
   /** The result now stands in its own message; the progress one would only repeat it. */
-  private async removeProgressMessage(snapshot: JobSnapshot, messageId: string): Promise<void> {
+  private async removeProgressMessage(
+    snapshot: JobSnapshot,
+    { channelId, messageId }: { channelId: string; messageId: string },
+  ): Promise<void> {
     const summary = { content: `-# Finished below ⤵️ (${snapshot.state}).`, components: [] };
     try {
-      await this.options.messages.edit(this.options.channelId, messageId, {
+      await this.options.messages.edit(channelId, messageId, {
         ...summary,
         allowed_mentions: outgoing(snapshot).allowed_mentions,
       });

@@ -1,10 +1,12 @@
 import {
   type APIAllowedMentions,
+  type APIChannel,
   type APIMessage,
   type APIMessageReference,
   DiscordAPIError,
   HTTPError,
-  type REST,
+  REST,
+  RESTEvents,
   Routes,
 } from 'discord.js';
 import type { DownloadedVideo } from '../jobs/job.ts';
@@ -24,10 +26,17 @@ export const NO_PINGS: APIAllowedMentions = { parse: [], replied_user: false };
  * instance with a long timeout and no automatic retry, so a slow upload is never posted twice.
  */
 export class DiscordMessages {
+  /** For interaction webhooks (token in the URL, `auth: false`): see `withoutGlobalLimit`. */
+  private readonly interactionRest: REST;
+  private readonly interactionUploads: REST;
+
   constructor(
     private readonly rest: REST,
     private readonly uploads: REST,
-  ) {}
+  ) {
+    this.interactionRest = withoutGlobalLimit(rest);
+    this.interactionUploads = withoutGlobalLimit(uploads);
+  }
 
   editInteractionReply(
     applicationId: string,
@@ -41,6 +50,14 @@ export class DiscordMessages {
 
   send(channelId: string, message: OutgoingMessage, video?: DownloadedVideo): Promise<APIMessage> {
     return this.write('post', Routes.channelMessages(channelId), message, video, true);
+  }
+
+  /** The bot's DM channel with a user (Discord returns the existing one if there is one). */
+  async openDirectMessage(userId: string): Promise<string> {
+    const channel = (await this.rest.post(Routes.userChannels(), {
+      body: { recipient_id: userId },
+    })) as APIChannel;
+    return channel.id;
   }
 
   edit(
@@ -59,11 +76,25 @@ export class DiscordMessages {
     video: DownloadedVideo | undefined,
     auth: boolean,
   ): Promise<APIMessage> {
-    if (!video) return (await this.rest[method](route, { body: message, auth })) as APIMessage;
+    const rest = auth ? this.rest : this.interactionRest;
+    if (!video) return (await rest[method](route, { body: message, auth })) as APIMessage;
+    const uploads = auth ? this.uploads : this.interactionUploads;
     const body = { ...message, attachments: [{ id: '0', filename: video.fileName }] };
     const files = [{ name: video.fileName, data: video.bytes, contentType: video.contentType }];
-    return (await this.uploads[method](route, { body, files, auth })) as APIMessage;
+    return (await uploads[method](route, { body, files, auth })) as APIMessage;
   }
+}
+
+/**
+ * A copy of `rest` without @discordjs/rest's own 50 requests/s global limiter. Discord exempts
+ * interaction webhooks from its global limit (DISCORD.md §1), but the limiter paces every route of
+ * a REST instance but callbacks, so with many jobs the edits and uploads of interaction replies
+ * queued behind it (bench/README.md). Per-route buckets and 429 handling stay as they are.
+ */
+function withoutGlobalLimit(rest: REST): REST {
+  const copy = new REST({ ...rest.options, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
+  copy.on(RESTEvents.RateLimited, (info) => rest.emit(RESTEvents.RateLimited, info));
+  return copy;
 }
 
 export function discordErrorCode(error: unknown): number | undefined {

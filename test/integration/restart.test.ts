@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { APIMessage } from 'discord-api-types/v10';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord.ts';
+import {
+  type FakeVideoService,
+  progressStream,
+  startFakeVideoService,
+} from '../support/fake-video-service.ts';
+import {
+  customIdOf,
+  hasVideoFile,
+  jobIdOf,
+  labelsOf,
+  usageOf,
+  waitForJobFinished,
+  waitForLog,
+} from '../support/fault-kit.ts';
+import { PNG_BYTES, TEST_API_KEY, videoOptions } from '../support/test-bot.ts';
+
+/**
+ * The bot as it really runs: `node --import tsx src/index.ts` in a child process (what `npm start`
+ * does, without the npm and tsx wrappers that would stand between a signal and the bot), against
+ * the fakes running in this process, with its data in a temporary directory that outlives it.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+let discord: FakeDiscord;
+let service: FakeVideoService;
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  discord = await startFakeDiscord();
+  service = await startFakeVideoService();
+  dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-restart-'));
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DISCORD_TOKEN: discord.botToken,
+    DISCORD_API_URL: discord.apiUrl,
+    SORA_API_KEY: TEST_API_KEY,
+    SORA_API_URL: service.apiUrl,
+    DATA_DIR: dataDir,
+    ALLOW_PRIVATE_VIDEO_URLS: 'true',
+    PROGRESS_EDIT_INTERVAL_MS: '250',
+    SHUTDOWN_GRACE_MS: '200',
+    DEFAULT_MEMBER_LIMIT: '10',
+    // One job at a time, so a second one waits in the bot's queue when the bot dies.
+    MAX_CONCURRENT_JOBS: '1',
+    LOG_LEVEL: 'debug',
+  };
+});
+afterAll(async () => {
+  await discord?.close();
+  await service?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+beforeEach(() => service.reset());
+
+interface BotProcess {
+  child: ChildProcess;
+  /** stdout, one entry per line: the bot's JSON log. */
+  lines: string[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the bot and resolves once it has logged in to the fake Discord. */
+async function startBotProcess(): Promise<BotProcess> {
+  const ready = discord.nextReady({ timeoutMs: 30_000 });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  const bot = { child, lines, stderr, exited };
+  running.add(bot);
+  void exited.then(() => running.delete(bot));
+  await ready;
+  await waitForLog(lines, (entry) => entry.event === 'bot_ready', { timeoutMs: 30_000, what: 'bot_ready' });
+  return bot;
+}
+
+const running = new Set<BotProcess>();
+afterEach(async () => {
+  for (const bot of running) {
+    bot.child.kill('SIGKILL');
+    await bot.exited;
+  }
+});
+
+const usage = (member?: FakeMember) => usageOf(discord, member);
+
+const showsProgress = (message: APIMessage) => /\d+%/.test(message.content);
+const interrupted = (message: APIMessage) => message.content.includes('**Interrupted**');
+
+describe('restart', () => {
+  it('killed mid-job (SIGKILL) and started again: stuck replies say Interrupted with Retry, quota whole', async () => {
+    const first = await startBotProcess();
+    const bob = discord.member({ username: 'bob' });
+    const [alice, bobs] = [await usage(), await usage(bob)];
+    service.enqueue({ ...progressStream({ steps: [10] }), stallAfterFrames: 4 });
+    const ix = discord.slashCommand({
+      name: 'video',
+      options: videoOptions({ prompt: 'a candle burning down' }),
+    });
+    const stuck = await discord.waitForOriginal(ix, showsProgress);
+    // Bob's mention waits in line behind it; its progress lives in the bot's reply to him.
+    const mention = discord.sendMessage({
+      content: 'a kite on the beach',
+      author: bob,
+      mentionsBot: true,
+      attachments: [{ filename: 'kite.png', contentType: 'image/png', bytes: PNG_BYTES }],
+    });
+    const waiting = await discord.waitForMessage(
+      (message) =>
+        message.message_reference?.message_id === mention.id && message.content.includes('in line'),
+    );
+    expect(await usage()).toEqual({ used: alice.used + 1, running: 1 });
+    expect(await usage(bob)).toEqual({ used: bobs.used + 1, running: 1 });
+
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+
+    const second = await startBotProcess();
+    const recovered = await discord.waitForOriginal(ix, interrupted);
+    expect(recovered.content).toContain('restarted');
+    expect(labelsOf(recovered)).toEqual(['Retry']);
+    expect(customIdOf(recovered, 'Retry')).toBe(`retry:${jobIdOf(stuck)}`);
+    // The waiting job's reply is edited in place, not answered with a new message.
+    const recoveredReply = await discord.waitForMessage(
+      (message) => message.id === waiting.id && interrupted(message),
+    );
+    expect(labelsOf(recoveredReply)).toEqual(['Retry']);
+    const botReplies = discord
+      .channelMessages()
+      .filter((message) => message.message_reference?.message_id === mention.id);
+    expect(botReplies.map((message) => message.id)).toEqual([waiting.id]);
+    await waitForLog(second.lines, (entry) => entry.event === 'jobs_recovered' && entry.count === 2);
+    expect(await usage()).toEqual({ used: alice.used, running: 0 });
+    expect(await usage(bob)).toEqual({ used: bobs.used, running: 0 });
+
+    // Retry from the recovered message starts the same request again, and it is delivered.
+    const click = discord.clickButton({ message: recovered, customId: customIdOf(recovered, 'Retry') });
+    const again = await discord.waitForOriginal(click, hasVideoFile);
+    expect(again.content).toContain('Your video is ready');
+    expect((await waitForJobFinished(second.lines, jobIdOf(again))).state).toBe('delivered');
+    expect(service.requests.map((request) => request.promptText)).toEqual([
+      'a candle burning down',
+      'a candle burning down',
+    ]);
+    expect(await usage()).toEqual({ used: alice.used + 1, running: 0 });
+
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('SIGTERM mid-job: exits with code 0 and the running job is marked Interrupted with Retry', async () => {
+    const bot = await startBotProcess();
+    const before = await usage();
+    const claimed = service.enqueue({ ...progressStream({ steps: [10] }), stallAfterFrames: 4 });
+    const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a clock ticking' }) });
+    await discord.waitForOriginal(ix, showsProgress);
+
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toEqual({ code: 0, signal: null });
+    const final = discord.originalResponse(ix);
+    expect(final && interrupted(final)).toBe(true);
+    expect(final && labelsOf(final)).toEqual(['Retry']);
+    expect(await (await claimed).ended).toBe('client-disconnected');
+    expect(bot.lines.some((line) => line.includes('"event":"bot_stopped"'))).toBe(true);
+
+    // Started again, the bot finds nothing left to recover and the reservation was given back.
+    const after = await startBotProcess();
+    expect(await usage()).toEqual({ used: before.used, running: 0 });
+    expect(after.lines.some((line) => line.includes('job_recovered_as_interrupted'))).toBe(false);
+    after.child.kill('SIGTERM');
+    expect(await after.exited).toEqual({ code: 0, signal: null });
+  });
+});
