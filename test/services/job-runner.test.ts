@@ -43,7 +43,11 @@ class RecordingSurface implements JobSurface {
   finished: { snapshot: JobSnapshot; video?: DownloadedVideo }[] = [];
   failFinish = false;
   location() {
-    return { kind: 'channel' as const, channelId: request.channelId, uploadLimitBytes: this.uploadLimitBytes };
+    return {
+      kind: 'channel' as const,
+      channelId: request.channelId,
+      uploadLimitBytes: this.uploadLimitBytes,
+    };
   }
   async show(snapshot: JobSnapshot) {
     this.shown.push(snapshot);
@@ -102,7 +106,10 @@ const VIDEO = 'https://videos.example/fox.mp4';
 
 describe('JobRunner', () => {
   it('streams progress to the surface, delivers the file and commits the charge', async () => {
-    const provider = new ScriptedProvider([() => events({ type: 'queued' }, { type: 'progress', percent: 40 }, { type: 'succeeded', urls: [VIDEO] })]);
+    const provider = new ScriptedProvider([
+      () =>
+        events({ type: 'queued' }, { type: 'progress', percent: 40 }, { type: 'succeeded', urls: [VIDEO] }),
+    ]);
     const surface = new RecordingSurface();
     const { record, charge: jobCharge } = charge();
     const final = await runner(provider).submit(request, { surface, charge: jobCharge }).done;
@@ -111,11 +118,17 @@ describe('JobRunner', () => {
     expect(final.delivery).toEqual({ kind: 'file' });
     expect(surface.finished[0]?.video?.fileName).toMatch(/\.mp4$/);
     expect(record).toEqual({ commits: 1, releases: 0 });
-    expect(provider.calls[0]).toMatchObject({ prompt: 'a fox in the snow', durationSeconds: 10, model: 'sora-2' });
+    expect(provider.calls[0]).toMatchObject({
+      prompt: 'a fox in the snow',
+      durationSeconds: 10,
+      model: 'sora-2',
+    });
   });
 
   it('ends as failed with the service reason and releases the charge', async () => {
-    const provider = new ScriptedProvider([() => events({ type: 'progress', percent: 90 }, { type: 'failed', reason: 'Blocked by moderation.' })]);
+    const provider = new ScriptedProvider([
+      () => events({ type: 'progress', percent: 90 }, { type: 'failed', reason: 'Blocked by moderation.' }),
+    ]);
     const surface = new RecordingSurface();
     const { record, charge: jobCharge } = charge();
     const final = await runner(provider).submit(request, { surface, charge: jobCharge }).done;
@@ -199,8 +212,15 @@ describe('JobRunner', () => {
     };
     const surface = new RecordingSurface();
     const { record, charge: jobCharge } = charge();
-    const final = await runner(provider, { fetcher: tooLarge }).submit(request, { surface, charge: jobCharge }).done;
-    expect(final).toMatchObject({ state: 'delivered', videoUrl: VIDEO, delivery: { kind: 'link', why: 'too-large' } });
+    const final = await runner(provider, { fetcher: tooLarge }).submit(request, {
+      surface,
+      charge: jobCharge,
+    }).done;
+    expect(final).toMatchObject({
+      state: 'delivered',
+      videoUrl: VIDEO,
+      delivery: { kind: 'link', why: 'too-large' },
+    });
     expect(surface.finished[0]?.video).toBeUndefined();
     expect(record.commits).toBe(1);
   });

@@ -12,13 +12,15 @@ describe('request checks', () => {
     expect(checkImage({ name: 'notes.pdf', contentType: 'application/pdf', size: 10 }, 100)).toMatch(
       /notes\.pdf.*PNG, JPEG or WebP/,
     );
-    expect(checkImage({ name: 'anim.gif', contentType: 'image/gif', size: 10 }, 100)).toMatch(/PNG, JPEG or WebP/);
+    expect(checkImage({ name: 'anim.gif', contentType: 'image/gif', size: 10 }, 100)).toMatch(
+      /PNG, JPEG or WebP/,
+    );
   });
 
   it('says how large the image is and the limit', () => {
-    expect(checkImage({ name: 'big.png', contentType: 'image/png', size: 30 * 1024 * 1024 }, 20 * 1024 * 1024)).toBe(
-      '**big.png** is 30 MB; images can be at most 20 MB. Please use a smaller one.',
-    );
+    expect(
+      checkImage({ name: 'big.png', contentType: 'image/png', size: 30 * 1024 * 1024 }, 20 * 1024 * 1024),
+    ).toBe('**big.png** is 30 MB; images can be at most 20 MB. Please use a smaller one.');
   });
 
   it('asks for a prompt and enforces its length', () => {
