@@ -102,24 +102,17 @@ export class VideoDownloader {
       body.destroy();
       return { ok: false, why: 'too-large', detail: `content-length ${headers['content-length']}` };
     }
-    // With a declared length (checked above), the bytes go straight into one buffer: the chunks and
-    // their concatenation are never alive together, so a video costs its size in memory, not twice it.
-    const declared = Number(headers['content-length']);
-    const into = Number.isSafeInteger(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of body) {
-      const bytes = chunk as Buffer;
-      if (size + bytes.length > maxBytes) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
         body.destroy();
         return { ok: false, why: 'too-large', detail: `more than ${maxBytes} bytes` };
       }
-      if (into) bytes.copy(into, size);
-      else chunks.push(bytes);
-      size += bytes.length;
+      chunks.push(chunk as Buffer);
     }
-    const bytes = into ? into.subarray(0, size) : Buffer.concat(chunks, size);
-    return { ok: true, video: { fileName, bytes, contentType } };
+    return { ok: true, video: { fileName, bytes: Buffer.concat(chunks, size), contentType } };
   }
 
   async close(): Promise<void> {

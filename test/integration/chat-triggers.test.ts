@@ -163,6 +163,27 @@ describe('mention with an image', () => {
   });
 });
 
+describe('direct messages when ALLOW_DMS=true', () => {
+  it('makes the video in the DM, no mention needed', async () => {
+    const dmBot = await startTestBot({ env: { ALLOW_DMS: 'true' } });
+    try {
+      dmBot.service.enqueue(progressStream());
+      const sent = dmBot.discord.sendMessage({
+        content: 'a kite on the beach',
+        dm: true,
+        attachments: [image('kite.png')],
+      });
+      const done = await dmBot.discord.waitForMessage(
+        (message) => message.message_reference?.message_id === sent.id && hasVideoFile(message),
+      );
+      expect(done.channel_id).toBe(sent.channel_id);
+      expect(dmBot.service.requests[0]?.promptText).toContain('a kite on the beach');
+    } finally {
+      await dmBot.close();
+    }
+  });
+});
+
 describe('"Make video" context menu', () => {
   it('asks for the prompt in a form prefilled with the message text, then runs the job like /video', async () => {
     const { discord, service } = bot;

@@ -102,7 +102,7 @@ export class InteractionReplySurface implements JobSurface {
     this.fallback = this.options.openFallback();
     this.options.logger.info('progress_moved_to_channel_message', { tokenDead: this.tokenDead });
     const note: OutgoingMessage = {
-      content: '⤵️ This video is taking a while: its progress continues in a new message below.',
+      content: '⤵️ This video continues in a new message below.',
       components: [],
       allowed_mentions: NO_PINGS,
     };

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord.ts';
+
+const run = promisify(execFile);
+let discord: FakeDiscord;
+
+beforeAll(async () => {
+  discord = await startFakeDiscord();
+});
+afterAll(() => discord.close());
+
+/** Runs a script of the bot the way its npm script does, with only the given settings. */
+async function script(file: string, env: Record<string, string>) {
+  const settings = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
+  try {
+    const { stdout, stderr } = await run('node', ['--import', 'tsx', file], {
+      env: settings,
+      cwd: process.cwd(),
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('npm start with bad settings', () => {
+  it('stops with one clear line per problem and never prints a value', async () => {
+    const secret = 'this-token-must-not-be-printed';
+    const result = await script('src/index.ts', {
+      DISCORD_TOKEN: secret,
+      SORA_API_URL: 'not a url',
+      MAX_CONCURRENT_JOBS: 'lots',
+    });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      'Invalid settings:',
+      '  - SORA_API_KEY is required',
+      '  - SORA_API_URL must be an http(s) URL such as https://example.com/v1',
+      '  - MAX_CONCURRENT_JOBS must be a number',
+    ]);
+    expect(result.stderr + result.stdout).not.toContain(secret);
+  });
+
+  it('says plainly when Discord rejects the token, without printing it', async () => {
+    const wrong = 'wrong-token-value-0123456789';
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-bad-token-'));
+    const result = await script('src/index.ts', {
+      DISCORD_TOKEN: wrong,
+      DISCORD_API_URL: discord.apiUrl,
+      SORA_API_KEY: 'sk-anything',
+      DATA_DIR: dataDir,
+    });
+    await rm(dataDir, { recursive: true, force: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Discord rejected DISCORD_TOKEN');
+    expect(result.stderr + result.stdout).not.toContain(wrong);
+  });
+});
+
+describe('npm run register', () => {
+  it('registers every command globally, finding the application id through the API', async () => {
+    const result = await script('src/register.ts', {
+      DISCORD_TOKEN: discord.botToken,
+      DISCORD_API_URL: discord.apiUrl,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('globally');
+    const names = discord.registeredCommands.global.map((command) => command.name).sort();
+    expect(names).toEqual(['Make video', 'quota', 'usage', 'video', 'video-settings']);
+  });
+
+  it('registers in one server when DISCORD_GUILD_ID is set, with the model choice when several are offered', async () => {
+    const result = await script('src/register.ts', {
+      DISCORD_TOKEN: discord.botToken,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: discord.guild.id,
+      SORA_MODELS: 'sora-2,sora-2-pro',
+    });
+    expect(result.stdout).toContain(`in server ${discord.guild.id}`);
+    const video = discord.registeredCommands.guilds[discord.guild.id]?.find(
+      (command) => command.name === 'video',
+    );
+    expect(JSON.stringify(video)).toContain('sora-2-pro');
+  });
+});
