@@ -3,26 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MANAGE_SERVER_REQUIRED } from '../../src/commands/preconditions.ts';
 import type { FakeInteraction, FakeMember } from '../support/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
 
 let bot: TestBot;
 let admin: FakeMember;
-
-beforeAll(async () => {
-  bot = await startTestBot({ env: { DEFAULT_MAX_RUNNING_PER_MEMBER: '0' } });
-  admin = bot.discord.member({ username: 'admin', permissions: 1n << 5n });
-  const set = await runCommand('quota', admin, {
-    subcommandGroup: 'limit',
-    subcommand: 'everyone',
-    options: [
-      { name: 'count', type: 4, value: 1 },
-      { name: 'period', type: 3, value: 'day' },
-    ],
-  });
-  expect(set).toContain('1 video a day');
-});
-afterAll(() => bot.close());
-beforeEach(() => bot.service.reset());
+let redis: RedisServer | undefined;
 
 const hasVideoFile = (message: APIMessage) =>
   message.attachments.some((file) => file.filename.endsWith('.mp4'));
@@ -49,102 +35,128 @@ async function refusalOf(ix: FakeInteraction): Promise<APIMessage> {
   );
 }
 
-describe('quotas through every front door', () => {
-  it('delivers the first video of the day and refuses the second with the reset time', async () => {
-    const member = bot.discord.member({ username: 'dana' });
-    bot.service.enqueue(progressStream());
-    await bot.discord.waitForOriginal(video(member), hasVideoFile);
-
-    const second = video(member, 'another one');
-    const refusal = await refusalOf(second);
-    expect(refusal.content).toMatch(/1 of 1/);
-    expect(refusal.content).toMatch(/<t:\d+:R>/);
-    expect(bot.discord.originalResponse(second)).toBeUndefined();
-    expect(bot.service.requests).toHaveLength(1);
-
-    const usage = await runCommand('usage', member);
-    expect(usage).toContain('1 of 1 used');
-  });
-
-  it('does not count a failed or cancelled video', async () => {
-    const member = bot.discord.member({ username: 'eli' });
-    bot.service.enqueue({
-      status: 400,
-      body: { error: { message: 'Your request was blocked by our moderation system.' } },
+describe.each(['sqlite', 'redis'] as const)('quotas on %s', (backend) => {
+  beforeAll(async () => {
+    redis = backend === 'redis' ? await startRedisServer() : undefined;
+    const env: Record<string, string> = { DEFAULT_MAX_RUNNING_PER_MEMBER: '0' };
+    if (redis) env.REDIS_URL = redis.url;
+    bot = await startTestBot({ env });
+    admin = bot.discord.member({ username: 'admin', permissions: 1n << 5n });
+    const set = await runCommand('quota', admin, {
+      subcommandGroup: 'limit',
+      subcommand: 'everyone',
+      options: [
+        { name: 'count', type: 4, value: 1 },
+        { name: 'period', type: 3, value: 'day' },
+      ],
     });
-    const failed = video(member);
-    await bot.discord.waitForOriginal(failed, (message) => message.content.includes('could not be made'));
-    expect(await runCommand('usage', member)).toContain('0 of 1 used');
-
-    bot.service.enqueue({ ...progressStream({ steps: [5] }), stallAfterFrames: 4 });
-    const running = video(member);
-    const shown = await bot.discord.waitForOriginal(
-      running,
-      (message) => (message.components?.length ?? 0) > 0,
-    );
-    bot.discord.clickButton({ message: shown, customId: cancelIdOf(shown), member });
-    await bot.discord.waitForOriginal(running, (message) => message.content.includes('Cancelled'));
-    expect(await runCommand('usage', member)).toContain('0 of 1 used');
-
-    bot.service.enqueue(progressStream());
-    await bot.discord.waitForOriginal(video(member), hasVideoFile);
-    expect(await runCommand('usage', member)).toContain('1 of 1 used');
+    expect(set).toContain('1 video a day');
   });
-
-  it('starts exactly one job when twenty requests race for the last unit', async () => {
-    const member = bot.discord.member({ username: 'fay' });
-    bot.service.defaultScenario = progressStream();
-    const racing = Array.from({ length: 20 }, (_, index) => video(member, `race ${index}`));
-    const outcomes = await Promise.all(
-      racing.map((ix) =>
-        Promise.race([
-          bot.discord.waitForOriginal(ix, hasVideoFile).then(() => 'delivered'),
-          refusalOf(ix).then(() => 'refused'),
-        ]),
-      ),
-    );
-    expect(outcomes.filter((outcome) => outcome === 'delivered')).toHaveLength(1);
-    expect(outcomes.filter((outcome) => outcome === 'refused')).toHaveLength(19);
-    expect(bot.service.requests).toHaveLength(1);
+  afterAll(async () => {
+    await bot.close();
+    await redis?.stop();
   });
+  beforeEach(() => bot.service.reset());
 
-  it('applies to mentions in chat too', async () => {
-    const member = bot.discord.member({ username: 'gus' });
-    bot.service.enqueue(progressStream());
-    await bot.discord.waitForOriginal(video(member), hasVideoFile);
-    const sent = bot.discord.sendMessage({
-      author: member,
-      content: 'one more please',
-      mentionsBot: true,
-      attachments: [{ filename: 'a.png', contentType: 'image/png', bytes: Buffer.from('png') }],
+  describe('quotas through every front door', () => {
+    it('delivers the first video of the day and refuses the second with the reset time', async () => {
+      const member = bot.discord.member({ username: 'dana' });
+      bot.service.enqueue(progressStream());
+      await bot.discord.waitForOriginal(video(member), hasVideoFile);
+
+      const second = video(member, 'another one');
+      const refusal = await refusalOf(second);
+      expect(refusal.content).toMatch(/1 of 1/);
+      expect(refusal.content).toMatch(/<t:\d+:R>/);
+      expect(bot.discord.originalResponse(second)).toBeUndefined();
+      expect(bot.service.requests).toHaveLength(1);
+
+      const usage = await runCommand('usage', member);
+      expect(usage).toContain('1 of 1 used');
     });
-    const reply = await bot.discord.waitForMessage(
-      (message) => message.message_reference?.message_id === sent.id,
-    );
-    expect(reply.content).toMatch(/1 of 1/);
-  });
 
-  it("refuses a non-admin's /quota in the bot even though Discord let it through", async () => {
-    const answer = await runCommand('quota', bot.discord.member({ username: 'hal' }), { subcommand: 'show' });
-    expect(answer).toContain(MANAGE_SERVER_REQUIRED.replace(/\*/g, '\\\\*').slice(0, 10));
-  });
+    it('does not count a failed or cancelled video', async () => {
+      const member = bot.discord.member({ username: 'eli' });
+      bot.service.enqueue({
+        status: 400,
+        body: { error: { message: 'Your request was blocked by our moderation system.' } },
+      });
+      const failed = video(member);
+      await bot.discord.waitForOriginal(failed, (message) => message.content.includes('could not be made'));
+      expect(await runCommand('usage', member)).toContain('0 of 1 used');
 
-  it('keeps the bot to the channels an admin chose', async () => {
-    const { discord } = bot;
-    await runCommand('video-settings', admin, {
-      subcommandGroup: 'channels',
-      subcommand: 'add',
-      options: [{ name: 'channel', type: 7, value: discord.channel.id }],
+      bot.service.enqueue({ ...progressStream({ steps: [5] }), stallAfterFrames: 4 });
+      const running = video(member);
+      const shown = await bot.discord.waitForOriginal(
+        running,
+        (message) => (message.components?.length ?? 0) > 0,
+      );
+      bot.discord.clickButton({ message: shown, customId: cancelIdOf(shown), member });
+      await bot.discord.waitForOriginal(running, (message) => message.content.includes('Cancelled'));
+      expect(await runCommand('usage', member)).toContain('0 of 1 used');
+
+      bot.service.enqueue(progressStream());
+      await bot.discord.waitForOriginal(video(member), hasVideoFile);
+      expect(await runCommand('usage', member)).toContain('1 of 1 used');
     });
-    const elsewhere = discord.slashCommand({
-      name: 'video',
-      member: discord.member({ username: 'ivy' }),
-      channel: discord.otherChannel,
-      options: videoOptions({ prompt: 'a cat' }),
+
+    it('starts exactly one job when twenty requests race for the last unit', async () => {
+      const member = bot.discord.member({ username: 'fay' });
+      bot.service.defaultScenario = progressStream();
+      const racing = Array.from({ length: 20 }, (_, index) => video(member, `race ${index}`));
+      const outcomes = await Promise.all(
+        racing.map((ix) =>
+          Promise.race([
+            bot.discord.waitForOriginal(ix, hasVideoFile).then(() => 'delivered'),
+            refusalOf(ix).then(() => 'refused'),
+          ]),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome === 'delivered')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome === 'refused')).toHaveLength(19);
+      expect(bot.service.requests).toHaveLength(1);
     });
-    const refusal = await refusalOf(elsewhere);
-    expect(refusal.content).toContain(`<#${discord.channel.id}>`);
-    await runCommand('video-settings', admin, { subcommandGroup: 'channels', subcommand: 'clear' });
+
+    it('applies to mentions in chat too', async () => {
+      const member = bot.discord.member({ username: 'gus' });
+      bot.service.enqueue(progressStream());
+      await bot.discord.waitForOriginal(video(member), hasVideoFile);
+      const sent = bot.discord.sendMessage({
+        author: member,
+        content: 'one more please',
+        mentionsBot: true,
+        attachments: [{ filename: 'a.png', contentType: 'image/png', bytes: Buffer.from('png') }],
+      });
+      const reply = await bot.discord.waitForMessage(
+        (message) => message.message_reference?.message_id === sent.id,
+      );
+      expect(reply.content).toMatch(/1 of 1/);
+    });
+
+    it("refuses a non-admin's /quota in the bot even though Discord let it through", async () => {
+      const answer = await runCommand('quota', bot.discord.member({ username: 'hal' }), {
+        subcommand: 'show',
+      });
+      expect(answer).toContain(MANAGE_SERVER_REQUIRED.replace(/\*/g, '\\\\*').slice(0, 10));
+    });
+
+    it('keeps the bot to the channels an admin chose', async () => {
+      const { discord } = bot;
+      await runCommand('video-settings', admin, {
+        subcommandGroup: 'channels',
+        subcommand: 'add',
+        options: [{ name: 'channel', type: 7, value: discord.channel.id }],
+      });
+      const elsewhere = discord.slashCommand({
+        name: 'video',
+        member: discord.member({ username: 'ivy' }),
+        channel: discord.otherChannel,
+        options: videoOptions({ prompt: 'a cat' }),
+      });
+      const refusal = await refusalOf(elsewhere);
+      expect(refusal.content).toContain(`<#${discord.channel.id}>`);
+      await runCommand('video-settings', admin, { subcommandGroup: 'channels', subcommand: 'clear' });
+    });
   });
 });
 
