@@ -43,8 +43,9 @@ const BARE_PROGRESS_TOKEN = /^\d{1,3}(?:\.\d+)?(?:\.{2,}|%)?(?:\s|$)/;
 
 /** Any outcome marker, link or retry could be on the line: one cheap test spares the others on progress lines. */
 const MIGHT_BE_OUTCOME =
-  /[❌✅<]|失败|错误|出错|成功|完成|重试|:\/\/|polic|guardrail|moderation|success|complete|retry|fail|error/i;
-const SUCCEEDED = /✅|生成成功|生成完成|generated successfully|generat(?:ion|ing) complete|<video/i;
+  /[❌✅<]|失败|错误|出错|成功|完成|重试|:\/\/|polic|guardrail|moderation|success|succeeded|complete|finished|retry|fail|error/i;
+const SUCCEEDED =
+  /✅|成功|已完成|生成完成|generated successfully|generat(?:ion|ing) complete|\b(?:completed|succeeded|successful(?:ly)?|finished)\b|<video/i;
 /** sora2api prints `**生成失败，正在重试**` before a retry: a note, not the end. */
 const RETRYING = /正在重试|第\s*\d+\s*次重试|\bretrying\b/i;
 const FAILED =

@@ -283,6 +283,11 @@ describe('RelayStreamInterpreter on shapes beyond the fixtures', () => {
       type: 'succeeded',
       urls: ['https://example.com/page'],
     });
+    const statusStyle = interpret([
+      contentChunk('status: processing 55%\n'),
+      contentChunk('status: completed\nvideo_url: https://cdn.example.com/v/123?sig=abc\n'),
+    ]);
+    expect(statusStyle.at(-1)).toEqual({ type: 'succeeded', urls: ['https://cdn.example.com/v/123?sig=abc'] });
   });
 
   it('reads a hybrid non-stream reply from message.content', () => {
