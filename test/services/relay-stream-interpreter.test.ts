@@ -287,7 +287,10 @@ describe('RelayStreamInterpreter on shapes beyond the fixtures', () => {
       contentChunk('status: processing 55%\n'),
       contentChunk('status: completed\nvideo_url: https://cdn.example.com/v/123?sig=abc\n'),
     ]);
-    expect(statusStyle.at(-1)).toEqual({ type: 'succeeded', urls: ['https://cdn.example.com/v/123?sig=abc'] });
+    expect(statusStyle.at(-1)).toEqual({
+      type: 'succeeded',
+      urls: ['https://cdn.example.com/v/123?sig=abc'],
+    });
   });
 
   it('reads a hybrid non-stream reply from message.content', () => {
