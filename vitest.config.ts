@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     globalSetup: ['test/support/ensure-redis.ts'],
+    reporters: ['default', './test/support/plain-summary-reporter.ts'],
   },
 });
