@@ -1,5 +1,5 @@
 import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
-import { type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { type Logger, redact, silentLogger } from './logger.ts';
 import { cleanServiceMessage, RelayStreamInterpreter } from './relay-stream-interpreter.ts';
 import {
@@ -65,11 +65,15 @@ function chatCompletionsBody(request: VideoRequest): string {
 export class RelayVideoProvider implements VideoProvider {
   private readonly endpoint: string;
   private readonly logger: Logger;
+  private readonly dispatcher: Dispatcher;
 
   constructor(private readonly options: RelayVideoProviderOptions) {
     const base = options.apiUrl.replace(/\/+$/, '');
     this.endpoint = base.endsWith('/chat/completions') ? base : `${base}/chat/completions`;
     this.logger = options.logger ?? silentLogger;
+    // Never undici's process-wide dispatcher: discord.js uses it with its own undici version,
+    // and whichever version creates it first owns it.
+    this.dispatcher = options.dispatcher ?? new Agent();
   }
 
   async *generate(
@@ -93,7 +97,7 @@ export class RelayVideoProvider implements VideoProvider {
         },
         body: chatCompletionsBody(videoRequest),
         signal: watchdog.signal,
-        dispatcher: this.options.dispatcher,
+        dispatcher: this.dispatcher,
         // The watchdog's stall and overall timers govern waiting, whatever undici's defaults.
         headersTimeout: 0,
         bodyTimeout: 0,

@@ -68,12 +68,18 @@ interface Backend {
   lock: KeyLock;
 }
 
+/**
+ * Everything stored is plain JSON, so plain JSON it is: keyv's default serializer also handles
+ * Buffers and BigInts, and costs several times more CPU on every quota reservation.
+ */
+const PLAIN_JSON = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
+
 function openSqlite(dataDir: string): Backend {
   mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, SQLITE_FILE_NAME);
   // iterationLimit is the page size of entries(); the adapter's default of 10 means a query per 10 rows.
   const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5_000, iterationLimit: 500 });
-  const keyv = new Keyv({ store: adapter, namespace: KEY_NAMESPACE, throwOnErrors: true });
+  const keyv = new Keyv({ store: adapter, namespace: KEY_NAMESPACE, throwOnErrors: true, ...PLAIN_JSON });
   return { name: 'sqlite', keyv, lock: new ProcessLock() };
 }
 
@@ -87,6 +93,7 @@ function openRedis(redisUrl: string): Backend {
     namespace: KEY_NAMESPACE,
     useKeyPrefix: false,
     throwOnErrors: true,
+    ...PLAIN_JSON,
   });
   const redisLock = new RedisLock(() => adapter.getClient() as Promise<LockClient>);
   return { name: 'redis', keyv, lock: new LayeredLock(new ProcessLock(), redisLock) };
