@@ -87,6 +87,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     fetcher,
     logger,
     maxConcurrent: config.MAX_CONCURRENT_JOBS,
+    maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
     progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
     serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
     onStateChange: (snapshot, job) =>

@@ -66,6 +66,7 @@ const schema = z.object({
   MAX_IMAGE_BYTES: whole(20 * 1024 * 1024, 1024),
   ALLOW_PRIVATE_VIDEO_URLS: flag(false),
   MAX_CONCURRENT_JOBS: whole(10, 1),
+  MAX_CONCURRENT_DELIVERIES: whole(16, 1),
   SHUTDOWN_GRACE_MS: whole(30_000, 0),
   INTERACTION_TOKEN_LIFETIME_MS: whole(15 * 60_000, 10_000),
 

@@ -91,8 +91,12 @@ const request: JobRequest = {
   source: 'slash',
 };
 
-function runner(provider: VideoProvider, options: { maxConcurrent?: number; fetcher?: VideoFetcher } = {}) {
+function runner(
+  provider: VideoProvider,
+  options: { maxConcurrent?: number; fetcher?: VideoFetcher; maxConcurrentDeliveries?: number } = {},
+) {
   return new JobRunner({
+    maxConcurrentDeliveries: options.maxConcurrentDeliveries,
     provider,
     fetcher: options.fetcher ?? okFetcher,
     logger: silentLogger,
@@ -233,5 +237,30 @@ describe('JobRunner', () => {
     const final = await runner(provider).submit(request, { surface, charge: jobCharge }).done;
     expect(final.state).toBe('failed');
     expect(record).toEqual({ commits: 0, releases: 1 });
+  });
+
+  it('delivers finished videos a few at a time, so they are not all held in memory at once', async () => {
+    const provider = new ScriptedProvider([
+      () => events({ type: 'succeeded', urls: [VIDEO] }),
+      () => events({ type: 'succeeded', urls: [VIDEO] }),
+      () => events({ type: 'succeeded', urls: [VIDEO] }),
+    ]);
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const slowFetcher: VideoFetcher = {
+      async download(url, max, fileName, signal) {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return okFetcher.download(url, max, fileName, signal);
+      },
+    };
+    const jobs = runner(provider, { fetcher: slowFetcher, maxConcurrentDeliveries: 1 });
+    const finals = await Promise.all(
+      [1, 2, 3].map(() => jobs.submit(request, { surface: new RecordingSurface() }).done),
+    );
+    expect(finals.map((final) => final.state)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(mostInFlight).toBe(1);
   });
 });

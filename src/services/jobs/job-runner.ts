@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../logger.ts';
 import type { DownloadResult } from '../video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-provider.ts';
@@ -16,6 +17,8 @@ export interface JobRunnerOptions {
   fetcher: VideoFetcher;
   logger: Logger;
   maxConcurrent: number;
+  /** Videos downloaded and uploaded at once (default 16). */
+  maxConcurrentDeliveries?: number;
   progressIntervalMs: number;
   /** Faults before any event (refused, 5xx, 429) are retried: no video was started, so none is paid twice. */
   serviceRetries?: { attempts: number; baseDelayMs: number };
@@ -77,8 +80,15 @@ export class JobRunner {
   private readonly waiting: Job[] = [];
   private running = 0;
   private stopping = false;
+  /**
+   * A video is held in memory from download to upload (twice over while discord.js builds the
+   * form), so deliveries take turns: memory stays bounded when many videos finish at once.
+   */
+  private readonly deliveries: LimitFunction;
 
-  constructor(private readonly options: JobRunnerOptions) {}
+  constructor(private readonly options: JobRunnerOptions) {
+    this.deliveries = pLimit(options.maxConcurrentDeliveries ?? 16);
+  }
 
   /** False once shutdown began: front doors tell members the bot is restarting. */
   get accepting(): boolean {
@@ -274,6 +284,10 @@ export class JobRunner {
     const videoUrl = urls[0] as string;
     this.update(job, { state: 'fetching', videoUrl, percent: 100 });
     job.log.info('video_ready', { videoHost: safeHost(videoUrl) });
+    await this.deliveries(() => this.fetchAndPost(job, videoUrl));
+  }
+
+  private async fetchAndPost(job: Job, videoUrl: string): Promise<void> {
     const result = await this.options.fetcher.download(
       videoUrl,
       job.surface.uploadLimitBytes,
