@@ -10,8 +10,9 @@ import {
 } from 'discord.js';
 import type { JobLauncher } from '../services/delivery/job-launcher.ts';
 import { threadParentOf } from '../services/delivery/requester.ts';
-import { ALLOWED_DURATIONS, parseInlineOptions } from '../services/inline-options.ts';
+import { parseInlineOptions } from '../services/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage } from '../services/request-checks.ts';
+import { VIDEO_DURATIONS } from '../services/video-provider.ts';
 import type { MessageMenuCommand, ModalHandler } from './command.ts';
 import { replyPrivately } from './replies.ts';
 
@@ -132,7 +133,7 @@ function buildForm(formId: string, messageText: string, maxPromptLength: number)
   if (prefill) prompt.setValue(prefill);
   const duration = new TextInputBuilder()
     .setCustomId('duration')
-    .setLabel(`Duration in seconds (${ALLOWED_DURATIONS.join(', ')})`)
+    .setLabel(`Duration in seconds (${VIDEO_DURATIONS.join(', ')})`)
     .setStyle(TextInputStyle.Short)
     .setRequired(false)
     .setMaxLength(2)

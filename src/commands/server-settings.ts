@@ -7,12 +7,8 @@ import {
   SlashCommandBuilder,
   type SlashCommandChannelOption,
 } from 'discord.js';
-import {
-  type GuildSettings,
-  type GuildVideoSettings,
-  VIDEO_DURATIONS,
-  type VideoDuration,
-} from '../services/guild-settings.ts';
+import type { GuildSettings, GuildVideoSettings } from '../services/guild-settings.ts';
+import { VIDEO_DURATIONS, type VideoDuration } from '../services/video-provider.ts';
 import type { SlashCommand } from './command.ts';
 import { canManageServer, MANAGE_SERVER_REQUIRED } from './preconditions.ts';
 import { replyPrivately } from './replies.ts';

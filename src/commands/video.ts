@@ -8,11 +8,9 @@ import type { JobLauncher } from '../services/delivery/job-launcher.ts';
 import { threadParentOf } from '../services/delivery/requester.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
 import { checkImage, checkPrompt } from '../services/request-checks.ts';
-import type { Orientation } from '../services/video-provider.ts';
+import { type Orientation, VIDEO_DURATIONS } from '../services/video-provider.ts';
 import type { SlashCommand } from './command.ts';
 import { replyPrivately } from './replies.ts';
-
-export const DURATION_CHOICES = [5, 10, 15] as const;
 
 export interface VideoDefinitionOptions {
   models: string[];
@@ -65,7 +63,7 @@ export function videoCommandDefinition(options: VideoDefinitionOptions) {
       option
         .setName('duration')
         .setDescription('Length in seconds')
-        .addChoices(...DURATION_CHOICES.map((seconds) => ({ name: `${seconds} seconds`, value: seconds }))),
+        .addChoices(...VIDEO_DURATIONS.map((seconds) => ({ name: `${seconds} seconds`, value: seconds }))),
     )
     .addStringOption((option) =>
       option

@@ -1,12 +1,10 @@
 import type { Collection, Store } from './store.ts';
+import type { VideoDuration } from './video-provider.ts';
 
 /**
  * What a server's admins choose for the bot beyond quotas: where it may be used and the defaults
  * a member's request starts from.
  */
-
-export const VIDEO_DURATIONS = [5, 10, 15] as const;
-export type VideoDuration = (typeof VIDEO_DURATIONS)[number];
 
 export interface GuildVideoSettings {
   /** Channels the bot answers in; empty means every channel. */

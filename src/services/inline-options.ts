@@ -1,12 +1,10 @@
-import type { Orientation } from './video-provider.ts';
+import { type Orientation, VIDEO_DURATIONS } from './video-provider.ts';
 
 /**
  * Options written inside a chat message, the way members already write them for video bots:
  * `--duration 10`, `--portrait` / `--landscape`, `--model sora-2-pro`, and the service's own
  * `duration: 10 seconds`. Whatever is not recognised stays in the prompt untouched.
  */
-
-export const ALLOWED_DURATIONS = [5, 10, 15] as const;
 
 export interface InlineOptions {
   prompt: string;
@@ -37,11 +35,9 @@ export function parseInlineOptions(text: string, models: readonly string[]): Inl
   let durationSeconds: number | undefined;
   if (durationText !== undefined) {
     const seconds = Number(durationText);
-    if ((ALLOWED_DURATIONS as readonly number[]).includes(seconds)) durationSeconds = seconds;
+    if ((VIDEO_DURATIONS as readonly number[]).includes(seconds)) durationSeconds = seconds;
     else
-      problems.push(
-        `The duration can be ${ALLOWED_DURATIONS.join(', ')} seconds (you asked for ${seconds}).`,
-      );
+      problems.push(`The duration can be ${VIDEO_DURATIONS.join(', ')} seconds (you asked for ${seconds}).`);
   }
 
   const orientationWord = take(ORIENTATION_FLAG)?.toLowerCase();

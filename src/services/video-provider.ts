@@ -6,6 +6,10 @@
 
 export type Orientation = 'landscape' | 'portrait';
 
+/** The lengths members may ask for, in seconds (Sora 2 makes at most 15). */
+export const VIDEO_DURATIONS = [5, 10, 15] as const;
+export type VideoDuration = (typeof VIDEO_DURATIONS)[number];
+
 export interface VideoRequest {
   prompt: string;
   /** Public URL (or data: URL) of the starting image; absent for text-to-video. */
