@@ -53,18 +53,9 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
     definition: makeVideoMenuDefinition(),
     async execute(interaction) {
       const attachments = [...interaction.targetMessage.attachments.values()];
-      const image = attachments.find((attachment) =>
-        isAcceptedImage({
-          name: attachment.name,
-          contentType: attachment.contentType,
-          size: attachment.size,
-        }),
-      );
+      const image = attachments.find(isAcceptedImage);
       const problem = image
-        ? checkImage(
-            { name: image.name, contentType: image.contentType, size: image.size },
-            options.maxImageBytes,
-          )
+        ? checkImage(image, options.maxImageBytes)
         : 'That message has no image. **Make video** needs a message with a PNG, JPEG or WebP image.';
       if (!image || problem) {
         await replyPrivately(interaction, problem ?? '');

@@ -42,11 +42,8 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
       if (!message.inGuild() && !options.allowDms) return answer(message, DMS_OFF);
       const images = await findImages(message);
       if (images.attachments.length === 0) return answer(message, HELP_TEXT);
-      const image = images.attachments.find((attachment) => isAcceptedImage(toImageInfo(attachment)));
-      const imageProblem = checkImage(
-        toImageInfo(image ?? (images.attachments[0] as Attachment)),
-        options.maxImageBytes,
-      );
+      const image = images.attachments.find(isAcceptedImage);
+      const imageProblem = checkImage(image ?? (images.attachments[0] as Attachment), options.maxImageBytes);
       if (!image || imageProblem) return answer(message, imageProblem ?? HELP_TEXT);
 
       const inline = parseInlineOptions(stripMention(message), options.models);
@@ -81,12 +78,8 @@ async function findImages(message: Message): Promise<{ attachments: Attachment[]
     const replied = await message.fetchReference().catch(() => undefined);
     attachments = replied ? [...replied.attachments.values()] : [];
   }
-  const count = attachments.filter((attachment) => isAcceptedImage(toImageInfo(attachment))).length;
+  const count = attachments.filter(isAcceptedImage).length;
   return { attachments, count };
-}
-
-function toImageInfo(attachment: Attachment) {
-  return { name: attachment.name, contentType: attachment.contentType, size: attachment.size };
 }
 
 function stripMention(message: Message): string {

@@ -108,8 +108,5 @@ function checkAttachment(
 ): string | undefined {
   const image = interaction.options.getAttachment('image');
   if (!image) return undefined;
-  return checkImage(
-    { name: image.name, contentType: image.contentType, size: image.size },
-    options.maxImageBytes,
-  );
+  return checkImage(image, options.maxImageBytes);
 }
