@@ -2,6 +2,7 @@ import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HELP_TEXT } from '../../src/commands/mention-trigger.ts';
 import { progressStream } from '../support/fake-video-service.ts';
+import { hasVideoFile } from '../support/fault-kit.ts';
 import { PNG_BYTES, startTestBot, type TestBot } from '../support/test-bot.ts';
 
 let bot: TestBot;
@@ -16,8 +17,6 @@ beforeEach(() => {
 });
 
 const image = (filename = 'cat.png') => ({ filename, contentType: 'image/png', bytes: PNG_BYTES });
-const hasVideoFile = (message: APIMessage) =>
-  message.attachments.some((file) => file.filename.endsWith('.mp4'));
 
 /** The bot's reply to a message, once it matches. */
 function replyTo(original: APIMessage, predicate: (message: APIMessage) => boolean = () => true) {

@@ -3,15 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MANAGE_SERVER_REQUIRED } from '../../src/commands/preconditions.ts';
 import type { FakeInteraction, FakeMember } from '../support/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
+import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
 
 let bot: TestBot;
 let admin: FakeMember;
 let redis: RedisServer | undefined;
-
-const hasVideoFile = (message: APIMessage) =>
-  message.attachments.some((file) => file.filename.endsWith('.mp4'));
 
 /** Runs a command and returns the text of its (ephemeral) answer. */
 async function runCommand(
@@ -91,7 +89,7 @@ describe.each(['sqlite', 'redis'] as const)('quotas on %s', (backend) => {
         running,
         (message) => (message.components?.length ?? 0) > 0,
       );
-      bot.discord.clickButton({ message: shown, customId: cancelIdOf(shown), member });
+      bot.discord.clickButton({ message: shown, customId: customIdOf(shown, 'Cancel'), member });
       await bot.discord.waitForOriginal(running, (message) => message.content.includes('Cancelled'));
       expect(await runCommand('usage', member)).toContain('0 of 1 used');
 
@@ -159,10 +157,3 @@ describe.each(['sqlite', 'redis'] as const)('quotas on %s', (backend) => {
     });
   });
 });
-
-function cancelIdOf(message: APIMessage): string {
-  const row = message.components?.[0];
-  const button = row && 'components' in row ? row.components[0] : undefined;
-  if (!button || !('custom_id' in button)) throw new Error('no button');
-  return button.custom_id;
-}

@@ -1,6 +1,7 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { progressStream } from '../support/fake-video-service.ts';
+import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
 import { readStreamFixture } from '../support/fixtures.ts';
 import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
 
@@ -14,9 +15,6 @@ beforeEach(() => {
   bot.service.reset();
   bot.discord.clearFaults();
 });
-
-const hasVideoFile = (message: APIMessage) =>
-  message.attachments.some((file) => file.filename.endsWith('.mp4'));
 
 describe('/video', () => {
   it('defers at once, shows progress, and ends with the mp4 attached', async () => {
@@ -189,13 +187,3 @@ describe('/video', () => {
       expect((request.body as { allowed_mentions?: unknown }).allowed_mentions).toMatchObject({ parse: [] });
   });
 });
-
-function customIdOf(message: APIMessage, label: string): string {
-  for (const row of message.components ?? []) {
-    for (const component of 'components' in row ? row.components : []) {
-      if ('label' in component && component.label === label && 'custom_id' in component)
-        return component.custom_id;
-    }
-  }
-  throw new Error(`no ${label} button on the message`);
-}
