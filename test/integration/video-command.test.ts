@@ -1,4 +1,3 @@
-import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { progressStream } from '../support/fake-video-service.ts';
 import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
