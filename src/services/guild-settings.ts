@@ -67,12 +67,7 @@ export class GuildSettings {
     channelId: string,
     parentChannelId?: string | null,
   ): Promise<boolean> {
-    const { allowedChannelIds } = await this.get(guildId);
-    if (allowedChannelIds.length === 0) return true;
-    return (
-      allowedChannelIds.includes(channelId) ||
-      (!!parentChannelId && allowedChannelIds.includes(parentChannelId))
-    );
+    return allowsChannel(await this.get(guildId), channelId, parentChannelId);
   }
 
   private async change(
@@ -91,4 +86,18 @@ export class GuildSettings {
     const modelOffered = settings.defaultModel !== null && this.offeredModels.includes(settings.defaultModel);
     return { ...settings, defaultModel: modelOffered ? settings.defaultModel : null };
   }
+}
+
+/** The same check on settings already read, so a caller that has them needs no second read. */
+export function allowsChannel(
+  settings: GuildVideoSettings,
+  channelId: string,
+  parentChannelId?: string | null,
+): boolean {
+  const { allowedChannelIds } = settings;
+  if (allowedChannelIds.length === 0) return true;
+  return (
+    allowedChannelIds.includes(channelId) ||
+    (!!parentChannelId && allowedChannelIds.includes(parentChannelId))
+  );
 }

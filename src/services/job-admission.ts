@@ -1,4 +1,4 @@
-import type { GuildSettings } from './guild-settings.ts';
+import { allowsChannel, type GuildSettings } from './guild-settings.ts';
 import type { Admission, JobAdmission, JobAsk, JobCharge, Requester } from './jobs/job.ts';
 import type { QuotaService, Reservation } from './quota-service.ts';
 
@@ -20,12 +20,8 @@ export class QuotaAdmission implements JobAdmission {
     let durationSeconds = ask.durationSeconds;
     if (ask.guildId) {
       const settings = await this.options.settings.get(ask.guildId);
-      const allowed = await this.options.settings.isChannelAllowed(
-        ask.guildId,
-        ask.channelId,
-        ask.threadParentId,
-      );
-      if (!allowed) return { ok: false, message: channelRefusal(settings.allowedChannelIds) };
+      if (!allowsChannel(settings, ask.channelId, ask.threadParentId))
+        return { ok: false, message: channelRefusal(settings.allowedChannelIds) };
       model ??= settings.defaultModel ?? undefined;
       durationSeconds ??= settings.defaultDurationSeconds ?? undefined;
     }
