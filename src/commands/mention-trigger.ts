@@ -5,6 +5,7 @@ import { parseInlineOptions } from '../services/inline-options.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
 import { checkImage, checkPrompt, isAcceptedImage } from '../services/request-checks.ts';
 import type { MessageTrigger } from './command.ts';
+import { replyInChat } from './replies.ts';
 
 export interface MentionTriggerOptions {
   launcher: JobLauncher;
@@ -39,16 +40,16 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
       return message.mentions.users.has(botId);
     },
     async execute(message) {
-      if (!message.inGuild() && !options.allowDms) return answer(message, DMS_OFF);
+      if (!message.inGuild() && !options.allowDms) return replyInChat(message, DMS_OFF);
       const images = await findImages(message);
-      if (images.attachments.length === 0) return answer(message, HELP_TEXT);
+      if (images.attachments.length === 0) return replyInChat(message, HELP_TEXT);
       const image = images.attachments.find(isAcceptedImage);
       const imageProblem = checkImage(image ?? (images.attachments[0] as Attachment), options.maxImageBytes);
-      if (!image || imageProblem) return answer(message, imageProblem ?? HELP_TEXT);
+      if (!image || imageProblem) return replyInChat(message, imageProblem ?? HELP_TEXT);
 
       const inline = parseInlineOptions(stripMention(message), options.models);
       const problem = inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength);
-      if (problem) return answer(message, problem);
+      if (problem) return replyInChat(message, problem);
 
       const request: JobAsk = {
         requesterId: message.author.id,
@@ -85,8 +86,4 @@ async function findImages(message: Message): Promise<{ attachments: Attachment[]
 function stripMention(message: Message): string {
   const botId = message.client.user.id;
   return message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
-}
-
-async function answer(message: Message, content: string): Promise<void> {
-  await message.reply({ content, allowedMentions: { parse: [], repliedUser: false } });
 }

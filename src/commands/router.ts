@@ -1,4 +1,4 @@
-import { type Interaction, type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { Interaction, Message, RepliableInteraction } from 'discord.js';
 import type { Logger } from '../services/logger.ts';
 import {
   type ApplicationCommand,
@@ -7,6 +7,7 @@ import {
   type MessageTrigger,
   type ModalHandler,
 } from './command.ts';
+import { replyInChat, replyPrivately } from './replies.ts';
 
 export interface RouterParts {
   commands: ApplicationCommand[];
@@ -53,9 +54,7 @@ export class Router {
         await trigger.execute(message);
       } catch (error) {
         this.parts.logger.error('trigger_failed', { trigger: trigger.name, messageId: message.id, error });
-        await message
-          .reply({ content: APOLOGY, allowedMentions: { parse: [], repliedUser: false } })
-          .catch(() => {});
+        await replyInChat(message, APOLOGY).catch(() => {});
       }
       return;
     }
@@ -88,11 +87,7 @@ async function apologise(interaction: RepliableInteraction, logger: Logger): Pro
         allowedMentions: { parse: [] },
       });
     } else {
-      await interaction.reply({
-        content: APOLOGY,
-        flags: MessageFlags.Ephemeral,
-        allowedMentions: { parse: [] },
-      });
+      await replyPrivately(interaction, APOLOGY);
     }
   } catch (error) {
     logger.warn('apology_failed', { interactionId: interaction.id, error });
