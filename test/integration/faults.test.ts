@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { type APIMessage, PermissionFlagsBits } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -719,9 +719,13 @@ describe('secrets', () => {
 describe('docs/reliability.md', () => {
   it('every row of the fault matrix names a test that exists, and every fault test has a row', () => {
     const doc = readFileSync(new URL('../../docs/reliability.md', import.meta.url), 'utf8');
-    const sources = ['faults.test.ts', 'restart.test.ts'].map((name) =>
-      readFileSync(new URL(`./${name}`, import.meta.url), 'utf8'),
-    );
+    // The fault suites: this one, the restart one, and every `*-faults.test.ts` beside them.
+    const suiteNames = [
+      'faults.test.ts',
+      'restart.test.ts',
+      ...readdirSync(new URL('./', import.meta.url)).filter((name) => name.endsWith('-faults.test.ts')),
+    ];
+    const sources = suiteNames.map((name) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8'));
     const titles = sources.flatMap((source) =>
       [...source.matchAll(/\bit\(\s*'([^']+)'/g)].map((match) => match[1] as string),
     );

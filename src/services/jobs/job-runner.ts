@@ -283,27 +283,43 @@ export class JobRunner {
   private async deliver(job: Job, urls: string[]): Promise<void> {
     const videoUrl = urls[0] as string;
     this.update(job, { state: 'fetching', videoUrl, percent: 100 });
-    job.log.info('video_ready', { videoHost: safeHost(videoUrl) });
-    await this.deliveries(() => this.fetchAndPost(job, videoUrl));
+    job.log.info('video_ready', { videoHost: safeHost(videoUrl), candidates: urls.length });
+    await this.deliveries(() => this.fetchAndPost(job, urls));
   }
 
-  private async fetchAndPost(job: Job, videoUrl: string): Promise<void> {
-    const result = await this.options.fetcher.download(
-      videoUrl,
-      job.surface.uploadLimitBytes,
-      `sora-${job.id}.mp4`,
-      job.controller.signal,
-    );
-    if (!result.ok) job.log.info('video_sent_as_link', { why: result.why, detail: result.detail });
-    const video: DownloadedVideo | undefined = result.ok ? result.video : undefined;
-    await this.end(
-      job,
-      {
-        state: 'delivered',
-        delivery: result.ok ? { kind: 'file' } : { kind: 'link', why: result.why },
-      },
-      video,
-    );
+  /**
+   * Tries the links best first: one that fails or is not a video gives way to the next. A video
+   * too large for Discord ends the search (it is the video; its link is what the member gets).
+   */
+  private async fetchAndPost(job: Job, urls: string[]): Promise<void> {
+    let firstFailure: Extract<DownloadResult, { ok: false }> | undefined;
+    for (const url of urls) {
+      const result = await this.options.fetcher.download(
+        url,
+        job.surface.uploadLimitBytes,
+        `sora-${job.id}.mp4`,
+        job.controller.signal,
+      );
+      if (result.ok) {
+        if (url !== job.snapshot.videoUrl) this.update(job, { videoUrl: url });
+        await this.end(job, { state: 'delivered', delivery: { kind: 'file' } }, result.video);
+        return;
+      }
+      job.log.info('video_download_failed', {
+        videoHost: safeHost(url),
+        why: result.why,
+        detail: result.detail,
+      });
+      if (result.why === 'too-large') {
+        this.update(job, { videoUrl: url });
+        firstFailure = result;
+        break;
+      }
+      firstFailure ??= result;
+    }
+    const why = firstFailure?.why ?? 'download-failed';
+    job.log.info('video_sent_as_link', { why });
+    await this.end(job, { state: 'delivered', delivery: { kind: 'link', why } });
   }
 
   private async endAfterError(job: Job, error: unknown): Promise<void> {
