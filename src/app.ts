@@ -1,4 +1,5 @@
-import { Client, Events, GatewayIntentBits, Partials, REST } from 'discord.js';
+import { hostname } from 'node:os';
+import { type APIGuildMember, Client, Events, GatewayIntentBits, Partials, REST, Routes } from 'discord.js';
 import { createCancelButton } from './commands/cancel-button.ts';
 import type { ApplicationCommand } from './commands/command.ts';
 import { createMakeVideo } from './commands/make-video-menu.ts';
@@ -12,16 +13,18 @@ import { createVideoCommand } from './commands/video.ts';
 import { type Config, offeredModels } from './config.ts';
 import { DiscordMessages } from './services/delivery/discord-messages.ts';
 import { JobLauncher } from './services/delivery/job-launcher.ts';
-import { recoverUnfinishedJobs } from './services/delivery/job-recovery.ts';
+import { createJobRecovery } from './services/delivery/job-recovery.ts';
+import { PostedVideoCheck } from './services/delivery/posted-video-check.ts';
 import { GuildSettings } from './services/guild-settings.ts';
 import { QuotaAdmission } from './services/job-admission.ts';
 import { JobRecords } from './services/jobs/job-records.ts';
-import { JobRunner } from './services/jobs/job-runner.ts';
+import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
+import { JobSweep } from './services/jobs/job-sweep.ts';
 import { createLogger, type Logger } from './services/logger.ts';
 import { quotaDefaultsFromConfig } from './services/quota-rules.ts';
 import { QuotaService } from './services/quota-service.ts';
 import { RelayVideoProvider } from './services/relay-video-provider.ts';
-import { createStore } from './services/store.ts';
+import { createStore } from './services/store/create-store.ts';
 import { VideoDownloader } from './services/video-download.ts';
 
 export interface App {
@@ -60,17 +63,32 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     config.DISCORD_TOKEN,
   );
 
-  const store = createStore({ dataDir: config.DATA_DIR, redisUrl: config.REDIS_URL, logger });
-  const records = new JobRecords(store, logger);
+  // Names this process in leases, job records and reservations: unique across restarts and machines.
+  const processId = `${hostname()}-${process.pid}-${newJobId()}`;
+  const store = await createStore({
+    dataDir: config.DATA_DIR,
+    redisUrl: config.REDIS_URL,
+    logger,
+    timeoutMs: config.STORE_TIMEOUT_MS,
+  });
+  const records = new JobRecords(store, logger, processId);
   const models = offeredModels(config);
   const quotas = new QuotaService({
     store,
     defaults: quotaDefaultsFromConfig(config),
     ownerIds: config.OWNER_IDS,
     logger,
+    processId,
   });
   const settings = new GuildSettings({ store, offeredModels: models });
-  const admission = new QuotaAdmission({ quotas, settings, defaultModel: config.SORA_MODEL });
+  const admission = new QuotaAdmission({
+    quotas,
+    settings,
+    defaultModel: config.SORA_MODEL,
+    logger,
+    rolesIn: async (guildId, userId) =>
+      ((await client.rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
+  });
   const provider = new RelayVideoProvider({
     apiUrl: config.SORA_API_URL,
     apiKey: config.SORA_API_KEY,
@@ -92,6 +110,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
     onStateChange: (snapshot, job) =>
       records.track(snapshot, job.surface.location(), job.charge?.reservation),
+    onDelivering: (snapshot, job) =>
+      records.markDelivering(
+        snapshot,
+        job.surface.location(),
+        job.charge?.reservation,
+        config.STORE_TIMEOUT_MS,
+      ),
   });
   const messages = new DiscordMessages(client.rest, uploads);
   const launcher = new JobLauncher({
@@ -119,7 +144,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   ];
   const router = new Router({
     commands,
-    buttons: [createCancelButton({ runner }), createRetryButton({ records, launcher })],
+    buttons: [
+      createCancelButton({ runner }),
+      createRetryButton({ records, launcher, allowDms: config.ALLOW_DMS }),
+    ],
     modals: [makeVideo.form],
     triggers: [createMentionTrigger(requestOptions)],
     logger,
@@ -139,18 +167,32 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(config.DISCORD_TOKEN);
   await ready;
+  const sweep = new JobSweep({
+    processId,
+    leaseMs: config.PROCESS_LEASE_MS,
+    records,
+    quotas,
+    processes: store.processes,
+    isLive: (jobId) => runner.has(jobId),
+    recover: createJobRecovery({
+      records,
+      messages,
+      logger,
+      postedVideo: new PostedVideoCheck(client.rest),
+      commitReservation: (reservation) => admission.commit(reservation),
+      releaseReservation: (reservation) => admission.release(reservation),
+    }),
+    logger,
+  });
+  // Only jobs of processes whose lease ran out are taken over; this process's own new ones never.
+  await sweep.start();
+  await sweep.sweep();
   logger.info('bot_ready', {
+    processId,
     user: client.user?.tag,
     guilds: client.guilds.cache.size,
     model: config.SORA_MODEL,
   });
-  const recovered = await recoverUnfinishedJobs({
-    records,
-    messages,
-    logger,
-    releaseReservation: (reservation) => admission.release(reservation),
-  });
-  if (recovered > 0) logger.info('jobs_recovered', { count: recovered });
 
   return {
     client,
@@ -158,7 +200,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     async stop() {
       await runner.shutdown(config.SHUTDOWN_GRACE_MS);
-      await records.flush();
+      await admission.drain(config.STORE_TIMEOUT_MS);
+      await records.flush(config.STORE_TIMEOUT_MS);
+      records.close();
+      await sweep.stop();
       await client.destroy();
       await fetcher.close();
       await store.close();

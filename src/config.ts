@@ -53,6 +53,9 @@ const schema = z.object({
     .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
     .optional(),
 
+  STORE_TIMEOUT_MS: whole(2_000, 100),
+  PROCESS_LEASE_MS: whole(20_000, 1_000),
+
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 
   PROGRESS_EDIT_INTERVAL_MS: whole(5_000, 250),

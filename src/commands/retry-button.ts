@@ -5,11 +5,17 @@ import type { ButtonHandler } from './command.ts';
 import { canManageServer } from './preconditions.ts';
 import { replyPrivately } from './replies.ts';
 
+const DMS_OFF = "I don't make videos in direct messages here. Please use `/video` in a server channel.";
+
 /**
  * Retry (after a failure or restart) and Regenerate (after delivery): the same prompt, image and
  * options as a new job in a new reply, through quotas like any other request.
  */
-export function createRetryButton(options: { records: JobRecords; launcher: JobLauncher }): ButtonHandler {
+export function createRetryButton(options: {
+  records: JobRecords;
+  launcher: JobLauncher;
+  allowDms: boolean;
+}): ButtonHandler {
   return {
     prefix: JOB_BUTTON.retry,
     async execute(interaction) {
@@ -27,6 +33,11 @@ export function createRetryButton(options: { records: JobRecords; launcher: JobL
           interaction,
           'Only the member who asked for this video, or someone with **Manage Server**, can run it again.',
         );
+        return;
+      }
+      // A server's job is admitted under that server's quota, wherever the button was pressed.
+      if (record.request.guildId === null && !options.allowDms) {
+        await replyPrivately(interaction, DMS_OFF);
         return;
       }
       await interaction.deferReply();

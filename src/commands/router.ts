@@ -1,5 +1,7 @@
 import type { Interaction, Message, RepliableInteraction } from 'discord.js';
+import { STORE_DOWN_MESSAGE } from '../services/job-admission.ts';
 import type { Logger } from '../services/logger.ts';
+import { StoreUnavailableError } from '../services/store/store.ts';
 import {
   type ApplicationCommand,
   type ButtonHandler,
@@ -43,7 +45,7 @@ export class Router {
         type: interaction.type,
         error,
       });
-      if (interaction.isRepliable()) await apologise(interaction, this.parts.logger);
+      if (interaction.isRepliable()) await apologise(interaction, this.parts.logger, apologyFor(error));
     }
   }
 
@@ -54,7 +56,7 @@ export class Router {
         await trigger.execute(message);
       } catch (error) {
         this.parts.logger.error('trigger_failed', { trigger: trigger.name, messageId: message.id, error });
-        await replyInChat(message, APOLOGY).catch(() => {});
+        await replyInChat(message, apologyFor(error)).catch(() => {});
       }
       return;
     }
@@ -78,16 +80,21 @@ export class Router {
   }
 }
 
-async function apologise(interaction: RepliableInteraction, logger: Logger): Promise<void> {
+/** A store outage is said as such: the member can do nothing but wait a minute. */
+function apologyFor(error: unknown): string {
+  return error instanceof StoreUnavailableError ? STORE_DOWN_MESSAGE : APOLOGY;
+}
+
+async function apologise(interaction: RepliableInteraction, logger: Logger, apology: string): Promise<void> {
   try {
     if (interaction.deferred || interaction.replied) {
       await interaction.editReply({
-        content: `❌ ${APOLOGY}`,
+        content: `❌ ${apology}`,
         components: [],
         allowedMentions: { parse: [] },
       });
     } else {
-      await replyPrivately(interaction, APOLOGY);
+      await replyPrivately(interaction, apology);
     }
   } catch (error) {
     logger.warn('apology_failed', { interactionId: interaction.id, error });

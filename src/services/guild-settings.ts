@@ -1,4 +1,4 @@
-import type { Collection, Store } from './store.ts';
+import type { Collection, Store } from './store/store.ts';
 import type { VideoDuration } from './video-provider.ts';
 
 /**

@@ -2,18 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger.ts';
 import { describeBlock } from './quota-format.ts';
 import {
-  countPending,
-  countSince,
-  EMPTY_LEDGER,
-  type Ledger,
-  pruned,
-  topMembers,
-  withCommitted,
-  withEntry,
-  withMemberReset,
-  withReleased,
-} from './quota-ledger.ts';
-import {
   type AppliedRule,
   findBlock,
   type GuildQuotaRules,
@@ -24,20 +12,28 @@ import {
   type Period,
   periodEnd,
   periodKey,
-  periodStart,
   type QuotaBlock,
   type QuotaDefaults,
   remaining,
   serverTotalLimit,
 } from './quota-rules.ts';
-import type { Collection, Store, Update } from './store.ts';
+import type {
+  Collection,
+  LedgerSituation,
+  PendingReservation,
+  PeriodKeys,
+  QuotaLedger,
+  ReserveLimits,
+  Store,
+} from './store/store.ts';
 
 /**
  * Per-server video quotas. A video is reserved before its job starts (pending, and already counted
  * against the limits), then committed when delivered or released when it fails, is cancelled or is
- * interrupted. Each server's usage is one ledger document changed only through the store's atomic
- * update, so parallel reserves, here or in another bot process on the same Redis, cannot overspend.
- * DMs have no server: each member's DMs are their own scope, under the bot's default limits.
+ * interrupted. Each step is one atomic step of the store's quota ledger (small per-member and
+ * per-server counters), so parallel reserves, here or in another bot process on the same Redis,
+ * cannot overspend. DMs have no server: each member's DMs are their own scope, under the bot's
+ * default limits.
  */
 
 export interface MemberContext {
@@ -46,13 +42,9 @@ export interface MemberContext {
   roleIds: string[];
 }
 
-export interface Reservation {
-  id: string;
+/** A reserved video: the ledger's entry, plus the server it belongs to (null in DMs). */
+export interface Reservation extends PendingReservation {
   guildId: string | null;
-  userId: string;
-  /** The member's period when reserved, e.g. `day:2025-01-31`; for logs and job records. */
-  periodKey: string;
-  createdAt: number;
 }
 
 export type ReserveResult =
@@ -116,84 +108,100 @@ export interface QuotaServiceOptions {
   defaults: QuotaDefaults;
   ownerIds: readonly string[];
   logger: Logger;
+  /** This process's id: reservations name it, so a sweep can tell whose they are. */
+  processId?: string;
 }
 
 export class QuotaService {
   private readonly rules: Collection<GuildQuotaRules>;
-  private readonly ledgers: Collection<Ledger>;
+  private readonly ledger: QuotaLedger;
   private readonly defaults: QuotaDefaults;
   private readonly ownerIds: readonly string[];
   private readonly logger: Logger;
+  private readonly processId: string;
 
-  constructor({ store, defaults, ownerIds, logger }: QuotaServiceOptions) {
+  constructor({ store, defaults, ownerIds, logger, processId }: QuotaServiceOptions) {
     this.rules = store.collection('quota-rules');
-    this.ledgers = store.collection('quota-ledgers');
+    this.ledger = store.quotaLedger;
     this.defaults = defaults;
     this.ownerIds = ownerIds;
     this.logger = logger;
+    this.processId = processId ?? 'unknown';
   }
 
-  /** Atomically checks every limit and, if one more video fits, reserves it. */
-  async reserve(member: MemberContext, now = Date.now()): Promise<ReserveResult> {
+  /** Atomically checks every limit and, if one more video fits, reserves it for `jobId`. */
+  async reserve(
+    member: MemberContext,
+    now = Date.now(),
+    jobId: string = randomUUID(),
+  ): Promise<ReserveResult> {
     const rules = await this.rulesFor(member.guildId);
     const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
-    const decision = await this.ledgers.update(scopeKey(member), (ledger) =>
-      this.decide(ledger ?? EMPTY_LEDGER, member, rules, quota, now),
-    );
-    if (decision.ok) {
-      this.logger.info('quota_reserved', { ...logFields(decision.reservation), rule: quota.rule.source });
-      return decision;
+    const reservation: Reservation = {
+      id: randomUUID(),
+      scope: scopeKey(member),
+      guildId: member.guildId,
+      userId: member.userId,
+      jobId,
+      ownerId: this.processId,
+      createdAt: now,
+      periodKeys: periodKeysAt(now),
+    };
+    const limits = this.limitsFor(rules, quota, member);
+    const { reserved, situation } = await this.ledger.reserve(reservation, limits, now);
+    if (reserved) {
+      this.logger.info('quota_reserved', { ...logFields(reservation), rule: quota.rule.source });
+      return { ok: true, reservation };
     }
-    const { block } = decision;
+    const block = this.blockOf(situation, limits, quota, now) ?? {
+      kind: 'max-running',
+      running: 0,
+      maxRunning: 0,
+    };
     this.logger.info('quota_refused', { guildId: member.guildId, userId: member.userId, block: block.kind });
     const retryAt = 'retryAt' in block ? block.retryAt : undefined;
     return { ok: false, reason: describeBlock(block), ...(retryAt === undefined ? {} : { retryAt }) };
   }
 
   /** The video was delivered: its pending unit becomes used. Idempotent. */
-  async commit(reservation: Reservation): Promise<void> {
-    const changed = await this.changeLedger(reservation, (ledger) => withCommitted(ledger, reservation.id));
+  async commit(reservation: PendingReservation): Promise<void> {
+    const changed = await this.ledger.commit(reservation);
     this.logger.info('quota_committed', { ...logFields(reservation), changed });
   }
 
   /** The video failed, was cancelled or interrupted: its pending unit is given back. Idempotent. */
-  async release(reservation: Reservation): Promise<void> {
-    const changed = await this.changeLedger(reservation, (ledger) => withReleased(ledger, reservation.id));
+  async release(reservation: PendingReservation): Promise<void> {
+    const changed = await this.ledger.release(reservation);
     this.logger.info('quota_released', { ...logFields(reservation), changed });
   }
 
-  /** Every reservation neither committed nor released, across all servers; for restart recovery. */
+  /** Every reservation neither committed nor released, across all servers; for the sweep. */
   async pendingReservations(): Promise<Reservation[]> {
-    const ledgers = await this.ledgers.entries();
-    return ledgers.flatMap(([scope, ledger]) =>
-      ledger.entries
-        .filter((entry) => entry.state === 'pending')
-        .map(({ id, userId, periodKey, createdAt }) => ({
-          id,
-          guildId: guildIdOf(scope),
-          userId,
-          periodKey,
-          createdAt,
-        })),
-    );
+    const pending = await this.ledger.pending();
+    return pending.map((entry) => ({ ...entry, guildId: guildIdOf(entry.scope) }));
+  }
+
+  /** Drops the counters of periods long over. */
+  prune(now = Date.now()): Promise<void> {
+    return this.ledger.prune(now);
   }
 
   async usage(member: MemberContext, now = Date.now()): Promise<UsageSummary> {
     const rules = await this.rulesFor(member.guildId);
     const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
-    const ledger = (await this.ledgers.get(scopeKey(member))) ?? EMPTY_LEDGER;
-    const used = countSince(ledger, periodStart(quota.period, now), member.userId);
+    const situation = await this.ledger.situation(scopeKey(member), member.userId, periodKeysAt(now));
+    const used = situation.memberUsed[quota.period];
     return {
       rule: quota.rule,
       limit: quota.limit,
       period: quota.period,
       used,
       remaining: remaining(quota.limit, used),
-      running: countPending(ledger, member.userId),
+      running: situation.running,
       maxRunning: quota.maxRunning,
       periodEnd: periodEnd(quota.period, now),
-      ...cooldownEnd(quota, ledger.lastReserveAt[member.userId], now),
-      serverTotal: member.guildId ? this.serverTotalUsage(rules, ledger, now) : null,
+      ...cooldownEnd(quota, situation.lastReserveAt, now),
+      serverTotal: member.guildId ? this.serverTotalUsage(rules, situation, now) : null,
     };
   }
 
@@ -235,22 +243,25 @@ export class QuotaService {
   async serverUsage(guildId: string, now = Date.now(), top = 10): Promise<ServerUsage> {
     const rules = await this.rulesFor(guildId);
     const period = rules.everyone?.period ?? this.defaults.period;
-    const ledger = (await this.ledgers.get(guildScope(guildId))) ?? EMPTY_LEDGER;
-    return {
-      period,
-      periodEnd: periodEnd(period, now),
-      total: countSince(ledger, periodStart(period, now)),
-      members: topMembers(ledger, periodStart(period, now), top),
-      serverTotal: this.serverTotalUsage(rules, ledger, now),
-    };
+    const scope = guildScope(guildId);
+    const [total, members] = await Promise.all([
+      this.ledger.serverUsed(scope, periodKey(period, now)),
+      this.ledger.topMembers(scope, periodKey(period, now), top),
+    ]);
+    const limit = serverTotalLimit(rules, this.defaults);
+    const serverTotal = limit
+      ? {
+          limit,
+          used: await this.ledger.serverUsed(scope, periodKey(limit.period, now)),
+          periodEnd: periodEnd(limit.period, now),
+        }
+      : null;
+    return { period, periodEnd: periodEnd(period, now), total, members, serverTotal };
   }
 
   /** Forgets a member's delivered videos and cooldown on this server; running jobs stay reserved. */
-  async resetUsage(guildId: string, userId: string): Promise<void> {
-    await this.ledgers.update(guildScope(guildId), (ledger) => ({
-      next: ledger && withMemberReset(ledger, userId),
-      result: undefined,
-    }));
+  async resetUsage(guildId: string, userId: string, now = Date.now()): Promise<void> {
+    await this.ledger.resetMember(guildScope(guildId), userId, periodKeysAt(now));
     this.logger.info('quota_usage_reset', { guildId, userId });
   }
 
@@ -271,62 +282,45 @@ export class QuotaService {
     return previous;
   }
 
-  /** Applies a change to a reservation's ledger; resolves whether anything changed. */
-  private changeLedger(
-    reservation: Reservation,
-    change: (ledger: Ledger) => Ledger | null,
-  ): Promise<boolean> {
-    return this.ledgers.update(scopeKey(reservation), (ledger) => {
-      const next = ledger && change(ledger);
-      return next ? { next, result: true } : { next: undefined, result: false };
-    });
+  /** The limits the ledger checks atomically; owners are free of the server total too. */
+  private limitsFor(rules: GuildQuotaRules, quota: MemberQuota, member: MemberContext): ReserveLimits {
+    const server =
+      member.guildId && quota.rule.source !== 'owner' ? serverTotalLimit(rules, this.defaults) : null;
+    return { member: quota.limit, server, maxRunning: quota.maxRunning, cooldownMs: quota.cooldownMs };
   }
 
-  /** Runs inside the ledger's atomic update: nothing else changes the ledger meanwhile. */
-  private decide(
-    ledger: Ledger,
-    member: MemberContext,
-    rules: GuildQuotaRules,
+  /** Why a reservation did not fit, from the counters the ledger decided on. */
+  private blockOf(
+    situation: LedgerSituation,
+    limits: ReserveLimits,
     quota: MemberQuota,
     now: number,
-  ): Update<Ledger, ReserveDecision> {
-    const block = findBlock({
+  ): QuotaBlock | null {
+    return findBlock({
       quota,
-      memberUsed: countSince(ledger, periodStart(quota.period, now), member.userId),
-      serverTotal: member.guildId ? this.serverTotalUsage(rules, ledger, now) : null,
-      running: countPending(ledger, member.userId),
-      lastReserveAt: ledger.lastReserveAt[member.userId],
+      memberUsed: situation.memberUsed[quota.period],
+      serverTotal: limits.server
+        ? { limit: limits.server, used: situation.serverUsed[limits.server.period] }
+        : null,
+      running: situation.running,
+      lastReserveAt: situation.lastReserveAt,
       now,
     });
-    if (block) return { next: undefined, result: { ok: false, block } };
-    const reservation = newReservation(member, periodKey(quota.period, now), now);
-    const next = pruned(
-      withEntry(ledger, { ...reservation, state: 'pending' }),
-      now,
-      this.guildCooldownMs(rules),
-    );
-    return { next, result: { ok: true, reservation } };
   }
 
-  private serverTotalUsage(rules: GuildQuotaRules, ledger: Ledger, now: number): ServerTotalUsage | null {
+  private serverTotalUsage(
+    rules: GuildQuotaRules,
+    situation: LedgerSituation,
+    now: number,
+  ): ServerTotalUsage | null {
     const limit = serverTotalLimit(rules, this.defaults);
     if (!limit) return null;
-    return {
-      limit,
-      used: countSince(ledger, periodStart(limit.period, now)),
-      periodEnd: periodEnd(limit.period, now),
-    };
-  }
-
-  private guildCooldownMs(rules: GuildQuotaRules): number {
-    return (rules.cooldownSeconds ?? this.defaults.cooldownSeconds) * 1000;
+    return { limit, used: situation.serverUsed[limit.period], periodEnd: periodEnd(limit.period, now) };
   }
 }
 
-type ReserveDecision = { ok: true; reservation: Reservation } | { ok: false; block: QuotaBlock };
-
-function newReservation({ guildId, userId }: MemberContext, inPeriod: string, now: number): Reservation {
-  return { id: randomUUID(), guildId, userId, periodKey: inPeriod, createdAt: now };
+function periodKeysAt(now: number): PeriodKeys {
+  return { day: periodKey('day', now), week: periodKey('week', now), month: periodKey('month', now) };
 }
 
 function guildScope(guildId: string): string {
@@ -385,11 +379,11 @@ function cooldownEnd(
   return endsAt > now ? { cooldownEndsAt: endsAt } : {};
 }
 
-function logFields(reservation: Reservation) {
+function logFields(reservation: PendingReservation) {
   return {
     reservationId: reservation.id,
-    guildId: reservation.guildId,
+    scope: reservation.scope,
     userId: reservation.userId,
-    periodKey: reservation.periodKey,
+    jobId: reservation.jobId,
   };
 }

@@ -19,7 +19,8 @@ import { GuildSettings } from '../../src/services/guild-settings.ts';
 import { silentLogger } from '../../src/services/logger.ts';
 import { periodEnd } from '../../src/services/quota-rules.ts';
 import { QuotaService } from '../../src/services/quota-service.ts';
-import { createStore, type Store } from '../../src/services/store.ts';
+import { createStore } from '../../src/services/store/create-store.ts';
+import type { Store } from '../../src/services/store/store.ts';
 import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord.ts';
 
 /**
@@ -44,7 +45,7 @@ describe('quota commands through discord.js', () => {
   beforeAll(async () => {
     discord = await startFakeDiscord();
     dataDir = mkdtempSync(path.join(tmpdir(), 'sora-bot-commands-'));
-    store = createStore({ dataDir, logger: silentLogger });
+    store = await createStore({ dataDir, logger: silentLogger, timeoutMs: 5_000 });
     const defaults = {
       memberLimit: 0,
       serverLimit: 0,

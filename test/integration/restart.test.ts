@@ -54,6 +54,8 @@ beforeAll(async () => {
     DEFAULT_MEMBER_LIMIT: '10',
     // One job at a time, so a second one waits in the bot's queue when the bot dies.
     MAX_CONCURRENT_JOBS: '1',
+    // A killed bot's jobs are taken over once its lease has run out: scaled down like the other timeouts.
+    PROCESS_LEASE_MS: '1500',
     LOG_LEVEL: 'debug',
   };
 });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GuildSettings } from '../../src/services/guild-settings.ts';
 import { silentLogger } from '../../src/services/logger.ts';
-import { createStore, type Store } from '../../src/services/store.ts';
+import { createStore } from '../../src/services/store/create-store.ts';
+import type { Store } from '../../src/services/store/store.ts';
 
 const GUILD = '200000000000000001';
 const CHANNEL_A = '300000000000000001';
@@ -15,9 +16,9 @@ describe('GuildSettings', () => {
   let store: Store;
   let settings: GuildSettings;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'sora-bot-settings-'));
-    store = createStore({ dataDir, logger: silentLogger });
+    store = await createStore({ dataDir, logger: silentLogger, timeoutMs: 5_000 });
     settings = new GuildSettings({ store, offeredModels: ['sora-2', 'sora-2-pro'] });
   });
 

@@ -70,7 +70,16 @@ function charge() {
   return {
     record,
     charge: {
-      reservation: { id: 'r1' },
+      reservation: {
+        id: 'r1',
+        scope: 'guild-1',
+        guildId: '1',
+        userId: 'u1',
+        jobId: 'job-r1',
+        ownerId: 'test',
+        createdAt: 0,
+        periodKeys: { day: 'day:x', week: 'week:x', month: 'month:x' },
+      },
       commit: async () => {
         record.commits++;
       },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/services/logger.ts';
 import type { QuotaDefaults } from '../../src/services/quota-rules.ts';
 import { type MemberContext, QuotaService, type ReserveResult } from '../../src/services/quota-service.ts';
-import type { Store } from '../../src/services/store.ts';
+import type { Store } from '../../src/services/store/store.ts';
 import { snowflake } from '../support/snowflake.ts';
 import { storeBackends } from '../support/store-backends.ts';
 
@@ -32,8 +32,8 @@ function okReservation(result: ReserveResult) {
 describe.each(storeBackends())('QuotaService on $name', (backend) => {
   const stores: Store[] = [];
 
-  const openService = (defaults: QuotaDefaults = DEFAULTS) => {
-    const store = backend.openStore();
+  const openService = async (defaults: QuotaDefaults = DEFAULTS) => {
+    const store = await backend.openStore();
     stores.push(store);
     return {
       store,
@@ -45,7 +45,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
 
   beforeAll(async () => {
     await backend.start();
-    quotas = openService().quotas;
+    quotas = (await openService()).quotas;
   });
 
   afterAll(async () => {
@@ -136,7 +136,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
     });
 
     it('uses the DEFAULT_* settings when a server has set nothing, in DMs too', async () => {
-      const { quotas: withDefaults } = openService({ ...DEFAULTS, memberLimit: 1, period: 'month' });
+      const { quotas: withDefaults } = await openService({ ...DEFAULTS, memberLimit: 1, period: 'month' });
       for (const guildId of [newGuild(), null]) {
         const member = memberOf(guildId);
         okReservation(await withDefaults.reserve(member, NOW));
@@ -212,7 +212,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
     it('reservations survive a store restart, so recovery can release them', async () => {
       const guildId = newGuild();
       const dmMember = memberOf(null);
-      const first = openService();
+      const first = await openService();
       await first.quotas.setRule(guildId, { kind: 'everyone' }, { count: 1, period: 'day' });
       const member = memberOf(guildId);
       const reservation = okReservation(await first.quotas.reserve(member, NOW));
@@ -220,7 +220,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
       await first.store.close();
       stores.splice(stores.indexOf(first.store), 1);
 
-      const second = openService().quotas;
+      const second = (await openService()).quotas;
       const pending = await second.pendingReservations();
       expect(pending).toContainEqual(reservation);
       expect(pending).toContainEqual(inDm);
@@ -256,8 +256,8 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
       it('two stores on one Redis, as two bot processes, racing start exactly one', async () => {
         const guildId = newGuild();
         const member = memberOf(guildId);
-        const processA = openService().quotas;
-        const processB = openService().quotas;
+        const processA = (await openService()).quotas;
+        const processB = (await openService()).quotas;
         await processA.setRule(guildId, { kind: 'everyone' }, { count: 1, period: 'day' });
         const results = await Promise.all(
           Array.from({ length: 20 }, (_, i) => (i % 2 ? processA : processB).reserve(member, NOW)),
@@ -324,7 +324,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
           periodEnd: Date.parse('2025-02-01T00:00:00Z'),
         },
       });
-      await quotas.resetUsage(guildId, busy.userId);
+      await quotas.resetUsage(guildId, busy.userId, NOW);
       expect((await quotas.usage(busy, NOW)).used).toBe(0);
       expect((await quotas.serverUsage(guildId, NOW, 5)).members).toEqual([
         { userId: quiet.userId, used: 1 },

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SQLITE_FILE_NAME, type Store } from '../../src/services/store.ts';
+import { SQLITE_FILE_NAME } from '../../src/services/store/sqlite-backend.ts';
+import type { Store } from '../../src/services/store/store.ts';
 import { snowflake } from '../support/snowflake.ts';
 import { storeBackends } from '../support/store-backends.ts';
 
@@ -12,8 +13,8 @@ interface Job {
 
 describe.each(storeBackends())('Store on $name', (backend) => {
   const stores: Store[] = [];
-  const open = () => {
-    const store = backend.openStore();
+  const open = async () => {
+    const store = await backend.openStore();
     stores.push(store);
     return store;
   };
@@ -30,14 +31,14 @@ describe.each(storeBackends())('Store on $name', (backend) => {
   it(
     backend.name === 'sqlite' ? 'creates DATA_DIR and the SQLite file in it' : 'writes no SQLite file',
     async () => {
-      const store = open();
+      const store = await open();
       await store.collection<Job>(freshName()).set('a', { state: 'queued', attempts: 0 });
       expect(existsSync(path.join(backend.dataDir, SQLITE_FILE_NAME))).toBe(backend.name === 'sqlite');
     },
   );
 
   it('gets, sets and deletes JSON values', async () => {
-    const jobs = open().collection<Job>(freshName());
+    const jobs = (await open()).collection<Job>(freshName());
     expect(await jobs.get('a')).toBeUndefined();
     await jobs.set('a', { state: 'queued', attempts: 0 });
     expect(await jobs.get('a')).toEqual({ state: 'queued', attempts: 0 });
@@ -47,7 +48,7 @@ describe.each(storeBackends())('Store on $name', (backend) => {
   });
 
   it('lists the entries of one collection only', async () => {
-    const store = open();
+    const store = await open();
     const jobs = store.collection<Job>(freshName());
     const others = store.collection<Job>(freshName());
     await jobs.set('a', { state: 'queued', attempts: 0 });
@@ -61,7 +62,7 @@ describe.each(storeBackends())('Store on $name', (backend) => {
   });
 
   it('update is an atomic read-modify-write: parallel increments all land', async () => {
-    const counters = open().collection<number>(freshName());
+    const counters = (await open()).collection<number>(freshName());
     const increments = Array.from({ length: 25 }, () =>
       counters.update('n', (current) => {
         const next = (current ?? 0) + 1;
@@ -74,7 +75,7 @@ describe.each(storeBackends())('Store on $name', (backend) => {
   });
 
   it('update returning no next value leaves the key as it was', async () => {
-    const jobs = open().collection<Job>(freshName());
+    const jobs = (await open()).collection<Job>(freshName());
     await jobs.set('a', { state: 'queued', attempts: 0 });
     expect(await jobs.update('a', (current) => ({ next: undefined, result: current?.state }))).toBe('queued');
     expect(await jobs.get('a')).toEqual({ state: 'queued', attempts: 0 });
@@ -82,14 +83,15 @@ describe.each(storeBackends())('Store on $name', (backend) => {
 
   it('values survive closing and reopening the store', async () => {
     const name = freshName();
-    const first = open();
+    const first = await open();
     await first.collection<Job>(name).set('a', { state: 'running', attempts: 2 });
     await first.close();
     stores.splice(stores.indexOf(first), 1);
-    expect(await open().collection<Job>(name).get('a')).toEqual({ state: 'running', attempts: 2 });
+    expect(await (await open()).collection<Job>(name).get('a')).toEqual({ state: 'running', attempts: 2 });
   });
 
-  it("refuses collection names with ':', which would blur the key prefixes", () => {
-    expect(() => open().collection('a:b')).toThrow(/cannot contain ':'/);
+  it("refuses collection names with ':', which would blur the key prefixes", async () => {
+    const store = await open();
+    expect(() => store.collection('a:b')).toThrow(/cannot contain ':'/);
   });
 });

@@ -133,6 +133,8 @@ export class FakeDiscordState {
   readonly reactions: { channelId: string; messageId: string; emoji: string; at: number }[] = [];
   readonly messageWatch = new Watch<MessageRecord>();
   readonly requestWatch = new Watch<RequestRecord>();
+  /** Set once at start: what `GET /gateway/bot` answers as `shards` and `max_concurrency`. */
+  gatewayBot = { shardCount: 1, maxConcurrency: 1 };
   /** Set by the facade: sends MESSAGE_CREATE/UPDATE/DELETE through the gateway. */
   onMessageEvent: (event: MessageEvent, record: MessageRecord) => void = () => {};
 

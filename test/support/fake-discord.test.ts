@@ -11,6 +11,7 @@ import {
   type Message,
   MessageFlags,
   ModalBuilder,
+  Partials,
   PermissionFlagsBits,
   type RateLimitData,
   REST,
@@ -22,6 +23,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ATTACHMENT_SIZE_LIMIT,
   type FakeDiscord,
+  type FakeGuild,
   Intent,
   MessageFlag,
   startFakeDiscord,
@@ -570,5 +572,248 @@ describe('fake Discord with the real discord.js Client', () => {
     const ix = discord.slashCommand({ name: 'video' });
     await handled;
     expect(discord.originalResponse(ix)?.content).toBe('still here');
+  });
+});
+
+/** A gateway dispatch as `Events.Raw` hands it over. */
+interface RawPacket {
+  t: string;
+  d: { id?: string; guild_id?: string; shard?: unknown } | null;
+}
+
+/** A client of one shard, recording the raw dispatches it receives. */
+function makeShardClient(
+  discord: FakeDiscord,
+  shard: number,
+  shardCount: number,
+): { client: Client; raw: RawPacket[] } {
+  const client = new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      GatewayIntentBits.DirectMessages,
+    ],
+    partials: [Partials.Channel],
+    shards: [shard],
+    shardCount,
+    rest: { api: discord.apiUrl, timeout: 10_000 },
+  });
+  const raw: RawPacket[] = [];
+  client.on(Events.Raw, (packet: RawPacket) => raw.push(packet));
+  return { client, raw };
+}
+
+/** Logs in expecting discord.js to give up on a shard: its close code and what `login` rejected with. */
+async function refusedLogin(
+  client: Client,
+  discord: FakeDiscord,
+): Promise<{ code: number; shardId: number; loginError: string }> {
+  const disconnected = new Promise<{ code: number; shardId: number }>((resolve) =>
+    client.once(Events.ShardDisconnect, (event, shardId) => resolve({ code: event.code, shardId })),
+  );
+  const loginError = await client.login(discord.botToken).then(
+    () => 'login resolved',
+    (error: unknown) => (error instanceof Error ? error.message : String(error)),
+  );
+  return { ...(await disconnected), loginError };
+}
+
+describe('shards', () => {
+  let discord: FakeDiscord;
+  let shard0: ReturnType<typeof makeShardClient>;
+  let shard1: ReturnType<typeof makeShardClient>;
+  let guild1: FakeGuild;
+
+  beforeAll(async () => {
+    discord = await startFakeDiscord({ shardCount: 2 });
+    guild1 = discord.guildOnShard(1, { name: 'Shard One' });
+    shard0 = makeShardClient(discord, 0, 2);
+    shard1 = makeShardClient(discord, 1, 2);
+    await Promise.all([login(shard0.client, discord), login(shard1.client, discord)]);
+    await discord.allShardsReady();
+  });
+
+  afterAll(async () => {
+    await shard0?.client.destroy();
+    await shard1?.client.destroy();
+    await discord?.close();
+  });
+
+  it('two clients, one per shard, reach ready; READY lists only the guilds of that shard', async () => {
+    expect(discord.shardOf(discord.guild)).toBe(0);
+    expect([
+      discord.shardOf(discord.otherGuild),
+      discord.shardOf(guild1),
+      discord.shardOf(undefined),
+    ]).toEqual([1, 1, 0]);
+    expect(discord.connectedShards).toEqual([0, 1]);
+    expect(discord.identifies.map((identify) => identify.shard).sort()).toEqual([
+      [0, 2],
+      [1, 2],
+    ]);
+    expect((await discord.ready({ shard: 1 })).shardId).toBe(1);
+    expect(discord.requests.find((request) => request.path === '/gateway/bot')?.response).toMatchObject({
+      shards: 2,
+    });
+
+    expect(shard0.raw.find((packet) => packet.t === 'READY')?.d?.shard).toEqual([0, 2]);
+    expect(shard1.raw.find((packet) => packet.t === 'READY')?.d?.shard).toEqual([1, 2]);
+    expect(shard0.client.guilds.cache.map((guild) => guild.id)).toEqual([discord.guild.id]);
+    expect(shard1.client.guilds.cache.map((guild) => guild.id).sort()).toEqual(
+      [discord.otherGuild.id, guild1.id].sort(),
+    );
+    expect(shard1.client.guilds.cache.get(guild1.id)?.shardId).toBe(1);
+  });
+
+  it('a slash command in a guild of shard 1 reaches only the client of shard 1', async () => {
+    let onShard0 = false;
+    shard0.client.once(Events.InteractionCreate, () => {
+      onShard0 = true;
+    });
+    const handled = onNextInteraction(shard1.client, async (interaction) => {
+      if (!interaction.isChatInputCommand()) throw new Error('expected a slash command');
+      await interaction.reply('from shard 1');
+      return interaction.guildId;
+    });
+    const ix = discord.slashCommand({ name: 'video', channel: guild1.channels[0] });
+    expect(await handled).toBe(guild1.id);
+    expect(discord.originalResponse(ix)?.content).toBe('from shard 1');
+
+    const routed = discord.dispatches.findLast((record) => record.event === 'INTERACTION_CREATE');
+    const session1 = discord.identifies.find((identify) => identify.shardId === 1)?.sessionId;
+    expect(routed).toMatchObject({ guildId: guild1.id, shardId: 1, sessionIds: [session1] });
+    expect(onShard0).toBe(false);
+    expect(shard0.raw.some((packet) => packet.t === 'INTERACTION_CREATE')).toBe(false);
+  });
+
+  it('a message in a guild of shard 0 reaches only the client of shard 0', async () => {
+    const received = onNextMessage(shard0.client, (message) => message.content === 'for shard 0');
+    const sent = discord.sendMessage({ content: 'for shard 0' });
+    expect((await received).id).toBe(sent.id);
+    expect(shard0.raw.some((packet) => packet.t === 'MESSAGE_CREATE' && packet.d?.id === sent.id)).toBe(true);
+    expect(shard1.raw.some((packet) => packet.t === 'MESSAGE_CREATE' && packet.d?.id === sent.id)).toBe(
+      false,
+    );
+    expect(discord.dispatches.findLast((record) => record.event === 'MESSAGE_CREATE')?.shardId).toBe(0);
+  });
+
+  it('DMs (a message and a slash command) reach shard 0', async () => {
+    const dmMessage = onNextMessage(shard0.client, (message) => message.content === 'psst');
+    const sent = discord.sendMessage({ content: 'psst', dm: true });
+    expect((await dmMessage).channel.isDMBased()).toBe(true);
+
+    const dmCommand = onNextInteraction(shard0.client, async (interaction) => {
+      if (!interaction.isChatInputCommand()) throw new Error('expected a slash command');
+      await interaction.reply('dm ok');
+      return interaction.guildId;
+    });
+    const ix = discord.slashCommand({ name: 'video', guild: false });
+    expect(await dmCommand).toBeNull();
+    expect(discord.originalResponse(ix)?.content).toBe('dm ok');
+    const onShard1 = shard1.raw.filter((packet) => packet.d?.id === sent.id || packet.d?.id === ix.id);
+    expect(onShard1).toEqual([]);
+  });
+
+  it('a guild added later is announced (GUILD_CREATE) only to its shard', async () => {
+    const joined = new Promise<string>((resolve) =>
+      shard0.client.once(Events.GuildCreate, (guild) => resolve(guild.id)),
+    );
+    const late = discord.guildOnShard(0, { name: 'Late Guild' });
+    expect(await joined).toBe(late.id);
+    expect(shard1.client.guilds.cache.has(late.id)).toBe(false);
+    expect(() => discord.guildOnShard(2)).toThrow(/no shard 2/);
+  });
+
+  it('op 7 to one shard: only that shard resumes, and what it missed is replayed', async () => {
+    const identifies = discord.identifies.length;
+    const resumed = discord.nextReady({ shard: 1 });
+    discord.disconnectAll(4000, { shard: 1 });
+    const replayed = onNextMessage(shard1.client, (message) => message.content === 'while away');
+    discord.sendMessage({ content: 'while away', channel: guild1.channels[0] });
+    expect((await resumed).shardId).toBe(1);
+    expect((await replayed).guildId).toBe(guild1.id);
+    expect(discord.identifies).toHaveLength(identifies);
+
+    const again = discord.nextReady({ shard: 1 });
+    discord.requestReconnect({ shard: 1 });
+    await again;
+    expect(shard0.raw.filter((packet) => packet.t === 'RESUMED')).toEqual([]);
+    expect(discord.connectedShards).toEqual([0, 1]);
+  });
+
+  it('an interaction for a shard nobody serves is refused by the fake, not lost', async () => {
+    await shard1.client.destroy();
+    await expect.poll(() => discord.connectedShards).toEqual([0]);
+    expect(() => discord.slashCommand({ name: 'video', channel: guild1.channels[0] })).toThrow(
+      /no gateway client of shard 1 is connected/,
+    );
+    const back = discord.nextReady({ shard: 1 });
+    shard1 = makeShardClient(discord, 1, 2);
+    await login(shard1.client, discord);
+    expect((await back).shardId).toBe(1);
+    expect(discord.connectedShards).toEqual([0, 1]);
+  });
+
+  it('a client with the wrong shard count is closed with 4010 Invalid shard', async () => {
+    const { client } = makeShardClient(discord, 0, 3);
+    try {
+      expect(await refusedLogin(client, discord)).toEqual({
+        code: 4010,
+        shardId: 0,
+        loginError: 'Invalid shard',
+      });
+      expect(discord.refusedIdentifies.at(-1)).toMatchObject({ shard: [0, 3], code: 4010 });
+    } finally {
+      await client.destroy();
+    }
+    const outOfRange = makeShardClient(discord, 2, 2).client;
+    try {
+      expect((await refusedLogin(outOfRange, discord)).code).toBe(4010);
+      expect(discord.refusedIdentifies.at(-1)).toMatchObject({ shard: [2, 2], code: 4010 });
+    } finally {
+      await outOfRange.destroy();
+    }
+    expect(discord.connectedShards).toEqual([0, 1]);
+  });
+
+  it('an unsharded client of a bot that must shard is closed with 4011 Sharding required', async () => {
+    // No `shards` option: discord.js identifies as shard [0, 1].
+    const client = makeClient(discord, [GatewayIntentBits.Guilds]);
+    try {
+      expect(await refusedLogin(client, discord)).toEqual({
+        code: 4011,
+        shardId: 0,
+        loginError: 'Sharding is required',
+      });
+      expect(discord.refusedIdentifies.at(-1)).toMatchObject({ shard: [0, 1], code: 4011 });
+      expect(discord.connectedShards).toEqual([0, 1]);
+    } finally {
+      await client.destroy();
+    }
+  });
+});
+
+describe('shards: one client with shards "auto"', () => {
+  it('follows GET /gateway/bot and connects every shard itself', async () => {
+    const discord = await startFakeDiscord({ shardCount: 2, maxConcurrency: 2 });
+    const client = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      shards: 'auto',
+      rest: { api: discord.apiUrl },
+    });
+    try {
+      await login(client, discord);
+      const ready = await discord.allShardsReady();
+      expect(ready.map((identify) => identify.shard)).toEqual([
+        [0, 2],
+        [1, 2],
+      ]);
+      expect(client.guilds.cache.get(discord.otherGuild.id)?.shardId).toBe(1);
+      expect(client.guilds.cache.get(discord.guild.id)?.shardId).toBe(0);
+    } finally {
+      await client.destroy();
+      await discord.close();
+    }
   });
 });

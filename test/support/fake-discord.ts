@@ -15,7 +15,14 @@ import {
   type GatewayRequestGuildMembersData,
   MessageType,
 } from 'discord-api-types/v10';
-import { FakeGateway, type IdentifyRecord } from './fake-discord-gateway.ts';
+import {
+  type DispatchRecord,
+  FakeGateway,
+  type IdentifyRecord,
+  type RefusedIdentify,
+  type SessionFilter,
+  shardOfGuild,
+} from './fake-discord-gateway.ts';
 import type { Fault, FaultSpec } from './fake-discord-http.ts';
 import {
   type AutocompleteOptions,
@@ -55,7 +62,7 @@ import {
   type MessageRecord,
   type RequestRecord,
 } from './fake-discord-state.ts';
-import { snowflake } from './snowflake.ts';
+import { snowflake, snowflakeOnShard } from './snowflake.ts';
 import type { WaitOptions } from './watch.ts';
 
 /**
@@ -73,9 +80,18 @@ import type { WaitOptions } from './watch.ts';
  *   const done = await discord.waitForOriginal(ix, (m) => m.attachments.length > 0);
  *   discord.attachmentBytes(done.attachments[0]!);                       // the uploaded bytes
  *   await client.destroy(); await discord.close();
+ *
+ * Sharded, as on Discord: `startFakeDiscord({ shardCount: 2 })`, one client per shard
+ * (`new Client({ shards: [1], shardCount: 2, … })`), `discord.guildOnShard(1)` for a guild whose
+ * events go only to shard 1, and `discord.ready({ shard: 1 })` / `discord.allShardsReady()`.
  */
 
-export type { IdentifyRecord } from './fake-discord-gateway.ts';
+export type {
+  DispatchRecord,
+  IdentifyRecord,
+  RefusedIdentify,
+  SessionFilter,
+} from './fake-discord-gateway.ts';
 export type { Fault, FaultSpec, UploadedFile } from './fake-discord-http.ts';
 export type * from './fake-discord-interactions.ts';
 export {
@@ -91,7 +107,7 @@ export {
 } from './fake-discord-payloads.ts';
 export type { FakeDiscordSettings } from './fake-discord-rest.ts';
 export type { FakeChannel, FakeInteraction, MessageRecord, RequestRecord } from './fake-discord-state.ts';
-export { snowflake, snowflakeTime } from './snowflake.ts';
+export { snowflake, snowflakeOnShard, snowflakeTime } from './snowflake.ts';
 
 export interface FakeDiscordOptions {
   botToken?: string;
@@ -110,6 +126,24 @@ export interface FakeDiscordOptions {
   disallowedIntents?: number;
   /** The clock for token expiry, callback deadlines and timestamps; default `Date.now`. */
   now?: () => number;
+  /**
+   * Shards the bot must connect with (`GET /gateway/bot` recommends it); default 1. IDENTIFY with
+   * fewer is closed with 4011, with more or an id out of range with 4010.
+   */
+  shardCount?: number;
+  /** `session_start_limit.max_concurrency`: shards one client may IDENTIFY at once; default 1. */
+  maxConcurrency?: number;
+}
+
+export interface ReadyOptions extends WaitOptions {
+  /** Wait for a session of this shard id; default any. */
+  shard?: number;
+}
+
+export interface GuildOptions {
+  name?: string;
+  /** Names of its text channels; default `['general']`. */
+  channels?: string[];
 }
 
 export interface MemberOptions {
@@ -192,12 +226,15 @@ export class FakeDiscord {
   readonly applicationId: string;
   readonly botUser: APIUser;
   readonly settings: FakeDiscordSettings;
+  /** The shard count IDENTIFY must name (`options.shardCount`). */
+  readonly shardCount: number;
+  /** The default guild; on shard 0. */
   readonly guild: FakeGuild;
   /** The first text channel of `guild` (type 0). */
   readonly channel: APITextChannel;
   /** A second text channel of `guild`. */
   readonly otherChannel: APITextChannel;
-  /** A second guild the bot is in, with one text channel. */
+  /** A second guild the bot is in, with one text channel; on shard 1 when there are several. */
   readonly otherGuild: FakeGuild;
   readonly otherGuildChannel: APITextChannel;
   /** A normal member of `guild` without ManageGuild: the default actor of interactions and messages. */
@@ -231,10 +268,15 @@ export class FakeDiscord {
       options.now ?? Date.now,
     );
     this.state.onMessageEvent = (event, record) => this.dispatchMessageEvent(event, record);
+    this.shardCount = options.shardCount ?? 1;
+    if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
+      throw new Error(`fake discord: shardCount must be a positive integer, not ${this.shardCount}`);
+    }
+    this.state.gatewayBot = { shardCount: this.shardCount, maxConcurrency: options.maxConcurrency ?? 1 };
 
-    this.guild = this.addGuild('Sora Test Guild', ['general', 'renders']);
+    this.guild = this.addGuild('Sora Test Guild', ['general', 'renders'], 0);
     [this.channel, this.otherChannel] = this.guild.channels as [APITextChannel, APITextChannel];
-    this.otherGuild = this.addGuild('Other Guild', ['general']);
+    this.otherGuild = this.addGuild('Other Guild', ['general'], 1 % this.shardCount);
     [this.otherGuildChannel] = this.otherGuild.channels as [APITextChannel];
     this.defaultMember = this.member({ username: 'alice' });
 
@@ -243,6 +285,7 @@ export class FakeDiscord {
         botToken: this.botToken,
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
         disallowedIntents: options.disallowedIntents ?? 0,
+        shardCount: this.shardCount,
         ready: ({ sessionId, resumeUrl, shard }) => ({
           v: 10,
           user: this.botUser,
@@ -307,9 +350,36 @@ export class FakeDiscord {
     const role = makeRole({ ...options, position: guild.roles.length });
     guild.roles.push(role);
     if (this.gateway.hasSessions) {
-      this.gateway.dispatch(GatewayDispatchEvents.GuildRoleCreate, () => ({ guild_id: guild.id, role }));
+      this.gateway.dispatch(GatewayDispatchEvents.GuildRoleCreate, guild.id, () => ({
+        guild_id: guild.id,
+        role,
+      }));
     }
     return role;
+  }
+
+  /**
+   * A new guild (the bot and its role in it) whose snowflake routes it to `shardId`; clients of that
+   * shard already connected are sent its GUILD_CREATE, as when the bot joins a guild.
+   */
+  guildOnShard(shardId: number, options: GuildOptions = {}): FakeGuild {
+    if (!Number.isInteger(shardId) || shardId < 0 || shardId >= this.shardCount) {
+      throw new Error(`fake discord: no shard ${shardId} (the fake has ${this.shardCount})`);
+    }
+    const guild = this.addGuild(
+      options.name ?? `Shard ${shardId} Guild`,
+      options.channels ?? ['general'],
+      shardId,
+    );
+    this.gateway.dispatch(GatewayDispatchEvents.GuildCreate, guild.id, () =>
+      guildCreatePayload(guild, this.botUser.id),
+    );
+    return guild;
+  }
+
+  /** The shard a guild's events go to (`(id >> 22) % shardCount`); shard 0 for DMs (no guild). */
+  shardOf(guild: FakeGuild | string | undefined): number {
+    return shardOfGuild(typeof guild === 'object' ? guild.id : guild, this.shardCount);
   }
 
   /** The DM channel between the bot and `user` (created on first use). */
@@ -332,38 +402,68 @@ export class FakeDiscord {
 
   // ---- gateway -------------------------------------------------------------------------------
 
-  /** Resolves when a client is connected and has been sent READY + GUILD_CREATE (immediately if one is). */
-  ready(options: WaitOptions = {}): Promise<IdentifyRecord> {
-    return this.gateway.ready(options.timeoutMs);
+  /**
+   * Resolves when a client (of `options.shard`, if given) is connected and has been sent READY +
+   * GUILD_CREATE (immediately if one is).
+   */
+  ready(options: ReadyOptions = {}): Promise<IdentifyRecord> {
+    return this.gateway.ready(options.timeoutMs, options.shard);
   }
 
-  /** Resolves on the next IDENTIFY (or RESUME) completed after this call: use it around a bot restart. */
-  nextReady(options: WaitOptions = {}): Promise<IdentifyRecord> {
-    return this.gateway.nextReady(options.timeoutMs);
+  /** Resolves when every shard `0 … shardCount - 1` has a ready client; one record per shard, in order. */
+  allShardsReady(options: WaitOptions = {}): Promise<IdentifyRecord[]> {
+    const shards = Array.from({ length: this.shardCount }, (_, shard) => shard);
+    return Promise.all(shards.map((shard) => this.ready({ ...options, shard })));
   }
 
-  /** Every IDENTIFY received, oldest first (intents, shard, properties). */
+  /**
+   * Resolves on the next IDENTIFY (or RESUME) completed after this call (of `options.shard`, if
+   * given): use it around a bot restart.
+   */
+  nextReady(options: ReadyOptions = {}): Promise<IdentifyRecord> {
+    return this.gateway.nextReady(options.timeoutMs, options.shard);
+  }
+
+  /** Every IDENTIFY accepted, oldest first (intents, shard, properties). */
   get identifies(): readonly IdentifyRecord[] {
     return this.gateway.identifies;
+  }
+
+  /** Every IDENTIFY answered by closing the socket (4004, 4010, 4011, 4014), oldest first. */
+  get refusedIdentifies(): readonly RefusedIdentify[] {
+    return this.gateway.refusedIdentifies;
+  }
+
+  /** Shard ids that have a connected, identified client now, ascending. */
+  get connectedShards(): number[] {
+    return this.gateway.connectedShards;
+  }
+
+  /**
+   * Every event routed to the shards (not READY with its GUILD_CREATEs, RESUMED or member chunks),
+   * oldest first: event, guild, the shard it went to, the sessions that were sent it.
+   */
+  get dispatches(): readonly DispatchRecord[] {
+    return this.gateway.dispatches;
   }
 
   get lastIdentify(): IdentifyRecord | undefined {
     return this.gateway.identifies.at(-1);
   }
 
-  /** Sends a raw dispatch to every session. */
+  /** Sends a raw dispatch to the sessions of the shard its guild (`guild_id`, or `id` of GUILD_*) routes to. */
   dispatch(event: string, data: unknown): void {
-    this.gateway.dispatch(event, () => data);
+    this.gateway.dispatch(event, guildIdOf(event, data), () => data);
   }
 
-  /** Sends op 7: discord.js reconnects and RESUMEs; events sent meanwhile are replayed. */
-  requestReconnect(): void {
-    this.gateway.requestReconnect();
+  /** Sends op 7 (to `filter.shard` only, if given): discord.js reconnects and RESUMEs; events sent meanwhile are replayed. */
+  requestReconnect(filter?: SessionFilter): void {
+    this.gateway.requestReconnect(filter);
   }
 
-  /** Closes every gateway socket with `code` (default 4000, resumable). */
-  disconnectAll(code?: number): void {
-    this.gateway.disconnectAll(code);
+  /** Closes every gateway socket (of `filter.shard`, if given) with `code` (default 4000, resumable). */
+  disconnectAll(code?: number, filter?: SessionFilter): void {
+    this.gateway.disconnectAll(code, filter);
   }
 
   // ---- interactions and messages from users --------------------------------------------------
@@ -394,13 +494,14 @@ export class FakeDiscord {
 
   /** (Re)sends INTERACTION_CREATE for an interaction built with `dispatch: false`; restarts its 3 s clock. */
   dispatchInteraction(ix: FakeInteraction): void {
-    if (!this.gateway.hasSessions) {
+    if (!this.gateway.hasSessionFor(ix.guildId)) {
+      const shard = this.shardCount > 1 ? ` of shard ${this.shardOf(ix.guildId)}` : '';
       throw new Error(
-        'fake discord: no gateway client is connected; await discord.ready() before sending interactions',
+        `fake discord: no gateway client${shard} is connected; await discord.ready() before sending interactions`,
       );
     }
     ix.dispatchedAt = this.state.now();
-    this.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, () => ix.payload);
+    this.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, ix.guildId, () => ix.payload);
   }
 
   /** A user (or webhook) message: stored, then MESSAGE_CREATE to clients with the right intents. */
@@ -483,6 +584,14 @@ export class FakeDiscord {
 
   clearFaults(): void {
     this.rest.faults.length = 0;
+  }
+
+  /**
+   * Refuses, with 400 50035 Invalid Form Body, any request carrying a link button whose URL
+   * `refuses` matches (every link button with no argument); `null` turns it off.
+   */
+  refuseLinkButtons(refuses: ((url: string) => boolean) | null = () => true): void {
+    this.rest.refusesLinkUrl = refuses ?? undefined;
   }
 
   /** Answers 429 (scope shared) past `limit` edits of one message within `windowMs`; `null` turns it off. */
@@ -643,8 +752,8 @@ export class FakeDiscord {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private addGuild(name: string, channelNames: string[]): FakeGuild {
-    const id = snowflake();
+  private addGuild(name: string, channelNames: string[], shardId: number): FakeGuild {
+    const id = snowflakeOnShard(shardId, this.shardCount);
     const owner = makeUser({ username: `${name.split(' ')[0]?.toLowerCase()}-owner` });
     const botRole = makeRole({
       name: this.botUser.username,
@@ -687,9 +796,7 @@ export class FakeDiscord {
   }
 
   private guildsOfShard([shardId, shardCount]: [number, number]): FakeGuild[] {
-    return [...this.state.guilds.values()].filter(
-      (guild) => Number((BigInt(guild.id) >> 22n) % BigInt(shardCount)) === shardId,
-    );
+    return [...this.state.guilds.values()].filter((guild) => shardOfGuild(guild.id, shardCount) === shardId);
   }
 
   private membersChunk(request: GatewayRequestGuildMembersData): GatewayGuildMembersChunkDispatchData {
@@ -725,7 +832,7 @@ export class FakeDiscord {
       guildId && !record.message.webhook_id
         ? this.state.memberOf(guildId, record.message.author.id)
         : undefined;
-    this.gateway.dispatch(name, ({ intents }) => {
+    this.gateway.dispatch(name, guildId, ({ intents }) => {
       const needed = guildId ? Intent.GuildMessages : Intent.DirectMessages;
       if ((intents & needed) === 0) return undefined;
       if (event === 'delete')
@@ -755,4 +862,17 @@ export class FakeDiscord {
       )
       .join('\n')}${this.state.describeRecentRequests(4)}`;
   }
+}
+
+/** The guild a raw dispatch belongs to: `guild_id`, or `id` for the guild's own events. */
+function guildIdOf(event: string, data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const { guild_id: guildId, id } = data as { guild_id?: unknown; id?: unknown };
+  if (typeof guildId === 'string') return guildId;
+  const ownEvents: string[] = [
+    GatewayDispatchEvents.GuildCreate,
+    GatewayDispatchEvents.GuildUpdate,
+    GatewayDispatchEvents.GuildDelete,
+  ];
+  return ownEvents.includes(event) && typeof id === 'string' ? id : undefined;
 }

@@ -25,3 +25,15 @@ export function snowflake(at: number = Date.now()): string {
 export function snowflakeTime(id: string): number {
   return Number(BigInt(id) >> 22n) + DISCORD_EPOCH;
 }
+
+/**
+ * A new snowflake that Discord routes to shard `shardId` of `shardCount` (`(id >> 22) % count`, the
+ * timestamp in ms): made `at`, or up to `shardCount - 1` ms later. With one shard it is `snowflake(at)`.
+ */
+export function snowflakeOnShard(shardId: number, shardCount: number, at: number = Date.now()): string {
+  if (!Number.isInteger(shardId) || shardId < 0 || shardId >= shardCount) {
+    throw new Error(`fake discord: no shard ${shardId} among ${shardCount}`);
+  }
+  const offset = (Math.floor(at) - DISCORD_EPOCH) % shardCount;
+  return snowflake(Math.floor(at) + ((shardId - offset + shardCount) % shardCount));
+}

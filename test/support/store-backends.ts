@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../../src/services/logger.ts';
-import { createStore, type Store } from '../../src/services/store.ts';
+import { createStore } from '../../src/services/store/create-store.ts';
+import type { Store } from '../../src/services/store/store.ts';
 import { type RedisServer, startRedisServer } from './redis-server.ts';
 
 /**
@@ -13,7 +14,7 @@ import { type RedisServer, startRedisServer } from './redis-server.ts';
 export interface StoreBackend {
   name: 'sqlite' | 'redis';
   start(): Promise<void>;
-  openStore(): Store;
+  openStore(): Promise<Store>;
   stop(): Promise<void>;
   /** Where the SQLite file lives; the Redis backend never touches it. */
   readonly dataDir: string;
@@ -35,7 +36,7 @@ function sqliteBackend(): StoreBackend {
       root = mkdtempSync(path.join(tmpdir(), 'sora-bot-store-'));
     },
     openStore() {
-      return createStore({ dataDir: this.dataDir, logger: silentLogger });
+      return createStore({ dataDir: this.dataDir, logger: silentLogger, timeoutMs: 5_000 });
     },
     async stop() {
       rmSync(root, { recursive: true, force: true });
@@ -53,7 +54,12 @@ function redisBackend(): StoreBackend {
     },
     openStore() {
       if (!redis) throw new Error('Redis was not started');
-      return createStore({ dataDir: this.dataDir, redisUrl: redis.url, logger: silentLogger });
+      return createStore({
+        dataDir: this.dataDir,
+        redisUrl: redis.url,
+        logger: silentLogger,
+        timeoutMs: 5_000,
+      });
     },
     async stop() {
       await redis?.stop();

@@ -1,28 +1,39 @@
 import type { JobSnapshot } from '../jobs/job.ts';
-import type { JobRecords } from '../jobs/job-records.ts';
+import type { JobRecords, StoredJobRecord } from '../jobs/job-records.ts';
 import { RESTART_REASON } from '../jobs/job-runner.ts';
+import type { Reservation } from '../quota-service.ts';
+import type { PostedVideoCheck } from './posted-video-check.ts';
 import { type SurfaceDeps, surfaceAt } from './surfaces.ts';
 
 export interface RecoveryDeps extends SurfaceDeps {
   records: JobRecords;
-  /** Gives back the quota unit an interrupted job held. */
-  releaseReservation(reservation: unknown): Promise<void>;
+  postedVideo: PostedVideoCheck;
+  /** Settles the quota unit an abandoned job held. */
+  commitReservation(reservation: Reservation): Promise<void>;
+  releaseReservation(reservation: Reservation): Promise<void>;
 }
 
 /**
- * On start: every job an earlier run left unfinished is marked interrupted, its quota released,
- * and its message edited to say so with a Retry button (through the interaction token while it is
- * valid, through the bot's own token after). Returns how many were recovered.
+ * Ends a job its process left behind (a crash, a kill, a lost machine). A job that was being
+ * posted when it died is kept when its video reached the member (charged once); every other one is
+ * marked interrupted, its unit released, and its message edited to say so with a Retry button
+ * (through the interaction token while it is usable, through the bot's own token after).
  */
-export async function recoverUnfinishedJobs(deps: RecoveryDeps, now = Date.now()): Promise<number> {
-  const unfinished = await deps.records.unfinished(now);
-  for (const record of unfinished) {
+export function createJobRecovery(deps: RecoveryDeps): (job: StoredJobRecord) => Promise<void> {
+  return async ({ record }) => {
     const log = deps.logger.child({ jobId: record.id });
-    if (record.reservation !== undefined) {
+    if (record.state === 'delivering' && (await deps.postedVideo.isPosted(record))) {
+      if (record.reservation) await deps.commitReservation(record.reservation);
+      await deps.records.save({ ...record, state: 'delivered', updatedAt: Date.now() });
+      log.info('job_recovered_as_delivered', { previousState: record.state });
+      return;
+    }
+    if (record.reservation) {
       await deps
         .releaseReservation(record.reservation)
         .catch((error) => log.error('reservation_release_failed', { error }));
     }
+    const now = Date.now();
     const snapshot: JobSnapshot = {
       jobId: record.id,
       request: record.request,
@@ -45,6 +56,5 @@ export async function recoverUnfinishedJobs(deps: RecoveryDeps, now = Date.now()
       updatedAt: Date.now(),
     });
     log.info('job_recovered_as_interrupted', { previousState: record.state });
-  }
-  return unfinished.length;
+  };
 }

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
-import type { Collection, Store } from '../store.ts';
+import type { Reservation } from '../quota-service.ts';
+import type { RecordFence, Store, StoredJob } from '../store/store.ts';
 import {
   FINAL_STATES,
   type JobRequest,
@@ -8,40 +10,139 @@ import {
   type SurfaceLocation,
 } from './job.ts';
 
+/**
+ * A job's state as recorded: a live state, or `delivering` (the video is being posted; after a
+ * crash, the message tells whether it got there).
+ */
+export type RecordedState = JobState | 'delivering';
+
 /** What the store keeps of a job: enough to find its message and its charge after a restart, and to run it again. */
 export interface JobRecord {
   id: string;
   request: JobRequest;
-  state: JobState;
+  state: RecordedState;
   location: SurfaceLocation;
-  reservation?: unknown;
+  reservation?: Reservation;
   videoUrl?: string;
   reason?: string;
   createdAt: number;
   updatedAt: number;
 }
 
-/** Finished records are kept this long, so Retry and Regenerate keep working for a while. */
-const KEEP_FINISHED_MS = 7 * 24 * 60 * 60_000;
+export type StoredJobRecord = StoredJob<JobRecord>;
 
+/** Finished records are kept this long, so Retry and Regenerate keep working for a while. */
+export const KEEP_FINISHED_MS = 7 * 24 * 60 * 60_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+interface Writer {
+  latest: JobRecord | undefined;
+  /** Bumped per record handed in; `written` catches up as they land. */
+  version: number;
+  written: number;
+  running: Promise<void> | undefined;
+}
+
+/**
+ * Job records, written by their owner process only. Writes are coalesced per job (only the latest
+ * state matters) and retried until the store takes them, so an outage delays a record but never
+ * loses it; a write is fenced by the owner's epoch, so once another process has taken the job over,
+ * nothing this process still had in flight can overwrite the newer record.
+ */
 export class JobRecords {
-  private readonly records: Collection<JobRecord>;
-  /** Writes per job are chained so an older state can never land after a newer one. */
-  private readonly writes = new Map<string, Promise<void>>();
+  private readonly fences = new Map<string, RecordFence>();
+  private readonly writers = new Map<string, Writer>();
+  private closed = false;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly logger: Logger,
-  ) {
-    this.records = store.collection<JobRecord>('jobs');
+    private readonly processId: string,
+  ) {}
+
+  /** Records a state change in the background; never throws (a store hiccup must not break a job). */
+  track(snapshot: JobSnapshot, location: SurfaceLocation, reservation?: Reservation): void {
+    this.schedule(this.recordOf(snapshot, snapshot.state, location, reservation));
   }
 
-  /** Records a state change; never throws (a store hiccup must not break a running job). */
-  track(snapshot: JobSnapshot, location: SurfaceLocation, reservation?: unknown): void {
-    const record: JobRecord = {
+  /**
+   * Records that the video is being posted, and waits (at most `timeoutMs`) until the store has it:
+   * a crash during the upload must find `delivering`, not an older state.
+   */
+  async markDelivering(
+    snapshot: JobSnapshot,
+    location: SurfaceLocation,
+    reservation: Reservation | undefined,
+    timeoutMs: number,
+  ): Promise<void> {
+    const version = this.schedule(this.recordOf(snapshot, 'delivering', location, reservation));
+    const writer = this.writers.get(snapshot.jobId);
+    const deadline = Date.now() + timeoutMs;
+    while (writer && writer.written < version && writer.running && Date.now() < deadline) {
+      await Promise.race([
+        writer.running,
+        sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false }),
+      ]);
+    }
+  }
+
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    return (await this.store.jobRecords.get<JobRecord>(jobId))?.record;
+  }
+
+  /** Jobs not finished, whoever owns them. */
+  unfinished(): Promise<StoredJobRecord[]> {
+    return this.store.jobRecords.unfinished<JobRecord>();
+  }
+
+  /** Takes a dead owner's job over; from then on this process writes its record. */
+  async claim(job: StoredJobRecord, now = Date.now()): Promise<RecordFence | undefined> {
+    const fence = await this.store.jobRecords.claim(job.id, job, this.processId, now);
+    if (fence) this.fences.set(job.id, fence);
+    return fence;
+  }
+
+  /** Writes a record of a job this process owns (or has just taken over), and waits for it. */
+  async save(record: JobRecord): Promise<boolean> {
+    const fence = this.fenceOf(record.id);
+    const written = await this.store.jobRecords.write(
+      record.id,
+      record,
+      fence,
+      isFinal(record.state),
+      Date.now(),
+    );
+    if (isFinal(record.state)) this.fences.delete(record.id);
+    return written;
+  }
+
+  /** Waits (at most `timeoutMs`) for the writes in flight: before shutdown and in tests. */
+  async flush(timeoutMs = 5_000): Promise<void> {
+    const running = [...this.writers.values()].map((writer) => writer.running).filter(Boolean);
+    await Promise.race([Promise.all(running), sleep(timeoutMs, undefined, { ref: false })]);
+  }
+
+  /** Stops retrying writes: the process is going away. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Drops finished records past their keeping time. */
+  prune(now = Date.now()): Promise<number> {
+    return this.store.jobRecords.pruneFinished(now - KEEP_FINISHED_MS);
+  }
+
+  private recordOf(
+    snapshot: JobSnapshot,
+    state: RecordedState,
+    location: SurfaceLocation,
+    reservation: Reservation | undefined,
+  ): JobRecord {
+    return {
       id: snapshot.jobId,
       request: snapshot.request,
-      state: snapshot.state,
+      state,
       location,
       reservation,
       videoUrl: snapshot.videoUrl,
@@ -49,36 +150,64 @@ export class JobRecords {
       createdAt: snapshot.startedAt,
       updatedAt: Date.now(),
     };
-    const previous = this.writes.get(record.id) ?? Promise.resolve();
-    const write = previous
-      .then(() => this.records.set(record.id, record))
-      .catch((error) => this.logger.warn('job_record_write_failed', { jobId: record.id, error }))
-      .finally(() => {
-        if (this.writes.get(record.id) === write) this.writes.delete(record.id);
-      });
-    this.writes.set(record.id, write);
   }
 
-  get(jobId: string): Promise<JobRecord | undefined> {
-    return this.records.get(jobId);
-  }
-
-  save(record: JobRecord): Promise<void> {
-    return this.records.set(record.id, record);
-  }
-
-  /** Waits for the writes in flight: before shutdown and in tests. */
-  async flush(): Promise<void> {
-    await Promise.all(this.writes.values());
-  }
-
-  /** Jobs an earlier run left unfinished; drops finished records past their keeping time. */
-  async unfinished(now = Date.now()): Promise<JobRecord[]> {
-    const left: JobRecord[] = [];
-    for (const [id, record] of await this.records.entries()) {
-      if (!FINAL_STATES.has(record.state)) left.push(record);
-      else if (now - record.updatedAt > KEEP_FINISHED_MS) await this.records.delete(id);
+  private fenceOf(jobId: string): RecordFence {
+    let fence = this.fences.get(jobId);
+    if (!fence) {
+      fence = { ownerId: this.processId, epoch: 1 };
+      this.fences.set(jobId, fence);
     }
-    return left;
+    return fence;
   }
+
+  private schedule(record: JobRecord): number {
+    let writer = this.writers.get(record.id);
+    if (!writer) {
+      writer = { latest: undefined, version: 0, written: 0, running: undefined };
+      this.writers.set(record.id, writer);
+    }
+    writer.latest = record;
+    writer.version += 1;
+    writer.running ??= this.drain(record.id, writer);
+    return writer.version;
+  }
+
+  private async drain(jobId: string, writer: Writer): Promise<void> {
+    let failures = 0;
+    while (writer.latest && !this.closed) {
+      const record = writer.latest;
+      const version = writer.version;
+      try {
+        const written = await this.store.jobRecords.write(
+          jobId,
+          record,
+          this.fenceOf(jobId),
+          isFinal(record.state),
+          Date.now(),
+        );
+        if (!written) {
+          this.logger.warn('job_record_fenced_out', { jobId });
+          writer.latest = undefined;
+          this.fences.delete(jobId);
+          break;
+        }
+        writer.written = version;
+        if (writer.latest === record) writer.latest = undefined;
+        if (isFinal(record.state)) this.fences.delete(jobId);
+        if (failures > 0) this.logger.info('job_record_written_after_retry', { jobId, failures });
+        failures = 0;
+      } catch (error) {
+        if (failures === 0) this.logger.warn('job_record_write_failed', { jobId, error });
+        failures += 1;
+        await sleep(Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS));
+      }
+    }
+    writer.running = undefined;
+    if (!writer.latest) this.writers.delete(jobId);
+  }
+}
+
+function isFinal(state: RecordedState): boolean {
+  return state !== 'delivering' && FINAL_STATES.has(state);
 }

@@ -28,6 +28,11 @@ export interface JobRunnerOptions {
    * finds every unfinished job, waiting ones included, at the message it is really in.
    */
   onStateChange?: (snapshot: JobSnapshot, job: { surface: JobSurface; charge?: JobCharge }) => void;
+  /**
+   * Awaited right before the final message of a delivered video goes out: the record must say
+   * "delivering" before the upload, so a crash during it is settled by looking at the message.
+   */
+  onDelivering?: (snapshot: JobSnapshot, job: { surface: JobSurface; charge?: JobCharge }) => Promise<void>;
 }
 
 export interface SubmitOptions {
@@ -99,7 +104,7 @@ export class JobRunner {
     request: JobRequest,
     { surface, charge }: SubmitOptions,
   ): { id: string; done: Promise<JobSnapshot> } {
-    const id = randomBytes(6).toString('base64url');
+    const id = charge?.reservation.jobId ?? newJobId();
     let resolve!: (snapshot: JobSnapshot) => void;
     const done = new Promise<JobSnapshot>((settle) => {
       resolve = settle;
@@ -141,6 +146,11 @@ export class JobRunner {
     return { id, done };
   }
 
+  /** Whether this runner has the job, waiting or running. */
+  has(jobId: string): boolean {
+    return this.jobs.has(jobId);
+  }
+
   /** The member who asked for a job, while it is known; for permission checks. */
   requesterOf(jobId: string): string | undefined {
     return this.jobs.get(jobId)?.request.requesterId;
@@ -176,14 +186,6 @@ export class JobRunner {
       for (const job of this.jobs.values()) job.controller.abort(new Interrupted());
       await Promise.all(pending);
     }
-  }
-
-  get activeCount(): number {
-    return this.running;
-  }
-
-  get waitingCount(): number {
-    return this.waiting.length;
   }
 
   private pump(): void {
@@ -347,6 +349,7 @@ export class JobRunner {
     this.update(job, change);
     let snapshot = job.snapshot;
     if (snapshot.state !== 'delivered') await this.settleCharge(job, false);
+    else await this.options.onDelivering?.(snapshot, job);
     try {
       const delivery = await job.surface.finish(snapshot, video);
       if (delivery) snapshot = this.update(job, { delivery });
@@ -393,6 +396,11 @@ export class JobRunner {
     job.trackedLocation = JSON.stringify(job.surface.location());
     this.options.onStateChange?.(job.snapshot, job);
   }
+}
+
+/** Short, unguessable, and safe in a custom id. */
+export function newJobId(): string {
+  return randomBytes(6).toString('base64url');
 }
 
 /** What, if changed, is worth an edit: elapsed time only counts in coarse steps. */

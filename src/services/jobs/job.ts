@@ -1,3 +1,4 @@
+import type { Reservation } from '../quota-service.ts';
 import type { Orientation } from '../video-provider.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface JobRequest {
   orientation?: Orientation;
   /** A remark for the member shown with the progress, e.g. which of several images was used. */
   notice?: string;
+  /** The requester's roles in the server when they asked, for Retry from a DM (quotas by role). */
+  requesterRoleIds?: string[];
   /** Which front door it came through, for logs. */
   source: 'slash' | 'mention' | 'context-menu' | 'retry';
 }
@@ -106,10 +109,13 @@ export type SurfaceLocation =
     }
   | { kind: 'channel'; channelId: string; messageId?: string; uploadLimitBytes: number };
 
-/** The quota unit a job holds while it runs: committed on delivery, released otherwise. */
+/**
+ * The quota unit a job holds while it runs: committed on delivery, released otherwise. Reserved
+ * for one job id, which the job then takes, so a sweep can match the unit to its job.
+ */
 export interface JobCharge {
-  /** What was reserved, as JSON, so a restarted bot can release it. */
-  readonly reservation: unknown;
+  /** What was reserved, recorded with the job so another run can settle it. */
+  readonly reservation: Reservation;
   commit(): Promise<void>;
   release(): Promise<void>;
 }

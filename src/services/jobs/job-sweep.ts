@@ -1,0 +1,155 @@
+import type { Logger } from '../logger.ts';
+import type { QuotaService, Reservation } from '../quota-service.ts';
+import type { ProcessRegistry, RecordFence } from '../store/store.ts';
+import type { JobRecords, StoredJobRecord } from './job-records.ts';
+
+export interface JobSweepOptions {
+  processId: string;
+  /** How long a process counts as alive after its last renewal. */
+  leaseMs: number;
+  records: JobRecords;
+  quotas: Pick<QuotaService, 'pendingReservations' | 'commit' | 'release' | 'prune'>;
+  processes: ProcessRegistry;
+  /** Whether this process is running (or queueing) the job right now. */
+  isLive(jobId: string): boolean;
+  /** Ends a job nobody runs any more: its message, its charge, its record. */
+  recover(job: StoredJobRecord, fence: RecordFence): Promise<void>;
+  logger: Logger;
+  /** Ledger counters and finished records are pruned at most this often. */
+  pruneEveryMs?: number;
+}
+
+/**
+ * How long one of this process's own jobs or reservations may go unseen by its runner before it
+ * counts as stranded: longer than the gap between reserving a unit and submitting its job.
+ */
+const OWN_STRANDED_AFTER_MS = 60_000;
+const DEFAULT_PRUNE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Keeps this process's lease alive, and takes over what dead processes left behind: at start-up
+ * and every half lease, unfinished jobs whose owner's lease ran out are claimed and recovered, and
+ * reservations whose job is final or gone are settled. A live process's jobs are never touched.
+ */
+export class JobSweep {
+  private heartbeat: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private lastPruneAt = 0;
+
+  constructor(private readonly options: JobSweepOptions) {}
+
+  /** Renews the lease now (a process must be alive before it may take anything over), then on a timer. */
+  async start(): Promise<void> {
+    await this.renew();
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(250, this.options.leaseMs / 4)).unref();
+    this.timer = setInterval(() => void this.sweep(), Math.max(500, this.options.leaseMs / 2)).unref();
+  }
+
+  /** A clean stop: the lease ends at once, so nothing waits for it to run out. */
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    clearInterval(this.timer);
+    await this.sweeping;
+    await this.options.processes.remove(this.options.processId).catch(() => undefined);
+  }
+
+  /** One pass; concurrent calls share the pass in progress. Never throws. */
+  sweep(now = Date.now()): Promise<void> {
+    this.sweeping ??= this.sweepOnce(now)
+      .catch((error) => this.options.logger.warn('sweep_failed', { error }))
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+    return this.sweeping;
+  }
+
+  private async renew(): Promise<void> {
+    const { processes, processId, leaseMs, logger } = this.options;
+    await processes
+      .renew(processId, leaseMs, Date.now())
+      .catch((error) => logger.debug('lease_renew_failed', { error }));
+  }
+
+  private async sweepOnce(now: number): Promise<void> {
+    const jobs = await this.options.records.unfinished();
+    const jobOwners = await this.aliveOwners(
+      jobs.map((job) => job.ownerId),
+      now,
+    );
+    let recovered = 0;
+    for (const job of jobs) if (await this.takeOverIfAbandoned(job, jobOwners, now)) recovered += 1;
+    if (recovered > 0) this.options.logger.info('jobs_recovered', { count: recovered });
+    // Read after the recoveries, which settle the units of the jobs they ended.
+    const reservations = await this.options.quotas.pendingReservations();
+    const unitOwners = await this.aliveOwners(
+      reservations.map((reservation) => reservation.ownerId),
+      now,
+    );
+    for (const reservation of reservations) await this.settleIfStranded(reservation, unitOwners, now);
+    await this.pruneNowAndThen(now);
+  }
+
+  private async aliveOwners(ownerIds: string[], now: number): Promise<Set<string>> {
+    const others = [...new Set(ownerIds)].filter((id) => id !== this.options.processId);
+    return this.options.processes.alive(others, now);
+  }
+
+  /** Resolves true when the job was taken over (or was this process's own, stranded) and recovered. */
+  private async takeOverIfAbandoned(job: StoredJobRecord, alive: Set<string>, now: number): Promise<boolean> {
+    const { processId, records, isLive, logger } = this.options;
+    if (job.ownerId === processId) {
+      if (isLive(job.id) || now - job.updatedAt < OWN_STRANDED_AFTER_MS) return false;
+      return this.recoverLogged(job, job);
+    }
+    if (alive.has(job.ownerId)) return false;
+    const fence = await records.claim(job, now);
+    if (!fence) return false;
+    logger.info('job_taken_over', { jobId: job.id, from: job.ownerId, state: job.record.state });
+    return this.recoverLogged(job, fence);
+  }
+
+  private async recoverLogged(job: StoredJobRecord, fence: RecordFence): Promise<boolean> {
+    try {
+      await this.options.recover(job, fence);
+      return true;
+    } catch (error) {
+      this.options.logger.warn('job_recovery_failed', { jobId: job.id, error });
+      return false;
+    }
+  }
+
+  /** A unit whose job is final or gone is settled the way the job ended; an unfinished job's recovery settles its own. */
+  private async settleIfStranded(reservation: Reservation, alive: Set<string>, now: number): Promise<void> {
+    const { processId, isLive, records, quotas, logger } = this.options;
+    const mine = reservation.ownerId === processId;
+    if (mine && (isLive(reservation.jobId) || now - reservation.createdAt < OWN_STRANDED_AFTER_MS)) return;
+    const record = await records.get(reservation.jobId);
+    // Unfinished: its owner, or the recovery of its job, settles it.
+    if (record && !isFinalState(record.state)) return;
+    // A live process may be between reserving the unit and recording its job.
+    if (!record && !mine && alive.has(reservation.ownerId)) return;
+    const delivered = record?.state === 'delivered';
+    await (delivered ? quotas.commit(reservation) : quotas.release(reservation));
+    logger.info('reservation_settled_by_sweep', {
+      jobId: reservation.jobId,
+      reservationId: reservation.id,
+      owner: reservation.ownerId,
+      how: delivered ? 'commit' : 'release',
+      jobRecord: record ? record.state : 'missing',
+    });
+  }
+
+  private async pruneNowAndThen(now: number): Promise<void> {
+    const every = this.options.pruneEveryMs ?? DEFAULT_PRUNE_EVERY_MS;
+    if (now - this.lastPruneAt < every) return;
+    this.lastPruneAt = now;
+    await this.options.quotas.prune(now);
+    const pruned = await this.options.records.prune(now);
+    if (pruned > 0) this.options.logger.info('job_records_pruned', { count: pruned });
+  }
+}
+
+function isFinalState(state: string): boolean {
+  return state === 'delivered' || state === 'failed' || state === 'cancelled' || state === 'interrupted';
+}

@@ -1,0 +1,74 @@
+import type { Logger } from '../logger.ts';
+import { StoreUnavailableError } from './store.ts';
+
+/**
+ * Bounds every store call by a timeout and turns a backend that is down into StoreUnavailableError,
+ * so callers answer members at once instead of waiting on a dead connection. It also tells the
+ * log, once each, when the store goes away and when it is back.
+ */
+export class StoreGuard {
+  private unavailableSince: number | undefined;
+
+  constructor(
+    private readonly options: {
+      backend: 'sqlite' | 'redis';
+      timeoutMs: number;
+      logger: Logger;
+      /** Errors that are the backend's own answer to a bad request (a bug), not an outage. */
+      isRequestError: (error: unknown) => boolean;
+    },
+  ) {}
+
+  get available(): boolean {
+    return this.unavailableSince === undefined;
+  }
+
+  async run<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new StoreUnavailableError(
+              `the store did not answer (${what}) within ${this.options.timeoutMs} ms`,
+            ),
+          ),
+        this.options.timeoutMs,
+      );
+    });
+    try {
+      const result = await Promise.race([operation(), timeout]);
+      this.markAvailable();
+      return result;
+    } catch (error) {
+      if (this.options.isRequestError(error)) throw error;
+      const unavailable =
+        error instanceof StoreUnavailableError
+          ? error
+          : new StoreUnavailableError(`the store failed (${what}): ${describe(error)}`, { cause: error });
+      this.markUnavailable(unavailable);
+      throw unavailable;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The backend's own connection events (a dropped socket, a reconnect) say it first. */
+  markUnavailable(error: unknown): void {
+    if (this.unavailableSince !== undefined) return;
+    this.unavailableSince = Date.now();
+    this.options.logger.warn('store_unavailable', { backend: this.options.backend, error });
+  }
+
+  markAvailable(): void {
+    if (this.unavailableSince === undefined) return;
+    const downMs = Date.now() - this.unavailableSince;
+    this.unavailableSince = undefined;
+    this.options.logger.info('store_recovered', { backend: this.options.backend, downMs });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
+  return String(error);
+}
