@@ -58,6 +58,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     partials: [Partials.Channel],
     rest: restOptions,
     allowedMentions: { parse: [], repliedUser: false },
+    // Several processes can share one bot, each with some of its shards.
+    ...(config.SHARD_COUNT ? { shardCount: config.SHARD_COUNT } : {}),
+    ...(config.SHARD_IDS.length > 0 ? { shards: config.SHARD_IDS } : {}),
   });
   const uploads = new REST({ ...restOptions, timeout: config.VIDEO_UPLOAD_TIMEOUT_MS, retries: 0 }).setToken(
     config.DISCORD_TOKEN,

@@ -41,6 +41,10 @@ const schema = z.object({
   DISCORD_TOKEN: z.string({ message: 'is required' }).min(1, { message: 'is required' }),
   DISCORD_API_URL: httpUrl.optional(),
   DISCORD_GUILD_ID: snowflake.optional(),
+  SHARD_COUNT: whole(1, 1).optional(),
+  SHARD_IDS: commaList
+    .pipe(z.array(z.string().regex(/^\d+$/, { message: 'must be a comma list of shard numbers' })))
+    .transform((ids) => ids.map(Number)),
 
   SORA_API_KEY: z.string({ message: 'is required' }).min(1, { message: 'is required' }),
   SORA_API_URL: httpUrl.default('https://gptproto.com/v1'),

@@ -3,7 +3,7 @@ import type { JobLauncher } from '../services/delivery/job-launcher.ts';
 import { threadParentOf } from '../services/delivery/requester.ts';
 import { parseInlineOptions } from '../services/inline-options.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
-import { checkImage, checkPrompt, isAcceptedImage } from '../services/request-checks.ts';
+import { checkImage, checkPrompt, isAcceptedImage, sanitiseFileName } from '../services/request-checks.ts';
 import type { MessageTrigger } from './command.ts';
 import { replyInChat } from './replies.ts';
 
@@ -63,7 +63,7 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
         orientation: inline.orientation,
         notice:
           images.count > 1
-            ? `You sent ${images.count} images; I used the first one, ${image.name}.`
+            ? `You sent ${images.count} images; I used the first one, ${sanitiseFileName(image.name)}.`
             : undefined,
         source: 'mention',
       };

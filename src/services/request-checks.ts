@@ -1,3 +1,5 @@
+import { plainText } from './delivery/job-message.ts';
+
 /**
  * Cheap checks on what a member sent, done before anything is deferred or paid for. Each returns
  * a message that says what to fix, or undefined when all is well.
@@ -30,12 +32,25 @@ export function isAcceptedImage(image: ImageInfo): boolean {
   return type !== undefined && (ACCEPTED_IMAGE_TYPES as readonly string[]).includes(type);
 }
 
+const FILE_NAME_LENGTH = 80;
+
+/**
+ * A member's file name fit to show: without control or direction-override characters (which can
+ * make `cat\u202Egnp.exe` read as `catexe.png`), on one line, and short.
+ */
+export function sanitiseFileName(name: string): string {
+  const visible = name.replace(/[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/gu, '').trim();
+  const short = visible.length > FILE_NAME_LENGTH ? `${visible.slice(0, FILE_NAME_LENGTH - 1)}…` : visible;
+  return short || 'unnamed file';
+}
+
 export function checkImage(image: ImageInfo, maxBytes: number): string | undefined {
+  const shown = `**${plainText(sanitiseFileName(image.name), FILE_NAME_LENGTH)}**`;
   if (!isAcceptedImage(image)) {
-    return `**${image.name}** is not an image the video service accepts. Please use a PNG, JPEG or WebP image.`;
+    return `${shown} is not an image the video service accepts. Please use a PNG, JPEG or WebP image.`;
   }
   if (image.size > maxBytes) {
-    return `**${image.name}** is ${formatBytes(image.size)}; images can be at most ${formatBytes(maxBytes)}. Please use a smaller one.`;
+    return `${shown} is ${formatBytes(image.size)}; images can be at most ${formatBytes(maxBytes)}. Please use a smaller one.`;
   }
   return undefined;
 }

@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
 import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord.ts';
 import {
   type FakeVideoService,
@@ -24,12 +22,9 @@ import {
 import { PNG_BYTES, TEST_API_KEY, videoOptions } from '../support/test-bot.ts';
 
 /**
- * The bot as it really runs: `node --import tsx src/index.ts` in a child process (what `npm start`
- * does, without the npm and tsx wrappers that would stand between a signal and the bot), against
- * the fakes running in this process, with its data in a temporary directory that outlives it.
+ * The bot as it really runs, in a child process (test/support/bot-process.ts), against the fakes
+ * running in this process, with its data in a temporary directory that outlives it.
  */
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let discord: FakeDiscord;
 let service: FakeVideoService;
@@ -66,50 +61,8 @@ afterAll(async () => {
 });
 beforeEach(() => service.reset());
 
-interface BotProcess {
-  child: ChildProcess;
-  /** stdout, one entry per line: the bot's JSON log. */
-  lines: string[];
-  stderr: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts the bot and resolves once it has logged in to the fake Discord. */
-async function startBotProcess(): Promise<BotProcess> {
-  const ready = discord.nextReady({ timeoutMs: 30_000 });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  let partial = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
-  const bot = { child, lines, stderr, exited };
-  running.add(bot);
-  void exited.then(() => running.delete(bot));
-  await ready;
-  await waitForLog(lines, (entry) => entry.event === 'bot_ready', { timeoutMs: 30_000, what: 'bot_ready' });
-  return bot;
-}
-
-const running = new Set<BotProcess>();
-afterEach(async () => {
-  for (const bot of running) {
-    bot.child.kill('SIGKILL');
-    await bot.exited;
-  }
-});
+const startBot = () => startBotProcess(discord, env);
+afterEach(killBotProcesses);
 
 const usage = (member?: FakeMember) => usageOf(discord, member);
 
@@ -118,7 +71,7 @@ const interrupted = (message: APIMessage) => message.content.includes('**Interru
 
 describe('restart', () => {
   it('killed mid-job (SIGKILL) and started again: stuck replies say Interrupted with Retry, quota whole', async () => {
-    const first = await startBotProcess();
+    const first = await startBot();
     const bob = discord.member({ username: 'bob' });
     const [alice, bobs] = [await usage(), await usage(bob)];
     service.enqueue({ ...progressStream({ steps: [10] }), stallAfterFrames: 4 });
@@ -144,7 +97,7 @@ describe('restart', () => {
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
 
-    const second = await startBotProcess();
+    const second = await startBot();
     const recovered = await discord.waitForOriginal(ix, interrupted);
     expect(recovered.content).toContain('restarted');
     expect(labelsOf(recovered)).toEqual(['Retry']);
@@ -178,7 +131,7 @@ describe('restart', () => {
   });
 
   it('SIGTERM mid-job: exits with code 0 and the running job is marked Interrupted with Retry', async () => {
-    const bot = await startBotProcess();
+    const bot = await startBot();
     const before = await usage();
     const claimed = service.enqueue({ ...progressStream({ steps: [10] }), stallAfterFrames: 4 });
     const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a clock ticking' }) });
@@ -193,7 +146,7 @@ describe('restart', () => {
     expect(bot.lines.some((line) => line.includes('"event":"bot_stopped"'))).toBe(true);
 
     // Started again, the bot finds nothing left to recover and the reservation was given back.
-    const after = await startBotProcess();
+    const after = await startBot();
     expect(await usage()).toEqual({ used: before.used, running: 0 });
     expect(after.lines.some((line) => line.includes('job_recovered_as_interrupted'))).toBe(false);
     after.child.kill('SIGTERM');

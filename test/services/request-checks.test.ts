@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkImage, checkPrompt } from '../../src/services/request-checks.ts';
+import { checkImage, checkPrompt, sanitiseFileName } from '../../src/services/request-checks.ts';
 
 describe('request checks', () => {
   it('accepts png, jpeg and webp, by content type or by file name', () => {
@@ -27,5 +27,22 @@ describe('request checks', () => {
     expect(checkPrompt('   ', 10)).toMatch(/describe/);
     expect(checkPrompt('x'.repeat(11), 10)).toMatch(/11 characters.*limit is 10/);
     expect(checkPrompt('a cat', 10)).toBeUndefined();
+  });
+
+  it('shows a file name as typed, unable to format, link or ping', () => {
+    const problem = checkImage(
+      { name: '**[free](https://evil.example)**@everyone.pdf', contentType: 'application/pdf', size: 10 },
+      100,
+    );
+    expect(problem).toMatch(
+      /^\*\*\\\*\\\*\\\[free\\\]\(https:\/\/evil\.example\)\\\*\\\*@\u200beveryone\.pdf\*\* is not/,
+    );
+  });
+
+  it('sanitises file names: no control or direction-override characters, one line, short', () => {
+    expect(sanitiseFileName('cat\u202Egnp.exe')).toBe('catgnp.exe');
+    expect(sanitiseFileName('a\nb.png')).toBe('ab.png');
+    expect(sanitiseFileName('\u200B')).toBe('unnamed file');
+    expect(sanitiseFileName(`${'x'.repeat(200)}.png`).length).toBeLessThanOrEqual(80);
   });
 });

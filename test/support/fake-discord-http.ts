@@ -239,6 +239,8 @@ export interface FaultSpec {
   delayMs?: number;
   /** Only requests that upload files (true) or only those that do not (false). */
   withFiles?: boolean;
+  /** Only requests whose message content (JSON `content`, or `data.content` of a callback) contains this. */
+  contentIncludes?: string;
 }
 
 export interface Fault extends FaultSpec {
@@ -253,12 +255,20 @@ export function faultMatches(
   path: string,
   route: string,
   hasFiles: boolean,
+  body?: unknown,
 ): boolean {
   if (fault.remaining <= 0) return false;
   if (fault.withFiles !== undefined && fault.withFiles !== hasFiles) return false;
+  if (fault.contentIncludes !== undefined && !contentOf(body).includes(fault.contentIncludes)) return false;
   if (fault.method && fault.method.toUpperCase() !== method) return false;
   if (fault.route instanceof RegExp) return fault.route.test(path);
   return route === fault.route || path === fault.route || path.includes(fault.route);
+}
+
+function contentOf(body: unknown): string {
+  const message = body as { content?: unknown; data?: { content?: unknown } } | undefined;
+  const content = message?.content ?? message?.data?.content;
+  return typeof content === 'string' ? content : '';
 }
 
 export function faultFailure(fault: Fault): HttpFailure {

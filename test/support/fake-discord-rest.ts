@@ -112,6 +112,8 @@ interface EditRateLimit {
 export class FakeRest {
   readonly faults: Fault[] = [];
   editRateLimit: EditRateLimit | undefined;
+  /** Link-button URLs to answer 400 50035 for, as Discord does for URLs it will not take. */
+  refusesLinkUrl: ((url: string) => boolean) | undefined;
   private readonly routes: RouteDef[];
   private readonly timers = new Set<AbortController>();
 
@@ -193,7 +195,7 @@ export class FakeRest {
       log.body = parsed.json;
       log.files = parsed.files;
       const fault = this.faults.find((candidate) =>
-        faultMatches(candidate, log.method, log.path, log.route, log.files.length > 0),
+        faultMatches(candidate, log.method, log.path, log.route, log.files.length > 0, log.body),
       );
       if (fault) {
         fault.remaining -= 1;
@@ -205,6 +207,7 @@ export class FakeRest {
         }
       }
       if (!isApi) return { reply: { status: 200 }, file: this.serveCdn(log.path) };
+      this.checkLinkButtons(parsed.json);
       if (!found) return { reply: { status: 404, body: { message: '404: Not Found', code: 0 } } };
       if (found.def.auth === 'bot' && log.auth !== 'bot') throw new DiscordError(401, 0, '401: Unauthorized');
       return {
@@ -217,6 +220,20 @@ export class FakeRest {
       }
       console.error('fake discord: handler crashed', error);
       return { reply: { status: 500, body: { message: `fake discord crashed: ${String(error)}`, code: 0 } } };
+    }
+  }
+
+  /** 400 50035 when any link button (style 5) anywhere in the body has a URL `refusesLinkUrl` matches. */
+  private checkLinkButtons(json: unknown): void {
+    const refuses = this.refusesLinkUrl;
+    if (!refuses) return;
+    const url = findLinkUrls(json).find(refuses);
+    if (url !== undefined) {
+      throw formError(
+        'components.0.components.0.url',
+        'URL_TYPE_INVALID_URL',
+        `Not a well formed URL: ${url}`,
+      );
     }
   }
 
@@ -306,8 +323,13 @@ export class FakeRest {
       bot('GET', '/gateway/bot', () =>
         OK({
           url: this.gatewayUrl,
-          shards: 1,
-          session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 },
+          shards: state.gatewayBot.shardCount,
+          session_start_limit: {
+            total: 1000,
+            remaining: 999,
+            reset_after: 86_400_000,
+            max_concurrency: state.gatewayBot.maxConcurrency,
+          },
         }),
       ),
       url('GET', '/gateway', () => OK({ url: this.gatewayUrl })),
@@ -850,6 +872,15 @@ function validateModal(data: unknown): APIModalInteractionResponseCallbackData {
     throw formError('data.components', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
   }
   return modal as APIModalInteractionResponseCallbackData;
+}
+
+/** The URLs of every link button (type 2, style 5) in a JSON body, however deeply nested. */
+function findLinkUrls(json: unknown): string[] {
+  if (Array.isArray(json)) return json.flatMap(findLinkUrls);
+  if (typeof json !== 'object' || json === null) return [];
+  const record = json as { type?: unknown; style?: unknown; url?: unknown };
+  const own = record.type === 2 && record.style === 5 && typeof record.url === 'string' ? [record.url] : [];
+  return [...own, ...Object.values(json).flatMap(findLinkUrls)];
 }
 
 /** 413 40005 when any single file is over the limit (Discord checks per attachment). */

@@ -1,5 +1,5 @@
 import type { APIMessage } from 'discord-api-types/v10';
-import type { FakeDiscord, FakeMember, RequestRecord } from './fake-discord.ts';
+import type { FakeChannel, FakeDiscord, FakeMember, RequestRecord } from './fake-discord.ts';
 
 /**
  * Small helpers for the fault-injection and restart suites: reading the bot's JSON log lines,
@@ -132,8 +132,12 @@ export interface Usage {
 }
 
 /** A member's quota as `/usage` tells them (default member unless given). */
-export async function usageOf(discord: FakeDiscord, member?: FakeMember): Promise<Usage> {
-  const ix = discord.slashCommand({ name: 'usage', member });
+export async function usageOf(
+  discord: FakeDiscord,
+  member?: FakeMember,
+  channel?: FakeChannel,
+): Promise<Usage> {
+  const ix = discord.slashCommand({ name: 'usage', member, channel });
   const answer = await discord.waitForCallback(ix);
   const content = String((answer.body as { data?: { content?: string } }).data?.content);
   const used = /\*\*Your videos [^*]+:\*\* (\d+)/.exec(content)?.[1];

@@ -13,19 +13,46 @@ import path from 'node:path';
 export interface RedisServer {
   url: string;
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash or a lost machine would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory (with `persist`, its data comes back). */
+  restart(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Write every change to an append-only file, so a killed and restarted server keeps its data. */
+  persist?: boolean;
 }
 
 const READY_TIMEOUT_MS = 10_000;
 
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   assertInstalled();
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'sora-bot-redis-'));
-  const server = spawn(
-    'redis-server',
-    ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const persistence = options.persist
+    ? ['--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no'];
+  const args = ['--save', '', ...persistence, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  let server = await launch(args, port);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      await terminate(server, 'SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      await terminate(server, 'SIGKILL');
+    },
+    async restart() {
+      await terminate(server, 'SIGKILL');
+      server = await launch(args, port);
+    },
+  };
+}
+
+async function launch(args: string[], port: number): Promise<ChildProcess> {
+  const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   server.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -33,17 +60,13 @@ export async function startRedisServer(): Promise<RedisServer> {
   server.stderr?.on('data', (chunk) => {
     output += chunk;
   });
-  const stop = async () => {
-    await terminate(server);
-    rmSync(dir, { recursive: true, force: true });
-  };
   try {
     await waitForPong(port, server);
   } catch (error) {
-    await stop();
+    await terminate(server, 'SIGKILL');
     throw new Error(`redis-server did not start on port ${port}: ${(error as Error).message}\n${output}`);
   }
-  return { url: `redis://127.0.0.1:${port}`, stop };
+  return server;
 }
 
 function assertInstalled(): void {
@@ -95,10 +118,10 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-function terminate(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null) return Promise.resolve();
+function terminate(server: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     server.once('exit', () => resolve());
-    server.kill('SIGTERM');
+    server.kill(signal);
   });
 }

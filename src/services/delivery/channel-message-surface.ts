@@ -1,4 +1,4 @@
-import type { APIMessage } from 'discord.js';
+import type { APIMessage, RESTAPIMessageReference } from 'discord.js';
 import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logger.ts';
 import {
@@ -7,7 +7,7 @@ import {
   isUnknownMessage,
   type OutgoingMessage,
 } from './discord-messages.ts';
-import { outgoing, writeFinalMessage } from './final-message.ts';
+import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
 
 export interface ChannelMessageSurfaceOptions {
   messages: DiscordMessages;
@@ -53,14 +53,20 @@ export class ChannelMessageSurface implements JobSurface {
 
   async finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']> {
     const requesterId = snapshot.request.requesterId;
+    const { logger } = this.options;
     if (!this.options.pingOnFinish) {
-      return writeFinalMessage((message, file) => this.write(requesterId, message, file), snapshot, video);
+      const route: FinalMessageRoute = {
+        write: (message, file) => this.write(requesterId, message, file),
+        fallbacks: [(message) => this.postAnew(requesterId, message)],
+        logger,
+      };
+      return writeFinalMessage(route, snapshot, video);
     }
     // Also when no progress message was posted here yet (the job moved at its very end): the
     // result must still ping the requester, who may no longer be watching.
     const progress = this.messageId ? { channelId: this.channelId, messageId: this.messageId } : undefined;
     const delivery = await writeFinalMessage(
-      (message, file) => this.post(requesterId, message, file),
+      { write: (message, file) => this.post(requesterId, message, file), logger },
       snapshot,
       video,
       (message) => ({ ...message, allowed_mentions: { parse: [], users: [requesterId] } }),
@@ -72,11 +78,11 @@ export class ChannelMessageSurface implements JobSurface {
   private async write(requesterId: string, message: OutgoingMessage, video?: DownloadedVideo): Promise<void> {
     const { channelId } = this;
     if (!this.messageId) {
-      const { replyTo } = this.options;
-      const reference = replyTo
-        ? { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false }
-        : undefined;
-      const sent = await this.post(requesterId, { ...message, message_reference: reference }, video);
+      const sent = await this.post(
+        requesterId,
+        { ...message, message_reference: this.replyReference() },
+        video,
+      );
       this.messageId = sent.id;
       return;
     }
@@ -88,6 +94,19 @@ export class ChannelMessageSurface implements JobSurface {
       this.messageId = undefined;
       await this.write(requesterId, message, video);
     }
+  }
+
+  /** The final message as a new one, for when the progress message cannot be edited; it is the job's message from then on. */
+  private async postAnew(requesterId: string, message: OutgoingMessage): Promise<void> {
+    const sent = await this.post(requesterId, { ...message, message_reference: this.replyReference() });
+    this.messageId = sent.id;
+  }
+
+  private replyReference(): RESTAPIMessageReference | undefined {
+    const { replyTo } = this.options;
+    return replyTo
+      ? { message_id: replyTo, channel_id: this.channelId, fail_if_not_exists: false }
+      : undefined;
   }
 
   /** A new message here, or in the requester's DMs when the bot may not post here. */

@@ -2,11 +2,13 @@ import {
   type APIAllowedMentions,
   type APIChannel,
   type APIMessage,
-  type APIMessageReference,
   DiscordAPIError,
   HTTPError,
+  type Message,
   REST,
+  type RESTAPIMessageReference,
   RESTEvents,
+  RESTJSONErrorCodes,
   Routes,
 } from 'discord.js';
 import type { DownloadedVideo } from '../jobs/job.ts';
@@ -14,7 +16,7 @@ import type { JobMessage } from './job-message.ts';
 
 export interface OutgoingMessage extends JobMessage {
   allowed_mentions: APIAllowedMentions;
-  message_reference?: APIMessageReference;
+  message_reference?: RESTAPIMessageReference;
 }
 
 /** Nothing the bot posts may ping anyone, whatever a prompt contains. */
@@ -46,6 +48,13 @@ export class DiscordMessages {
   ): Promise<APIMessage> {
     const route = Routes.webhookMessage(applicationId, token, '@original');
     return this.write('patch', route, message, video, false);
+  }
+
+  /** A new message through the interaction token, for when the reply itself cannot be edited. */
+  async followUp(applicationId: string, token: string, message: OutgoingMessage): Promise<APIMessage> {
+    const route = Routes.webhook(applicationId, token);
+    const query = new URLSearchParams({ wait: 'true' });
+    return (await this.interactionRest.post(route, { body: message, query, auth: false })) as APIMessage;
   }
 
   send(channelId: string, message: OutgoingMessage, video?: DownloadedVideo): Promise<APIMessage> {
@@ -106,20 +115,60 @@ function discordStatus(error: unknown): number | undefined {
 }
 
 export function isUploadTooLarge(error: unknown): boolean {
-  return discordStatus(error) === 413 || discordErrorCode(error) === 40005;
+  return discordStatus(error) === 413 || discordErrorCode(error) === RESTJSONErrorCodes.RequestEntityTooLarge;
 }
 
 /** The interaction token stopped working (expired, or Discord dropped it early). */
 export function isDeadToken(error: unknown): boolean {
   const code = discordErrorCode(error);
-  return code === 50027 || code === 10015 || (discordStatus(error) === 401 && code === undefined);
+  return (
+    code === RESTJSONErrorCodes.InvalidWebhookToken ||
+    code === RESTJSONErrorCodes.UnknownWebhook ||
+    (discordStatus(error) === 401 && code === undefined)
+  );
 }
 
 export function isUnknownMessage(error: unknown): boolean {
-  return discordErrorCode(error) === 10008;
+  return discordErrorCode(error) === RESTJSONErrorCodes.UnknownMessage;
 }
 
 export function isMissingPermission(error: unknown): boolean {
   const code = discordErrorCode(error);
-  return code === 50013 || code === 50001;
+  return code === RESTJSONErrorCodes.MissingPermissions || code === RESTJSONErrorCodes.MissingAccess;
+}
+
+/** Discord refused the payload itself (a link button's URL, for one); nothing was posted. */
+export function isInvalidFormBody(error: unknown): boolean {
+  return discordErrorCode(error) === RESTJSONErrorCodes.InvalidFormBodyOrContentType;
+}
+
+/**
+ * Worth sending again: Discord had trouble (5xx past @discordjs/rest's own retries) or the request
+ * never got an answer (network error, timeout). Any other answer would only come back the same.
+ */
+export function isTransient(error: unknown): boolean {
+  const status = discordStatus(error);
+  if (status !== undefined) return status >= 500;
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'AbortError' ||
+    error.name === 'TimeoutError' ||
+    typeof (error as NodeJS.ErrnoException).code === 'string'
+  );
+}
+
+const CHAT_REPLY_MENTIONS = { parse: [], repliedUser: false } as const;
+
+/**
+ * A reply in chat that pings no one; where the bot may not post (no Send Messages, or no access)
+ * it goes to the author's DMs instead, so a member is never left without an answer.
+ */
+export async function replyOrDirectMessage(message: Message, content: string): Promise<void> {
+  try {
+    await message.reply({ content, allowedMentions: CHAT_REPLY_MENTIONS });
+  } catch (error) {
+    if (!message.inGuild() || !isMissingPermission(error)) throw error;
+    const where = `-# I may not post in <#${message.channelId}>, so I am answering here.`;
+    await message.author.send({ content: `${content}\n${where}`, allowedMentions: { parse: [] } });
+  }
 }

@@ -1,7 +1,7 @@
 import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logger.ts';
 import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
-import { outgoing, writeFinalMessage } from './final-message.ts';
+import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
 
 export interface InteractionReplySurfaceOptions {
   messages: DiscordMessages;
@@ -67,9 +67,23 @@ export class InteractionReplySurface implements JobSurface {
   }
 
   finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']> {
+    // Once an upload failed it may still have landed, so the fallback gets the link, never the file.
+    let remaining = { snapshot, video };
+    const { applicationId, token, channelId, messages, logger } = this.options;
+    const route: FinalMessageRoute = {
+      write: (message, file) => this.editReply(message, file),
+      fallbacks: [
+        (message) => messages.followUp(applicationId, token, message),
+        (message) => messages.send(channelId, message),
+      ],
+      onUploadFailed: (delivery) => {
+        remaining = { snapshot: { ...snapshot, delivery }, video: undefined };
+      },
+      logger,
+    };
     return this.viaTokenOrFallback(
-      () => writeFinalMessage((message, file) => this.editReply(message, file), snapshot, video),
-      (fallback) => fallback.finish(snapshot, video),
+      () => writeFinalMessage(route, snapshot, video),
+      (fallback) => fallback.finish(remaining.snapshot, remaining.video),
     );
   }
 

@@ -2,7 +2,7 @@ import { type Message, MessageFlags, type RepliableInteraction } from 'discord.j
 import type { Admission, JobAdmission, JobAsk, Requester } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import type { Logger } from '../logger.ts';
-import type { DiscordMessages } from './discord-messages.ts';
+import { type DiscordMessages, replyOrDirectMessage } from './discord-messages.ts';
 import { memberContextOf, requesterOfMessage } from './requester.ts';
 import { surfaceAt } from './surfaces.ts';
 
@@ -69,7 +69,7 @@ export class JobLauncher {
   async startFromMessage(message: Message, ask: JobAsk): Promise<void> {
     const admission = await this.admit(ask, requesterOfMessage(message));
     if (!admission.ok) {
-      await message.reply({ content: admission.message, allowedMentions: { parse: [], repliedUser: false } });
+      await replyOrDirectMessage(message, admission.message);
       return;
     }
     const { request } = admission;

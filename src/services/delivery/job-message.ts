@@ -23,10 +23,13 @@ export const JOB_BUTTON = {
 } as const;
 
 const PROMPT_PREVIEW_LENGTH = 180;
+const NOTE_LENGTH = 120;
+const REASON_LENGTH = 300;
+const NOTICE_LENGTH = 200;
 const BAR_CELLS = 12;
 
 export function renderJobMessage(snapshot: JobSnapshot): JobMessage {
-  const notice = snapshot.request.notice ? `-# ${snapshot.request.notice}` : '';
+  const notice = snapshot.request.notice ? `-# ${plainText(snapshot.request.notice, NOTICE_LENGTH)}` : '';
   const lines = [headline(snapshot), quotePrompt(snapshot.request.prompt), optionsLine(snapshot), notice];
   const status = statusLines(snapshot);
   return { content: [...lines, ...status].filter(Boolean).join('\n'), components: buttons(snapshot) };
@@ -34,9 +37,56 @@ export function renderJobMessage(snapshot: JobSnapshot): JobMessage {
 
 /** A prompt shown back: shortened, markdown escaped, and unable to ping anyone even if parsed. */
 export function quotePrompt(prompt: string): string {
-  const flat = prompt.replace(/\s+/g, ' ').trim();
-  const short = flat.length > PROMPT_PREVIEW_LENGTH ? `${flat.slice(0, PROMPT_PREVIEW_LENGTH - 1)}…` : flat;
-  return `> ${neutraliseMentions(escapeMarkdown(short))}`;
+  return `> ${plainText(prompt, PROMPT_PREVIEW_LENGTH)}`;
+}
+
+/**
+ * Text the bot did not write (a member's prompt or file name, a relay's reason or note) as one
+ * shortened line that shows exactly as typed: no formatting, no masked link, no mention.
+ */
+export function plainText(text: string, maxLength: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const short = flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
+  const escaped = escapeMarkdown(short, { heading: true, bulletedList: true, numberedList: true });
+  // escapeMarkdown's own masked-link escape only catches `[x](y)` on one line; no bracket, no link.
+  return neutraliseMentions(escaped.replace(/[[\]]/g, '\\$&'));
+}
+
+/**
+ * A URL from the relay, shown in text. An http(s) URL goes out in its normalised form, where
+ * spaces and angle brackets are percent-encoded so it cannot end early or carry a mention, and
+ * Discord's autolink takes it whole (markdown inside a link is not parsed), so it still opens and
+ * previews. Anything else is not a link and is shown as plain text.
+ */
+export function linkText(url: string): string {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:')) return parsed.href;
+  return plainText(url, 512);
+}
+
+/**
+ * The message without its link buttons, their links moved into the text: for when Discord refuses
+ * a button's URL, so the member still gets the link.
+ */
+export function withLinksInText<T extends JobMessage>(message: T): T {
+  const links: string[] = [];
+  const components = message.components
+    .map((row) => ({
+      ...row,
+      components: row.components.filter((button) => {
+        if (button.style !== ButtonStyle.Link) return true;
+        links.push(linkText(button.url));
+        return false;
+      }),
+    }))
+    .filter((row) => row.components.length > 0);
+  const missing = links.filter((link) => !message.content.includes(link));
+  const content = [message.content, ...missing.map((link) => `🔗 ${link}`)].join('\n');
+  return { ...message, content, components };
+}
+
+export function hasLinkButton(message: JobMessage): boolean {
+  return message.components.some((row) => row.components.some((button) => button.style === ButtonStyle.Link));
 }
 
 export function neutraliseMentions(text: string): string {
@@ -99,14 +149,14 @@ function statusLines(snapshot: JobSnapshot): string[] {
       return [deliveredLine(snapshot, elapsed)];
     case 'failed':
       return [
-        `**Why:** ${snapshot.reason ?? 'unknown'}`,
+        `**Why:** ${plainText(snapshot.reason ?? 'unknown', REASON_LENGTH)}`,
         `-# After ${elapsed}. This did not count toward your limit.`,
       ];
     case 'cancelled':
       return [`-# After ${elapsed}. This did not count toward your limit.`];
     case 'interrupted':
       return [
-        snapshot.reason ?? 'The bot restarted while this video was being made.',
+        plainText(snapshot.reason ?? 'The bot restarted while this video was being made.', REASON_LENGTH),
         '-# This did not count toward your limit. Press Retry to start it again.',
       ];
   }
@@ -115,7 +165,8 @@ function statusLines(snapshot: JobSnapshot): string[] {
 function deliveredLine(snapshot: JobSnapshot, elapsed: string): string {
   const delivery = snapshot.delivery;
   if (!delivery || delivery.kind === 'file') return `-# Made in ${elapsed}.`;
-  return `${LINK_REASONS[delivery.why]} ${snapshot.videoUrl ?? ''}\n-# Made in ${elapsed}.`;
+  const link = snapshot.videoUrl ? linkText(snapshot.videoUrl) : '';
+  return `${LINK_REASONS[delivery.why]} ${link}\n-# Made in ${elapsed}.`;
 }
 
 const LINK_REASONS: Record<LinkReason, string> = {
@@ -127,7 +178,7 @@ const LINK_REASONS: Record<LinkReason, string> = {
 };
 
 function noteLine(snapshot: JobSnapshot): string {
-  return snapshot.note ? `-# ${neutraliseMentions(escapeMarkdown(snapshot.note.slice(0, 120)))}` : '';
+  return snapshot.note ? `-# ${plainText(snapshot.note, NOTE_LENGTH)}` : '';
 }
 
 function buttons(snapshot: JobSnapshot): APIActionRowComponent<APIButtonComponent>[] {

@@ -349,7 +349,10 @@ export class JobRunner {
     this.update(job, change);
     let snapshot = job.snapshot;
     if (snapshot.state !== 'delivered') await this.settleCharge(job, false);
-    else await this.options.onDelivering?.(snapshot, job);
+    else {
+      await this.options.onDelivering?.(snapshot, job);
+      job.log.info('video_posting', { asFile: Boolean(video), bytes: video?.bytes.length });
+    }
     try {
       const delivery = await job.surface.finish(snapshot, video);
       if (delivery) snapshot = this.update(job, { delivery });
