@@ -1,3 +1,4 @@
+import { runAdversarialInputBench } from './adversarial-input.ts';
 import { runBurstBench } from './burst.ts';
 import { runDeliveryBench } from './delivery.ts';
 import { runEditDisciplineBench } from './edit-discipline.ts';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   'stream-client': runStreamClientBench,
   delivery: runDeliveryBench,
   'edit-discipline': runEditDisciplineBench,
+  'adversarial-input': runAdversarialInputBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
-import { redact } from '../services/logger.ts';
 import { RelayVideoProvider } from '../services/relay-video-provider.ts';
+import { ServiceTextRedaction } from '../services/service-text-redaction.ts';
 import {
   type Orientation,
   type VideoEvent,
@@ -21,7 +21,8 @@ import {
  *   npm run video -- --prompt "a cat chasing light" [--image cat.png|https://…] [--duration 10]
  *                    [--orientation portrait] [--model sora-2] [--out cat.mp4]
  *
- * Progress goes to stderr; the saved path and the video URL to stdout.
+ * Progress goes to stderr; the saved path and the video URL to stdout. Whatever the service said
+ * (notes, reasons, URLs, download errors) is printed through the same redaction as in the bot.
  */
 
 const USAGE = `Usage: npm run video -- --prompt "…" [--image <path or URL>] [--duration <seconds>]
@@ -52,6 +53,7 @@ async function main(signal: AbortSignal): Promise<number> {
     return 0;
   }
   const settings = loadServiceConfig();
+  const redaction = redactionFor(settings.SORA_API_KEY);
   const provider = new RelayVideoProvider({
     apiUrl: settings.SORA_API_URL,
     apiKey: settings.SORA_API_KEY,
@@ -59,19 +61,25 @@ async function main(signal: AbortSignal): Promise<number> {
     timeoutMs: settings.SERVICE_TIMEOUT_MS,
   });
   const request = { ...options.request, model: options.request.model ?? settings.SORA_MODEL };
-  const outcome = await generate(provider, request, signal);
+  const outcome = await generate(provider, request, redaction, signal);
   if (outcome?.type !== 'succeeded') {
-    process.stderr.write(`Video failed: ${outcome?.type === 'failed' ? outcome.reason : 'no video'}\n`);
+    const reason = outcome?.type === 'failed' ? redaction.text(outcome.reason) : 'no video';
+    process.stderr.write(`Video failed: ${reason}\n`);
     return 1;
   }
   const url = await downloadFirst(outcome.urls, options.out, signal);
-  process.stdout.write(`Saved ${options.out}\nURL ${url}\n`);
+  process.stdout.write(`Saved ${options.out}\nURL ${redaction.text(url)}\n`);
   return 0;
 }
 
 /** Runs the generation with its progress on stderr; returns the last event, the outcome. */
-async function generate(provider: RelayVideoProvider, request: VideoRequest, signal: AbortSignal) {
-  const display = new ProgressDisplay(process.stderr);
+async function generate(
+  provider: RelayVideoProvider,
+  request: VideoRequest,
+  redaction: ServiceTextRedaction,
+  signal: AbortSignal,
+) {
+  const display = new ProgressDisplay(process.stderr, redaction);
   let outcome: VideoEvent | undefined;
   try {
     for await (const event of provider.generate(request, signal)) {
@@ -180,12 +188,15 @@ async function downloadFirst(urls: string[], out: string, signal: AbortSignal): 
 class ProgressDisplay {
   private status = '';
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly redaction: ServiceTextRedaction,
+  ) {}
 
   show(event: VideoEvent): void {
     if (event.type === 'queued') this.setStatus('Waiting in the video service queue…');
     else if (event.type === 'progress') this.setStatus(progressBar(event.percent));
-    else if (event.type === 'note') this.say(event.text);
+    else if (event.type === 'note') this.say(this.redaction.text(event.text));
   }
 
   /** Leaves the cursor on a fresh line. */
@@ -219,10 +230,13 @@ function progressBar(percent: number | undefined): string {
 function describeFailure(error: unknown): string {
   if (error instanceof UsageError) return `${error.message}\n${USAGE}`;
   if (error instanceof ConfigError) return error.message;
-  if (error instanceof VideoServiceError) return `Video failed: ${error.userMessage}`;
-  const message = error instanceof Error ? error.message : String(error);
-  const key = process.env.SORA_API_KEY;
-  return key ? redact(message, [key]) : message;
+  const redaction = redactionFor(process.env.SORA_API_KEY);
+  if (error instanceof VideoServiceError) return `Video failed: ${redaction.text(error.userMessage)}`;
+  return redaction.text(error instanceof Error ? error.message : String(error));
+}
+
+function redactionFor(key: string | undefined): ServiceTextRedaction {
+  return new ServiceTextRedaction(key ? [key, `Bearer ${key}`] : []);
 }
 
 const controller = new AbortController();

@@ -1,3 +1,12 @@
+import {
+  bounded,
+  collapseWhitespace,
+  GENERIC_FAILURE_REASON,
+  MAX_REASON_INPUT_CHARS,
+  memberSafeReason,
+} from './relay-service-text.ts';
+import { findLinks, outputLink, urlsIn, VideoLinks } from './relay-video-links.ts';
+import { ServiceTextRedaction } from './service-text-redaction.ts';
 import type { VideoEvent } from './video-provider.ts';
 
 /**
@@ -9,21 +18,27 @@ import type { VideoEvent } from './video-provider.ts';
  * at the end, signed URLs with no extension. So the text of each channel is read line by line,
  * whatever the chunk boundaries; the unfinished last line is only peeked at for progress. Nothing
  * but that last line is kept, so the cost per chunk stays flat however long the stream runs.
+ *
+ * Everything here reads what a third party wrote: every line is stripped of secrets, cut to
+ * MAX_LINE_CHARS and stripped of credential-shaped text before any pattern looks at it, and every
+ * pattern is one that matches in linear time (test/services/redos.test.ts checks them all).
  */
 
+/** Also exported from here, where the other video-service clients (videos-api) import them. */
+export { cleanServiceMessage, memberSafeReason } from './relay-service-text.ts';
+
 export const NO_VIDEO_REASON = 'The service returned no video.';
-const GENERIC_FAILURE_REASON = 'The service could not make this video.';
 const CONTENT_FILTER_REASON = "The video service's content filter blocked this video.";
 
 const NO_EVENTS: readonly VideoEvent[] = Object.freeze([]);
 const MAX_LINE_CHARS = 16_384;
+/** A longer line keeps this much of its start (where the markers are) and of its end (where the link is). */
+const LINE_END_CHARS = MAX_LINE_CHARS / 2 - 1;
 /** Where a line says what it is about (`> 🏃 进度`, `**Video Generation Progress**`, `> 排队中`). */
 const LINE_HEAD_CHARS = 64;
 /** Enough of the text before a chunk to complete a number split across chunks (`100.0%`). */
 const TOKEN_OVERLAP_CHARS = 12;
-const MAX_REASON_CHARS = 300;
 const MAX_NOTE_CHARS = 160;
-const MAX_LINKS = 20;
 
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
@@ -56,42 +71,43 @@ const MAYBE_FAILED = /\b(?:failed|failure|error)\b|失败|错误|出错/i;
 const FAILURE_PREFIX =
   /^(?:(?:视频)?生成(?:失败|错误)|(?:video )?generation failed|task failed|failed|failure|error|失败原因|原因|reason)\s*(?:[,，:：]\s*|$)/i;
 const CONTENT_POLICY_HEADING = /^content policy violation$/i;
-const UPSTREAM_HTTP_STATUS = /\bHTTP(?:\s+error)?[\s:]+([45]\d\d)\b|\bstatus(?:\s+code)?[\s:=]+([45]\d\d)\b/i;
-const REQUEST_ID = /\s*[(（[]?\s*(?:request|trace)[ _-]?id\s*[:：]?\s*[\w-]+\s*[)）\]]?/gi;
 /** Lines that only name the task, e.g. `> ID: \`task_…\`` or `> sid: s_…`. */
 const IDENTIFIER_LINE = /^(?:task[ _]?)?s?id\s*[:：]/i;
+/** A relay reading the member's prompt back (`prompt: …`): its links are the member's, not the video. */
+const PROMPT_LINE = /^["']?(?:prompt|提示词)["']?\s*[:：]/i;
 const HAS_LETTER = /\p{L}/u;
 const PLAIN_NUMBER = /^\d{1,3}(?:\.\d+)?$/;
 
-const VIDEO_TAG_SRC = /<(?:video|source)\b[^>]*?\bsrc\s*=\s*(["'])(.*?)\1[^>]*>/gi;
-const MARKDOWN_IMAGE = /!\[[^\]]*\]\([^)]*\)/g;
-const MARKDOWN_LINK = /\[([^\]]*)\]\(([^)\s]+)\)/g;
-const BARE_URL = /https?:\/\/[^\s<>"'`)\]]+/g;
-const TRAILING_PUNCTUATION = /[.,;:!?。，；！？]+$/;
-const VIDEO_FILE = /\.(?:mp4|mov|webm|m4v)$/i;
-const IMAGE_FILE = /\.(?:png|jpe?g|gif|webp|avif|svg|bmp)$/i;
-/** Family B's task pages (`asyncdata.net/web/task_…`, `/source/task_…`) are not the video. */
-const PREVIEW_PAGE = /asyncdata\.net\/(?:web|source)\/|\/(?:web|source)\/task_/i;
-const PREVIEW_LABEL = /预览|原始数据|preview|raw data/i;
-const PLAY_LABEL = /点击|播放|查看|下载|视频|click|play|watch|view|download|video/i;
+/** What `visibleText` takes away; the same linear shapes as the link scanner's. */
+const MARKDOWN_IMAGE = /!\[[^[\]]*\]\([^()]*\)/g;
+const MARKDOWN_LINK = /\[([^[\]]*)\]\(([^()\s]+)\)/g;
+const HTML_TAG = /<[^<>]*>/g;
+const EMPHASIS = /\*\*|__|`/g;
+const WEB_LINK = /https?:\/\/[^\s<>"'`)\]]+/g;
+const LINE_BREAK = /\r\n?/g;
+const LEADING_NON_WORD = /^[^\p{L}\p{N}]+/u;
+const WORD_CHARACTER = /[\p{L}\p{N}]/u;
+const JSON_LIKE_PAYLOAD = /^\s*[{[]/;
+const HEAD_BEYOND_NUMBER = /[^\d. ]/;
+const JSON_FENCE = /^json/i;
+const JSON_LINE_START = /^(?:[{}[\]",]|-?\d|true|false|null|$)/;
+/** What may end a failure reason; anything else trailing (`❌`, `~~~`) is trimmed. */
+const REASON_END = '.!?)）。';
 
-/**
- * `file`: the path ends in a video extension. `player`: named as the video by its context (a
- * `<video>` tag, a play link, a line holding nothing but the URL). `other`: any other link, used
- * only after a success marker when nothing better came.
- */
-type LinkKind = 'file' | 'player' | 'other';
-interface FoundLink {
-  url: string;
-  kind: LinkKind;
+export interface RelayStreamInterpreterOptions {
+  /** Masks the service key (and credential-shaped text) in everything read. */
+  redaction?: ServiceTextRedaction;
+  /** The prompt the member sent: links in it are theirs, never the video. */
+  prompt?: string;
 }
 
 type Phase = 'starting' | 'queued' | 'generating';
 
 export class RelayStreamInterpreter {
-  private readonly content = new TextChannel((line) => this.readLine(line));
-  private readonly reasoning = new TextChannel((line) => this.readLine(line));
-  private readonly links = new VideoLinks();
+  private readonly redaction: ServiceTextRedaction;
+  private readonly content: TextChannel;
+  private readonly reasoning: TextChannel;
+  private readonly links: VideoLinks;
   private readonly progressShape = new ProgressLineShape();
   private emitted: VideoEvent[] | undefined;
   private outcome: VideoEvent | undefined;
@@ -108,11 +124,18 @@ export class RelayStreamInterpreter {
   private retrying = false;
   private lastNote: string | undefined;
 
+  constructor(options: RelayStreamInterpreterOptions = {}) {
+    this.redaction = options.redaction ?? new ServiceTextRedaction([]);
+    this.content = new TextChannel(this.redaction, (line) => this.readLine(line));
+    this.reasoning = new TextChannel(this.redaction, (line) => this.readLine(line));
+    this.links = new VideoLinks(urlsIn(options.prompt ?? ''));
+  }
+
   /** Takes one SSE data payload: the parsed JSON, or the raw string when it was not JSON. */
   push(payload: unknown): readonly VideoEvent[] {
     if (this.outcome) return NO_EVENTS;
     if (typeof payload === 'string') {
-      if (!/^\s*[{[]/.test(payload)) this.readText(this.content, payload);
+      if (!JSON_LIKE_PAYLOAD.test(payload.slice(0, LINE_HEAD_CHARS))) this.readText(this.content, payload);
     } else if (isRecord(payload)) {
       this.readChunk(payload);
     }
@@ -134,7 +157,8 @@ export class RelayStreamInterpreter {
 
   private readChunk(chunk: Record<string, unknown>): void {
     if (chunk.error) {
-      this.fail(errorMessageOf(chunk.error) ?? GENERIC_FAILURE_REASON);
+      const message = errorMessageOf(chunk.error);
+      this.fail(message === undefined ? GENERIC_FAILURE_REASON : this.serviceReason(message));
       return;
     }
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
@@ -146,6 +170,15 @@ export class RelayStreamInterpreter {
     this.readText(this.content, message?.content);
     this.readOutputs(delta?.output);
     if (choice.finish_reason === 'content_filter') this.failureHint ??= CONTENT_FILTER_REASON;
+    // The completion is over: a link that was waiting for something better is the best there is.
+    else if (typeof choice.finish_reason === 'string' && !this.outcome && this.links.hasCandidate) {
+      this.succeed();
+    }
+  }
+
+  /** A failure text from the service, secrets masked before it is cut to size. */
+  private serviceReason(message: string): string {
+    return this.redaction.cutToSize(message, (text) => collapseWhitespace(text, MAX_REASON_INPUT_CHARS));
   }
 
   private readText(channel: TextChannel, value: unknown): void {
@@ -161,10 +194,10 @@ export class RelayStreamInterpreter {
     for (const output of value) {
       if (!isRecord(output) || typeof output.url !== 'string') continue;
       if (output.type !== undefined && output.type !== 'video') continue;
-      const kind = classifyUrl(output.url, 'player');
-      if (kind) this.links.add({ url: output.url, kind });
+      const link = outputLink(this.redaction.cutToSize(output.url, boundedLine));
+      if (link) this.links.add(link, 'result');
     }
-    if (this.links.hasVideo) this.succeed();
+    if (this.links.decisive) this.succeed();
   }
 
   /**
@@ -175,7 +208,9 @@ export class RelayStreamInterpreter {
   private peek(channel: TextChannel, added: string): void {
     const partial = channel.partialLine;
     if (!partial) return;
-    const headGrew = partial.length - added.length < LINE_HEAD_CHARS && /[^\d. ]/.test(added);
+    const headGrew =
+      partial.length - added.length < LINE_HEAD_CHARS &&
+      HEAD_BEYOND_NUMBER.test(added.slice(0, LINE_HEAD_CHARS));
     if (channel.partialIsProgress === undefined || headGrew) {
       channel.partialIsProgress = this.readPartialHead(partial.slice(0, LINE_HEAD_CHARS));
     }
@@ -205,13 +240,14 @@ export class RelayStreamInterpreter {
     }
     const continuesProgress = this.afterProgressLine;
     this.afterProgressLine = false;
+    const words = withoutWebLinks(text);
     if (outcomeLike && RETRYING.test(text)) {
       this.retrying = true;
       this.note(text);
     } else if (outcomeLike && FAILED.test(text) && !this.retrying) {
       this.readFailure(text);
-    } else if (!(outcomeLike && this.readLinks(raw)) && !this.readProgress(text, continuesProgress)) {
-      this.readStatus(text, outcomeLike);
+    } else if (!(outcomeLike && this.readLinks(raw, words)) && !this.readProgress(words, continuesProgress)) {
+      this.readStatus(words, outcomeLike);
     }
   }
 
@@ -247,18 +283,24 @@ export class RelayStreamInterpreter {
     else if (GENERATING.test(text)) this.reportProgress(undefined);
     else if (outcomeLike && (FAILED.test(text) || MAYBE_FAILED.test(text))) {
       this.failureHint = failureReason(text) || GENERIC_FAILURE_REASON;
-    } else if (!IDENTIFIER_LINE.test(text) && HAS_LETTER.test(text)) this.note(text);
+    } else if (!IDENTIFIER_LINE.test(text) && !PROMPT_LINE.test(text) && HAS_LETTER.test(text)) {
+      this.note(text);
+    }
   }
 
-  /** Collects the video links of a line; true when the line held a link or a success marker. */
-  private readLinks(raw: string): boolean {
+  /**
+   * Collects the video links of a line; true when the line held a link or a success marker. Links
+   * on a progress or queue line (a preview clip) or in the prompt read back are never the video;
+   * links on or after the success marker outrank any before it.
+   */
+  private readLinks(raw: string, text: string): boolean {
     const marked = SUCCEEDED.test(raw);
     if (marked) this.successMarkerSeen = true;
     if (!raw.includes('://')) return marked;
-    const found = findLinks(raw);
-    for (const link of found) this.links.add(link);
-    const namedAsVideo = found.some((link) => link.kind === 'player');
-    if (this.links.hasVideo && (this.successMarkerSeen || namedAsVideo)) this.succeed();
+    if (!marked && isStatusOrEcho(text)) return false;
+    const place = this.successMarkerSeen ? 'result' : 'loose';
+    for (const link of findLinks(raw)) this.links.add(link, place);
+    if (this.links.decisive) this.succeed();
     return true;
   }
 
@@ -269,14 +311,14 @@ export class RelayStreamInterpreter {
   }
 
   private verdict(): VideoEvent {
-    const urls = this.links.urls(this.successMarkerSeen);
+    const urls = this.links.urls();
     if (urls.length > 0) return { type: 'succeeded', urls };
     const reason = this.failureHeading ?? this.failureHint;
     return { type: 'failed', reason: reason === undefined ? NO_VIDEO_REASON : memberSafeReason(reason) };
   }
 
   private succeed(): void {
-    this.decide({ type: 'succeeded', urls: this.links.urls(this.successMarkerSeen) });
+    this.decide({ type: 'succeeded', urls: this.links.urls() });
   }
 
   private fail(reason: string): void {
@@ -333,7 +375,10 @@ class TextChannel {
   private partial = '';
   private fence: Fence = 'none';
 
-  constructor(private readonly onLine: (line: string) => void) {}
+  constructor(
+    private readonly redaction: ServiceTextRedaction,
+    private readonly onLine: (line: string) => void,
+  ) {}
 
   /** The unfinished last line, unless it sits inside the task echo. */
   get partialLine(): string | undefined {
@@ -341,10 +386,10 @@ class TextChannel {
   }
 
   append(chunk: string): void {
-    const text = chunk.includes('\r') ? chunk.replace(/\r\n?/g, '\n') : chunk;
+    const text = chunk.includes('\r') ? chunk.replace(LINE_BREAK, '\n') : chunk;
     let newline = text.indexOf('\n');
     if (newline === -1) {
-      this.partial = boundedTail(this.partial + text);
+      this.partial = this.unfinished(this.redaction.withoutSecretsAppended(this.partial, text));
       return;
     }
     let line = this.partial + text.slice(0, newline);
@@ -354,7 +399,7 @@ class TextChannel {
       const start = newline + 1;
       newline = text.indexOf('\n', start);
       if (newline === -1) {
-        this.partial = boundedTail(text.slice(start));
+        this.partial = this.unfinished(this.redaction.withoutSecrets(text.slice(start)));
         return;
       }
       line = text.slice(start, newline);
@@ -368,7 +413,16 @@ class TextChannel {
     if (line) this.take(line);
   }
 
-  private take(line: string): void {
+  /**
+   * Only the end of an unfinished line is kept (its progress number is there). Secrets go first:
+   * a secret still arriving sits at the very end, so the cut never splits one.
+   */
+  private unfinished(clean: string): string {
+    return clean.length > MAX_LINE_CHARS ? clean.slice(-MAX_LINE_CHARS) : clean;
+  }
+
+  private take(rawLine: string): void {
+    const line = this.redaction.cutToSize(rawLine, boundedLine);
     if (this.fence === 'none' && !line.includes('```')) {
       this.onLine(line);
       return;
@@ -386,63 +440,30 @@ class TextChannel {
 }
 
 function fenceFor(language: string): Fence {
-  if (/^json/i.test(language)) return 'echo';
+  if (JSON_FENCE.test(language)) return 'echo';
   return language === '' ? 'unknown' : 'code';
 }
 
 function looksLikeJsonLine(trimmed: string): boolean {
-  return /^(?:[{}[\]",]|-?\d|true|false|null|$)/.test(trimmed);
+  return JSON_LINE_START.test(trimmed);
 }
 
-/** Every video link seen, each once, in the order a downloader should try them. */
-class VideoLinks {
-  private readonly byKind: Record<LinkKind, string[]> = { file: [], player: [], other: [] };
-  private readonly seen = new Set<string>();
-
-  get hasVideo(): boolean {
-    return this.byKind.file.length + this.byKind.player.length > 0;
-  }
-
-  add(link: FoundLink): void {
-    if (this.seen.has(link.url) || this.seen.size >= MAX_LINKS) return;
-    this.seen.add(link.url);
-    this.byKind[link.kind].push(link.url);
-  }
-
-  urls(acceptOtherLinks: boolean): string[] {
-    if (this.hasVideo) return [...this.byKind.file, ...this.byKind.player];
-    return acceptOtherLinks ? [...this.byKind.other] : [];
-  }
+/** A line too long to be anything but noise keeps its start and its end, whatever it holds between. */
+function boundedLine(line: string): string {
+  if (line.length <= MAX_LINE_CHARS) return line;
+  return `${line.slice(0, LINE_END_CHARS)} … ${line.slice(-LINE_END_CHARS)}`;
 }
 
-function findLinks(raw: string): FoundLink[] {
-  const found: FoundLink[] = [];
-  const keep = (url: string, kind: LinkKind) => {
-    const accepted = classifyUrl(url, kind);
-    if (accepted) found.push({ url, kind: accepted });
-  };
-  let rest = raw.replace(VIDEO_TAG_SRC, (_tag, _quote, src: string) => {
-    keep(src.replace(/&amp;/g, '&'), 'player');
-    return ' ';
-  });
-  rest = rest.replace(MARKDOWN_IMAGE, ' ').replace(MARKDOWN_LINK, (_link, label: string, url: string) => {
-    if (!PREVIEW_LABEL.test(label)) keep(url, PLAY_LABEL.test(label) ? 'player' : 'other');
-    return ' ';
-  });
-  const standalone = rest.replace(/^[\s>]+/, '').trim();
-  for (const match of rest.matchAll(BARE_URL)) {
-    const url = match[0].replace(TRAILING_PUNCTUATION, '');
-    keep(url, url === standalone ? 'player' : 'other');
-  }
-  return found;
+/** Progress, queue and generating lines, and the prompt read back: their links are never the video. */
+function isStatusOrEcho(words: string): boolean {
+  return (
+    PROMPT_LINE.test(words) || QUEUED.test(words) || GENERATING.test(words) || isAboutProgress(words, false)
+  );
 }
 
-/** What a URL is worth as the video, or undefined for images, task pages and non-web links. */
-function classifyUrl(url: string, context: LinkKind): LinkKind | undefined {
-  if (!/^https?:\/\//i.test(url) || PREVIEW_PAGE.test(url)) return undefined;
-  const path = url.split(/[?#]/, 1)[0] ?? url;
-  if (IMAGE_FILE.test(path)) return undefined;
-  return VIDEO_FILE.test(path) ? 'file' : context;
+/** The words of a line, its URLs taken out: a `…/processing/v2.mp4` is neither progress nor a number. */
+function withoutWebLinks(text: string): string {
+  return text.includes('://') ? text.replace(WEB_LINK, ' ').trim() : text;
 }
 
 /** The percentage a finished line reports, if it is about progress. */
@@ -541,8 +562,8 @@ function isDigit(code: number): boolean {
 function visibleText(raw: string): string {
   let text = raw;
   if (text.includes('](')) text = text.replace(MARKDOWN_IMAGE, '').replace(MARKDOWN_LINK, '$1');
-  if (text.includes('<')) text = text.replace(/<[^>]*>/g, '');
-  if (text.includes('**') || text.includes('__') || text.includes('`')) text = text.replace(/\*\*|__|`/g, '');
+  if (text.includes('<')) text = text.replace(HTML_TAG, '');
+  if (text.includes('**') || text.includes('__') || text.includes('`')) text = text.replace(EMPHASIS, '');
   let start = 0;
   while (start < text.length && isQuoteOrSpace(text.charCodeAt(start))) start += 1;
   return (start > 0 ? text.slice(start) : text).trim();
@@ -560,27 +581,26 @@ function isQuoteOrSpace(code: number): boolean {
 
 /** The reason inside a failure line: `❌ 生成失败: <reason>` → `<reason>`; empty for a bare heading. */
 function failureReason(text: string): string {
-  let reason = text.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}.!?)）。]+$/gu, '');
+  let reason = trimTrailingNonWords(text.replace(LEADING_NON_WORD, ''));
   for (let previous = ''; previous !== reason; ) {
     previous = reason;
-    reason = reason.replace(FAILURE_PREFIX, '').replace(/^[^\p{L}\p{N}]+/u, '');
+    reason = reason.replace(FAILURE_PREFIX, '').replace(LEADING_NON_WORD, '');
   }
   return reason;
 }
 
-/** A service's failure text made fit for a member: trimmed, bounded, no request ids or raw HTTP noise. */
-export function memberSafeReason(text: string): string {
-  const upstream = UPSTREAM_HTTP_STATUS.exec(text);
-  if (upstream) {
-    const status = upstream[1] ?? upstream[2];
-    return `The video service failed upstream (HTTP ${status}). Please try again later, or tell the bot's owner if it keeps happening.`;
+/** Drops what trails the last letter, digit or sentence end; a loop, since `[^…]+$` would scan quadratically. */
+function trimTrailingNonWords(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const last = text.codePointAt(end - 1) ?? 0;
+    const isLowSurrogate = last >= 0xdc00 && last <= 0xdfff && end >= 2;
+    const start = isLowSurrogate ? end - 2 : end - 1;
+    const character = String.fromCodePoint(text.codePointAt(start) ?? 0);
+    if (WORD_CHARACTER.test(character) || REASON_END.includes(character)) break;
+    end = start;
   }
-  return cleanServiceMessage(text) || GENERIC_FAILURE_REASON;
-}
-
-/** Collapses whitespace, drops `(request id: …)` noise and bounds the length. */
-export function cleanServiceMessage(text: string): string {
-  return bounded(text.replace(REQUEST_ID, '').replace(/\s+/g, ' ').trim(), MAX_REASON_CHARS);
+  return text.slice(0, end);
 }
 
 function errorMessageOf(error: unknown): string | undefined {
@@ -593,14 +613,6 @@ function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
   if (!Array.isArray(value)) return '';
   return value.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
-}
-
-function bounded(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
-}
-
-function boundedTail(text: string): string {
-  return text.length > MAX_LINE_CHARS ? text.slice(-MAX_LINE_CHARS) : text;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,10 @@
 import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
 import { Agent, type Dispatcher, request } from 'undici';
-import { type Logger, redact, silentLogger } from './logger.ts';
-import { cleanServiceMessage, RelayStreamInterpreter } from './relay-stream-interpreter.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import { cleanServiceMessage, collapseWhitespace } from './relay-service-text.ts';
+import { RelayStreamInterpreter } from './relay-stream-interpreter.ts';
+import { trimTrailing } from './relay-video-links.ts';
+import { ServiceTextRedaction } from './service-text-redaction.ts';
 import {
   type VideoEvent,
   type VideoProvider,
@@ -30,6 +33,8 @@ const MAX_JSON_REPLY_BYTES = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
 const MAX_PARSER_BUFFER_CHARS = 4 * 1024 * 1024;
 const EXCERPT_CHARS = 200;
+const HTML_START = /<[a-z!]/i;
+const JSON_MEDIA_TYPE = /\bjson\b/i;
 
 const USER_MESSAGES = {
   auth: "The video service rejected the bot's credentials, or the bot's balance there is empty. Please tell the bot's owner.",
@@ -61,14 +66,20 @@ function chatCompletionsBody(request: VideoRequest): string {
  * Cancelling: when the caller's signal aborts, the request is torn down and `generate` throws
  * `signal.reason` itself (a DOMException named AbortError unless the caller gave a reason), never
  * a VideoServiceError, so the caller can tell a cancel from a failure.
+ *
+ * Whatever the service says reaches the caller through one redaction (ServiceTextRedaction): the
+ * key, its bearer form and anything shaped like a credential are masked in every event's text and
+ * URLs and in every error's messages, whatever the relay echoed.
  */
 export class RelayVideoProvider implements VideoProvider {
   private readonly endpoint: string;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
+  private readonly redaction: ServiceTextRedaction;
 
   constructor(private readonly options: RelayVideoProviderOptions) {
-    const base = options.apiUrl.replace(/\/+$/, '');
+    this.redaction = new ServiceTextRedaction([options.apiKey, `Bearer ${options.apiKey}`]);
+    const base = trimTrailing(options.apiUrl, '/');
     this.endpoint = base.endsWith('/chat/completions') ? base : `${base}/chat/completions`;
     this.logger = options.logger ?? silentLogger;
     // Never undici's process-wide dispatcher: discord.js uses it with its own undici version,
@@ -82,7 +93,11 @@ export class RelayVideoProvider implements VideoProvider {
   ): AsyncGenerator<VideoEvent, void, undefined> {
     signal.throwIfAborted();
     const watchdog = new Watchdog(signal, this.options.stallTimeoutMs, this.options.timeoutMs);
-    const stream = new RelayEventStream(new RelayStreamInterpreter(), this.options.apiKey);
+    const interpreter = new RelayStreamInterpreter({
+      redaction: this.redaction,
+      prompt: videoRequest.prompt,
+    });
+    const stream = new RelayEventStream(interpreter, this.redaction);
     this.logger.debug('video_service_request', {
       model: videoRequest.model,
       hasImage: !!videoRequest.imageUrl,
@@ -109,12 +124,12 @@ export class RelayVideoProvider implements VideoProvider {
         : stream.readEventStream(response.body, watchdog);
       for await (const event of events) {
         watchdog.consumerBusy = true;
-        yield event;
+        yield this.redactEvent(event);
         watchdog.consumerBusy = false;
         watchdog.touch();
       }
     } catch (error) {
-      throw this.explain(error, watchdog, stream.started, signal);
+      throw this.redactError(this.explain(error, watchdog, stream.started, signal));
     } finally {
       watchdog.dispose();
     }
@@ -122,7 +137,7 @@ export class RelayVideoProvider implements VideoProvider {
 
   private async httpError(response: Dispatcher.ResponseData): Promise<VideoServiceError> {
     const status = response.statusCode;
-    const body = redact(await readBounded(response.body, MAX_ERROR_BODY_BYTES), [this.options.apiKey]);
+    const body = this.redaction.withoutSecrets(await readBounded(response.body, MAX_ERROR_BODY_BYTES));
     const said = serviceMessageOf(body);
     const { kind, userMessage } = describeHttpFailure(status, said);
     return new VideoServiceError({
@@ -131,6 +146,27 @@ export class RelayVideoProvider implements VideoProvider {
       status,
       beforeAnyEvent: true,
       logMessage: `video service answered HTTP ${status}: ${excerpt(body)}`,
+    });
+  }
+
+  private redactEvent(event: VideoEvent): VideoEvent {
+    const clean = (text: string) => this.redaction.text(text);
+    if (event.type === 'note') return { type: 'note', text: clean(event.text) };
+    if (event.type === 'failed') return { type: 'failed', reason: clean(event.reason) };
+    if (event.type === 'succeeded') return { type: 'succeeded', urls: event.urls.map(clean) };
+    return event;
+  }
+
+  /** A VideoServiceError with its messages redacted; anything else (a cancel reason) as it is. */
+  private redactError(error: unknown): unknown {
+    if (!(error instanceof VideoServiceError)) return error;
+    return new VideoServiceError({
+      kind: error.kind,
+      userMessage: this.redaction.text(error.userMessage),
+      logMessage: this.redaction.text(error.message),
+      status: error.status,
+      beforeAnyEvent: error.beforeAnyEvent,
+      cause: error.cause,
     });
   }
 
@@ -179,7 +215,7 @@ class RelayEventStream {
 
   constructor(
     private readonly interpreter: RelayStreamInterpreter,
-    private readonly apiKey: string,
+    private readonly redaction: ServiceTextRedaction,
   ) {
     this.parser = createParser({
       onEvent: (message) => this.onData(message.data),
@@ -277,11 +313,12 @@ class RelayEventStream {
   }
 
   private unreadable(what: string): VideoServiceError {
-    const sample = this.firstUnreadable === undefined ? '' : `; first: ${excerpt(this.firstUnreadable)}`;
+    const first = this.firstUnreadable;
+    const sample = first === undefined ? '' : `; first: ${this.redaction.cutToSize(first, excerpt)}`;
     return new VideoServiceError({
       kind: 'protocol',
       userMessage: USER_MESSAGES.unreadable,
-      logMessage: redact(`video service reply unreadable: ${what}${sample}`, [this.apiKey]),
+      logMessage: `video service reply unreadable: ${what}${sample}`,
       beforeAnyEvent: !this.started,
     });
   }
@@ -366,7 +403,7 @@ function serviceMessageOf(body: string): string | undefined {
         : (error ?? parsed?.detail ?? parsed?.message);
     if (Array.isArray(said)) said = (said[0] as { msg?: unknown } | undefined)?.msg;
   } catch {
-    if (/<[a-z!]/i.test(body)) return undefined;
+    if (HTML_START.test(body)) return undefined;
   }
   return typeof said === 'string' ? cleanServiceMessage(said) || undefined : undefined;
 }
@@ -383,7 +420,7 @@ async function readBounded(body: Dispatcher.ResponseData['body'], maxBytes: numb
 }
 
 function isJson(contentType: string | string[] | undefined): boolean {
-  return typeof contentType === 'string' && /\bjson\b/i.test(contentType);
+  return typeof contentType === 'string' && JSON_MEDIA_TYPE.test(contentType.slice(0, EXCERPT_CHARS));
 }
 
 function isOutcome(event: VideoEvent): boolean {
@@ -391,6 +428,6 @@ function isOutcome(event: VideoEvent): boolean {
 }
 
 function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = collapseWhitespace(text, EXCERPT_CHARS);
   return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  contentChunk,
   type FakeVideoService,
   progressStream,
   startFakeVideoService,
@@ -127,6 +128,23 @@ describe('npm run video', () => {
     const result = await runCli(['--prompt', 'anything', '--out', join(workDir, 'never.mp4')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('similarity to third-party content');
+  });
+
+  it('never prints the key a relay echoes in a note, a reason or a video URL', async () => {
+    service.enqueue({
+      events: [
+        contentChunk(`> forwarded Authorization: Bearer ${API_KEY}\n\n`),
+        contentChunk(`> ❌ 生成失败: key ${API_KEY} is out of credit\n\n`),
+      ],
+    });
+    const failed = await runCli(['--prompt', 'anything', '--out', join(workDir, 'never.mp4')]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('forwarded Authorization: [redacted]');
+    expect(failed.stderr).toContain('Video failed: key [redacted] is out of credit');
+    const videoUrl = service.addVideo('keyed.mp4', 2048);
+    service.enqueue(progressStream({ videoUrl: `${videoUrl}?key=${API_KEY}` }));
+    const linked = await runCli(['--prompt', 'anything', '--out', join(workDir, 'keyed.mp4')]);
+    expect(`${failed.stdout}${failed.stderr}${linked.stdout}${linked.stderr}`).not.toContain(API_KEY);
   });
 
   it('stops cleanly on Ctrl-C: the service sees the disconnect and no file is left', async () => {

@@ -251,21 +251,19 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
       expect(results.filter((result) => result.ok)).toHaveLength(5);
     });
 
-    // SQLite mode is one bot process by design; only Redis is shared between processes.
-    if (backend.name === 'redis') {
-      it('two stores on one Redis, as two bot processes, racing start exactly one', async () => {
-        const guildId = newGuild();
-        const member = memberOf(guildId);
-        const processA = (await openService()).quotas;
-        const processB = (await openService()).quotas;
-        await processA.setRule(guildId, { kind: 'everyone' }, { count: 1, period: 'day' });
-        const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => (i % 2 ? processA : processB).reserve(member, NOW)),
-        );
-        expect(results.filter((result) => result.ok)).toHaveLength(1);
-        expect(await processB.usage(member, NOW)).toMatchObject({ used: 1, running: 1 });
-      });
-    }
+    it('two stores on one backend, as two bot processes: 20 reservations at once with one unit left admit exactly one', async () => {
+      const guildId = newGuild();
+      const member = memberOf(guildId);
+      const processA = (await openService()).quotas;
+      const processB = (await openService()).quotas;
+      await processA.setRule(guildId, { kind: 'everyone' }, { count: 3, period: 'day' });
+      for (let i = 0; i < 2; i++) await processA.commit(okReservation(await processA.reserve(member, NOW)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? processA : processB).reserve(member, NOW)),
+      );
+      expect(results.filter((result) => result.ok)).toHaveLength(1);
+      expect(await processB.usage(member, NOW)).toMatchObject({ used: 3, running: 1, remaining: 0 });
+    });
   });
 
   describe('usage and admin views', () => {

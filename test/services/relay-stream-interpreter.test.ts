@@ -3,7 +3,9 @@ import {
   memberSafeReason,
   NO_VIDEO_REASON,
   RelayStreamInterpreter,
+  type RelayStreamInterpreterOptions,
 } from '../../src/services/relay-stream-interpreter.ts';
+import { ServiceTextRedaction } from '../../src/services/service-text-redaction.ts';
 import type { VideoEvent } from '../../src/services/video-provider.ts';
 import { contentChunk, reasoningChunk } from '../support/fake-video-service.ts';
 import { readStreamFixture, ssePayloads, streamFixtureNames } from '../support/fixtures.ts';
@@ -417,5 +419,207 @@ describe('memberSafeReason', () => {
 
   it('never returns an empty reason', () => {
     expect(memberSafeReason('   ')).toBe('The service could not make this video.');
+  });
+});
+
+const KEY = 'sk-test-0123456789abcdef';
+const redaction = new ServiceTextRedaction([KEY]);
+
+function interpretWith(payloads: unknown[], options: RelayStreamInterpreterOptions): VideoEvent[] {
+  const interpreter = new RelayStreamInterpreter(options);
+  const events = payloads.flatMap((payload) => [...interpreter.push(payload)]);
+  const final = interpreter.finish();
+  return events.at(-1) === final ? events : [...events, final];
+}
+
+const SUCCESS_LINE = '> ✅ 视频生成成功，[点击这里](https://videos.example.com/sora/real.mp4) 查看视频~~~\n';
+const REAL = 'https://videos.example.com/sora/real.mp4';
+
+describe('RelayStreamInterpreter on hostile input', () => {
+  it('reads a failure reason behind 8 KB of whitespace, without its request id', () => {
+    const message = `${' '.repeat(8192)}quota exhausted${' \t'.repeat(2000)}(request id: ${' '.repeat(2000)}abc-1)`;
+    expect(interpret([{ error: { message } }])).toEqual([{ type: 'failed', reason: 'quota exhausted' }]);
+  });
+
+  it('reads the video after a line with a long whitespace run', () => {
+    const events = interpret([
+      contentChunk('> 🏃 进度：40%\n'),
+      contentChunk(`> note${' '.repeat(20_000)}(request id ${' '.repeat(20_000)}x\n`),
+      contentChunk('> 🏃 进度：80%\n'),
+      contentChunk(SUCCESS_LINE),
+    ]);
+    expect(percents(events)).toEqual([40, 80]);
+    expect(events.at(-1)).toEqual({ type: 'succeeded', urls: [REAL] });
+  });
+
+  it('reads the video after runs of brackets and parentheses', () => {
+    for (const run of ['[', '(', '![', '](', '<video src="', '"'].map((unit) => unit.repeat(20_000))) {
+      const events = interpret([
+        contentChunk('> 🏃 进度：40%\n'),
+        contentChunk(`${run}\n`),
+        contentChunk(SUCCESS_LINE),
+      ]);
+      expect(events.at(-1), run.slice(0, 12)).toEqual({ type: 'succeeded', urls: [REAL] });
+      expect(percents(events)).toEqual([40]);
+    }
+  });
+
+  it('reads a 1 MB line by its start and its end: the success marker and the link', () => {
+    const padding = `${' '.repeat(500_000)}${'[('.repeat(250_000)}`;
+    const events = interpret([contentChunk(`> ✅ 视频生成成功 ${padding} [点击这里](${REAL})\n`)]);
+    expect(events).toEqual([{ type: 'succeeded', urls: [REAL] }]);
+  });
+
+  it('reads on after a 1 MB line that never ends in one chunk', () => {
+    const events = interpret([
+      contentChunk('> 🏃 进度：10%\n'),
+      ...Array.from({ length: 16 }, () => contentChunk(' ['.repeat(32_768))),
+      contentChunk('\n> 🏃 进度：90%\n'),
+      contentChunk(SUCCESS_LINE),
+    ]);
+    expect(percents(events)).toEqual([10, 90]);
+    expect(events.at(-1)).toEqual({ type: 'succeeded', urls: [REAL] });
+  });
+
+  it('makes a member-safe reason of an 8 KB error text in any shape', () => {
+    expect(memberSafeReason(`${'('.repeat(4096)}${' '.repeat(4096)}`)).toMatch(/^\(+…$/);
+    expect(memberSafeReason(`${' '.repeat(8192)}Flow API request failed: HTTP Error 403`)).toContain(
+      'HTTP 403',
+    );
+    expect(memberSafeReason(`${'request id '.repeat(800)}bad prompt`).length).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('RelayStreamInterpreter choosing the link', () => {
+  it('never takes a link on a progress or queue line, however video-like', () => {
+    const events = interpret([
+      contentChunk('> ⌛️ 任务正在队列中 https://cdn.example.com/queue/teaser.mp4\n'),
+      contentChunk('> 🏃 Progress 50%: https://cdn.example.com/clip/partial.mp4\n'),
+      contentChunk(SUCCESS_LINE),
+    ]);
+    expect(events.at(-1)).toEqual({ type: 'succeeded', urls: [REAL] });
+    expect(percents(events)).toEqual([50]);
+  });
+
+  it('puts a clean copy before a watermarked one listed first on the success line', () => {
+    const line =
+      '> ✅ Video generated successfully: [watermarked](https://cdn.example.com/v/1.mp4) [download](https://cdn.example.com/v/1-clean.mp4)\n';
+    expect(interpret([contentChunk(line)]).at(-1)).toEqual({
+      type: 'succeeded',
+      urls: ['https://cdn.example.com/v/1-clean.mp4', 'https://cdn.example.com/v/1.mp4'],
+    });
+  });
+
+  it('waits past a watermarked copy for the clean one on a later line', () => {
+    const interpreter = new RelayStreamInterpreter();
+    expect(interpreter.push(contentChunk('> ✅ 生成完成\n'))).toEqual([]);
+    expect(interpreter.push(contentChunk('[带水印](https://cdn.example.com/v/wm.mp4)\n'))).toEqual([]);
+    expect(interpreter.push(contentChunk('[无水印下载](https://cdn.example.com/v/clean.mp4)\n'))).toEqual([
+      {
+        type: 'succeeded',
+        urls: ['https://cdn.example.com/v/clean.mp4', 'https://cdn.example.com/v/wm.mp4'],
+      },
+    ]);
+  });
+
+  it('ranks links on the success line above a link of its own seen earlier', () => {
+    const events = interpret([
+      contentChunk('https://cdn.example.com/early/sample.mp4\n'),
+      contentChunk('> ✅ Video generated successfully, [click here](https://cdn.example.com/final?sig=1)\n'),
+    ]);
+    expect(events.at(-1)).toEqual({
+      type: 'succeeded',
+      urls: ['https://cdn.example.com/final?sig=1', 'https://cdn.example.com/early/sample.mp4'],
+    });
+  });
+
+  it('settles on a waiting link when the completion finishes', () => {
+    const interpreter = new RelayStreamInterpreter();
+    expect(interpreter.push(contentChunk('https://drive.example.com/uc?id=abc\n'))).toEqual([]);
+    expect(interpreter.push({ choices: [{ delta: {}, finish_reason: 'stop' }] })).toEqual([
+      { type: 'succeeded', urls: ['https://drive.example.com/uc?id=abc'] },
+    ]);
+  });
+
+  it('never returns a link from the member prompt, echoed in any form', () => {
+    const prompt = 'make it like https://example.com/ref.mp4, but at night';
+    const events = interpretWith(
+      [
+        contentChunk('prompt: make it like https://example.com/ref.mp4, but at night\n'),
+        contentChunk(
+          '> ✅ Done, as in https://example.com/ref.mp4: [click here](https://cdn.example.com/v?sig=2)\n',
+        ),
+      ],
+      { prompt },
+    );
+    expect(events.at(-1)).toEqual({ type: 'succeeded', urls: ['https://cdn.example.com/v?sig=2'] });
+    expect(notes(events)).toEqual([]);
+  });
+
+  it('never takes a link from quoted prompt text on the success line', () => {
+    const line =
+      '> ✅ "a cat like https://example.com/cat.mp4 at dusk" is ready: [play](https://cdn.example.com/v/9)\n';
+    expect(interpret([contentChunk(line)]).at(-1)).toEqual({
+      type: 'succeeded',
+      urls: ['https://cdn.example.com/v/9'],
+    });
+  });
+
+  it('fails with "no video" when the only link is the member prompt read back', () => {
+    const events = interpretWith([contentChunk('> ✅ [click here](https://example.com/ref.mp4)\n')], {
+      prompt: 'like https://example.com/ref.mp4',
+    });
+    expect(events.at(-1)).toEqual({ type: 'failed', reason: NO_VIDEO_REASON });
+  });
+});
+
+describe('RelayStreamInterpreter redaction', () => {
+  it('masks the key in an error event, a status line and a note, even split across chunks', () => {
+    const failed = interpretWith([{ error: { message: `bad header Authorization: Bearer ${KEY}` } }], {
+      redaction,
+    });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      type: 'failed',
+      reason: expect.stringMatching(/^bad header Authorization: \[redacted\]/),
+    });
+    expect(JSON.stringify(failed)).not.toContain(KEY);
+    const noted = interpretWith(
+      [contentChunk(`> upstream called with ${KEY.slice(0, 9)}`), contentChunk(`${KEY.slice(9)} ok\n`)],
+      { redaction },
+    );
+    expect(notes(noted)).toEqual(['upstream called with [redacted] ok']);
+    const hinted = interpretWith([contentChunk(`> Error: key ${KEY} over quota\n`)], { redaction });
+    expect(JSON.stringify(hinted)).not.toContain(KEY);
+  });
+
+  it('masks credential-shaped text whoever it belongs to', () => {
+    const events = interpretWith(
+      [contentChunk('> relay said: authorization="Bearer abcdef123456" x-api-key: zz9\n')],
+      {
+        redaction,
+      },
+    );
+    expect(notes(events)).toEqual(['relay said: authorization="[redacted]" x-api-key: [redacted]']);
+  });
+
+  it('masks the key in a video URL and tries a clean link first', () => {
+    const events = interpretWith(
+      [
+        contentChunk(
+          `> ✅ done: https://cdn.example.com/a.mp4?key=${KEY} [click here](https://cdn.example.com/b.mp4)\n`,
+        ),
+      ],
+      { redaction },
+    );
+    expect(events.at(-1)).toEqual({
+      type: 'succeeded',
+      urls: ['https://cdn.example.com/b.mp4', 'https://cdn.example.com/a.mp4?key=[redacted'],
+    });
+  });
+
+  it('masks a key cut by the line bound', () => {
+    const line = `> note ${'x'.repeat(16_000)}${KEY}${'y'.repeat(16_000)}\n`;
+    expect(JSON.stringify(interpretWith([contentChunk(line)], { redaction }))).not.toContain(KEY.slice(0, 8));
   });
 });

@@ -375,3 +375,91 @@ describe('RelayVideoProvider cancel', () => {
     await expect(collect(undefined, {}, REQUEST, controller.signal)).rejects.toThrow('too late');
   });
 });
+
+describe('RelayVideoProvider with a relay that echoes the key', () => {
+  const everything = (events: VideoEvent[]) => JSON.stringify(events);
+
+  it('masks it in an error event, a status line and a video URL', async () => {
+    const failed = await collect({
+      events: [
+        contentChunk('> 🏃 进度：5%\n'),
+        { error: { message: `upstream rejected Bearer ${API_KEY}` } },
+      ],
+    });
+    expect(failed.at(-1)).toEqual({ type: 'failed', reason: 'upstream rejected [redacted]' });
+    const noted = await collect({
+      events: [contentChunk(`> forwarding with authorization ${API_KEY}\n`), ...progressStream().events],
+    });
+    expect(everything(noted)).not.toContain(API_KEY);
+    expect(noted).toContainEqual({ type: 'note', text: 'forwarding with authorization [redacted]' });
+    const linked = await collect({
+      events: [
+        contentChunk(`> ✅ Video generated successfully: https://cdn.example.com/v.mp4?key=${API_KEY}\n`),
+      ],
+    });
+    expect(linked.at(-1)).toEqual({
+      type: 'succeeded',
+      urls: ['https://cdn.example.com/v.mp4?key=[redacted'],
+    });
+  });
+
+  it('masks it in a 200 JSON error document and in unreadable frames', async () => {
+    const document = await collect({ status: 200, body: { error: { message: `invalid key: ${API_KEY}` } } });
+    expect(document).toEqual([{ type: 'failed', reason: 'invalid key: [redacted]' }]);
+    const error = await failure({
+      events: [contentChunk('> 🏃 进度：5%\n'), ...Array(12).fill(`{"k": "${API_KEY}`)],
+    });
+    expect(`${error.userMessage} ${error.message}`).not.toContain(API_KEY);
+    expect(error.message).toContain('[redacted]');
+  });
+
+  it('masks it in an HTTP error body however the service spells it', async () => {
+    const encoded = await failure({
+      status: 400,
+      body: { error: { message: `bad ${encodeURIComponent(API_KEY)}` } },
+    });
+    expect(`${encoded.userMessage} ${encoded.message}`).not.toContain(API_KEY);
+    const shaped = await failure({
+      status: 400,
+      body: { error: { message: 'header Authorization: Bearer other-token-123' } },
+    });
+    expect(shaped.userMessage).toBe(
+      'The video service refused this request: header Authorization: [redacted]',
+    );
+  });
+});
+
+describe('RelayVideoProvider on hostile input', () => {
+  it("never yields a link from the member's prompt", async () => {
+    const request = { ...REQUEST, prompt: 'in the style of https://example.com/ref.mp4' };
+    const events = await collect(
+      {
+        events: [
+          contentChunk(
+            '> ✅ [click here](https://example.com/ref.mp4) [download](https://cdn.example.com/real.mp4)\n',
+          ),
+        ],
+      },
+      {},
+      request,
+    );
+    expect(events.at(-1)).toEqual({ type: 'succeeded', urls: ['https://cdn.example.com/real.mp4'] });
+  });
+
+  it('reads the reason of an 8 KB error body of whitespace and brackets', async () => {
+    const message = `${' '.repeat(4000)}${'('.repeat(3000)} prompt too long (request id: ${' '.repeat(1000)}x1)`;
+    const error = await failure({ status: 400, body: { error: { message } } });
+    expect(error.kind).toBe('rejected');
+    expect(error.userMessage).toMatch(/^The video service refused this request: \(+/);
+    expect(error.userMessage.length).toBeLessThan(400);
+  });
+
+  it('reads the video after a 1 MB event of whitespace and brackets', async () => {
+    const junk = contentChunk(`${' '.repeat(512 * 1024)}${'[('.repeat(256 * 1024)}\n`);
+    const events = await collect({
+      events: [contentChunk('> 🏃 进度：30%\n'), junk, ...progressStream().events],
+    });
+    expect(events.filter((event) => event.type === 'progress').length).toBeGreaterThan(0);
+    expect(events.at(-1)).toEqual({ type: 'succeeded', urls: [service.defaultVideoUrl] });
+  });
+});

@@ -94,4 +94,67 @@ describe.each(storeBackends())('Store on $name', (backend) => {
     const store = await open();
     expect(() => store.collection('a:b')).toThrow(/cannot contain ':'/);
   });
+
+  describe('job records and leases', () => {
+    const record = (state: string) => ({ state });
+    const freshJob = () => `job-${snowflake()}`;
+
+    it('a process whose lease ran out is dead; a renewed or live one is alive; a clean stop ends it at once', async () => {
+      const { processes } = await open();
+      const [a, b, c] = [freshJob(), freshJob(), freshJob()];
+      const now = Date.now();
+      await processes.renew(a, 60_000, now);
+      await processes.renew(b, 60_000, now);
+      await processes.renew(c, 1_000, now);
+      await processes.remove(b);
+      // Redis counts the lease from its own clock, SQLite from the writer's: wait it out for real.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await processes.alive([a, b, c, 'never-seen'], Date.now())).toEqual(new Set([a]));
+    });
+
+    it('only the owner at its epoch writes a record; a takeover fences out every later write of the old owner', async () => {
+      const { jobRecords, processes } = await open();
+      const id = freshJob();
+      const old = { ownerId: freshJob(), epoch: 1 };
+      expect(await jobRecords.write(id, record('generating'), old, false, Date.now())).toBe(true);
+      // The owner is alive: nobody may take its job.
+      await processes.renew(old.ownerId, 60_000, Date.now());
+      expect(await jobRecords.claim(id, old, 'survivor', Date.now())).toBeUndefined();
+      await processes.remove(old.ownerId);
+      const fence = await jobRecords.claim(id, old, 'survivor', Date.now());
+      expect(fence).toEqual({ ownerId: 'survivor', epoch: 2 });
+      // A second survivor racing the first finds the job already taken.
+      expect(await jobRecords.claim(id, old, 'another', Date.now())).toBeUndefined();
+      await jobRecords.write(
+        id,
+        record('interrupted'),
+        fence as { ownerId: string; epoch: number },
+        true,
+        Date.now(),
+      );
+      // The old owner's write, delayed past its lease (a pause, a replay after a reconnect), lands too late.
+      expect(await jobRecords.write(id, record('delivered'), old, true, Date.now())).toBe(false);
+      expect(await jobRecords.get(id)).toMatchObject({
+        record: { state: 'interrupted' },
+        ownerId: 'survivor',
+        epoch: 2,
+        final: true,
+      });
+    });
+
+    it('lists unfinished records only, and prunes finished ones past their keeping time', async () => {
+      const { jobRecords } = await open();
+      const fence = { ownerId: freshJob(), epoch: 1 };
+      const [running, done] = [freshJob(), freshJob()];
+      await jobRecords.write(running, record('generating'), fence, false, Date.now());
+      await jobRecords.write(done, record('delivered'), fence, true, 1_000);
+      const unfinished = (await jobRecords.unfinished()).map((job) => job.id);
+      expect(unfinished).toContain(running);
+      expect(unfinished).not.toContain(done);
+      await jobRecords.pruneFinished(Date.now());
+      // SQLite deletes it now; Redis gave it an expiry when it was written final.
+      if (backend.name === 'sqlite') expect(await jobRecords.get(done)).toBeUndefined();
+      expect(await jobRecords.get(running)).toBeDefined();
+    });
+  });
 });

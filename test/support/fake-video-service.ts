@@ -105,6 +105,8 @@ export class FakeVideoService {
   readonly requests: RecordedRequest[] = [];
   /** Names of the videos fetched, in order. */
   readonly videoDownloads: string[] = [];
+  /** Names asked for under `/videos/`, served or not (a 404 included), in order. */
+  readonly videoRequests: string[] = [];
   private readonly scenarios: Array<{ scenario: FakeScenario; claim: (request: RecordedRequest) => void }> =
     [];
   private readonly videos = new Map<string, Buffer>();
@@ -157,6 +159,7 @@ export class FakeVideoService {
     this.scenarios.length = 0;
     this.requests.length = 0;
     this.videoDownloads.length = 0;
+    this.videoRequests.length = 0;
     this.requestWaiters.length = 0;
     this.requestsHandedOut = 0;
     this.defaultScenario = progressStream();
@@ -184,6 +187,7 @@ export class FakeVideoService {
   }
 
   private serveVideo(name: string, request: IncomingMessage, response: ServerResponse): void {
+    this.videoRequests.push(name);
     const bytes = this.videos.get(name);
     if (!bytes) {
       reply(response, { status: 404, body: 'no such video' });
