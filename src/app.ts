@@ -177,6 +177,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     quotas,
     processes: store.processes,
     isLive: (jobId) => runner.has(jobId),
+    uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
     recover: createJobRecovery({
       records,
       messages,

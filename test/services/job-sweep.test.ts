@@ -56,6 +56,7 @@ function processNamed(processId: string, live: string[] = []) {
     quotas,
     processes: store.processes,
     isLive: (jobId) => live.includes(jobId),
+    uploadTimeoutMs: 120_000,
     recover: async (job) => {
       recovered.push(job);
       await records.save({ ...job.record, state: 'interrupted', updatedAt: Date.now() });

@@ -15,6 +15,11 @@ export interface JobSweepOptions {
   /** Ends a job nobody runs any more: its message, its charge, its record. */
   recover(job: StoredJobRecord, fence: RecordFence): Promise<void>;
   logger: Logger;
+  /**
+   * A job that died while posting its video is looked at only once an upload started then is
+   * certainly over (the uploader's own timeout), so the message shows how it really ended.
+   */
+  uploadTimeoutMs: number;
   /** Ledger counters and finished records are pruned at most this often. */
   pruneEveryMs?: number;
 }
@@ -103,6 +108,7 @@ export class JobSweep {
       return this.recoverLogged(job, job);
     }
     if (alive.has(job.ownerId)) return false;
+    if (job.record.state === 'delivering' && now - job.updatedAt < this.options.uploadTimeoutMs) return false;
     const fence = await records.claim(job, now);
     if (!fence) return false;
     logger.info('job_taken_over', { jobId: job.id, from: job.ownerId, state: job.record.state });
