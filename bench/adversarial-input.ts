@@ -1,6 +1,6 @@
-import { RelayStreamInterpreter } from '../src/services/relay-stream-interpreter.ts';
-import { ServiceTextRedaction } from '../src/services/service-text-redaction.ts';
-import type { VideoEvent } from '../src/services/video-provider.ts';
+import { RelayStreamInterpreter } from '../src/services/video-service/relay/relay-stream-interpreter.ts';
+import { ServiceTextRedaction } from '../src/services/video-service/service-text-redaction.ts';
+import type { VideoEvent } from '../src/services/video-service/video-provider.ts';
 import { contentChunk } from '../test/support/fake-video-service.ts';
 import { median, printTable, round, saveResult } from './support/report.ts';
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { RelayVideoProvider } from '../src/services/relay-video-provider.ts';
-import type { VideoEvent } from '../src/services/video-provider.ts';
+import { RelayVideoProvider } from '../src/services/video-service/relay/relay-video-provider.ts';
+import type { VideoEvent } from '../src/services/video-service/video-provider.ts';
 
 /**
  * One stream client in a process of its own (bench 3): reads the same relay stream `runs` times

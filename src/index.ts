@@ -1,7 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { redact } from './services/logger.ts';
+import { redact } from './services/logging/logger.ts';
 
 loadDotenv({ quiet: true });
 

@@ -2,7 +2,7 @@ import { type APIApplication, REST, Routes } from 'discord.js';
 import { config as loadDotenv } from 'dotenv';
 import { commandDefinitions } from './commands/definitions.ts';
 import { ConfigError, loadRegistrationConfig } from './config.ts';
-import { redact } from './services/logger.ts';
+import { redact } from './services/logging/logger.ts';
 
 loadDotenv({ quiet: true });
 

@@ -6,7 +6,7 @@ import {
   type FakeInteraction,
   type RequestRecord,
   startFakeDiscord,
-} from '../../test/support/fake-discord.ts';
+} from '../../test/support/fake-discord/fake-discord.ts';
 import {
   type EventsScenario,
   type FakeVideoService,

@@ -6,14 +6,14 @@ import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
-import { RelayVideoProvider } from '../services/relay-video-provider.ts';
-import { ServiceTextRedaction } from '../services/service-text-redaction.ts';
+import { RelayVideoProvider } from '../services/video-service/relay/relay-video-provider.ts';
+import { ServiceTextRedaction } from '../services/video-service/service-text-redaction.ts';
 import {
   type Orientation,
   type VideoEvent,
   type VideoRequest,
   VideoServiceError,
-} from '../services/video-provider.ts';
+} from '../services/video-service/video-provider.ts';
 
 /**
  * Makes one video from the command line, without Discord: for trying a relay, a key or a prompt.

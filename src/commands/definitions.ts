@@ -1,10 +1,10 @@
 import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { offeredModels, type RegistrationConfig } from '../config.ts';
-import { makeVideoMenuDefinition } from './make-video-menu.ts';
-import { quotaCommandDefinition } from './quota.ts';
-import { serverSettingsCommandDefinition } from './server-settings.ts';
-import { usageCommandDefinition } from './usage.ts';
-import { videoCommandDefinition } from './video.ts';
+import { makeVideoMenuDefinition } from './context-menu/make-video.ts';
+import { quotaCommandDefinition } from './slash/quota.ts';
+import { usageCommandDefinition } from './slash/usage.ts';
+import { videoCommandDefinition } from './slash/video.ts';
+import { serverSettingsCommandDefinition } from './slash/video-settings.ts';
 
 /** Every application command the bot answers, as registered with Discord. */
 export function commandDefinitions(config: RegistrationConfig): RESTPostAPIApplicationCommandsJSONBody[] {

@@ -1,5 +1,5 @@
 import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
-import { replyOrDirectMessage } from '../services/delivery/discord-messages.ts';
+import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
 
 /** An answer only the member sees, that can never ping anyone. */
 export async function replyPrivately(interaction: RepliableInteraction, content: string): Promise<void> {

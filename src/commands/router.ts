@@ -1,6 +1,6 @@
 import type { Interaction, Message, RepliableInteraction } from 'discord.js';
-import { STORE_DOWN_MESSAGE } from '../services/job-admission.ts';
-import type { Logger } from '../services/logger.ts';
+import { STORE_DOWN_MESSAGE } from '../services/jobs/job-admission.ts';
+import type { Logger } from '../services/logging/logger.ts';
 import { StoreUnavailableError } from '../services/store/store.ts';
 import {
   type ApplicationCommand,

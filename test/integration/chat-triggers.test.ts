@@ -1,6 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HELP_TEXT } from '../../src/commands/mention-trigger.ts';
+import { HELP_TEXT } from '../../src/commands/triggers/mention.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile } from '../support/fault-kit.ts';
 import { PNG_BYTES, startTestBot, type TestBot } from '../support/test-bot.ts';

@@ -1,7 +1,7 @@
 import { type APIMessage, PermissionFlagsBits } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HELP_TEXT } from '../../src/commands/mention-trigger.ts';
-import { DEFAULT_APP_PERMISSIONS } from '../support/fake-discord.ts';
+import { HELP_TEXT } from '../../src/commands/triggers/mention.ts';
+import { DEFAULT_APP_PERMISSIONS } from '../support/fake-discord/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
 import { readStreamFixture } from '../support/fixtures.ts';

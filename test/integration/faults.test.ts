@@ -6,7 +6,7 @@ import {
   type FakeInteraction,
   type FakeMember,
   startFakeDiscord,
-} from '../support/fake-discord.ts';
+} from '../support/fake-discord/fake-discord.ts';
 import { contentChunk, progressStream, unusedPortUrl } from '../support/fake-video-service.ts';
 import {
   customIdOf,

@@ -1,7 +1,7 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MANAGE_SERVER_REQUIRED } from '../../src/commands/preconditions.ts';
-import type { FakeInteraction, FakeMember } from '../support/fake-discord.ts';
+import type { FakeInteraction, FakeMember } from '../support/fake-discord/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
-import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord.ts';
+import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
 import {
   type FakeVideoService,
   progressStream,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord.ts';
+import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
 
 const run = promisify(execFile);
 let discord: FakeDiscord;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STORE_DOWN_MESSAGE } from '../../src/services/job-admission.ts';
+import { STORE_DOWN_MESSAGE } from '../../src/services/jobs/job-admission.ts';
 import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
-import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord.ts';
+import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
 import {
   type FakeVideoService,
   progressStream,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '../../src/services/logger.ts';
+import { silentLogger } from '../../src/services/logging/logger.ts';
 import { createStore } from '../../src/services/store/create-store.ts';
 import type { Store } from '../../src/services/store/store.ts';
 import { type RedisServer, startRedisServer } from './redis-server.ts';

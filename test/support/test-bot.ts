@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { APIApplicationCommandInteractionDataBasicOption, InteractionType } from 'discord-api-types/v10';
 import { type App, startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { type FakeDiscord, startFakeDiscord } from './fake-discord.ts';
+import { type FakeDiscord, startFakeDiscord } from './fake-discord/fake-discord.ts';
 import { type FakeVideoService, startFakeVideoService } from './fake-video-service.ts';
 
 /** Recognisable secrets: tests assert they never show up in anything the bot sent or logged. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../logger.ts';
-import type { Reservation } from '../quota-service.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
 import {
   FINAL_STATES,

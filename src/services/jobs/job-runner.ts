@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { Logger } from '../logger.ts';
-import type { DownloadResult } from '../video-download.ts';
-import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-provider.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { DownloadResult } from '../video-service/download/video-download.ts';
+import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
 import type { DownloadedVideo, JobCharge, JobRequest, JobSnapshot, JobSurface } from './job.ts';
 import { FINAL_STATES } from './job.ts';
 import { ProgressThrottle } from './progress-throttle.ts';

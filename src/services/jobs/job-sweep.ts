@@ -1,5 +1,5 @@
-import type { Logger } from '../logger.ts';
-import type { QuotaService, Reservation } from '../quota-service.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
 import type { ProcessRegistry, RecordFence } from '../store/store.ts';
 import type { JobRecords, StoredJobRecord } from './job-records.ts';
 

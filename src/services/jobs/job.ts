@@ -1,5 +1,5 @@
-import type { Reservation } from '../quota-service.ts';
-import type { Orientation } from '../video-provider.ts';
+import type { Reservation } from '../quotas/quota-service.ts';
+import type { Orientation } from '../video-service/video-provider.ts';
 
 /**
  * The plain job request every front door builds: who asked, where, and what for. Nothing in it

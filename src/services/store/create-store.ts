@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../logging/logger.ts';
 import { openRedisStore } from './redis-backend.ts';
 import { openSqliteStore } from './sqlite-backend.ts';
 import type { Store } from './store.ts';

@@ -1,8 +1,8 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import { ErrorReply } from '@redis/client';
 import Keyv from 'keyv';
-import type { Logger } from '../logger.ts';
-import type { Period } from '../quota-rules.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Period } from '../quotas/quota-rules.ts';
 import { KeyvCollections, LayeredLock, type LockClient, ProcessLock, RedisLock } from './keyv-collections.ts';
 import {
   counterExpiry,

@@ -3,8 +3,8 @@ import path from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import sqlite3 from 'sqlite3';
-import type { Logger } from '../logger.ts';
-import type { Period } from '../quota-rules.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Period } from '../quotas/quota-rules.ts';
 import { KeyvCollections, ProcessLock } from './keyv-collections.ts';
 import {
   counterExpiry,

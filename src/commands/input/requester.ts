@@ -1,0 +1,37 @@
+import type { BaseInteraction, Message } from 'discord.js';
+import type { Requester } from '../../services/jobs/job.ts';
+
+/**
+ * Who is asking, as quotas see them. Role ids include the server's @everyone role (its id is the
+ * server's), as Discord treats it as a role every member has.
+ */
+export function memberContextOf(
+  interaction: Pick<BaseInteraction, 'guildId' | 'user' | 'member'>,
+): Requester {
+  const { guildId, user, member } = interaction;
+  if (!guildId || !member) return { guildId: null, userId: user.id, roleIds: [] };
+  // A member from a cached server has a role manager; an uncached one arrives as the raw payload's id list.
+  const roleIds = Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
+  return { guildId, userId: user.id, roleIds: withEveryone(roleIds, guildId) };
+}
+
+export function requesterOfMessage(message: Message): Requester {
+  if (!message.guildId) return { guildId: null, userId: message.author.id, roleIds: [] };
+  const roleIds = message.member ? [...message.member.roles.cache.keys()] : [];
+  return {
+    guildId: message.guildId,
+    userId: message.author.id,
+    roleIds: withEveryone(roleIds, message.guildId),
+  };
+}
+
+function withEveryone(roleIds: readonly string[], guildId: string): string[] {
+  return [...new Set([...roleIds, guildId])];
+}
+
+/** For a request made in a thread: the channel it belongs to, for the server's channel rules. */
+export function threadParentOf(
+  channel: { isThread(): boolean; parentId?: string | null } | null,
+): string | undefined {
+  return channel?.isThread() ? (channel.parentId ?? undefined) : undefined;
+}

@@ -1,0 +1,144 @@
+import pRetry from 'p-retry';
+import type { Logger } from '../logging/logger.ts';
+import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
+import { allowsChannel, type GuildSettings } from '../settings/video-settings.ts';
+import { StoreUnavailableError } from '../store/store.ts';
+import type { Admission, JobAdmission, JobAsk, JobCharge, Requester } from './job.ts';
+import { newJobId } from './job-runner.ts';
+
+export interface QuotaAdmissionOptions {
+  quotas: QuotaService;
+  settings: GuildSettings;
+  defaultModel: string;
+  logger: Logger;
+  /** A member's roles in a server, for a request made elsewhere (Retry pressed in a DM). */
+  rolesIn?: (guildId: string, userId: string) => Promise<string[] | undefined>;
+}
+
+export const STORE_DOWN_MESSAGE = "The bot can't check your quota right now. Please try again in a minute.";
+
+/** Settlements retry until the store takes them: never lost, and applying one twice changes nothing. */
+const SETTLE_RETRY = {
+  retries: Number.POSITIVE_INFINITY,
+  minTimeout: 200,
+  maxTimeout: 5_000,
+  factor: 2,
+} as const;
+
+/**
+ * The gate every front door goes through: the server's channel rules, its default duration and
+ * model, then an atomic quota reservation that the job commits on delivery or releases otherwise.
+ */
+export class QuotaAdmission implements JobAdmission {
+  private readonly settling = new Set<Promise<void>>();
+  private readonly stopSettling = new AbortController();
+
+  constructor(private readonly options: QuotaAdmissionOptions) {}
+
+  async admit(ask: JobAsk, requester: Requester): Promise<Admission> {
+    try {
+      return await this.decide(ask, await this.quotaRequester(ask, requester));
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      this.options.logger.warn('admission_store_unavailable', { userId: requester.userId, error });
+      return { ok: false, message: STORE_DOWN_MESSAGE };
+    }
+  }
+
+  /** Commits a unit, retrying until the store takes it; for recovery and sweeps. */
+  commit(reservation: Reservation): Promise<void> {
+    return this.settle(reservation, 'commit');
+  }
+
+  /** Releases a unit, retrying until the store takes it. */
+  release(reservation: Reservation): Promise<void> {
+    return this.settle(reservation, 'release');
+  }
+
+  /** Waits (at most `timeoutMs`) for settlements still retrying, then gives up on them. */
+  async drain(timeoutMs: number): Promise<void> {
+    const timer = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([Promise.all(this.settling), timer]);
+    this.stopSettling.abort();
+  }
+
+  private async decide(ask: JobAsk, requester: Requester): Promise<Admission> {
+    let model = ask.model;
+    let durationSeconds = ask.durationSeconds;
+    if (ask.guildId) {
+      const settings = await this.options.settings.get(ask.guildId);
+      // A Retry pressed in a DM is about the server job it repeats: its channel passed the rule.
+      const elsewhere = requester.guildId !== ask.guildId;
+      if (!elsewhere && !allowsChannel(settings, ask.channelId, ask.threadParentId))
+        return { ok: false, message: channelRefusal(settings.allowedChannelIds) };
+      model ??= settings.defaultModel ?? undefined;
+      durationSeconds ??= settings.defaultDurationSeconds ?? undefined;
+    }
+    const jobId = newJobId();
+    const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId);
+    if (!reserved.ok) return { ok: false, message: reserved.reason };
+    return {
+      ok: true,
+      request: {
+        ...ask,
+        model: model ?? this.options.defaultModel,
+        durationSeconds,
+        requesterRoleIds: requester.roleIds,
+      },
+      charge: this.chargeFor(reserved.reservation),
+    };
+  }
+
+  /**
+   * Quotas count where the job belongs: a Retry of a server's job pressed in a DM is charged to
+   * that server, under the member's roles there (as Discord says now, or as they were recorded).
+   */
+  private async quotaRequester(ask: JobAsk, requester: Requester): Promise<Requester> {
+    if (!ask.guildId || requester.guildId === ask.guildId) return requester;
+    const roles = (await this.options.rolesIn?.(ask.guildId, requester.userId).catch(() => undefined)) ??
+      ask.requesterRoleIds ?? [ask.guildId];
+    return { guildId: ask.guildId, userId: requester.userId, roleIds: [...new Set([...roles, ask.guildId])] };
+  }
+
+  private chargeFor(reservation: Reservation): JobCharge {
+    return {
+      reservation,
+      commit: () => this.settle(reservation, 'commit'),
+      release: () => this.settle(reservation, 'release'),
+    };
+  }
+
+  /**
+   * Settles at once when the store answers; otherwise resolves after the first failure and keeps
+   * retrying in the background, so a member's final message never waits on an outage.
+   */
+  private settle(reservation: Reservation, how: 'commit' | 'release'): Promise<void> {
+    const { quotas, logger } = this.options;
+    const apply = () => (how === 'commit' ? quotas.commit(reservation) : quotas.release(reservation));
+    let firstFailed!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      firstFailed = resolve;
+    });
+    const retrying = pRetry(apply, {
+      ...SETTLE_RETRY,
+      signal: this.stopSettling.signal,
+      shouldRetry: ({ error }) => error instanceof StoreUnavailableError,
+      onFailedAttempt: ({ error, attemptNumber }) => {
+        if (attemptNumber === 1) {
+          logger.warn('charge_settle_retrying', { how, jobId: reservation.jobId, error });
+          firstFailed();
+        }
+      },
+    })
+      .then(() => logger.debug('charge_settled', { how, jobId: reservation.jobId }))
+      .catch((error) => logger.error('charge_settle_failed', { how, jobId: reservation.jobId, error }))
+      .finally(() => this.settling.delete(retrying));
+    this.settling.add(retrying);
+    return Promise.race([retrying, answered]);
+  }
+}
+
+function channelRefusal(allowedChannelIds: string[]): string {
+  const channels = allowedChannelIds.map((id) => `<#${id}>`).join(', ');
+  return `Videos can't be made in this channel. This server allows them in: ${channels}.`;
+}

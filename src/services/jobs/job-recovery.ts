@@ -1,0 +1,60 @@
+import type { PostedVideoCheck } from '../progress-message/posted-video-check.ts';
+import { type SurfaceDeps, surfaceAt } from '../progress-message/surfaces.ts';
+import type { Reservation } from '../quotas/quota-service.ts';
+import type { JobSnapshot } from './job.ts';
+import type { JobRecords, StoredJobRecord } from './job-records.ts';
+import { RESTART_REASON } from './job-runner.ts';
+
+export interface RecoveryDeps extends SurfaceDeps {
+  records: JobRecords;
+  postedVideo: PostedVideoCheck;
+  /** Settles the quota unit an abandoned job held. */
+  commitReservation(reservation: Reservation): Promise<void>;
+  releaseReservation(reservation: Reservation): Promise<void>;
+}
+
+/**
+ * Ends a job its process left behind (a crash, a kill, a lost machine). A job that was being
+ * posted when it died is kept when its video reached the member (charged once); every other one is
+ * marked interrupted, its unit released, and its message edited to say so with a Retry button
+ * (through the interaction token while it is usable, through the bot's own token after).
+ */
+export function createJobRecovery(deps: RecoveryDeps): (job: StoredJobRecord) => Promise<void> {
+  return async ({ record }) => {
+    const log = deps.logger.child({ jobId: record.id });
+    if (record.state === 'delivering' && (await deps.postedVideo.isPosted(record))) {
+      if (record.reservation) await deps.commitReservation(record.reservation);
+      await deps.records.save({ ...record, state: 'delivered', updatedAt: Date.now() });
+      log.info('job_recovered_as_delivered', { previousState: record.state });
+      return;
+    }
+    if (record.reservation) {
+      await deps
+        .releaseReservation(record.reservation)
+        .catch((error) => log.error('reservation_release_failed', { error }));
+    }
+    const now = Date.now();
+    const snapshot: JobSnapshot = {
+      jobId: record.id,
+      request: record.request,
+      state: 'interrupted',
+      startedAt: record.createdAt,
+      elapsedMs: now - record.createdAt,
+      reason: RESTART_REASON,
+    };
+    const surface = surfaceAt(record.location, deps);
+    try {
+      await surface.finish(snapshot);
+    } catch (error) {
+      log.warn('interrupted_notice_failed', { error });
+    }
+    await deps.records.save({
+      ...record,
+      state: 'interrupted',
+      reason: RESTART_REASON,
+      location: surface.location(),
+      updatedAt: Date.now(),
+    });
+    log.info('job_recovered_as_interrupted', { previousState: record.state });
+  };
+}

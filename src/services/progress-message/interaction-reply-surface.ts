@@ -1,0 +1,150 @@
+import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { Logger } from '../logging/logger.ts';
+import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
+import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
+
+export interface InteractionReplySurfaceOptions {
+  messages: DiscordMessages;
+  applicationId: string;
+  token: string;
+  channelId: string;
+  /** When progress moves to a channel message (default `usableUntil`). */
+  handOverAt?: number;
+  /** When the bot stops using the token: a margin before Discord's 15 minutes run out. */
+  usableUntil: number;
+  /** The reply's message id, when an earlier run learnt it. */
+  messageId?: string;
+  uploadLimitBytes: number;
+  logger: Logger;
+  /** Where the job continues once the token can no longer be used. */
+  openFallback: () => JobSurface;
+}
+
+/**
+ * A job's progress in the (deferred) reply to an interaction. The token behind it dies after 15
+ * minutes, or earlier when Discord says so; the job then moves to a channel message the bot owns,
+ * and no request is ever sent with a token known to be dead or past `usableUntil`.
+ *
+ * The move happens at `handOverAt`, a little before `usableUntil`, so the reply can still be told
+ * through the token where the job went. When the token is already dead, the reply is edited with
+ * the bot's own token instead (it is the bot's message), so it is not left showing progress and a
+ * Cancel button forever.
+ */
+export class InteractionReplySurface implements JobSurface {
+  readonly uploadLimitBytes: number;
+  private fallback: JobSurface | undefined;
+  private tokenDead = false;
+  private messageId: string | undefined;
+
+  constructor(private readonly options: InteractionReplySurfaceOptions) {
+    this.uploadLimitBytes = options.uploadLimitBytes;
+    this.messageId = options.messageId;
+  }
+
+  location(): SurfaceLocation {
+    if (this.fallback) return this.fallback.location();
+    const { applicationId, token, handOverAt, usableUntil, channelId, uploadLimitBytes } = this.options;
+    const { messageId } = this;
+    return {
+      kind: 'interaction',
+      applicationId,
+      token,
+      handOverAt,
+      usableUntil,
+      channelId,
+      messageId,
+      uploadLimitBytes,
+    };
+  }
+
+  show(snapshot: JobSnapshot): Promise<void> {
+    return this.viaTokenOrFallback(
+      async () => {
+        await this.editReply(outgoing(snapshot));
+      },
+      (fallback) => fallback.show(snapshot),
+    );
+  }
+
+  finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']> {
+    // Once an upload failed it may still have landed, so the fallback gets the link, never the file.
+    let remaining = { snapshot, video };
+    const { applicationId, token, channelId, messages, logger } = this.options;
+    const route: FinalMessageRoute = {
+      write: (message, file) => this.editReply(message, file),
+      fallbacks: [
+        (message) => messages.followUp(applicationId, token, message),
+        (message) => messages.send(channelId, message),
+      ],
+      onUploadFailed: (delivery) => {
+        remaining = { snapshot: { ...snapshot, delivery }, video: undefined };
+      },
+      logger,
+    };
+    return this.viaTokenOrFallback(
+      () => writeFinalMessage(route, snapshot, video),
+      (fallback) => fallback.finish(remaining.snapshot, remaining.video),
+    );
+  }
+
+  private tokenUsable(): boolean {
+    return !this.tokenDead && Date.now() < this.options.usableUntil;
+  }
+
+  private handOverDue(): boolean {
+    return !this.tokenUsable() || Date.now() >= (this.options.handOverAt ?? this.options.usableUntil);
+  }
+
+  private async viaTokenOrFallback<T>(
+    viaToken: () => Promise<T>,
+    viaFallback: (fallback: JobSurface) => Promise<T>,
+  ) {
+    if (!this.fallback && !this.handOverDue()) {
+      try {
+        return await viaToken();
+      } catch (error) {
+        if (!isDeadToken(error)) throw error;
+        this.tokenDead = true;
+        this.options.logger.warn('interaction_token_dead', { error });
+      }
+    }
+    if (!this.fallback) await this.handOver();
+    return viaFallback(this.fallback as JobSurface);
+  }
+
+  private async handOver(): Promise<void> {
+    this.fallback = this.options.openFallback();
+    this.options.logger.info('progress_moved_to_channel_message', { tokenDead: this.tokenDead });
+    const note: OutgoingMessage = {
+      content: '⤵️ This video continues in a new message below.',
+      components: [],
+      allowed_mentions: NO_PINGS,
+    };
+    if (this.tokenUsable()) {
+      try {
+        await this.editReply(note);
+        return;
+      } catch (error) {
+        this.options.logger.debug('handover_note_failed', { error });
+        if (!isDeadToken(error)) return;
+        this.tokenDead = true;
+      }
+    }
+    if (!this.messageId) return;
+    try {
+      await this.options.messages.edit(this.options.channelId, this.messageId, note);
+    } catch (error) {
+      this.options.logger.debug('handover_note_failed', { error, viaBotToken: true });
+    }
+  }
+
+  private async editReply(message: OutgoingMessage, video?: DownloadedVideo): Promise<void> {
+    const sent = await this.options.messages.editInteractionReply(
+      this.options.applicationId,
+      this.options.token,
+      message,
+      video,
+    );
+    this.messageId = sent.id;
+  }
+}

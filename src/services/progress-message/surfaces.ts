@@ -1,0 +1,34 @@
+import type { JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { Logger } from '../logging/logger.ts';
+import { ChannelMessageSurface } from './channel-message-surface.ts';
+import type { DiscordMessages } from './discord-messages.ts';
+import { InteractionReplySurface } from './interaction-reply-surface.ts';
+
+export interface SurfaceDeps {
+  messages: DiscordMessages;
+  logger: Logger;
+}
+
+/**
+ * The surface for a location: a live job's, or one read back from the store after a restart. A
+ * surface behind an interaction token moves to a new channel message, pinging the requester with
+ * the result, once the token can no longer be used.
+ */
+export function surfaceAt(
+  location: SurfaceLocation,
+  deps: SurfaceDeps,
+  options: { replyTo?: string } = {},
+): JobSurface {
+  const { messages, logger } = deps;
+  if (location.kind === 'channel') {
+    return new ChannelMessageSurface({ messages, logger, ...location, replyTo: options.replyTo });
+  }
+  const { channelId, uploadLimitBytes } = location;
+  return new InteractionReplySurface({
+    messages,
+    logger,
+    ...location,
+    openFallback: () =>
+      new ChannelMessageSurface({ messages, logger, channelId, uploadLimitBytes, pingOnFinish: true }),
+  });
+}

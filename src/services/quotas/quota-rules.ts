@@ -1,0 +1,225 @@
+import type { Config } from '../../config.ts';
+
+/**
+ * Quota arithmetic with no I/O: period boundaries, which rule applies to a member, and whether one
+ * more video fits. Periods are calendar periods in **UTC**: a day starts at 00:00 UTC, a week on
+ * Monday 00:00 UTC, a month on the 1st at 00:00 UTC. Times are epoch milliseconds.
+ */
+
+export type Period = 'day' | 'week' | 'month';
+
+/** At most `count` videos per `period`. A count of 0 allows none. */
+export interface Limit {
+  count: number;
+  period: Period;
+}
+
+/** What a server's admins have set. Anything unset falls back to the bot's settings. */
+export interface GuildQuotaRules {
+  everyone?: Limit;
+  roles: Record<string, Limit>;
+  members: Record<string, Limit>;
+  serverTotal?: Limit;
+  maxRunningPerMember?: number;
+  cooldownSeconds?: number;
+  exemptRoleIds: string[];
+}
+
+export const NO_RULES: GuildQuotaRules = { roles: {}, members: {}, exemptRoleIds: [] };
+
+/** The bot-wide fallbacks, from the DEFAULT_* settings; 0 means unlimited (or no cooldown). */
+export interface QuotaDefaults {
+  memberLimit: number;
+  serverLimit: number;
+  period: Period;
+  maxRunningPerMember: number;
+  cooldownSeconds: number;
+}
+
+export function quotaDefaultsFromConfig(config: Config): QuotaDefaults {
+  return {
+    memberLimit: config.DEFAULT_MEMBER_LIMIT,
+    serverLimit: config.DEFAULT_SERVER_LIMIT,
+    period: config.DEFAULT_PERIOD,
+    maxRunningPerMember: config.DEFAULT_MAX_RUNNING_PER_MEMBER,
+    cooldownSeconds: config.DEFAULT_COOLDOWN_SECONDS,
+  };
+}
+
+export interface Member {
+  userId: string;
+  roleIds: readonly string[];
+}
+
+/** Why a member's allowance is what it is, most specific first. */
+export type AppliedRule =
+  | { source: 'owner' }
+  | { source: 'member'; limit: Limit }
+  | { source: 'exempt-role'; roleId: string }
+  | { source: 'role'; roleId: string; limit: Limit }
+  | { source: 'everyone'; limit: Limit }
+  | { source: 'default'; limit: Limit | null };
+
+/** A member's effective quota: the applied rule and the per-member restrictions that come with it. */
+export interface MemberQuota {
+  rule: AppliedRule;
+  /** null = unlimited. */
+  limit: Limit | null;
+  /** The period the member's usage is counted in (the default period when unlimited). */
+  period: Period;
+  /** 0 = no cap. */
+  maxRunning: number;
+  cooldownMs: number;
+}
+
+const DAY_MS = 86_400_000;
+
+export function periodStart(period: Period, now: number): number {
+  const date = new Date(now);
+  const midnight = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+  if (period === 'day') return midnight;
+  if (period === 'month') return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  const daysSinceMonday = (date.getUTCDay() + 6) % 7;
+  return midnight - daysSinceMonday * DAY_MS;
+}
+
+/** The first instant of the next period, when usage resets. */
+export function periodEnd(period: Period, now: number): number {
+  const start = new Date(periodStart(period, now));
+  if (period === 'day') return start.getTime() + DAY_MS;
+  if (period === 'week') return start.getTime() + 7 * DAY_MS;
+  return Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
+}
+
+/** A stable name for the period containing `now`, e.g. `day:2025-01-31`, `week:2025-01-27`, `month:2025-01`. */
+export function periodKey(period: Period, now: number): string {
+  const startDate = new Date(periodStart(period, now)).toISOString().slice(0, 10);
+  return `${period}:${period === 'month' ? startDate.slice(0, 7) : startDate}`;
+}
+
+/**
+ * The earliest instant any rule can still count: the start of the current week or month, whichever
+ * is earlier. Delivered videos before it can be forgotten.
+ */
+export function retentionStart(now: number): number {
+  return Math.min(periodStart('week', now), periodStart('month', now));
+}
+
+const APPROXIMATE_DAYS: Record<Period, number> = { day: 1, week: 7, month: 30 };
+
+/** Videos per day, to compare limits over different periods ("3 a day" beats "50 a month"). */
+function dailyRate(limit: Limit): number {
+  return limit.count / APPROXIMATE_DAYS[limit.period];
+}
+
+function mostGenerousRoleRule(rules: GuildQuotaRules, roleIds: readonly string[]): AppliedRule | undefined {
+  let best: { roleId: string; limit: Limit } | undefined;
+  for (const roleId of roleIds) {
+    const limit = rules.roles[roleId];
+    if (limit && (!best || dailyRate(limit) > dailyRate(best.limit))) best = { roleId, limit };
+  }
+  return best && { source: 'role', ...best };
+}
+
+/**
+ * Most specific wins: owner, then the member's own rule, then an exempt role, then the most
+ * generous of the member's role rules, then the server's rule for everyone, then the setting.
+ */
+export function applicableRule(
+  rules: GuildQuotaRules,
+  defaults: QuotaDefaults,
+  member: Member,
+  ownerIds: readonly string[],
+): AppliedRule {
+  if (ownerIds.includes(member.userId)) return { source: 'owner' };
+  const own = rules.members[member.userId];
+  if (own) return { source: 'member', limit: own };
+  const exemptRoleId = member.roleIds.find((roleId) => rules.exemptRoleIds.includes(roleId));
+  if (exemptRoleId) return { source: 'exempt-role', roleId: exemptRoleId };
+  const byRole = mostGenerousRoleRule(rules, member.roleIds);
+  if (byRole) return byRole;
+  if (rules.everyone) return { source: 'everyone', limit: rules.everyone };
+  const fallback = defaults.memberLimit > 0 ? { count: defaults.memberLimit, period: defaults.period } : null;
+  return { source: 'default', limit: fallback };
+}
+
+function ruleLimit(rule: AppliedRule): Limit | null {
+  return 'limit' in rule ? rule.limit : null;
+}
+
+/** Owners and exempt members are free of every per-member restriction, not only the count. */
+function isUnrestricted(rule: AppliedRule): boolean {
+  return rule.source === 'owner' || rule.source === 'exempt-role';
+}
+
+export function memberQuota(
+  rules: GuildQuotaRules,
+  defaults: QuotaDefaults,
+  member: Member,
+  ownerIds: readonly string[],
+): MemberQuota {
+  const rule = applicableRule(rules, defaults, member, ownerIds);
+  const limit = ruleLimit(rule);
+  const free = isUnrestricted(rule);
+  return {
+    rule,
+    limit,
+    period: limit?.period ?? rules.everyone?.period ?? defaults.period,
+    maxRunning: free ? 0 : (rules.maxRunningPerMember ?? defaults.maxRunningPerMember),
+    cooldownMs: free ? 0 : (rules.cooldownSeconds ?? defaults.cooldownSeconds) * 1000,
+  };
+}
+
+/** The server-wide cap, or null when there is none. It applies to every member but bot owners. */
+export function serverTotalLimit(rules: GuildQuotaRules, defaults: QuotaDefaults): Limit | null {
+  if (rules.serverTotal) return rules.serverTotal;
+  return defaults.serverLimit > 0 ? { count: defaults.serverLimit, period: defaults.period } : null;
+}
+
+/** null = unlimited; never negative. */
+export function remaining(limit: Limit | null, used: number): number | null {
+  return limit ? Math.max(0, limit.count - used) : null;
+}
+
+/**
+ * What reserving one more video would hit, if anything, checked in this order. A limit of 0 never
+ * resets, so it has no `retryAt`.
+ */
+export type QuotaBlock =
+  | { kind: 'member-limit'; limit: Limit; used: number; retryAt?: number }
+  | { kind: 'server-limit'; limit: Limit; used: number; retryAt?: number }
+  | { kind: 'max-running'; running: number; maxRunning: number }
+  | { kind: 'cooldown'; retryAt: number };
+
+export interface QuotaSituation {
+  quota: MemberQuota;
+  /** The member's committed + pending videos in `quota.period`. */
+  memberUsed: number;
+  serverTotal: { limit: Limit; used: number } | null;
+  /** The member's pending reservations, whatever their period. */
+  running: number;
+  lastReserveAt: number | undefined;
+  now: number;
+}
+
+function limitRetry(limit: Limit, now: number): { retryAt?: number } {
+  return limit.count > 0 ? { retryAt: periodEnd(limit.period, now) } : {};
+}
+
+export function findBlock(situation: QuotaSituation): QuotaBlock | null {
+  const { quota, memberUsed, serverTotal, running, lastReserveAt, now } = situation;
+  if (quota.limit && memberUsed >= quota.limit.count) {
+    return { kind: 'member-limit', limit: quota.limit, used: memberUsed, ...limitRetry(quota.limit, now) };
+  }
+  if (serverTotal && quota.rule.source !== 'owner' && serverTotal.used >= serverTotal.limit.count) {
+    const { limit, used } = serverTotal;
+    return { kind: 'server-limit', limit, used, ...limitRetry(limit, now) };
+  }
+  if (quota.maxRunning > 0 && running >= quota.maxRunning) {
+    return { kind: 'max-running', running, maxRunning: quota.maxRunning };
+  }
+  if (lastReserveAt !== undefined && quota.cooldownMs > 0 && now < lastReserveAt + quota.cooldownMs) {
+    return { kind: 'cooldown', retryAt: lastReserveAt + quota.cooldownMs };
+  }
+  return null;
+}

@@ -1,0 +1,103 @@
+import type { Collection, Store } from '../store/store.ts';
+import type { VideoDuration } from '../video-service/video-provider.ts';
+
+/**
+ * What a server's admins choose for the bot beyond quotas: where it may be used and the defaults
+ * a member's request starts from.
+ */
+
+export interface GuildVideoSettings {
+  /** Channels the bot answers in; empty means every channel. */
+  allowedChannelIds: string[];
+  defaultDurationSeconds: VideoDuration | null;
+  /** Always one of the offered models; a stored model that is no longer offered reads as null. */
+  defaultModel: string | null;
+}
+
+export type GuildSettingsPatch = Partial<Omit<GuildVideoSettings, 'allowedChannelIds'>>;
+
+const UNSET: GuildVideoSettings = { allowedChannelIds: [], defaultDurationSeconds: null, defaultModel: null };
+
+export class GuildSettings {
+  private readonly settings: Collection<GuildVideoSettings>;
+  private readonly offeredModels: readonly string[];
+
+  constructor({ store, offeredModels }: { store: Store; offeredModels: readonly string[] }) {
+    this.settings = store.collection('guild-settings');
+    this.offeredModels = offeredModels;
+  }
+
+  async get(guildId: string): Promise<GuildVideoSettings> {
+    return this.readable((await this.settings.get(guildId)) ?? UNSET);
+  }
+
+  /** Sets the default duration and model; null unsets one. Throws on a model that is not offered. */
+  async update(guildId: string, patch: GuildSettingsPatch): Promise<GuildVideoSettings> {
+    if (patch.defaultModel && !this.offeredModels.includes(patch.defaultModel)) {
+      throw new RangeError(`"${patch.defaultModel}" is not one of the offered models`);
+    }
+    return this.change(guildId, (current) => ({ ...current, ...patch }));
+  }
+
+  async allowChannel(guildId: string, channelId: string): Promise<GuildVideoSettings> {
+    return this.change(guildId, (current) => ({
+      ...current,
+      allowedChannelIds: [...current.allowedChannelIds.filter((id) => id !== channelId), channelId],
+    }));
+  }
+
+  async disallowChannel(guildId: string, channelId: string): Promise<GuildVideoSettings> {
+    return this.change(guildId, (current) => ({
+      ...current,
+      allowedChannelIds: current.allowedChannelIds.filter((id) => id !== channelId),
+    }));
+  }
+
+  /** Lets the bot answer in every channel again. */
+  async allowAllChannels(guildId: string): Promise<GuildVideoSettings> {
+    return this.change(guildId, (current) => ({ ...current, allowedChannelIds: [] }));
+  }
+
+  /**
+   * Whether the bot may answer in a channel. For a thread pass its parent too: a thread of an
+   * allowed channel is allowed.
+   */
+  async isChannelAllowed(
+    guildId: string,
+    channelId: string,
+    parentChannelId?: string | null,
+  ): Promise<boolean> {
+    return allowsChannel(await this.get(guildId), channelId, parentChannelId);
+  }
+
+  private async change(
+    guildId: string,
+    change: (current: GuildVideoSettings) => GuildVideoSettings,
+  ): Promise<GuildVideoSettings> {
+    const next = await this.settings.update(guildId, (stored) => {
+      const changed = change(stored ?? UNSET);
+      return { next: changed, result: changed };
+    });
+    return this.readable(next);
+  }
+
+  /** Offered models come from the settings and can change between restarts. */
+  private readable(settings: GuildVideoSettings): GuildVideoSettings {
+    const modelOffered = settings.defaultModel !== null && this.offeredModels.includes(settings.defaultModel);
+    return { ...settings, defaultModel: modelOffered ? settings.defaultModel : null };
+  }
+}
+
+/** The same check on settings already read, so a caller that has them needs no second read. */
+export function allowsChannel(
+  settings: GuildVideoSettings,
+  channelId: string,
+  parentChannelId?: string | null,
+): boolean {
+  const { allowedChannelIds } = settings;
+  if (allowedChannelIds.length === 0) return true;
+  return (
+    allowedChannelIds.includes(channelId) ||
+    (!!parentChannelId && allowedChannelIds.includes(parentChannelId))
+  );
+}

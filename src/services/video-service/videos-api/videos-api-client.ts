@@ -1,0 +1,320 @@
+import { Agent, type Dispatcher, FormData, request } from 'undici';
+import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { parseVideoJob, type VideoJob } from './video-job.ts';
+import {
+  httpFailure,
+  redactKey,
+  retryAfterMsOf,
+  transportFailure,
+  unreadableReply,
+  type VideosApiCall,
+  VideosApiError,
+} from './videos-api-errors.ts';
+
+export interface VideosApiClientOptions {
+  /** Base URL such as `https://relay.example/v1`; `/videos…` is added. */
+  apiUrl: string;
+  apiKey: string;
+  /** Limit for one create, poll, remix or delete, reply included. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Limit for one whole content download. Default 5 min. */
+  downloadTimeoutMs?: number;
+  /** Limit for opening a connection, when the client makes its own agent. Default 10 s. */
+  connectTimeoutMs?: number;
+  logger?: Logger;
+  /** An undici dispatcher (agent, pool, mock) for tests and benchmarks. */
+  dispatcher?: Dispatcher;
+}
+
+/** The starting image: uploaded as a multipart file part, or named by a URL (a data: URL works too). */
+export type ReferenceImage = { bytes: Uint8Array; contentType: string; fileName: string } | { url: string };
+
+export interface CreateVideoJobRequest {
+  prompt: string;
+  model: string;
+  /** Sent as a string (`"8"`), as the API wants, whichever type is given. */
+  seconds?: string | number;
+  /** `"1280x720"` landscape, `"720x1280"` portrait. */
+  size?: string;
+  image?: ReferenceImage;
+}
+
+export type ContentVariant = 'video' | 'thumbnail' | 'spritesheet';
+
+export interface DownloadContentOptions {
+  maxBytes: number;
+  signal: AbortSignal;
+  variant?: ContentVariant;
+}
+
+/** Too large is an answer, not a fault: the caller then shows the job's public link instead. */
+export type ContentDownload =
+  | { ok: true; bytes: Buffer; contentType: string }
+  | { ok: false; why: 'too-large'; maxBytes: number; detail: string };
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const MAX_JSON_REPLY_BYTES = 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 8 * 1024;
+const MAX_REDIRECTS = 3;
+const NOT_MEDIA = /^(application\/(json|problem)|text\/)/i;
+
+type Body = Dispatcher.ResponseData['body'];
+
+/**
+ * The job-based Videos API (`POST /videos`, `GET /videos/{id}`, `GET /videos/{id}/content`,
+ * `POST /videos/{id}/remix`, `DELETE /videos/{id}`) as OpenAI defined it and relays copy it.
+ *
+ * Nothing is retried here. Polls and downloads may be retried freely by the caller (honouring
+ * `retryAfterMs`); a create or remix may be billed, so its error says through `createOutcome`
+ * whether sending it again is safe. When the caller's signal aborts, a call throws
+ * `signal.reason` itself, never a VideosApiError, so a cancel stays distinguishable from a fault.
+ */
+export class VideosApiClient {
+  private readonly base: string;
+  private readonly logger: Logger;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly requestTimeoutMs: number;
+  private readonly downloadTimeoutMs: number;
+
+  constructor(private readonly options: VideosApiClientOptions) {
+    this.base = options.apiUrl.replace(/\/+$/, '').replace(/\/videos$/, '');
+    this.logger = options.logger ?? silentLogger;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.downloadTimeoutMs = options.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+    this.ownsDispatcher = !options.dispatcher;
+    // Never undici's process-wide dispatcher: discord.js uses it with its own undici version.
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({ connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS } });
+  }
+
+  create(job: CreateVideoJobRequest, signal: AbortSignal): Promise<VideoJob> {
+    const body = job.image && 'bytes' in job.image ? multipartCreate(job) : jsonCreate(job);
+    return this.jobCall('create', 'POST', '/videos', body, signal);
+  }
+
+  get(id: string, signal: AbortSignal): Promise<VideoJob> {
+    return this.jobCall('get', 'GET', jobPath(id), undefined, signal);
+  }
+
+  remix(id: string, prompt: string, signal: AbortSignal): Promise<VideoJob> {
+    return this.jobCall('remix', 'POST', `${jobPath(id)}/remix`, JSON.stringify({ prompt }), signal);
+  }
+
+  /** Deletes the job and its files at the relay (the API documents no cancel of a running job). */
+  async delete(id: string, signal: AbortSignal): Promise<void> {
+    await this.call('delete', signal, this.requestTimeoutMs, async (limit) => {
+      const response = await this.send('DELETE', `${this.base}${jobPath(id)}`, undefined, limit);
+      if (response.statusCode >= 300) throw await this.failure('delete', response);
+      await response.body.dump();
+    });
+  }
+
+  /** The key-protected address of the result: for the bot's own downloads, never for a member. */
+  contentUrl(id: string, variant: ContentVariant = 'video'): string {
+    const query = variant === 'video' ? '' : `?variant=${variant}`;
+    return `${this.base}${jobPath(id)}/content${query}`;
+  }
+
+  downloadContent(id: string, options: DownloadContentOptions): Promise<ContentDownload> {
+    return this.call('content', options.signal, this.downloadTimeoutMs, async (limit) => {
+      const response = await this.followToContent(this.contentUrl(id, options.variant), limit);
+      return await readContent(response, options.maxBytes);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private jobCall(
+    call: VideosApiCall,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | FormData | undefined,
+    signal: AbortSignal,
+  ): Promise<VideoJob> {
+    return this.call(call, signal, this.requestTimeoutMs, async (limit) => {
+      const started = Date.now();
+      const response = await this.send(method, `${this.base}${path}`, body, limit);
+      if (response.statusCode >= 300) throw await this.failure(call, response);
+      const job = await this.readJob(call, response.body);
+      this.logger.debug('videos_api_call', {
+        call,
+        videoId: job.id,
+        status: job.status,
+        ms: Date.now() - started,
+      });
+      return job;
+    });
+  }
+
+  /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
+  private async call<T>(
+    call: VideosApiCall,
+    signal: AbortSignal,
+    timeoutMs: number,
+    work: (limit: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    signal.throwIfAborted();
+    // One controller per call, its listener removed after: a job's signal outlives hundreds of polls.
+    const limit = new AbortController();
+    let timedOut = false;
+    const onAbort = () => limit.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      limit.abort(new Error(`videos api ${call} timed out`));
+    }, timeoutMs);
+    try {
+      return await work(limit.signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof VideosApiError) throw error;
+      throw transportFailure(call, error, timedOut, this.mask);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private send(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    body: string | FormData | undefined,
+    signal: AbortSignal,
+    withKey = true,
+  ): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (withKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    // undici sets the multipart boundary itself; only JSON needs naming.
+    if (typeof body === 'string') headers['content-type'] = 'application/json';
+    return request(url, {
+      method,
+      headers,
+      body,
+      signal,
+      dispatcher: this.dispatcher,
+      // The call's own deadline governs waiting, whatever undici's defaults.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  /** Relays may answer `/content` with a redirect to storage; the key never leaves the relay's origin. */
+  private async followToContent(startUrl: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const origin = new URL(startUrl).origin;
+    let url = startUrl;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const response = await this.send('GET', url, undefined, signal, new URL(url).origin === origin);
+      const location = response.headers.location;
+      const redirected = response.statusCode >= 300 && response.statusCode < 400;
+      if (!redirected) {
+        if (response.statusCode >= 400) throw await this.failure('content', response);
+        return response;
+      }
+      await response.body.dump();
+      const next =
+        typeof location === 'string' && URL.canParse(location, url) ? new URL(location, url) : null;
+      if (!next || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
+        throw unreadableReply('content', `HTTP ${response.statusCode} without a usable location`);
+      }
+      url = next.toString();
+    }
+    throw unreadableReply('content', `more than ${MAX_REDIRECTS} redirects`);
+  }
+
+  private async failure(call: VideosApiCall, response: Dispatcher.ResponseData): Promise<VideosApiError> {
+    const { text } = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
+    const retryAfterMs = retryAfterMsOf(response.headers);
+    return httpFailure(call, response.statusCode, this.mask(text), retryAfterMs);
+  }
+
+  private async readJob(call: VideosApiCall, body: Body): Promise<VideoJob> {
+    const { text, truncated } = await readBounded(body, MAX_JSON_REPLY_BYTES);
+    const masked = this.mask(text);
+    if (truncated) throw unreadableReply(call, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
+    let document: unknown;
+    try {
+      document = JSON.parse(masked);
+    } catch {
+      throw unreadableReply(call, 'the reply is not JSON', masked);
+    }
+    const parsed = parseVideoJob(document);
+    if (!parsed.ok) throw unreadableReply(call, parsed.problem, masked);
+    return parsed.job;
+  }
+
+  private readonly mask = (text: string): string => redactKey(text, this.options.apiKey);
+}
+
+function jsonCreate(job: CreateVideoJobRequest): string {
+  const image = job.image && 'url' in job.image ? { image_url: job.image.url } : undefined;
+  return JSON.stringify({
+    prompt: job.prompt,
+    model: job.model,
+    seconds: job.seconds === undefined ? undefined : String(job.seconds),
+    size: job.size,
+    input_reference: image,
+  });
+}
+
+function multipartCreate(job: CreateVideoJobRequest): FormData {
+  const form = new FormData();
+  form.append('prompt', job.prompt);
+  form.append('model', job.model);
+  if (job.seconds !== undefined) form.append('seconds', String(job.seconds));
+  if (job.size) form.append('size', job.size);
+  if (job.image && 'bytes' in job.image) {
+    const { bytes, contentType, fileName } = job.image;
+    form.append('input_reference', new Blob([bytes], { type: contentType }), fileName);
+  }
+  return form;
+}
+
+function jobPath(id: string): string {
+  return `/videos/${encodeURIComponent(id)}`;
+}
+
+async function readContent(response: Dispatcher.ResponseData, maxBytes: number): Promise<ContentDownload> {
+  const { headers, body } = response;
+  const contentType = String(headers['content-type'] ?? 'video/mp4');
+  if (NOT_MEDIA.test(contentType)) {
+    const { text } = await readBounded(body, MAX_ERROR_BODY_BYTES);
+    throw unreadableReply('content', `not a video (${contentType})`, text);
+  }
+  const declared = Number(headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    body.destroy();
+    return { ok: false, why: 'too-large', maxBytes, detail: `content-length ${declared}` };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return { ok: false, why: 'too-large', maxBytes, detail: `more than ${maxBytes} bytes` };
+    }
+    chunks.push(chunk);
+  }
+  return { ok: true, bytes: Buffer.concat(chunks, size), contentType };
+}
+
+async function readBounded(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      break;
+    }
+  }
+  const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+  return { text, truncated: size > maxBytes };
+}

@@ -1,0 +1,195 @@
+import { redact } from '../../logging/logger.ts';
+import { cleanServiceMessage } from '../relay/relay-stream-interpreter.ts';
+import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
+
+export type VideosApiCall = 'create' | 'get' | 'remix' | 'content' | 'delete';
+
+/**
+ * What became of a create (or remix) that failed, so the caller knows whether sending it again
+ * could pay for a second video:
+ * - `not-sent`: the request certainly never reached the relay (DNS, connection refused);
+ * - `refused`: the relay answered and refused it (4xx, 429): no job exists;
+ * - `unknown`: it may have been accepted (timeout, reset after sending, 5xx, unreadable reply).
+ */
+export type CreateOutcome = 'not-sent' | 'refused' | 'unknown';
+
+export class VideosApiError extends VideoServiceError {
+  readonly call: VideosApiCall;
+  /** Set on create and remix failures only. */
+  readonly createOutcome?: CreateOutcome;
+  /** From `Retry-After` (or `retry-after-ms`) on any error reply that carried one, e.g. 429 and 503. */
+  readonly retryAfterMs?: number;
+
+  constructor(options: {
+    call: VideosApiCall;
+    kind: VideoServiceErrorKind;
+    userMessage: string;
+    logMessage: string;
+    status?: number;
+    createOutcome?: CreateOutcome;
+    retryAfterMs?: number;
+    cause?: unknown;
+  }) {
+    super({ ...options, beforeAnyEvent: options.createOutcome !== 'unknown' });
+    this.name = 'VideosApiError';
+    this.call = options.call;
+    this.createOutcome = options.createOutcome;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export const USER_MESSAGES = {
+  auth: "The video service rejected the bot's credentials, or the bot's balance there is empty. Please tell the bot's owner.",
+  rateLimited: 'The video service is busy right now. Please try again in a minute.',
+  unreachable: 'The bot could not reach the video service. Please try again in a few minutes.',
+  connectionLost: 'The connection to the video service was lost.',
+  timeout: 'The video service took too long to answer.',
+  unreadable: 'The video service sent a reply the bot could not read.',
+  notFound: 'The video service no longer has this video.',
+} as const;
+
+/** Errors that only happen before a byte of the request is written. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+const BEARER_TOKEN = /\bBearer\s+[^\s"',;]+/gi;
+const EXCERPT_CHARS = 200;
+
+/** Masks the key wherever it hides, and any `Bearer <token>` a relay echoes back. */
+export function redactKey(text: string, apiKey: string): string {
+  const masked = apiKey ? redact(text, [apiKey]) : text;
+  return masked.replace(BEARER_TOKEN, 'Bearer [redacted]');
+}
+
+export function httpFailure(
+  call: VideosApiCall,
+  status: number,
+  body: string,
+  retryAfterMs: number | undefined,
+): VideosApiError {
+  const said = serviceMessageOf(body);
+  const { kind, userMessage } = describeStatus(call, status, said);
+  const billable = call === 'create' || call === 'remix';
+  return new VideosApiError({
+    call,
+    kind,
+    userMessage,
+    status,
+    retryAfterMs,
+    createOutcome: billable ? (status >= 500 ? 'unknown' : 'refused') : undefined,
+    logMessage: `videos api ${call} answered HTTP ${status}: ${excerpt(body)}`,
+  });
+}
+
+/** A request that produced no HTTP answer: never connected, lost on the way, or too slow. */
+export function transportFailure(
+  call: VideosApiCall,
+  error: unknown,
+  timedOut: boolean,
+  mask: (text: string) => string,
+): VideosApiError {
+  const billable = call === 'create' || call === 'remix';
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const notSent = typeof code === 'string' && NOT_SENT_CODES.has(code);
+  const createOutcome = billable ? (notSent && !timedOut ? 'not-sent' : 'unknown') : undefined;
+  if (timedOut) {
+    return new VideosApiError({
+      call,
+      kind: 'timeout',
+      userMessage: USER_MESSAGES.timeout,
+      logMessage: `videos api ${call} timed out`,
+      createOutcome,
+      cause: error,
+    });
+  }
+  const what = mask(error instanceof Error ? error.message : String(error));
+  return new VideosApiError({
+    call,
+    kind: 'network',
+    userMessage: notSent ? USER_MESSAGES.unreachable : USER_MESSAGES.connectionLost,
+    logMessage: `videos api ${call} connection failed (${typeof code === 'string' ? code : 'no code'}): ${what}`,
+    createOutcome,
+    cause: error,
+  });
+}
+
+/** A 2xx reply the client could not use. */
+export function unreadableReply(call: VideosApiCall, problem: string, body = ''): VideosApiError {
+  const sample = body ? `; reply: ${excerpt(body)}` : '';
+  return new VideosApiError({
+    call,
+    kind: 'protocol',
+    userMessage: USER_MESSAGES.unreadable,
+    logMessage: `videos api ${call} reply unreadable: ${problem}${sample}`,
+    createOutcome: call === 'create' || call === 'remix' ? 'unknown' : undefined,
+  });
+}
+
+/** `Retry-After` as delta-seconds or an HTTP date; the non-standard `retry-after-ms` wins when present. */
+export function retryAfterMsOf(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const milliseconds = Number(first(headers['retry-after-ms']));
+  if (first(headers['retry-after-ms']) !== undefined && Number.isFinite(milliseconds)) {
+    return Math.max(0, Math.round(milliseconds));
+  }
+  const value = first(headers['retry-after'])?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function describeStatus(
+  call: VideosApiCall,
+  status: number,
+  said: string | undefined,
+): { kind: VideoServiceErrorKind; userMessage: string } {
+  if (status === 401 || status === 403) return { kind: 'auth', userMessage: USER_MESSAGES.auth };
+  if (status === 429) return { kind: 'rate_limited', userMessage: USER_MESSAGES.rateLimited };
+  if (status >= 500) {
+    const detail = said ? ` (it said: ${said})` : '';
+    return {
+      kind: 'unavailable',
+      userMessage: `The video service is having trouble right now${detail}. Please try again later.`,
+    };
+  }
+  if (status === 404 && call !== 'create') return { kind: 'rejected', userMessage: USER_MESSAGES.notFound };
+  const detail = said ? `: ${said}` : '.';
+  return { kind: 'rejected', userMessage: `The video service refused this request${detail}` };
+}
+
+/** The relay's own words: `{error:{message}}`, `{error:"…"}`, `{detail}`, `{message}` or plain text. */
+function serviceMessageOf(body: string): string | undefined {
+  let said: unknown = body;
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown> | null;
+    const error = parsed?.error as Record<string, unknown> | string | undefined;
+    said =
+      typeof error === 'object' && error !== null
+        ? error.message
+        : (error ?? parsed?.detail ?? parsed?.message);
+    if (Array.isArray(said)) said = (said[0] as { msg?: unknown } | undefined)?.msg;
+  } catch {
+    if (/<[a-z!]/i.test(body)) return undefined;
+  }
+  return typeof said === 'string' ? cleanServiceMessage(said) || undefined : undefined;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
+}
