@@ -1,7 +1,9 @@
+import type { DownloadResult } from './download/video-download.ts';
+
 /**
- * What the job pipeline needs from a video service. The relay client implements it today; a
- * second kind of video API (an async task API, say) can implement it later without the runner,
- * the commands or Discord noticing.
+ * What the job pipeline needs from a video service, whatever shape it speaks: the streaming
+ * chat-completions relay (`relay/`), the job-based Videos API (`videos-api/`), and later ones. The
+ * runner, the commands and Discord never know which one runs.
  */
 
 export type Orientation = 'landscape' | 'portrait';
@@ -19,18 +21,49 @@ export interface VideoRequest {
   orientation?: Orientation;
 }
 
+/** What a model offers, so commands, flags and forms show only what it can do. */
+export interface ModelCapabilities {
+  /** Lengths a member may pick, in seconds. */
+  durations: readonly number[];
+  orientations: readonly Orientation[];
+  /** Whether a starting image can be given. */
+  imageInput: boolean;
+  /** `percent`: the service reports a real percentage; `text`: read from its words; `none`. */
+  progress: 'percent' | 'text' | 'none';
+  /** Whether a delivered video can be changed by a follow-up prompt. */
+  remix: boolean;
+}
+
 export type VideoEvent =
+  /** The service has the job under its own id: recorded at once, so a restart can resume it. */
+  | { type: 'created'; serviceJobId: string }
   | { type: 'queued' }
   | { type: 'progress'; percent?: number }
   | { type: 'note'; text: string }
-  /** urls: every video link found, the most likely mp4 first. */
-  | { type: 'succeeded'; urls: string[] }
+  /**
+   * urls: every public video link found, the most likely mp4 first (may be shown to members).
+   * fileUrl: where the file itself is when fetching it needs the service key (`downloadFile`); it is
+   * tried first and never shown.
+   */
+  | { type: 'succeeded'; urls: string[]; fileUrl?: string }
   /** reason: fit to show a member (no secrets, no stack). */
   | { type: 'failed'; reason: string };
 
 export interface VideoProvider {
+  capabilities(model: string): ModelCapabilities;
   /** Streams events until one `succeeded` or `failed`; throws VideoServiceError for transport faults. */
   generate(request: VideoRequest, signal: AbortSignal): AsyncIterable<VideoEvent>;
+  /** Follows a job the service already has (after a restart); absent when the shape cannot. */
+  resume?(serviceJobId: string, signal: AbortSignal): AsyncIterable<VideoEvent>;
+  /** A new job that changes a delivered video; absent when the shape cannot. */
+  remix?(serviceJobId: string, prompt: string, signal: AbortSignal): AsyncIterable<VideoEvent>;
+  /** Fetches a `fileUrl` of a `succeeded` event, with the service key. */
+  downloadFile?(
+    url: string,
+    maxBytes: number,
+    fileName: string,
+    signal: AbortSignal,
+  ): Promise<DownloadResult>;
 }
 
 export type VideoServiceErrorKind =

@@ -15,6 +15,9 @@ class ScriptedProvider implements VideoProvider {
   calls: VideoRequest[] = [];
   signals: AbortSignal[] = [];
   constructor(private readonly scripts: Array<(signal: AbortSignal) => AsyncIterable<VideoEvent>>) {}
+  capabilities() {
+    return { durations: [5], orientations: [], imageInput: true, progress: 'text', remix: false } as const;
+  }
   generate(request: VideoRequest, signal: AbortSignal): AsyncIterable<VideoEvent> {
     this.calls.push(request);
     this.signals.push(signal);

@@ -3,6 +3,8 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import {
+  type ModelCapabilities,
+  VIDEO_DURATIONS,
   type VideoEvent,
   type VideoProvider,
   type VideoRequest,
@@ -71,6 +73,14 @@ function chatCompletionsBody(request: VideoRequest): string {
  * key, its bearer form and anything shaped like a credential are masked in every event's text and
  * URLs and in every error's messages, whatever the relay echoed.
  */
+const CHAT_CAPABILITIES: ModelCapabilities = {
+  durations: VIDEO_DURATIONS,
+  orientations: ['landscape', 'portrait'],
+  imageInput: true,
+  progress: 'text',
+  remix: false,
+};
+
 export class RelayVideoProvider implements VideoProvider {
   private readonly endpoint: string;
   private readonly logger: Logger;
@@ -85,6 +95,11 @@ export class RelayVideoProvider implements VideoProvider {
     // Never undici's process-wide dispatcher: discord.js uses it with its own undici version,
     // and whichever version creates it first owns it.
     this.dispatcher = options.dispatcher ?? new Agent();
+  }
+
+  /** The chat shape names options in the prompt text; relays make 5 to 15 s in either orientation. */
+  capabilities(): ModelCapabilities {
+    return CHAT_CAPABILITIES;
   }
 
   async *generate(
