@@ -8,10 +8,10 @@ import { Router } from './commands/router.ts';
 import { createQuotaCommand } from './commands/slash/quota.ts';
 import { createUsageCommand } from './commands/slash/usage.ts';
 import { createVideoCommand } from './commands/slash/video.ts';
-import { createServerSettingsCommand } from './commands/slash/video-settings.ts';
+import { createVideoSettingsCommand } from './commands/slash/video-settings.ts';
 import { createMentionTrigger } from './commands/triggers/mention.ts';
 import { type Config, offeredModels } from './config.ts';
-import { JobLauncher } from './services/intake/job-intake.ts';
+import { JobIntake } from './services/intake/job-intake.ts';
 import { QuotaAdmission } from './services/jobs/job-admission.ts';
 import { JobRecords } from './services/jobs/job-records.ts';
 import { createJobRecovery } from './services/jobs/job-recovery.ts';
@@ -22,9 +22,9 @@ import { DiscordMessages } from './services/progress-message/discord-messages.ts
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
 import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
-import { GuildSettings } from './services/settings/video-settings.ts';
+import { VideoSettings } from './services/settings/video-settings.ts';
 import { createStore } from './services/store/create-store.ts';
-import { VideoDownloader } from './services/video-service/download/video-download.ts';
+import { HttpVideoDownloader } from './services/video-service/download/video-download.ts';
 import { RelayVideoProvider } from './services/video-service/relay/relay-video-provider.ts';
 
 export interface App {
@@ -83,7 +83,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     processId,
   });
-  const settings = new GuildSettings({ store, offeredModels: models });
+  const settings = new VideoSettings({ store, offeredModels: models });
   const admission = new QuotaAdmission({
     quotas,
     settings,
@@ -99,13 +99,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.SERVICE_TIMEOUT_MS,
     logger,
   });
-  const fetcher = new VideoDownloader({
+  const downloader = new HttpVideoDownloader({
     timeoutMs: config.VIDEO_DOWNLOAD_TIMEOUT_MS,
     allowPrivate: config.ALLOW_PRIVATE_VIDEO_URLS,
   });
   const runner = new JobRunner({
     provider,
-    fetcher,
+    downloader,
     logger,
     maxConcurrent: config.MAX_CONCURRENT_JOBS,
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
@@ -122,7 +122,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ),
   });
   const messages = new DiscordMessages(client.rest, uploads);
-  const launcher = new JobLauncher({
+  const intake = new JobIntake({
     runner,
     messages,
     logger,
@@ -131,7 +131,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const requestOptions = {
-    launcher,
+    intake,
     models,
     maxPromptLength: config.MAX_PROMPT_LENGTH,
     maxImageBytes: config.MAX_IMAGE_BYTES,
@@ -143,13 +143,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     makeVideo.menu,
     createUsageCommand({ quotas }),
     createQuotaCommand({ quotas, logger }),
-    createServerSettingsCommand({ settings, models }),
+    createVideoSettingsCommand({ settings, models }),
   ];
   const router = new Router({
     commands,
     buttons: [
       createCancelButton({ runner }),
-      createRetryButton({ records, launcher, allowDms: config.ALLOW_DMS }),
+      createRetryButton({ records, intake, allowDms: config.ALLOW_DMS }),
     ],
     modals: [makeVideo.form],
     triggers: [createMentionTrigger(requestOptions)],
@@ -209,7 +209,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       records.close();
       await sweep.stop();
       await client.destroy();
-      await fetcher.close();
+      await downloader.close();
       await store.close();
       logger.info('bot_stopped');
     },

@@ -4,7 +4,7 @@ import { makeVideoMenuDefinition } from './context-menu/make-video.ts';
 import { quotaCommandDefinition } from './slash/quota.ts';
 import { usageCommandDefinition } from './slash/usage.ts';
 import { videoCommandDefinition } from './slash/video.ts';
-import { serverSettingsCommandDefinition } from './slash/video-settings.ts';
+import { videoSettingsCommandDefinition } from './slash/video-settings.ts';
 
 /** Every application command the bot answers, as registered with Discord. */
 export function commandDefinitions(config: RegistrationConfig): RESTPostAPIApplicationCommandsJSONBody[] {
@@ -18,6 +18,6 @@ export function commandDefinitions(config: RegistrationConfig): RESTPostAPIAppli
     makeVideoMenuDefinition(),
     usageCommandDefinition(),
     quotaCommandDefinition(),
-    serverSettingsCommandDefinition({ models }),
+    videoSettingsCommandDefinition({ models }),
   ];
 }

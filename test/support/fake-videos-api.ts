@@ -46,6 +46,11 @@ export interface FakeJobScript {
   contentRedirectOrigin?: string;
   /** The drift of some relays: created_at in ms, `pending`/`processing`/`succeeded`, progress as "NN%", `soraVideoUrl`. */
   drift: boolean;
+  /**
+   * Once done, the job reports this status word instead (e.g. `cancelled`, `expired`), with no
+   * link and no content; unset, it ends as `outcome` says.
+   */
+  endStatus?: string;
 }
 
 export type FakeCall = 'create' | 'poll' | 'content' | 'remix' | 'delete' | 'list' | 'public' | 'other';
@@ -388,6 +393,9 @@ export class FakeVideosApi {
       remixed_from_video_id: job.remixedFrom ?? null,
       error: state === 'failed' && outcome !== 'completed' ? { ...outcome } : null,
     };
+    if (job.script.endStatus && (state === 'completed' || state === 'failed')) {
+      return { ...object, status: job.script.endStatus, completed_at: null, expires_at: null };
+    }
     const field = job.script.publicLink ?? (drift ? 'soraVideoUrl' : undefined);
     if (state === 'completed' && field) placeLink(object, field, this.publicUrlOf(job));
     return object;

@@ -1,4 +1,4 @@
-import type { JobLauncher } from '../../services/intake/job-intake.ts';
+import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
 import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
 import type { ButtonHandler } from '../command.ts';
@@ -13,7 +13,7 @@ const DMS_OFF = "I don't make videos in direct messages here. Please use `/video
  */
 export function createRetryButton(options: {
   records: JobRecords;
-  launcher: JobLauncher;
+  intake: JobIntake;
   allowDms: boolean;
 }): ButtonHandler {
   return {
@@ -41,7 +41,7 @@ export function createRetryButton(options: {
         return;
       }
       await interaction.deferReply();
-      await options.launcher.startFromInteraction(interaction, {
+      await options.intake.startFromInteraction(interaction, {
         ...record.request,
         requesterId: interaction.user.id,
         channelId: interaction.channelId,

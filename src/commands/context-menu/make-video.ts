@@ -8,7 +8,7 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
-import type { JobLauncher } from '../../services/intake/job-intake.ts';
+import type { JobIntake } from '../../services/intake/job-intake.ts';
 import { VIDEO_DURATIONS } from '../../services/video-service/video-provider.ts';
 import type { MessageMenuCommand, ModalHandler } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
@@ -22,7 +22,7 @@ const MODAL_PREFIX = 'make-video';
 const FORM_LIFETIME_MS = 15 * 60_000;
 
 export interface MakeVideoOptions {
-  launcher: JobLauncher;
+  intake: JobIntake;
   models: string[];
   maxPromptLength: number;
   maxImageBytes: number;
@@ -95,7 +95,7 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
         return;
       }
       await interaction.deferReply();
-      await options.launcher.startFromInteraction(interaction, {
+      await options.intake.startFromInteraction(interaction, {
         requesterId: interaction.user.id,
         guildId: interaction.guildId,
         channelId: interaction.channelId ?? '',

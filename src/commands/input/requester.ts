@@ -1,5 +1,5 @@
 import type { BaseInteraction, Message } from 'discord.js';
-import type { Requester } from '../../services/jobs/job.ts';
+import type { Requester } from '../../services/quotas/quota-rules.ts';
 
 /**
  * Who is asking, as quotas see them. Role ids include the server's @everyone role (its id is the

@@ -7,19 +7,19 @@ import {
   SlashCommandBuilder,
   type SlashCommandChannelOption,
 } from 'discord.js';
-import type { GuildSettings, GuildVideoSettings } from '../../services/settings/video-settings.ts';
+import type { ServerVideoSettings, VideoSettings } from '../../services/settings/video-settings.ts';
 import { VIDEO_DURATIONS, type VideoDuration } from '../../services/video-service/video-provider.ts';
 import type { SlashCommand } from '../command.ts';
 import { canManageServer, MANAGE_SERVER_REQUIRED } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
 
-export interface ServerSettingsDefinitionOptions {
+export interface VideoSettingsDefinitionOptions {
   /** The offered models, default first (`offeredModels(config)`). */
   models: readonly string[];
 }
 
-export interface ServerSettingsCommandOptions extends ServerSettingsDefinitionOptions {
-  settings: GuildSettings;
+export interface VideoSettingsCommandOptions extends VideoSettingsDefinitionOptions {
+  settings: VideoSettings;
 }
 
 type GuildCommand = ChatInputCommandInteraction<'cached' | 'raw'>;
@@ -39,10 +39,7 @@ const MAX_CHOICES = 25;
  * `/video-settings`: where the bot answers and the defaults of a request on this server. Admin
  * only, checked here as well as by Discord's default permission.
  */
-export function createServerSettingsCommand({
-  settings,
-  models,
-}: ServerSettingsCommandOptions): SlashCommand {
+export function createVideoSettingsCommand({ settings, models }: VideoSettingsCommandOptions): SlashCommand {
   const handlers: Record<string, (interaction: GuildCommand) => Promise<string>> = {
     'channels add': async (interaction) => {
       const channelId = interaction.options.getChannel('channel', true).id;
@@ -77,7 +74,7 @@ export function createServerSettingsCommand({
 
   return {
     kind: 'slash',
-    definition: serverSettingsCommandDefinition({ models }),
+    definition: videoSettingsCommandDefinition({ models }),
     async execute(interaction) {
       if (!interaction.inGuild() || !canManageServer(interaction)) {
         await replyPrivately(interaction, MANAGE_SERVER_REQUIRED);
@@ -93,12 +90,12 @@ export function createServerSettingsCommand({
   };
 }
 
-function describeChannels({ allowedChannelIds }: GuildVideoSettings): string {
+function describeChannels({ allowedChannelIds }: ServerVideoSettings): string {
   if (allowedChannelIds.length === 0) return 'The bot answers in every channel.';
   return `The bot answers only in ${allowedChannelIds.map(channelMention).join(', ')}.`;
 }
 
-function describeSettings(current: GuildVideoSettings, models: readonly string[]): string {
+function describeSettings(current: ServerVideoSettings, models: readonly string[]): string {
   const duration = current.defaultDurationSeconds;
   return [
     '**Video settings**',
@@ -108,7 +105,7 @@ function describeSettings(current: GuildVideoSettings, models: readonly string[]
   ].join('\n');
 }
 
-export function serverSettingsCommandDefinition({ models }: ServerSettingsDefinitionOptions) {
+export function videoSettingsCommandDefinition({ models }: VideoSettingsDefinitionOptions) {
   const channelOption = (description: string) => (option: SlashCommandChannelOption) =>
     option
       .setName('channel')

@@ -4,7 +4,7 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
 } from 'discord.js';
-import type { JobLauncher } from '../../services/intake/job-intake.ts';
+import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
 import { type Orientation, VIDEO_DURATIONS } from '../../services/video-service/video-provider.ts';
 import type { SlashCommand } from '../command.ts';
@@ -19,7 +19,7 @@ export interface VideoDefinitionOptions {
 }
 
 export interface VideoCommandOptions extends VideoDefinitionOptions {
-  launcher: JobLauncher;
+  intake: JobIntake;
   maxImageBytes: number;
 }
 
@@ -37,7 +37,7 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
         return;
       }
       await interaction.deferReply();
-      await options.launcher.startFromInteraction(interaction, request);
+      await options.intake.startFromInteraction(interaction, request);
     },
   };
 }

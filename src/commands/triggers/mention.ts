@@ -1,5 +1,5 @@
 import type { Attachment, Message } from 'discord.js';
-import type { JobLauncher } from '../../services/intake/job-intake.ts';
+import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
 import type { MessageTrigger } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
@@ -8,7 +8,7 @@ import { threadParentOf } from '../input/requester.ts';
 import { replyInChat } from '../replies.ts';
 
 export interface MentionTriggerOptions {
-  launcher: JobLauncher;
+  intake: JobIntake;
   models: string[];
   maxPromptLength: number;
   maxImageBytes: number;
@@ -67,7 +67,7 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
             : undefined,
         source: 'mention',
       };
-      await options.launcher.startFromMessage(message, request);
+      await options.intake.startFromMessage(message, request);
     },
   };
 }

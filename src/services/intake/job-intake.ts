@@ -1,12 +1,13 @@
 import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
 import { memberContextOf, requesterOfMessage } from '../../commands/input/requester.ts';
-import type { Admission, JobAdmission, JobAsk, Requester } from '../jobs/job.ts';
+import type { Admission, JobAdmission, JobAsk } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
 import { type DiscordMessages, replyOrDirectMessage } from '../progress-message/discord-messages.ts';
 import { surfaceAt } from '../progress-message/surfaces.ts';
+import type { Requester } from '../quotas/quota-rules.ts';
 
-export interface JobLauncherOptions {
+export interface JobIntakeOptions {
   runner: JobRunner;
   messages: DiscordMessages;
   logger: Logger;
@@ -24,11 +25,11 @@ export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
  * Where every front door hands over: it admits the request (quotas, channel rules), picks the
  * surface the progress will live on, and submits the job. One pipeline, several front doors.
  */
-export class JobLauncher {
+export class JobIntake {
   /** The last upload limit Discord told us per guild, for messages that do not carry one. */
   private readonly uploadLimits = new Map<string, number>();
 
-  constructor(private readonly options: JobLauncherOptions) {}
+  constructor(private readonly options: JobIntakeOptions) {}
 
   /** For an interaction the caller has already deferred publicly. */
   async startFromInteraction(interaction: RepliableInteraction, ask: JobAsk): Promise<void> {

@@ -1,14 +1,15 @@
 import pRetry from 'p-retry';
 import type { Logger } from '../logging/logger.ts';
+import type { Requester } from '../quotas/quota-rules.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
-import { allowsChannel, type GuildSettings } from '../settings/video-settings.ts';
+import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
 import { StoreUnavailableError } from '../store/store.ts';
-import type { Admission, JobAdmission, JobAsk, JobCharge, Requester } from './job.ts';
+import type { Admission, JobAdmission, JobAsk, JobCharge } from './job.ts';
 import { newJobId } from './job-runner.ts';
 
 export interface QuotaAdmissionOptions {
   quotas: QuotaService;
-  settings: GuildSettings;
+  settings: VideoSettings;
   defaultModel: string;
   logger: Logger;
   /** A member's roles in a server, for a request made elsewhere (Retry pressed in a DM). */

@@ -2,19 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../logging/logger.ts';
-import type { DownloadResult } from '../video-service/download/video-download.ts';
+import type { DownloadResult, VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
 import type { DownloadedVideo, JobCharge, JobRequest, JobSnapshot, JobSurface } from './job.ts';
 import { FINAL_STATES } from './job.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 
-export interface VideoFetcher {
-  download(url: string, maxBytes: number, fileName: string, signal?: AbortSignal): Promise<DownloadResult>;
-}
-
 export interface JobRunnerOptions {
   provider: VideoProvider;
-  fetcher: VideoFetcher;
+  downloader: VideoDownloader;
   logger: Logger;
   maxConcurrent: number;
   /** Videos downloaded and uploaded at once (default 16). */
@@ -296,7 +292,7 @@ export class JobRunner {
   private async fetchAndPost(job: Job, urls: string[]): Promise<void> {
     let firstFailure: Extract<DownloadResult, { ok: false }> | undefined;
     for (const url of urls) {
-      const result = await this.options.fetcher.download(
+      const result = await this.options.downloader.download(
         url,
         job.surface.uploadLimitBytes,
         `sora-${job.id}.mp4`,

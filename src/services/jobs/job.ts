@@ -1,3 +1,4 @@
+import type { Requester } from '../quotas/quota-rules.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { Orientation } from '../video-service/video-provider.ts';
 
@@ -122,13 +123,6 @@ export interface JobCharge {
 
 /** A request as a front door reads it: without a model, the server's or the bot's default applies. */
 export type JobAsk = Omit<JobRequest, 'model'> & { model?: string };
-
-/** Who is asking, as quotas see them (role ids include the server's @everyone role). */
-export interface Requester {
-  guildId: string | null;
-  userId: string;
-  roleIds: string[];
-}
 
 export type Admission =
   | { ok: true; request: JobRequest; charge?: JobCharge }

@@ -46,9 +46,11 @@ export function quotaDefaultsFromConfig(config: Config): QuotaDefaults {
   };
 }
 
-export interface Member {
+/** Who is asking, as quotas see them (role ids include the server's @everyone role; none in DMs). */
+export interface Requester {
+  guildId: string | null;
   userId: string;
-  roleIds: readonly string[];
+  roleIds: string[];
 }
 
 /** Why a member's allowance is what it is, most specific first. */
@@ -128,7 +130,7 @@ function mostGenerousRoleRule(rules: GuildQuotaRules, roleIds: readonly string[]
 export function applicableRule(
   rules: GuildQuotaRules,
   defaults: QuotaDefaults,
-  member: Member,
+  member: Pick<Requester, 'userId' | 'roleIds'>,
   ownerIds: readonly string[],
 ): AppliedRule {
   if (ownerIds.includes(member.userId)) return { source: 'owner' };
@@ -155,7 +157,7 @@ function isUnrestricted(rule: AppliedRule): boolean {
 export function memberQuota(
   rules: GuildQuotaRules,
   defaults: QuotaDefaults,
-  member: Member,
+  member: Pick<Requester, 'userId' | 'roleIds'>,
   ownerIds: readonly string[],
 ): MemberQuota {
   const rule = applicableRule(rules, defaults, member, ownerIds);

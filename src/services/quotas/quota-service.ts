@@ -23,6 +23,7 @@ import {
   periodKey,
   type QuotaBlock,
   type QuotaDefaults,
+  type Requester,
   remaining,
   serverTotalLimit,
 } from './quota-rules.ts';
@@ -35,12 +36,6 @@ import {
  * cannot overspend. DMs have no server: each member's DMs are their own scope, under the bot's
  * default limits.
  */
-
-export interface MemberContext {
-  guildId: string | null;
-  userId: string;
-  roleIds: string[];
-}
 
 /** A reserved video: the ledger's entry, plus the server it belongs to (null in DMs). */
 export interface Reservation extends PendingReservation {
@@ -130,11 +125,7 @@ export class QuotaService {
   }
 
   /** Atomically checks every limit and, if one more video fits, reserves it for `jobId`. */
-  async reserve(
-    member: MemberContext,
-    now = Date.now(),
-    jobId: string = randomUUID(),
-  ): Promise<ReserveResult> {
+  async reserve(member: Requester, now = Date.now(), jobId: string = randomUUID()): Promise<ReserveResult> {
     const rules = await this.rulesFor(member.guildId);
     const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
     const reservation: Reservation = {
@@ -186,7 +177,7 @@ export class QuotaService {
     return this.ledger.prune(now);
   }
 
-  async usage(member: MemberContext, now = Date.now()): Promise<UsageSummary> {
+  async usage(member: Requester, now = Date.now()): Promise<UsageSummary> {
     const rules = await this.rulesFor(member.guildId);
     const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
     const situation = await this.ledger.situation(scopeKey(member), member.userId, periodKeysAt(now));
@@ -283,7 +274,7 @@ export class QuotaService {
   }
 
   /** The limits the ledger checks atomically; owners are free of the server total too. */
-  private limitsFor(rules: GuildQuotaRules, quota: MemberQuota, member: MemberContext): ReserveLimits {
+  private limitsFor(rules: GuildQuotaRules, quota: MemberQuota, member: Requester): ReserveLimits {
     const server =
       member.guildId && quota.rule.source !== 'owner' ? serverTotalLimit(rules, this.defaults) : null;
     return { member: quota.limit, server, maxRunning: quota.maxRunning, cooldownMs: quota.cooldownMs };

@@ -6,7 +6,7 @@ import type { VideoDuration } from '../video-service/video-provider.ts';
  * a member's request starts from.
  */
 
-export interface GuildVideoSettings {
+export interface ServerVideoSettings {
   /** Channels the bot answers in; empty means every channel. */
   allowedChannelIds: string[];
   defaultDurationSeconds: VideoDuration | null;
@@ -14,12 +14,16 @@ export interface GuildVideoSettings {
   defaultModel: string | null;
 }
 
-export type GuildSettingsPatch = Partial<Omit<GuildVideoSettings, 'allowedChannelIds'>>;
+export type VideoSettingsPatch = Partial<Omit<ServerVideoSettings, 'allowedChannelIds'>>;
 
-const UNSET: GuildVideoSettings = { allowedChannelIds: [], defaultDurationSeconds: null, defaultModel: null };
+const UNSET: ServerVideoSettings = {
+  allowedChannelIds: [],
+  defaultDurationSeconds: null,
+  defaultModel: null,
+};
 
-export class GuildSettings {
-  private readonly settings: Collection<GuildVideoSettings>;
+export class VideoSettings {
+  private readonly settings: Collection<ServerVideoSettings>;
   private readonly offeredModels: readonly string[];
 
   constructor({ store, offeredModels }: { store: Store; offeredModels: readonly string[] }) {
@@ -27,26 +31,26 @@ export class GuildSettings {
     this.offeredModels = offeredModels;
   }
 
-  async get(guildId: string): Promise<GuildVideoSettings> {
+  async get(guildId: string): Promise<ServerVideoSettings> {
     return this.readable((await this.settings.get(guildId)) ?? UNSET);
   }
 
   /** Sets the default duration and model; null unsets one. Throws on a model that is not offered. */
-  async update(guildId: string, patch: GuildSettingsPatch): Promise<GuildVideoSettings> {
+  async update(guildId: string, patch: VideoSettingsPatch): Promise<ServerVideoSettings> {
     if (patch.defaultModel && !this.offeredModels.includes(patch.defaultModel)) {
       throw new RangeError(`"${patch.defaultModel}" is not one of the offered models`);
     }
     return this.change(guildId, (current) => ({ ...current, ...patch }));
   }
 
-  async allowChannel(guildId: string, channelId: string): Promise<GuildVideoSettings> {
+  async allowChannel(guildId: string, channelId: string): Promise<ServerVideoSettings> {
     return this.change(guildId, (current) => ({
       ...current,
       allowedChannelIds: [...current.allowedChannelIds.filter((id) => id !== channelId), channelId],
     }));
   }
 
-  async disallowChannel(guildId: string, channelId: string): Promise<GuildVideoSettings> {
+  async disallowChannel(guildId: string, channelId: string): Promise<ServerVideoSettings> {
     return this.change(guildId, (current) => ({
       ...current,
       allowedChannelIds: current.allowedChannelIds.filter((id) => id !== channelId),
@@ -54,7 +58,7 @@ export class GuildSettings {
   }
 
   /** Lets the bot answer in every channel again. */
-  async allowAllChannels(guildId: string): Promise<GuildVideoSettings> {
+  async allowAllChannels(guildId: string): Promise<ServerVideoSettings> {
     return this.change(guildId, (current) => ({ ...current, allowedChannelIds: [] }));
   }
 
@@ -72,8 +76,8 @@ export class GuildSettings {
 
   private async change(
     guildId: string,
-    change: (current: GuildVideoSettings) => GuildVideoSettings,
-  ): Promise<GuildVideoSettings> {
+    change: (current: ServerVideoSettings) => ServerVideoSettings,
+  ): Promise<ServerVideoSettings> {
     const next = await this.settings.update(guildId, (stored) => {
       const changed = change(stored ?? UNSET);
       return { next: changed, result: changed };
@@ -82,7 +86,7 @@ export class GuildSettings {
   }
 
   /** Offered models come from the settings and can change between restarts. */
-  private readable(settings: GuildVideoSettings): GuildVideoSettings {
+  private readable(settings: ServerVideoSettings): ServerVideoSettings {
     const modelOffered = settings.defaultModel !== null && this.offeredModels.includes(settings.defaultModel);
     return { ...settings, defaultModel: modelOffered ? settings.defaultModel : null };
   }
@@ -90,7 +94,7 @@ export class GuildSettings {
 
 /** The same check on settings already read, so a caller that has them needs no second read. */
 export function allowsChannel(
-  settings: GuildVideoSettings,
+  settings: ServerVideoSettings,
   channelId: string,
   parentChannelId?: string | null,
 ): boolean {

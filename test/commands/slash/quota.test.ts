@@ -14,11 +14,11 @@ import type { SlashCommand } from '../../../src/commands/command.ts';
 import { MANAGE_SERVER_REQUIRED } from '../../../src/commands/preconditions.ts';
 import { createQuotaCommand } from '../../../src/commands/slash/quota.ts';
 import { createUsageCommand } from '../../../src/commands/slash/usage.ts';
-import { createServerSettingsCommand } from '../../../src/commands/slash/video-settings.ts';
+import { createVideoSettingsCommand } from '../../../src/commands/slash/video-settings.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
 import { periodEnd } from '../../../src/services/quotas/quota-rules.ts';
 import { QuotaService } from '../../../src/services/quotas/quota-service.ts';
-import { GuildSettings } from '../../../src/services/settings/video-settings.ts';
+import { VideoSettings } from '../../../src/services/settings/video-settings.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
 import {
@@ -61,8 +61,8 @@ describe('quota commands through discord.js', () => {
     const commands: SlashCommand[] = [
       createQuotaCommand({ quotas, logger: silentLogger }),
       createUsageCommand({ quotas }),
-      createServerSettingsCommand({
-        settings: new GuildSettings({ store, offeredModels: MODELS }),
+      createVideoSettingsCommand({
+        settings: new VideoSettings({ store, offeredModels: MODELS }),
         models: MODELS,
       }),
     ];
@@ -136,8 +136,8 @@ describe('quota commands through discord.js', () => {
       default_member_permissions: String(PermissionFlagsBits.ManageGuild),
       contexts: [0],
     });
-    const settings = createServerSettingsCommand({
-      settings: new GuildSettings({ store, offeredModels: MODELS }),
+    const settings = createVideoSettingsCommand({
+      settings: new VideoSettings({ store, offeredModels: MODELS }),
       models: MODELS,
     }).definition;
     expect(settings).toMatchObject({

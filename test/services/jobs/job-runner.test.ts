@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DownloadedVideo, JobRequest, JobSnapshot, JobSurface } from '../../../src/services/jobs/job.ts';
-import { JobRunner, type VideoFetcher } from '../../../src/services/jobs/job-runner.ts';
+import { JobRunner } from '../../../src/services/jobs/job-runner.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
-import type { DownloadResult } from '../../../src/services/video-service/download/video-download.ts';
+import type {
+  DownloadResult,
+  VideoDownloader,
+} from '../../../src/services/video-service/download/video-download.ts';
 import {
   type VideoEvent,
   type VideoProvider,
@@ -62,7 +65,7 @@ class RecordingSurface implements JobSurface {
   }
 }
 
-const okFetcher: VideoFetcher = {
+const okDownloader: VideoDownloader = {
   async download(_url, _max, fileName): Promise<DownloadResult> {
     return { ok: true, video: { fileName, bytes: Buffer.from('mp4'), contentType: 'video/mp4' } };
   },
@@ -105,12 +108,12 @@ const request: JobRequest = {
 
 function runner(
   provider: VideoProvider,
-  options: { maxConcurrent?: number; fetcher?: VideoFetcher; maxConcurrentDeliveries?: number } = {},
+  options: { maxConcurrent?: number; downloader?: VideoDownloader; maxConcurrentDeliveries?: number } = {},
 ) {
   return new JobRunner({
     maxConcurrentDeliveries: options.maxConcurrentDeliveries,
     provider,
-    fetcher: options.fetcher ?? okFetcher,
+    downloader: options.downloader ?? okDownloader,
     logger: silentLogger,
     maxConcurrent: options.maxConcurrent ?? 5,
     progressIntervalMs: 10,
@@ -221,14 +224,14 @@ describe('JobRunner', () => {
 
   it('falls back to the link when the video is too large to upload, and still counts it', async () => {
     const provider = new ScriptedProvider([() => events({ type: 'succeeded', urls: [VIDEO] })]);
-    const tooLarge: VideoFetcher = {
+    const tooLarge: VideoDownloader = {
       async download() {
         return { ok: false, why: 'too-large', detail: 'content-length 5000' };
       },
     };
     const surface = new RecordingSurface();
     const { record, charge: jobCharge } = charge();
-    const final = await runner(provider, { fetcher: tooLarge }).submit(request, {
+    const final = await runner(provider, { downloader: tooLarge }).submit(request, {
       surface,
       charge: jobCharge,
     }).done;
@@ -259,16 +262,16 @@ describe('JobRunner', () => {
     ]);
     let inFlight = 0;
     let mostInFlight = 0;
-    const slowFetcher: VideoFetcher = {
+    const slowFetcher: VideoDownloader = {
       async download(url, max, fileName, signal) {
         inFlight++;
         mostInFlight = Math.max(mostInFlight, inFlight);
         await new Promise((resolve) => setTimeout(resolve, 20));
         inFlight--;
-        return okFetcher.download(url, max, fileName, signal);
+        return okDownloader.download(url, max, fileName, signal);
       },
     };
-    const jobs = runner(provider, { fetcher: slowFetcher, maxConcurrentDeliveries: 1 });
+    const jobs = runner(provider, { downloader: slowFetcher, maxConcurrentDeliveries: 1 });
     const finals = await Promise.all(
       [1, 2, 3].map(() => jobs.submit(request, { surface: new RecordingSurface() }).done),
     );

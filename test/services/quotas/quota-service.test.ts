@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
-import type { QuotaDefaults } from '../../../src/services/quotas/quota-rules.ts';
-import {
-  type MemberContext,
-  QuotaService,
-  type ReserveResult,
-} from '../../../src/services/quotas/quota-service.ts';
+import type { QuotaDefaults, Requester } from '../../../src/services/quotas/quota-rules.ts';
+import { QuotaService, type ReserveResult } from '../../../src/services/quotas/quota-service.ts';
 import type { Store } from '../../../src/services/store/store.ts';
 import { snowflake } from '../../support/fake-discord/snowflake.ts';
 import { storeBackends } from '../../support/store-backends.ts';
@@ -58,7 +54,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
   });
 
   const newGuild = () => snowflake();
-  const memberOf = (guildId: string | null, roleIds: string[] = []): MemberContext => ({
+  const memberOf = (guildId: string | null, roleIds: string[] = []): Requester => ({
     guildId,
     userId: snowflake(),
     roleIds,
@@ -130,7 +126,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
       const guildId = newGuild();
       await quotas.setRule(guildId, { kind: 'everyone' }, { count: 0, period: 'day' });
       await quotas.setRule(guildId, { kind: 'server-total' }, { count: 0, period: 'day' });
-      const owner: MemberContext = { guildId, userId: OWNER_ID, roleIds: [] };
+      const owner: Requester = { guildId, userId: OWNER_ID, roleIds: [] };
       okReservation(await quotas.reserve(owner, NOW));
       okReservation(await quotas.reserve(owner, NOW));
       expect(await quotas.reserve(memberOf(guildId), NOW)).toEqual({

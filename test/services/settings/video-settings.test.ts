@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
-import { GuildSettings } from '../../../src/services/settings/video-settings.ts';
+import { VideoSettings } from '../../../src/services/settings/video-settings.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
 
@@ -11,15 +11,15 @@ const GUILD = '200000000000000001';
 const CHANNEL_A = '300000000000000001';
 const CHANNEL_B = '300000000000000002';
 
-describe('GuildSettings', () => {
+describe('VideoSettings', () => {
   let dataDir: string;
   let store: Store;
-  let settings: GuildSettings;
+  let settings: VideoSettings;
 
   beforeEach(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'sora-bot-settings-'));
     store = await createStore({ dataDir, logger: silentLogger, timeoutMs: 5_000 });
-    settings = new GuildSettings({ store, offeredModels: ['sora-2', 'sora-2-pro'] });
+    settings = new VideoSettings({ store, offeredModels: ['sora-2', 'sora-2-pro'] });
   });
 
   afterEach(async () => {
@@ -69,7 +69,7 @@ describe('GuildSettings', () => {
       /not one of the offered models/,
     );
     await settings.update(GUILD, { defaultModel: 'sora-2-pro' });
-    const afterRestart = new GuildSettings({ store, offeredModels: ['sora-2'] });
+    const afterRestart = new VideoSettings({ store, offeredModels: ['sora-2'] });
     expect((await afterRestart.get(GUILD)).defaultModel).toBeNull();
   });
 

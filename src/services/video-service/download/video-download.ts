@@ -10,7 +10,12 @@ export type DownloadResult =
       detail: string;
     };
 
-export interface VideoDownloaderOptions {
+/** Fetches a finished video into memory, capped at the upload limit of where it will be posted. */
+export interface VideoDownloader {
+  download(url: string, maxBytes: number, fileName: string, signal?: AbortSignal): Promise<DownloadResult>;
+}
+
+export interface HttpVideoDownloaderOptions {
   timeoutMs: number;
   /** Allows http and private addresses: for local testing and self-hosted relays only. */
   allowPrivate: boolean;
@@ -23,11 +28,11 @@ const ACCEPTED_TYPES = /^(video\/|application\/octet-stream|binary\/octet-stream
  * Fetches a finished video into memory, capped at the upload limit of where it will be posted.
  * Anything that goes wrong is a result, not an exception: the member then gets the link instead.
  */
-export class VideoDownloader {
+export class HttpVideoDownloader implements VideoDownloader {
   private readonly dispatcher: Dispatcher;
   private readonly maxRedirects: number;
 
-  constructor(private readonly options: VideoDownloaderOptions) {
+  constructor(private readonly options: HttpVideoDownloaderOptions) {
     this.maxRedirects = options.maxRedirects ?? 3;
     this.dispatcher = options.allowPrivate
       ? new Agent()
@@ -78,7 +83,7 @@ export class VideoDownloader {
     if (!URL.canParse(url)) return 'not a URL';
     if (this.options.allowPrivate) return undefined;
     const parsed = new URL(url);
-    if (parsed.protocol !== 'https:') return 'only https downloads are allowed';
+    if (parsed.protocol !== 'https:') return 'only https downloader are allowed';
     if (hasPrivateHostLiteral(parsed)) return 'private address';
     return undefined;
   }

@@ -66,7 +66,7 @@ type Body = Dispatcher.ResponseData['body'];
  * The job-based Videos API (`POST /videos`, `GET /videos/{id}`, `GET /videos/{id}/content`,
  * `POST /videos/{id}/remix`, `DELETE /videos/{id}`) as OpenAI defined it and relays copy it.
  *
- * Nothing is retried here. Polls and downloads may be retried freely by the caller (honouring
+ * Nothing is retried here. Polls and downloader may be retried freely by the caller (honouring
  * `retryAfterMs`); a create or remix may be billed, so its error says through `createOutcome`
  * whether sending it again is safe. When the caller's signal aborts, a call throws
  * `signal.reason` itself, never a VideosApiError, so a cancel stays distinguishable from a fault.
@@ -113,7 +113,7 @@ export class VideosApiClient {
     });
   }
 
-  /** The key-protected address of the result: for the bot's own downloads, never for a member. */
+  /** The key-protected address of the result: for the bot's own downloader, never for a member. */
   contentUrl(id: string, variant: ContentVariant = 'video'): string {
     const query = variant === 'video' ? '' : `?variant=${variant}`;
     return `${this.base}${jobPath(id)}/content${query}`;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../src/services/logging/logger.ts';
+import { buildPromptText } from '../../../../src/services/video-service/relay/relay-request.ts';
 import { RelayStreamInterpreter } from '../../../../src/services/video-service/relay/relay-stream-interpreter.ts';
 import {
-  buildPromptText,
   RelayVideoProvider,
   type RelayVideoProviderOptions,
 } from '../../../../src/services/video-service/relay/relay-video-provider.ts';

@@ -1,0 +1,204 @@
+import { type Job, Queue, Worker } from 'bullmq';
+import { type BullRedisClient, createBullRedisClient } from './redis-connection.ts';
+
+/**
+ * The cluster's job queue on BullMQ: gateways enqueue, workers consume, every process can ask how
+ * long the line is. It carries a plain JSON payload and knows nothing of Discord.
+ *
+ * A job runs at most once. It gets one attempt, and a job whose worker died is never put back to
+ * run again: BullMQ's stalled check (with `maxStalledCount: 0`) marks it "job stalled more than
+ * allowable limit", and the next worker to take it fails it without calling the handler. The
+ * worker whose check found it reports it through `onStalled`, so the caller can hand it to its own
+ * recovery (which must check the job's fenced record: the stalled worker may only have lost Redis).
+ */
+
+export interface QueuedPayload {
+  jobId: string;
+}
+
+export interface JobContext {
+  /** Aborted when the queue closes past its deadline, or when this worker lost the job's lock. */
+  signal: AbortSignal;
+}
+
+export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;
+
+export interface JobQueueOptions {
+  redisUrl: string;
+  /** One queue per cluster; processes sharing a Redis and a name share the line. */
+  name?: string;
+  /** Redis connection and queue errors, for logging: they never end the process. */
+  onError?: (error: unknown) => void;
+}
+
+export interface ConsumeOptions {
+  /** Jobs this process runs at once. */
+  concurrency: number;
+  /** Called on the surviving worker whose stalled check found a job whose worker died. */
+  onStalled?: (jobId: string) => void;
+  /** How long a worker's hold on a job lasts without renewal (BullMQ `lockDuration`). */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died (BullMQ `stalledInterval`). */
+  stalledIntervalMs?: number;
+}
+
+export interface CloseOptions {
+  /** How long running handlers may take to finish before their signal is aborted. */
+  abortAfterMs?: number;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+}
+
+export const DEFAULT_QUEUE_NAME = 'sora-jobs';
+const JOB_NAME = 'video';
+const DEFAULT_ABORT_AFTER_MS = 10_000;
+/** After the abort deadline, how long aborted handlers and BullMQ get before connections are dropped. */
+const FORCE_CLOSE_GRACE_MS = 5_000;
+/** Finished jobs are kept an hour (so a late duplicate enqueue stays a no-op), a thousand at most. */
+const KEEP_FINISHED = { age: 3_600, count: 1_000 };
+
+export class JobAbortedError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly reason: 'shutdown' | 'lock-lost',
+  ) {
+    super(`job ${jobId} aborted: ${reason}`);
+    this.name = 'JobAbortedError';
+  }
+}
+
+export class JobQueue<P extends QueuedPayload> {
+  private readonly queue: Queue;
+  private readonly clients: BullRedisClient[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly running = new Map<string, AbortController>();
+  private readonly name: string;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(private readonly options: JobQueueOptions) {
+    this.name = options.name ?? DEFAULT_QUEUE_NAME;
+    this.onError = options.onError ?? (() => {});
+    this.queue = new Queue(this.name, { connection: this.newClient() });
+    this.queue.on('error', this.onError);
+  }
+
+  async enqueue(payload: P): Promise<void> {
+    assertUsableJobId(payload.jobId);
+    await this.queue.add(JOB_NAME, payload, {
+      jobId: payload.jobId,
+      attempts: 1,
+      removeOnComplete: KEEP_FINISHED,
+      removeOnFail: KEEP_FINISHED,
+    });
+  }
+
+  /** True only when the job was still waiting and is now gone; a job a worker took stays. */
+  async removeWaiting(jobId: string): Promise<boolean> {
+    if ((await this.queue.getJobState(jobId)) !== 'waiting') return false;
+    // BullMQ refuses to remove a locked job, so one a worker took in the meantime is kept.
+    return (await this.queue.remove(jobId)) === 1;
+  }
+
+  /** 1-based place among the waiting jobs of the whole cluster; undefined when not waiting. */
+  async positionOf(jobId: string): Promise<number | undefined> {
+    return (await this.positionsOf([jobId])).get(jobId);
+  }
+
+  /** The places of several jobs for the price of one read of the waiting ids. */
+  async positionsOf(jobIds: readonly string[]): Promise<Map<string, number>> {
+    const nextFirst = await this.queue.getRanges(['wait'], 0, -1, true);
+    const wanted = new Set(jobIds);
+    const positions = new Map<string, number>();
+    nextFirst.forEach((id, index) => {
+      if (wanted.has(id)) positions.set(id, index + 1);
+    });
+    return positions;
+  }
+
+  /** The cap on jobs running at once across every worker of the cluster. */
+  async setGlobalConcurrency(maxConcurrentJobs: number): Promise<void> {
+    await this.queue.setGlobalConcurrency(maxConcurrentJobs);
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const counts = await this.queue.getJobCounts('wait', 'active');
+    return { waiting: counts.wait ?? 0, active: counts.active ?? 0 };
+  }
+
+  consume(handler: JobHandler<P>, options: ConsumeOptions): void {
+    const worker = new Worker(this.name, (job: Job) => this.run(job, handler), {
+      connection: this.newClient(),
+      concurrency: options.concurrency,
+      maxStalledCount: 0,
+      ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+      ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+    });
+    worker.on('error', this.onError);
+    worker.on('stalled', (jobId: string) => options.onStalled?.(jobId));
+    // Another worker may already count the job as stalled: stop working on what is no longer ours.
+    worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const jobId of jobIds) this.abort(jobId, 'lock-lost');
+    });
+    this.workers.push(worker);
+  }
+
+  /**
+   * Stops taking jobs, lets running handlers finish, aborts those still running at the deadline,
+   * and drops the connections if Redis is too far gone for BullMQ to close cleanly.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const abortAfterMs = options.abortAfterMs ?? DEFAULT_ABORT_AFTER_MS;
+    const abortTimer = setTimeout(() => {
+      for (const jobId of this.running.keys()) this.abort(jobId, 'shutdown');
+    }, abortAfterMs);
+    const dropTimer = setTimeout(() => this.dropConnections(), abortAfterMs + FORCE_CLOSE_GRACE_MS);
+    try {
+      await Promise.all(this.workers.map((worker) => worker.close()));
+      await this.queue.close();
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      clearTimeout(abortTimer);
+      clearTimeout(dropTimer);
+      await Promise.all(
+        this.clients.map((client) => (client.isReady ? client.quit().catch(() => {}) : undefined)),
+      );
+      this.dropConnections();
+    }
+  }
+
+  private async run(job: Job, handler: JobHandler<P>): Promise<void> {
+    const jobId = job.id ?? (job.data as P).jobId;
+    const controller = new AbortController();
+    this.running.set(jobId, controller);
+    try {
+      await handler(job.data as P, { signal: controller.signal });
+    } finally {
+      this.running.delete(jobId);
+    }
+  }
+
+  private abort(jobId: string, reason: JobAbortedError['reason']): void {
+    this.running.get(jobId)?.abort(new JobAbortedError(jobId, reason));
+  }
+
+  private dropConnections(): void {
+    for (const client of this.clients) if (client.isOpen) client.disconnect().catch(() => {});
+  }
+
+  private newClient(): BullRedisClient {
+    const client = createBullRedisClient(this.options.redisUrl, this.onError);
+    this.clients.push(client);
+    return client;
+  }
+}
+
+function assertUsableJobId(jobId: string): void {
+  // BullMQ's own rules for custom ids, checked here so the message names our payload.
+  if (`${Number.parseInt(jobId, 10)}` === jobId || jobId.includes(':')) {
+    throw new Error(`job id ${JSON.stringify(jobId)} cannot be a queue id: it is an integer or contains ':'`);
+  }
+}

@@ -1,0 +1,50 @@
+import type { ServiceTextRedaction } from '../service-text-redaction.ts';
+import type { VideoEvent } from '../video-provider.ts';
+import { isTerminal, type VideoJob } from './video-job.ts';
+
+const GENERIC_FAILURE = 'The video service could not make this video.';
+
+/**
+ * Turns the job objects of one job, as polls return them, into the events the runner wants:
+ * `queued` once, `progress` the first time and whenever the percent rises, then one outcome.
+ * Repeats and steps back (a relay answering an older replica) yield nothing.
+ */
+export class VideoJobEvents {
+  private queuedShown = false;
+  private progressShown = false;
+  private percent = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly contentUrl: (id: string) => string,
+    private readonly redaction: ServiceTextRedaction,
+  ) {}
+
+  eventOf(job: VideoJob): VideoEvent | undefined {
+    if (job.status === 'completed') {
+      return {
+        type: 'succeeded',
+        urls: job.publicUrls.map((url) => this.redaction.text(url)),
+        fileUrl: this.contentUrl(job.id),
+      };
+    }
+    if (isTerminal(job.status)) {
+      return { type: 'failed', reason: this.redaction.text(job.failure?.reason ?? GENERIC_FAILURE) };
+    }
+    if (job.status === 'queued') {
+      if (this.queuedShown || this.progressShown) return undefined;
+      this.queuedShown = true;
+      return { type: 'queued' };
+    }
+    return this.progressOf(job.progress);
+  }
+
+  private progressOf(percent: number | undefined): VideoEvent | undefined {
+    const first = !this.progressShown;
+    const rose = percent !== undefined && percent > this.percent;
+    if (!first && !rose) return undefined;
+    this.progressShown = true;
+    if (percent === undefined) return { type: 'progress' };
+    this.percent = percent;
+    return { type: 'progress', percent };
+  }
+}

@@ -1,0 +1,434 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+import { type Logger, silentLogger } from '../../logging/logger.ts';
+import type { DownloadResult } from '../download/video-download.ts';
+import { ServiceTextRedaction } from '../service-text-redaction.ts';
+import {
+  type ModelCapabilities,
+  type VideoEvent,
+  type VideoProvider,
+  type VideoRequest,
+  VideoServiceError,
+} from '../video-provider.ts';
+import { ReferenceImageFetcher } from './reference-image-fetch.ts';
+import type { VideoJob } from './video-job.ts';
+import { VideoJobEvents } from './video-job-events.ts';
+import { nearestDuration, VIDEOS_API_SIZES, videosApiCapabilities } from './videos-api-capabilities.ts';
+import {
+  type ContentVariant,
+  type CreateVideoJobRequest,
+  type ReferenceImage,
+  VideosApiClient,
+} from './videos-api-client.ts';
+import { VideosApiError } from './videos-api-errors.ts';
+
+export interface VideosApiProviderOptions {
+  /** Base URL such as `https://relay.example/v1`; `/videos…` is added. */
+  apiUrl: string;
+  apiKey: string;
+  /** Wait between polls of a running job. Default 5 s. */
+  pollIntervalMs?: number;
+  /**
+   * How the starting image reaches the service. `bytes` (default): the bot fetches it and uploads
+   * it as the multipart `input_reference` part, so the relay needs no access to Discord's CDN.
+   * `url`: the link is passed on as `input_reference.image_url`.
+   */
+  imageInput?: 'bytes' | 'url';
+  /** Cap on a fetched starting image. Default 20 MiB. */
+  maxImageBytes?: number;
+  /** Limit on fetching the starting image. Default 30 s. */
+  imageTimeoutMs?: number;
+  /** Fetch images from http and private addresses (local testing, self-hosted). Default false. */
+  allowPrivateImageUrls?: boolean;
+  /** Limit on a whole job, from the create (or the resume) to its outcome. Default 20 min. */
+  timeoutMs?: number;
+  /** Sends of a create (or remix) that certainly made no job: refused with 429, or never sent. Default 2. */
+  createRetries?: number;
+  /** First wait before re-sending such a create, doubled each time, unless `Retry-After` says. Default 2 s. */
+  createRetryDelayMs?: number;
+  /** Limit for one API call, passed to the client. Default 30 s. */
+  requestTimeoutMs?: number;
+  logger?: Logger;
+  /** An undici dispatcher for tests; also fetches images when `allowPrivateImageUrls` is set. */
+  dispatcher?: Dispatcher;
+}
+
+const DEFAULTS = {
+  pollIntervalMs: 5_000,
+  maxImageBytes: 20 * 1024 * 1024,
+  imageTimeoutMs: 30_000,
+  timeoutMs: 20 * 60_000,
+  createRetries: 2,
+  createRetryDelayMs: 2_000,
+};
+/** Backoff after failed polls grows to this; a `Retry-After` may ask for longer, up to the next. */
+const MAX_POLL_BACKOFF_MS = 60_000;
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/** A create is not held back longer than this for a `Retry-After`: the member is waiting. */
+const MAX_CREATE_WAIT_MS = 30_000;
+/** Unreadable replies in a row after which the relay is taken as broken rather than hiccupping. */
+const MAX_UNREADABLE_POLLS = 5;
+const DOWNLOAD_ATTEMPTS = 3;
+const TRANSIENT_KINDS = new Set(['rate_limited', 'unavailable', 'network', 'timeout']);
+const CONTENT_PATH = /\/videos\/([^/?#]+)\/content(?:\?variant=(thumbnail|spritesheet))?$/;
+const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
+
+/**
+ * A video service speaking the job-based Videos API (`POST /videos`, then polls of
+ * `GET /videos/{id}`), as OpenAI defined it and relays copy it.
+ *
+ * The job's id is yielded (`created`) the moment the create answers, before anything else, so
+ * the runner can record it and a restarted bot can `resume` the same job: it is created and
+ * charged once. A create is sent again only when it certainly made no job (never sent, or refused
+ * with 429); one whose outcome is unknown is thrown with `beforeAnyEvent: false`. Polls are
+ * retried freely, with backoff and honouring `Retry-After`, until the job's deadline.
+ *
+ * Cancelling: when the caller's signal aborts, polling stops at once and the generator throws
+ * `signal.reason`. The job is not deleted at the service: DELETE is no documented cancel.
+ *
+ * Whatever the service says passes one ServiceTextRedaction before it is yielded or put in an
+ * error. Job ids are used as given (they address the job, a member never reads them).
+ */
+export class VideosApiProvider implements VideoProvider {
+  private readonly client: VideosApiClient;
+  private readonly images: ReferenceImageFetcher;
+  private readonly redaction: ServiceTextRedaction;
+  private readonly logger: Logger;
+  private readonly settings: typeof DEFAULTS & { imageInput: 'bytes' | 'url' };
+
+  constructor(options: VideosApiProviderOptions) {
+    this.settings = {
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+      maxImageBytes: options.maxImageBytes ?? DEFAULTS.maxImageBytes,
+      imageTimeoutMs: options.imageTimeoutMs ?? DEFAULTS.imageTimeoutMs,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+      createRetries: options.createRetries ?? DEFAULTS.createRetries,
+      createRetryDelayMs: options.createRetryDelayMs ?? DEFAULTS.createRetryDelayMs,
+      imageInput: options.imageInput ?? 'bytes',
+    };
+    this.logger = options.logger ?? silentLogger;
+    this.redaction = new ServiceTextRedaction([options.apiKey, `Bearer ${options.apiKey}`]);
+    this.client = new VideosApiClient({
+      apiUrl: options.apiUrl,
+      apiKey: options.apiKey,
+      requestTimeoutMs: options.requestTimeoutMs,
+      logger: this.logger,
+      dispatcher: options.dispatcher,
+    });
+    this.images = new ReferenceImageFetcher({
+      maxBytes: this.settings.maxImageBytes,
+      timeoutMs: this.settings.imageTimeoutMs,
+      allowPrivate: options.allowPrivateImageUrls ?? false,
+      dispatcher: options.dispatcher,
+    });
+  }
+
+  capabilities(model: string): ModelCapabilities {
+    return videosApiCapabilities(model);
+  }
+
+  async *generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
+    const run = new JobRun(signal, this.settings.timeoutMs);
+    try {
+      const body = await this.createBody(request, run.signal);
+      const job = await this.sendCreate('create', run, () => this.client.create(body, run.signal));
+      this.logger.info('videos_api_job_created', {
+        videoId: job.id,
+        model: body.model,
+        seconds: body.seconds,
+        size: body.size,
+        image: body.image ? ('url' in body.image ? 'url' : 'bytes') : 'none',
+      });
+      run.started = true;
+      yield { type: 'created', serviceJobId: job.id };
+      yield* this.follow(job.id, job, run);
+    } catch (error) {
+      throw this.explain(error, run);
+    } finally {
+      run.dispose();
+    }
+  }
+
+  async *resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
+    const run = new JobRun(signal, this.settings.timeoutMs);
+    // Nothing is created on this path, but a resumed job is never to be re-made by a retry either.
+    run.started = true;
+    try {
+      this.logger.info('videos_api_job_resumed', { videoId: serviceJobId });
+      yield* this.follow(serviceJobId, undefined, run);
+    } catch (error) {
+      throw this.explain(error, run);
+    } finally {
+      run.dispose();
+    }
+  }
+
+  async *remix(
+    serviceJobId: string,
+    prompt: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<VideoEvent, void, undefined> {
+    const run = new JobRun(signal, this.settings.timeoutMs);
+    try {
+      const job = await this.sendCreate('remix', run, () =>
+        this.client.remix(serviceJobId, prompt, run.signal),
+      );
+      this.logger.info('videos_api_job_created', { videoId: job.id, remixOf: serviceJobId });
+      run.started = true;
+      yield { type: 'created', serviceJobId: job.id };
+      yield* this.follow(job.id, job, run);
+    } catch (error) {
+      throw this.explain(error, run);
+    } finally {
+      run.dispose();
+    }
+  }
+
+  async downloadFile(
+    url: string,
+    maxBytes: number,
+    fileName: string,
+    signal: AbortSignal,
+  ): Promise<DownloadResult> {
+    const content = this.contentOf(url);
+    if (!content) {
+      return {
+        ok: false,
+        why: 'download-refused',
+        detail: 'not a content URL of the configured video service',
+      };
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const download = await this.client.downloadContent(content.id, {
+          maxBytes,
+          signal,
+          variant: content.variant,
+        });
+        if (!download.ok) return { ok: false, why: 'too-large', detail: download.detail };
+        return { ok: true, video: { fileName, bytes: download.bytes, contentType: download.contentType } };
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        const transient = error instanceof VideoServiceError && TRANSIENT_KINDS.has(error.kind);
+        const detail = this.redaction.text(error instanceof Error ? error.message : String(error));
+        if (!transient || attempt >= DOWNLOAD_ATTEMPTS) return { ok: false, why: 'download-failed', detail };
+        this.logger.warn('videos_api_download_retry', { videoId: content.id, attempt, detail });
+        await pause(this.backoffMs(error, attempt - 1), signal);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.client.close(), this.images.close()]);
+  }
+
+  private async createBody(request: VideoRequest, signal: AbortSignal): Promise<CreateVideoJobRequest> {
+    const { durations } = this.capabilities(request.model);
+    const seconds =
+      request.durationSeconds === undefined ? undefined : nearestDuration(request.durationSeconds, durations);
+    return {
+      prompt: request.prompt,
+      model: request.model,
+      seconds: seconds === undefined ? undefined : String(seconds),
+      size: request.orientation ? VIDEOS_API_SIZES[request.orientation] : undefined,
+      image: await this.referenceOf(request.imageUrl, signal),
+    };
+  }
+
+  private async referenceOf(
+    imageUrl: string | undefined,
+    signal: AbortSignal,
+  ): Promise<ReferenceImage | undefined> {
+    if (!imageUrl) return undefined;
+    if (this.settings.imageInput === 'url') return { url: imageUrl };
+    const image = await this.images.fetch(imageUrl, signal);
+    this.logger.debug('videos_api_image_fetched', {
+      bytes: image.bytes.length,
+      contentType: image.contentType,
+    });
+    return image;
+  }
+
+  /** Sends a create or remix, again only while it certainly made no job. */
+  private async sendCreate(
+    call: 'create' | 'remix',
+    run: JobRun,
+    send: () => Promise<VideoJob>,
+  ): Promise<VideoJob> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof VideosApiError) || run.signal.aborted) throw error;
+        const delayMs = this.createRetryDelayMs(error, attempt);
+        if (delayMs === undefined || attempt >= this.settings.createRetries) throw error;
+        this.logger.warn('videos_api_create_retry', {
+          call,
+          attempt: attempt + 1,
+          delayMs,
+          kind: error.kind,
+          status: error.status,
+          outcome: error.createOutcome,
+        });
+        await pause(delayMs, run.signal);
+      }
+    }
+  }
+
+  /** undefined when sending again could make a second job, or when the relay asks for too long a wait. */
+  private createRetryDelayMs(error: VideosApiError, attempt: number): number | undefined {
+    const safe =
+      error.createOutcome === 'not-sent' || (error.createOutcome === 'refused' && error.status === 429);
+    if (!safe) return undefined;
+    const delayMs = error.retryAfterMs ?? this.settings.createRetryDelayMs * 2 ** attempt;
+    return delayMs > MAX_CREATE_WAIT_MS ? undefined : delayMs;
+  }
+
+  /** Polls until the job's outcome; `first` is the create's answer, absent on resume (poll at once). */
+  private async *follow(id: string, first: VideoJob | undefined, run: JobRun): AsyncGenerator<VideoEvent> {
+    const events = new VideoJobEvents((jobId) => this.client.contentUrl(jobId), this.redaction);
+    let job = first;
+    let waitMs = first ? this.settings.pollIntervalMs : 0;
+    let failures = 0;
+    let unreadable = 0;
+    for (;;) {
+      const event = job && events.eventOf(job);
+      if (event) yield event;
+      if (job && (event?.type === 'succeeded' || event?.type === 'failed')) {
+        this.logger.info('videos_api_job_finished', { videoId: id, status: job.rawStatus });
+        return;
+      }
+      if (waitMs > 0) await pause(waitMs, run.signal);
+      run.signal.throwIfAborted();
+      try {
+        job = await this.client.get(id, run.signal);
+        waitMs = this.settings.pollIntervalMs;
+        failures = 0;
+        unreadable = 0;
+      } catch (error) {
+        if (run.signal.aborted || !(error instanceof VideoServiceError)) throw error;
+        unreadable = error.kind === 'protocol' ? unreadable + 1 : 0;
+        const retryable =
+          TRANSIENT_KINDS.has(error.kind) || (error.kind === 'protocol' && unreadable < MAX_UNREADABLE_POLLS);
+        if (!retryable) throw error;
+        job = undefined;
+        waitMs = this.backoffMs(error, failures);
+        failures += 1;
+        this.logger.warn('videos_api_poll_retry', {
+          videoId: id,
+          failures,
+          waitMs,
+          kind: error.kind,
+          status: error.status,
+        });
+      }
+    }
+  }
+
+  /** The relay's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
+  private backoffMs(error: unknown, failuresBefore: number): number {
+    const retryAfterMs = error instanceof VideosApiError ? error.retryAfterMs : undefined;
+    const { pollIntervalMs } = this.settings;
+    if (retryAfterMs !== undefined)
+      return Math.min(Math.max(retryAfterMs, pollIntervalMs), MAX_RETRY_AFTER_MS);
+    return Math.min(pollIntervalMs * 2 ** failuresBefore, Math.max(MAX_POLL_BACKOFF_MS, pollIntervalMs));
+  }
+
+  /** Only this service's own `/content` URLs are fetched with the key. */
+  private contentOf(url: string): { id: string; variant: ContentVariant } | undefined {
+    const match = CONTENT_PATH.exec(url);
+    if (!match?.[1]) return undefined;
+    let id: string;
+    try {
+      id = decodeURIComponent(match[1]);
+    } catch {
+      return undefined;
+    }
+    const variant: ContentVariant = (match[2] as ContentVariant | undefined) ?? 'video';
+    return this.client.contentUrl(id, variant) === url ? { id, variant } : undefined;
+  }
+
+  /** What the caller gets for whatever ended a job: the cancel reason, or a redacted VideoServiceError. */
+  private explain(error: unknown, run: JobRun): unknown {
+    if (run.cancelled) return run.callerReason;
+    if (run.deadlineReached) {
+      return new VideoServiceError({
+        kind: 'timeout',
+        userMessage: TIMEOUT_MESSAGE,
+        logMessage: `videos api job took longer than ${this.settings.timeoutMs} ms`,
+        beforeAnyEvent: !run.started,
+      });
+    }
+    if (error instanceof VideosApiError && !run.started) return this.redactedCreateError(error);
+    if (!(error instanceof VideoServiceError)) return error;
+    return new VideoServiceError({
+      kind: error.kind,
+      userMessage: this.redaction.text(error.userMessage),
+      logMessage: this.redaction.text(error.message),
+      status: error.status,
+      beforeAnyEvent: run.started ? false : error.beforeAnyEvent,
+      cause: error.cause,
+    });
+  }
+
+  /** The client's error with its texts redacted, its create outcome (so `beforeAnyEvent`) kept. */
+  private redactedCreateError(error: VideosApiError): VideosApiError {
+    return new VideosApiError({
+      call: error.call,
+      kind: error.kind,
+      userMessage: this.redaction.text(error.userMessage),
+      logMessage: this.redaction.text(error.message),
+      status: error.status,
+      createOutcome: error.createOutcome,
+      retryAfterMs: error.retryAfterMs,
+      cause: error.cause,
+    });
+  }
+}
+
+/** A wait that ends early, with `signal.reason`, when the signal aborts. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw error;
+  }
+}
+
+/** One job's signal: aborted by the caller or by the job's deadline, telling the two apart. */
+class JobRun {
+  /** True once `created` was yielded (or on resume): from then on no retry may create again. */
+  started = false;
+  deadlineReached = false;
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => this.controller.abort(this.caller.reason);
+
+  constructor(
+    private readonly caller: AbortSignal,
+    timeoutMs: number,
+  ) {
+    this.signal = this.controller.signal;
+    if (caller.aborted) this.controller.abort(caller.reason);
+    else caller.addEventListener('abort', this.onAbort, { once: true });
+    this.timer = setTimeout(() => {
+      this.deadlineReached = true;
+      this.controller.abort(new Error('videos api job deadline reached'));
+    }, timeoutMs).unref();
+  }
+
+  get cancelled(): boolean {
+    return this.caller.aborted;
+  }
+
+  get callerReason(): unknown {
+    return this.caller.reason;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.caller.removeEventListener('abort', this.onAbort);
+  }
+}
