@@ -20,6 +20,7 @@ import { JobSweep } from './services/jobs/job-sweep.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
+import { surfaceAt } from './services/progress-message/surfaces.ts';
 import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
 import { VideoSettings } from './services/settings/video-settings.ts';
@@ -29,8 +30,13 @@ import { RelayVideoProvider } from './services/video-service/relay/relay-video-p
 
 export interface App {
   client: Client;
-  runner: JobRunner;
   logger: Logger;
+  /**
+   * The first half of a stop: new requests are told the bot is restarting, running jobs get
+   * `graceMs` to finish, the rest end as interrupted. The bot stays connected meanwhile.
+   */
+  finishJobs(graceMs: number): Promise<void>;
+  /** A clean stop: finishes the jobs (SHUTDOWN_GRACE_MS), then lets go of everything. */
   stop(): Promise<void>;
 }
 
@@ -111,15 +117,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
     progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
     serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
-    onStateChange: (snapshot, job) =>
-      records.track(snapshot, job.surface.location(), job.charge?.reservation),
-    onDelivering: (snapshot, job) =>
-      records.markDelivering(
-        snapshot,
-        job.surface.location(),
-        job.charge?.reservation,
-        config.STORE_TIMEOUT_MS,
-      ),
+    maxDeliveryBytesInFlight: config.MAX_DELIVERY_BYTES_IN_FLIGHT,
+    onUpdate: (update) => records.track(update),
+    onDelivering: (update) => records.markDelivering(update, config.STORE_TIMEOUT_MS),
   });
   const messages = new DiscordMessages(client.rest, uploads);
   const intake = new JobIntake({
@@ -170,6 +170,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(config.DISCORD_TOKEN);
   await ready;
+  const postedVideo = new PostedVideoCheck(client.rest);
   const sweep = new JobSweep({
     processId,
     leaseMs: config.PROCESS_LEASE_MS,
@@ -180,9 +181,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
     recover: createJobRecovery({
       records,
-      messages,
       logger,
-      postedVideo: new PostedVideoCheck(client.rest),
+      surfaceAt: (location) => surfaceAt(location, { messages, logger }),
+      isVideoPosted: (record) => postedVideo.isPosted(record),
       commitReservation: (reservation) => admission.commit(reservation),
       releaseReservation: (reservation) => admission.release(reservation),
     }),
@@ -198,12 +199,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     model: config.SORA_MODEL,
   });
 
+  const finishJobs = async (graceMs: number) => {
+    intake.close();
+    await runner.shutdown(graceMs);
+  };
   return {
     client,
-    runner,
     logger,
+    finishJobs,
     async stop() {
-      await runner.shutdown(config.SHUTDOWN_GRACE_MS);
+      await finishJobs(config.SHUTDOWN_GRACE_MS);
       await admission.drain(config.STORE_TIMEOUT_MS);
       await records.flush(config.STORE_TIMEOUT_MS);
       records.close();

@@ -570,7 +570,7 @@ describe('graceful shutdown', () => {
         options: videoOptions({ prompt: 'almost done' }),
       });
       const shown = await discord.waitForOriginal(running, (message) => /\d+%/.test(message.content));
-      const shutdown = app.runner.shutdown(10_000);
+      const shutdown = app.finishJobs(10_000);
       const late = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'too late' }) });
       const told = await discord.waitForMessage(
         (message, record) => record.interactionId === late.id && message.content.includes('restarting'),

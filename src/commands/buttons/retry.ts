@@ -4,6 +4,7 @@ import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
 import type { ButtonHandler } from '../command.ts';
 import { canManageServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
+import { startFromInteraction } from '../start-job.ts';
 
 const DMS_OFF = "I don't make videos in direct messages here. Please use `/video` in a server channel.";
 
@@ -41,7 +42,7 @@ export function createRetryButton(options: {
         return;
       }
       await interaction.deferReply();
-      await options.intake.startFromInteraction(interaction, {
+      await startFromInteraction(options.intake, interaction, {
         ...record.request,
         requesterId: interaction.user.id,
         channelId: interaction.channelId,

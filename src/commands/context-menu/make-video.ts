@@ -15,6 +15,7 @@ import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
 import { replyPrivately } from '../replies.ts';
+import { startFromInteraction } from '../start-job.ts';
 
 export const MAKE_VIDEO_MENU_NAME = 'Make video';
 const MODAL_PREFIX = 'make-video';
@@ -95,7 +96,7 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
         return;
       }
       await interaction.deferReply();
-      await options.intake.startFromInteraction(interaction, {
+      await startFromInteraction(options.intake, interaction, {
         requesterId: interaction.user.id,
         guildId: interaction.guildId,
         channelId: interaction.channelId ?? '',

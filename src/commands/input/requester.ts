@@ -5,9 +5,7 @@ import type { Requester } from '../../services/quotas/quota-rules.ts';
  * Who is asking, as quotas see them. Role ids include the server's @everyone role (its id is the
  * server's), as Discord treats it as a role every member has.
  */
-export function memberContextOf(
-  interaction: Pick<BaseInteraction, 'guildId' | 'user' | 'member'>,
-): Requester {
+export function requesterOf(interaction: Pick<BaseInteraction, 'guildId' | 'user' | 'member'>): Requester {
   const { guildId, user, member } = interaction;
   if (!guildId || !member) return { guildId: null, userId: user.id, roleIds: [] };
   // A member from a cached server has a role manager; an uncached one arrives as the raw payload's id list.

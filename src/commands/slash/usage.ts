@@ -9,7 +9,7 @@ import {
 } from '../../services/quotas/quota-format.ts';
 import type { QuotaService, UsageSummary } from '../../services/quotas/quota-service.ts';
 import type { SlashCommand } from '../command.ts';
-import { memberContextOf } from '../input/requester.ts';
+import { requesterOf } from '../input/requester.ts';
 import { replyPrivately } from '../replies.ts';
 
 export interface UsageCommandOptions {
@@ -22,7 +22,7 @@ export function createUsageCommand({ quotas }: UsageCommandOptions): SlashComman
     kind: 'slash',
     definition: usageCommandDefinition(),
     async execute(interaction) {
-      const usage = await quotas.usage(memberContextOf(interaction));
+      const usage = await quotas.usage(requesterOf(interaction));
       await replyPrivately(interaction, describeUsage(usage));
     },
   };

@@ -11,6 +11,7 @@ import type { SlashCommand } from '../command.ts';
 import { checkImage, checkPrompt } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
 import { replyPrivately } from '../replies.ts';
+import { startFromInteraction } from '../start-job.ts';
 
 export interface VideoDefinitionOptions {
   models: string[];
@@ -37,7 +38,7 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
         return;
       }
       await interaction.deferReply();
-      await options.intake.startFromInteraction(interaction, request);
+      await startFromInteraction(options.intake, interaction, request);
     },
   };
 }

@@ -6,6 +6,7 @@ import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage, sanitiseFileName } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
 import { replyInChat } from '../replies.ts';
+import { startFromMessage } from '../start-job.ts';
 
 export interface MentionTriggerOptions {
   intake: JobIntake;
@@ -67,7 +68,7 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
             : undefined,
         source: 'mention',
       };
-      await options.intake.startFromMessage(message, request);
+      await startFromMessage(options.intake, message, request);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { type Job, Queue, Worker } from 'bullmq';
-import { type BullRedisClient, createBullRedisClient } from './redis-connection.ts';
+import { type BullConnection, createBullConnection } from './redis-connection.ts';
 
 /**
  * The cluster's job queue on BullMQ: gateways enqueue, workers consume, every process can ask how
@@ -72,7 +72,7 @@ export class JobAbortedError extends Error {
 
 export class JobQueue<P extends QueuedPayload> {
   private readonly queue: Queue;
-  private readonly clients: BullRedisClient[] = [];
+  private readonly connections: BullConnection[] = [];
   private readonly workers: Worker[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly name: string;
@@ -154,7 +154,10 @@ export class JobQueue<P extends QueuedPayload> {
     const abortTimer = setTimeout(() => {
       for (const jobId of this.running.keys()) this.abort(jobId, 'shutdown');
     }, abortAfterMs);
-    const dropTimer = setTimeout(() => this.dropConnections(), abortAfterMs + FORCE_CLOSE_GRACE_MS);
+    const dropTimer = setTimeout(
+      () => this.connections.forEach((connection) => void connection.close()),
+      abortAfterMs + FORCE_CLOSE_GRACE_MS,
+    );
     try {
       await Promise.all(this.workers.map((worker) => worker.close()));
       await this.queue.close();
@@ -163,10 +166,7 @@ export class JobQueue<P extends QueuedPayload> {
     } finally {
       clearTimeout(abortTimer);
       clearTimeout(dropTimer);
-      await Promise.all(
-        this.clients.map((client) => (client.isReady ? client.quit().catch(() => {}) : undefined)),
-      );
-      this.dropConnections();
+      await Promise.all(this.connections.map((connection) => connection.close()));
     }
   }
 
@@ -185,14 +185,10 @@ export class JobQueue<P extends QueuedPayload> {
     this.running.get(jobId)?.abort(new JobAbortedError(jobId, reason));
   }
 
-  private dropConnections(): void {
-    for (const client of this.clients) if (client.isOpen) client.disconnect().catch(() => {});
-  }
-
-  private newClient(): BullRedisClient {
-    const client = createBullRedisClient(this.options.redisUrl, this.onError);
-    this.clients.push(client);
-    return client;
+  private newClient(): BullConnection['client'] {
+    const connection = createBullConnection(this.options.redisUrl, this.onError);
+    this.connections.push(connection);
+    return connection.client;
   }
 }
 

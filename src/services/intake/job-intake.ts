@@ -1,9 +1,7 @@
-import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
-import { memberContextOf, requesterOfMessage } from '../../commands/input/requester.ts';
-import type { Admission, JobAdmission, JobAsk } from '../jobs/job.ts';
+import type { JobAdmission, JobAsk } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
-import { type DiscordMessages, replyOrDirectMessage } from '../progress-message/discord-messages.ts';
+import type { DiscordMessages } from '../progress-message/discord-messages.ts';
 import { surfaceAt } from '../progress-message/surfaces.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 
@@ -16,80 +14,83 @@ export interface JobIntakeOptions {
   tokenLifetimeMs: number;
 }
 
-const RESTARTING = 'The bot is restarting right now. Please try again in a minute.';
+/** Where a job's progress message will live, as the front door knows it (ids only). */
+export type Placement =
+  | {
+      /** The deferred reply to an interaction. */
+      kind: 'interaction-reply';
+      applicationId: string;
+      token: string;
+      /** When Discord created the interaction: its token dies a fixed time after. */
+      createdAt: number;
+      channelId: string;
+      /** Discord's upload limit for this interaction, when it said. */
+      uploadLimitBytes?: number;
+    }
+  | {
+      /** The bot's reply to a chat message. */
+      kind: 'chat-reply';
+      channelId: string;
+      replyTo: string;
+    };
+
+export type IntakeResult = { ok: true; jobId: string } | { ok: false; message: string };
+
+export const RESTARTING = 'The bot is restarting right now. Please try again in a minute.';
 
 /** Used where Discord does not say (messages carry no attachment_size_limit). */
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 
 /**
- * Where every front door hands over: it admits the request (quotas, channel rules), picks the
- * surface the progress will live on, and submits the job. One pipeline, several front doors.
+ * Where every front door hands over: it admits the request (quotas, channel rules), chooses where
+ * the progress will live, and submits the job. One pipeline, several front doors; a refusal goes
+ * back to the front door, which knows how to tell the member.
  */
 export class JobIntake {
   /** The last upload limit Discord told us per guild, for messages that do not carry one. */
   private readonly uploadLimits = new Map<string, number>();
+  private closed = false;
 
   constructor(private readonly options: JobIntakeOptions) {}
 
-  /** For an interaction the caller has already deferred publicly. */
-  async startFromInteraction(interaction: RepliableInteraction, ask: JobAsk): Promise<void> {
-    const admission = await this.admit(ask, memberContextOf(interaction));
-    if (!admission.ok) {
-      await interaction.deleteReply().catch(() => undefined);
-      await interaction.followUp({
-        content: admission.message,
-        flags: MessageFlags.Ephemeral,
-        allowedMentions: { parse: [] },
-      });
-      return;
+  /** Shutdown began: new requests are told the bot is restarting. */
+  close(): void {
+    this.closed = true;
+  }
+
+  async start(ask: JobAsk, requester: Requester, placement: Placement): Promise<IntakeResult> {
+    if (this.closed) return { ok: false, message: RESTARTING };
+    const admission = await this.options.admission.admit(ask, requester);
+    if (!admission.ok) return admission;
+    const { request, charge } = admission;
+    const surface = surfaceAt(this.locationFor(placement, request.guildId), this.options, {
+      replyTo: placement.kind === 'chat-reply' ? placement.replyTo : undefined,
+    });
+    const { id } = this.options.runner.submit(request, { surface, charge });
+    return { ok: true, jobId: id };
+  }
+
+  private locationFor(placement: Placement, guildId: string | null) {
+    if (placement.kind === 'chat-reply') {
+      const uploadLimitBytes = (guildId && this.uploadLimits.get(guildId)) || DEFAULT_UPLOAD_LIMIT_BYTES;
+      return { kind: 'channel', channelId: placement.channelId, uploadLimitBytes } as const;
     }
-    const { request } = admission;
-    const uploadLimitBytes = interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT_BYTES;
-    if (request.guildId) this.uploadLimits.set(request.guildId, uploadLimitBytes);
+    const uploadLimitBytes = placement.uploadLimitBytes || DEFAULT_UPLOAD_LIMIT_BYTES;
+    if (guildId) this.uploadLimits.set(guildId, uploadLimitBytes);
     const { tokenLifetimeMs } = this.options;
-    const expiresAt = interaction.createdTimestamp + tokenLifetimeMs;
+    const expiresAt = placement.createdAt + tokenLifetimeMs;
     const margin = handoverMargin(tokenLifetimeMs);
-    const surface = surfaceAt(
-      {
-        kind: 'interaction',
-        applicationId: interaction.applicationId,
-        token: interaction.token,
-        channelId: request.channelId,
-        // Progress moves a margin before expiry; the token stays usable for half of it more, so
-        // the reply can still say where the job went, and nothing is ever sent near the expiry.
-        handOverAt: expiresAt - margin,
-        usableUntil: expiresAt - Math.floor(margin / 2),
-        uploadLimitBytes,
-      },
-      this.options,
-    );
-    this.options.runner.submit(request, { surface, charge: admission.charge });
-  }
-
-  /** For a chat message: the progress lives in the bot's reply to it. */
-  async startFromMessage(message: Message, ask: JobAsk): Promise<void> {
-    const admission = await this.admit(ask, requesterOfMessage(message));
-    if (!admission.ok) {
-      await replyOrDirectMessage(message, admission.message);
-      return;
-    }
-    const { request } = admission;
-    const location = {
-      kind: 'channel',
-      channelId: message.channelId,
-      uploadLimitBytes: this.uploadLimitFor(request.guildId),
+    return {
+      kind: 'interaction',
+      applicationId: placement.applicationId,
+      token: placement.token,
+      channelId: placement.channelId,
+      // Progress moves a margin before expiry; the token stays usable for half of it more, so
+      // the reply can still say where the job went, and nothing is ever sent near the expiry.
+      handOverAt: expiresAt - margin,
+      usableUntil: expiresAt - Math.floor(margin / 2),
+      uploadLimitBytes,
     } as const;
-    const surface = surfaceAt(location, this.options, { replyTo: message.id });
-    this.options.runner.submit(request, { surface, charge: admission.charge });
-  }
-
-  uploadLimitFor(guildId: string | null): number {
-    return (guildId && this.uploadLimits.get(guildId)) || DEFAULT_UPLOAD_LIMIT_BYTES;
-  }
-
-  private async admit(ask: JobAsk, requester: Requester): Promise<Admission> {
-    if (!this.options.runner.accepting) return { ok: false, message: RESTARTING };
-    return this.options.admission.admit(ask, requester);
   }
 }
 

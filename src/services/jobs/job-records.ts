@@ -2,13 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
-import {
-  FINAL_STATES,
-  type JobRequest,
-  type JobSnapshot,
-  type JobState,
-  type SurfaceLocation,
-} from './job.ts';
+import { FINAL_STATES, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
+import type { JobUpdate } from './job-runner.ts';
 
 /**
  * A job's state as recorded: a live state, or `delivering` (the video is being posted; after a
@@ -23,6 +18,8 @@ export interface JobRecord {
   state: RecordedState;
   location: SurfaceLocation;
   reservation?: Reservation;
+  /** The service's own id for the job (job-based services), so another run can resume it. */
+  serviceJobId?: string;
   videoUrl?: string;
   reason?: string;
   createdAt: number;
@@ -62,22 +59,17 @@ export class JobRecords {
   ) {}
 
   /** Records a state change in the background; never throws (a store hiccup must not break a job). */
-  track(snapshot: JobSnapshot, location: SurfaceLocation, reservation?: Reservation): void {
-    this.schedule(this.recordOf(snapshot, snapshot.state, location, reservation));
+  track(update: JobUpdate): void {
+    this.schedule(this.recordOf(update, update.snapshot.state));
   }
 
   /**
    * Records that the video is being posted, and waits (at most `timeoutMs`) until the store has it:
    * a crash during the upload must find `delivering`, not an older state.
    */
-  async markDelivering(
-    snapshot: JobSnapshot,
-    location: SurfaceLocation,
-    reservation: Reservation | undefined,
-    timeoutMs: number,
-  ): Promise<void> {
-    const version = this.schedule(this.recordOf(snapshot, 'delivering', location, reservation));
-    const writer = this.writers.get(snapshot.jobId);
+  async markDelivering(update: JobUpdate, timeoutMs: number): Promise<void> {
+    const version = this.schedule(this.recordOf(update, 'delivering'));
+    const writer = this.writers.get(update.snapshot.jobId);
     const deadline = Date.now() + timeoutMs;
     while (writer && writer.written < version && writer.running && Date.now() < deadline) {
       await Promise.race([
@@ -133,18 +125,14 @@ export class JobRecords {
     return this.store.jobRecords.pruneFinished(now - KEEP_FINISHED_MS);
   }
 
-  private recordOf(
-    snapshot: JobSnapshot,
-    state: RecordedState,
-    location: SurfaceLocation,
-    reservation: Reservation | undefined,
-  ): JobRecord {
+  private recordOf({ snapshot, location, reservation }: JobUpdate, state: RecordedState): JobRecord {
     return {
       id: snapshot.jobId,
       request: snapshot.request,
       state,
       location,
       reservation,
+      serviceJobId: snapshot.serviceJobId,
       videoUrl: snapshot.videoUrl,
       reason: snapshot.reason,
       createdAt: snapshot.startedAt,

@@ -1,13 +1,16 @@
-import type { PostedVideoCheck } from '../progress-message/posted-video-check.ts';
-import { type SurfaceDeps, surfaceAt } from '../progress-message/surfaces.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import type { JobSnapshot } from './job.ts';
-import type { JobRecords, StoredJobRecord } from './job-records.ts';
+import type { JobSnapshot, JobSurface, SurfaceLocation } from './job.ts';
+import type { JobRecord, JobRecords, StoredJobRecord } from './job-records.ts';
 import { RESTART_REASON } from './job-runner.ts';
 
-export interface RecoveryDeps extends SurfaceDeps {
+export interface RecoveryDeps {
   records: JobRecords;
-  postedVideo: PostedVideoCheck;
+  logger: Logger;
+  /** The progress message at a recorded location, to edit it. */
+  surfaceAt(location: SurfaceLocation): JobSurface;
+  /** Whether the video of a job that died while posting it reached the member. */
+  isVideoPosted(record: JobRecord): Promise<boolean>;
   /** Settles the quota unit an abandoned job held. */
   commitReservation(reservation: Reservation): Promise<void>;
   releaseReservation(reservation: Reservation): Promise<void>;
@@ -22,7 +25,7 @@ export interface RecoveryDeps extends SurfaceDeps {
 export function createJobRecovery(deps: RecoveryDeps): (job: StoredJobRecord) => Promise<void> {
   return async ({ record }) => {
     const log = deps.logger.child({ jobId: record.id });
-    if (record.state === 'delivering' && (await deps.postedVideo.isPosted(record))) {
+    if (record.state === 'delivering' && (await deps.isVideoPosted(record))) {
       if (record.reservation) await deps.commitReservation(record.reservation);
       await deps.records.save({ ...record, state: 'delivered', updatedAt: Date.now() });
       log.info('job_recovered_as_delivered', { previousState: record.state });
@@ -42,7 +45,7 @@ export function createJobRecovery(deps: RecoveryDeps): (job: StoredJobRecord) =>
       elapsedMs: now - record.createdAt,
       reason: RESTART_REASON,
     };
-    const surface = surfaceAt(record.location, deps);
+    const surface = deps.surfaceAt(record.location);
     try {
       await surface.finish(snapshot);
     } catch (error) {

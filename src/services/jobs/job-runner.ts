@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../logging/logger.ts';
-import type { DownloadResult, VideoDownloader } from '../video-service/download/video-download.ts';
+import type { Reservation } from '../quotas/quota-service.ts';
+import type { VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
-import type { DownloadedVideo, JobCharge, JobRequest, JobSnapshot, JobSurface } from './job.ts';
+import type {
+  DownloadedVideo,
+  JobCharge,
+  JobRequest,
+  JobSnapshot,
+  JobSurface,
+  SurfaceLocation,
+} from './job.ts';
 import { FINAL_STATES } from './job.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
+import { type ServiceRetries, withServiceRetries } from './service-retry.ts';
+import { VideoDelivery as Deliveries, type VideoDelivery, type VideoSource } from './video-delivery.ts';
 
 export interface JobRunnerOptions {
   provider: VideoProvider;
@@ -15,20 +24,29 @@ export interface JobRunnerOptions {
   maxConcurrent: number;
   /** Videos downloaded and uploaded at once (default 16). */
   maxConcurrentDeliveries?: number;
+  /** Bytes of finished videos held in memory at once across deliveries (default 320 MiB). */
+  maxDeliveryBytesInFlight?: number;
   progressIntervalMs: number;
   /** Faults before any event (refused, 5xx, 429) are retried: no video was started, so none is paid twice. */
-  serviceRetries?: { attempts: number; baseDelayMs: number };
+  serviceRetries?: ServiceRetries;
   /**
-   * Told when a job is submitted, at every state change (not every percent), and whenever its
-   * message moves (first posted, re-posted, handed over): for job records, so a restarted bot
-   * finds every unfinished job, waiting ones included, at the message it is really in.
+   * Told when a job is submitted, at every state change (not every percent), when the service
+   * names its job, and whenever its message moves (first posted, re-posted, handed over): for job
+   * records, so a restarted bot finds every unfinished job at the message it is really in.
    */
-  onStateChange?: (snapshot: JobSnapshot, job: { surface: JobSurface; charge?: JobCharge }) => void;
+  onUpdate?: (update: JobUpdate) => void;
   /**
    * Awaited right before the final message of a delivered video goes out: the record must say
    * "delivering" before the upload, so a crash during it is settled by looking at the message.
    */
-  onDelivering?: (snapshot: JobSnapshot, job: { surface: JobSurface; charge?: JobCharge }) => Promise<void>;
+  onDelivering?: (update: JobUpdate) => Promise<void>;
+}
+
+/** One moment of a job, as its record keeps it. */
+export interface JobUpdate {
+  snapshot: JobSnapshot;
+  location: SurfaceLocation;
+  reservation?: Reservation;
 }
 
 export interface SubmitOptions {
@@ -40,7 +58,7 @@ export type CancelResult = 'cancelled' | 'not-found' | 'finished';
 
 /** How often the shown elapsed time may refresh when nothing else changed. */
 const ELAPSED_STEP_MS = 15_000;
-const RETRYABLE_KINDS = new Set(['network', 'unavailable', 'rate_limited']);
+const DEFAULT_DELIVERY_BYTES = 320 * 1024 * 1024;
 
 class CancelledByMember extends Error {
   constructor(readonly memberId: string) {
@@ -65,8 +83,6 @@ interface Job {
   snapshot: JobSnapshot;
   throttle: ProgressThrottle<JobSnapshot>;
   log: Logger;
-  /** The surface location last reported to `onStateChange`, as JSON. */
-  trackedLocation?: string;
   done: Promise<JobSnapshot>;
   resolve: (snapshot: JobSnapshot) => void;
 }
@@ -80,20 +96,15 @@ export class JobRunner {
   private readonly jobs = new Map<string, Job>();
   private readonly waiting: Job[] = [];
   private running = 0;
-  private stopping = false;
-  /**
-   * A video is held in memory from download to upload (twice over while discord.js builds the
-   * form), so deliveries take turns: memory stays bounded when many videos finish at once.
-   */
-  private readonly deliveries: LimitFunction;
+  private readonly deliveries: VideoDelivery;
 
   constructor(private readonly options: JobRunnerOptions) {
-    this.deliveries = pLimit(options.maxConcurrentDeliveries ?? 16);
-  }
-
-  /** False once shutdown began: front doors tell members the bot is restarting. */
-  get accepting(): boolean {
-    return !this.stopping;
+    this.deliveries = new Deliveries({
+      downloader: options.downloader,
+      provider: options.provider,
+      maxConcurrent: options.maxConcurrentDeliveries ?? 16,
+      maxBytesInFlight: options.maxDeliveryBytesInFlight ?? DEFAULT_DELIVERY_BYTES,
+    });
   }
 
   submit(
@@ -116,10 +127,7 @@ export class JobRunner {
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,
-        send: async (snapshot) => {
-          await surface.show(snapshot);
-          if (JSON.stringify(surface.location()) !== job.trackedLocation) this.track(job);
-        },
+        send: (snapshot) => surface.show(snapshot),
         onError: (error) => log.warn('progress_edit_failed', { error }),
       }),
       log,
@@ -127,6 +135,7 @@ export class JobRunner {
       resolve,
     };
     this.jobs.set(id, job);
+    surface.onMove(() => this.track(job));
     log.info('job_submitted', {
       source: request.source,
       guildId: request.guildId,
@@ -173,7 +182,6 @@ export class JobRunner {
    * (final message with Retry, charge released).
    */
   async shutdown(graceMs: number): Promise<void> {
-    this.stopping = true;
     const waiting = this.waiting.splice(0);
     await Promise.all(waiting.map((job) => this.end(job, { state: 'interrupted', reason: RESTART_REASON })));
     const pending = [...this.jobs.values()].map((job) => job.done);
@@ -207,11 +215,16 @@ export class JobRunner {
     ticker.unref();
     try {
       this.update(job, { state: 'queued', queuePosition: undefined });
-      const outcome = await this.generate(job);
+      const outcome = await withServiceRetries(
+        () => this.stream(job),
+        this.options.serviceRetries ?? { attempts: 0, baseDelayMs: 0 },
+        job.controller.signal,
+        job.log,
+      );
       if ('reason' in outcome) {
         await this.end(job, { state: 'failed', reason: outcome.reason });
       } else {
-        await this.deliver(job, outcome.urls);
+        await this.deliver(job, outcome);
       }
     } catch (error) {
       await this.endAfterError(job, error);
@@ -220,23 +233,7 @@ export class JobRunner {
     }
   }
 
-  private async generate(job: Job): Promise<{ urls: string[] } | { reason: string }> {
-    const retries = this.options.serviceRetries ?? { attempts: 0, baseDelayMs: 0 };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.stream(job);
-      } catch (error) {
-        const retryable =
-          error instanceof VideoServiceError && error.beforeAnyEvent && RETRYABLE_KINDS.has(error.kind);
-        if (!retryable || attempt >= retries.attempts || job.controller.signal.aborted) throw error;
-        const delayMs = retries.baseDelayMs * 2 ** attempt;
-        job.log.warn('service_retry', { attempt: attempt + 1, delayMs, error });
-        await sleep(delayMs, undefined, { signal: job.controller.signal });
-      }
-    }
-  }
-
-  private async stream(job: Job): Promise<{ urls: string[] } | { reason: string }> {
+  private async stream(job: Job): Promise<VideoSource | { reason: string }> {
     const { request } = job;
     const events = this.options.provider.generate(
       {
@@ -255,8 +252,12 @@ export class JobRunner {
     return { reason: 'The service returned no video.' };
   }
 
-  private apply(job: Job, event: VideoEvent): { urls: string[] } | { reason: string } | undefined {
+  private apply(job: Job, event: VideoEvent): VideoSource | { reason: string } | undefined {
     switch (event.type) {
+      case 'created':
+        this.update(job, { serviceJobId: event.serviceJobId });
+        this.track(job);
+        return undefined;
       case 'queued':
         this.update(job, { state: 'queued' });
         return undefined;
@@ -272,52 +273,31 @@ export class JobRunner {
         this.update(job, { note: event.text });
         return undefined;
       case 'succeeded':
-        return { urls: event.urls };
+        return { urls: event.urls, fileUrl: event.fileUrl };
       case 'failed':
         return { reason: event.reason };
     }
   }
 
-  private async deliver(job: Job, urls: string[]): Promise<void> {
-    const videoUrl = urls[0] as string;
-    this.update(job, { state: 'fetching', videoUrl, percent: 100 });
-    job.log.info('video_ready', { videoHost: safeHost(videoUrl), candidates: urls.length });
-    await this.deliveries(() => this.fetchAndPost(job, urls));
-  }
-
-  /**
-   * Tries the links best first: one that fails or is not a video gives way to the next. A video
-   * too large for Discord ends the search (it is the video; its link is what the member gets).
-   */
-  private async fetchAndPost(job: Job, urls: string[]): Promise<void> {
-    let firstFailure: Extract<DownloadResult, { ok: false }> | undefined;
-    for (const url of urls) {
-      const result = await this.options.downloader.download(
-        url,
-        job.surface.uploadLimitBytes,
-        `sora-${job.id}.mp4`,
-        job.controller.signal,
+  private async deliver(job: Job, source: VideoSource): Promise<void> {
+    this.update(job, { state: 'fetching', videoUrl: source.urls[0], percent: 100 });
+    job.log.info('video_ready', { candidates: source.urls.length, withFile: Boolean(source.fileUrl) });
+    const fetched = await this.deliveries.fetch(
+      source,
+      job.surface.uploadLimitBytes,
+      `sora-${job.id}.mp4`,
+      job.controller.signal,
+      job.log,
+    );
+    try {
+      await this.end(
+        job,
+        { state: 'delivered', videoUrl: fetched.videoUrl, delivery: fetched.delivery },
+        fetched.video,
       );
-      if (result.ok) {
-        if (url !== job.snapshot.videoUrl) this.update(job, { videoUrl: url });
-        await this.end(job, { state: 'delivered', delivery: { kind: 'file' } }, result.video);
-        return;
-      }
-      job.log.info('video_download_failed', {
-        videoHost: safeHost(url),
-        why: result.why,
-        detail: result.detail,
-      });
-      if (result.why === 'too-large') {
-        this.update(job, { videoUrl: url });
-        firstFailure = result;
-        break;
-      }
-      firstFailure ??= result;
+    } finally {
+      fetched.release();
     }
-    const why = firstFailure?.why ?? 'download-failed';
-    job.log.info('video_sent_as_link', { why });
-    await this.end(job, { state: 'delivered', delivery: { kind: 'link', why } });
   }
 
   private async endAfterError(job: Job, error: unknown): Promise<void> {
@@ -346,7 +326,7 @@ export class JobRunner {
     let snapshot = job.snapshot;
     if (snapshot.state !== 'delivered') await this.settleCharge(job, false);
     else {
-      await this.options.onDelivering?.(snapshot, job);
+      await this.options.onDelivering?.(this.updateOf(job));
       job.log.info('video_posting', { asFile: Boolean(video), bytes: video?.bytes.length });
     }
     try {
@@ -392,8 +372,11 @@ export class JobRunner {
   }
 
   private track(job: Job): void {
-    job.trackedLocation = JSON.stringify(job.surface.location());
-    this.options.onStateChange?.(job.snapshot, job);
+    this.options.onUpdate?.(this.updateOf(job));
+  }
+
+  private updateOf(job: Job): JobUpdate {
+    return { snapshot: job.snapshot, location: job.surface.location(), reservation: job.charge?.reservation };
   }
 }
 
@@ -411,8 +394,4 @@ function progressKey(snapshot: JobSnapshot): string {
     snapshot.note ?? '',
     Math.floor(snapshot.elapsedMs / ELAPSED_STEP_MS),
   ].join('|');
-}
-
-function safeHost(url: string): string {
-  return URL.canParse(url) ? new URL(url).host : 'invalid';
 }

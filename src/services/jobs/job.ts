@@ -54,6 +54,8 @@ export interface JobSnapshot {
   queuePosition?: number;
   /** The latest free-text line from the service. */
   note?: string;
+  /** The service's own id for the job, once it has one (job-based services): a restart resumes it. */
+  serviceJobId?: string;
   /** The video's address at the service, once known. */
   videoUrl?: string;
   /** Member-facing reason, for failed and interrupted jobs. */
@@ -92,6 +94,8 @@ export interface JobSurface {
   finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']>;
   /** Where the message lives now, as JSON, so a restarted bot can find it again. */
   location(): SurfaceLocation;
+  /** Tells `listener` each time the message moves: first posted, posted anew, handed over. */
+  onMove(listener: () => void): void;
 }
 
 export type SurfaceLocation =

@@ -8,6 +8,7 @@ import {
   type OutgoingMessage,
 } from './discord-messages.ts';
 import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
+import { MoveListeners } from './move-listeners.ts';
 
 export interface ChannelMessageSurfaceOptions {
   messages: DiscordMessages;
@@ -31,6 +32,7 @@ export interface ChannelMessageSurfaceOptions {
  * to the requester, so they are told rather than left waiting for a message that never comes.
  */
 export class ChannelMessageSurface implements JobSurface {
+  private readonly moves = new MoveListeners();
   readonly uploadLimitBytes: number;
   private messageId: string | undefined;
   private channelId: string;
@@ -40,6 +42,10 @@ export class ChannelMessageSurface implements JobSurface {
     this.uploadLimitBytes = options.uploadLimitBytes;
     this.messageId = options.messageId;
     this.channelId = options.channelId;
+  }
+
+  onMove(listener: () => void): void {
+    this.moves.add(listener);
   }
 
   location(): SurfaceLocation {
@@ -84,6 +90,7 @@ export class ChannelMessageSurface implements JobSurface {
         video,
       );
       this.messageId = sent.id;
+      this.moves.moved();
       return;
     }
     try {
@@ -100,6 +107,7 @@ export class ChannelMessageSurface implements JobSurface {
   private async postAnew(requesterId: string, message: OutgoingMessage): Promise<void> {
     const sent = await this.post(requesterId, { ...message, message_reference: this.replyReference() });
     this.messageId = sent.id;
+    this.moves.moved();
   }
 
   private replyReference(): RESTAPIMessageReference | undefined {

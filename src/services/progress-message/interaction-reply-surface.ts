@@ -2,6 +2,7 @@ import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '
 import type { Logger } from '../logging/logger.ts';
 import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
 import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
+import { MoveListeners } from './move-listeners.ts';
 
 export interface InteractionReplySurfaceOptions {
   messages: DiscordMessages;
@@ -31,6 +32,7 @@ export interface InteractionReplySurfaceOptions {
  * Cancel button forever.
  */
 export class InteractionReplySurface implements JobSurface {
+  private readonly moves = new MoveListeners();
   readonly uploadLimitBytes: number;
   private fallback: JobSurface | undefined;
   private tokenDead = false;
@@ -39,6 +41,10 @@ export class InteractionReplySurface implements JobSurface {
   constructor(private readonly options: InteractionReplySurfaceOptions) {
     this.uploadLimitBytes = options.uploadLimitBytes;
     this.messageId = options.messageId;
+  }
+
+  onMove(listener: () => void): void {
+    this.moves.add(listener);
   }
 
   location(): SurfaceLocation {
@@ -114,6 +120,8 @@ export class InteractionReplySurface implements JobSurface {
 
   private async handOver(): Promise<void> {
     this.fallback = this.options.openFallback();
+    this.fallback.onMove(() => this.moves.moved());
+    this.moves.moved();
     this.options.logger.info('progress_moved_to_channel_message', { tokenDead: this.tokenDead });
     const note: OutgoingMessage = {
       content: '⤵️ This video continues in a new message below.',
@@ -145,6 +153,8 @@ export class InteractionReplySurface implements JobSurface {
       message,
       video,
     );
+    if (sent.id === this.messageId) return;
     this.messageId = sent.id;
+    this.moves.moved();
   }
 }

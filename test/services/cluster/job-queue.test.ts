@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobHandler, JobQueue } from '../../../src/services/cluster/job-queue.ts';
+import { createBullConnection } from '../../../src/services/cluster/redis-connection.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
 import { delay, waitUntil } from './wait-until.ts';
 
@@ -225,6 +227,18 @@ describe('JobQueue on a real redis-server', () => {
       const counts = await producer.counts();
       return counts.waiting === 0 && counts.active === 0;
     });
+    // What BullMQ made of it: failed, without a second run, for the reason maxStalledCount 0 gives.
+    const connection = createBullConnection(redis.url, () => {});
+    const inspector = new Queue(name, { connection: connection.client });
+    try {
+      const stalledJob = await inspector.getJob(payload.jobId);
+      expect(await inspector.getJobState(payload.jobId)).toBe('failed');
+      expect(stalledJob?.failedReason).toBe('job stalled more than allowable limit');
+      expect(stalledJob?.attemptsStarted).toBe(2);
+    } finally {
+      await inspector.close();
+      await connection.close();
+    }
     // A later job still runs on the survivor: it is alive, it just never re-ran the stalled one.
     const later = job();
     await producer.enqueue(later);
@@ -281,6 +295,22 @@ describe('JobQueue on a real redis-server', () => {
       await waitUntil('a job enqueued after the restart ran', () => seen.includes(after.jobId), 30_000);
     } finally {
       await queue.close({ abortAfterMs: 100 });
+      await own.stop();
+    }
+  });
+
+  it('closes without hanging or crashing while Redis is down', async () => {
+    const own = await startRedisServer();
+    const queue = new JobQueue<Payload>({ redisUrl: own.url, name: `q${randomUUID()}` });
+    try {
+      const gated = gatedHandler();
+      queue.consume(gated.handler, { concurrency: 1 });
+      await queue.enqueue(job());
+      await waitUntil('the job started', () => gated.started.length === 1);
+      await own.kill();
+      await queue.close({ abortAfterMs: 100 });
+      expect(gated.events.filter((event) => event.startsWith('end'))).toHaveLength(1);
+    } finally {
       await own.stop();
     }
   });

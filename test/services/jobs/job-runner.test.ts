@@ -48,6 +48,7 @@ class RecordingSurface implements JobSurface {
   shown: JobSnapshot[] = [];
   finished: { snapshot: JobSnapshot; video?: DownloadedVideo }[] = [];
   failFinish = false;
+  onMove() {}
   location() {
     return {
       kind: 'channel' as const,

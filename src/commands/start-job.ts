@@ -1,0 +1,43 @@
+import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { JobIntake } from '../services/intake/job-intake.ts';
+import type { JobAsk } from '../services/jobs/job.ts';
+import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
+import { requesterOf, requesterOfMessage } from './input/requester.ts';
+
+/**
+ * The front doors' way into the intake: the request, who asks and where the progress will live,
+ * read off the discord.js object; a refusal told the member the way this front door can.
+ */
+
+/** For an interaction the caller has already deferred publicly; a refusal replaces the "thinking…" reply. */
+export async function startFromInteraction(
+  intake: JobIntake,
+  interaction: RepliableInteraction,
+  ask: JobAsk,
+): Promise<void> {
+  const result = await intake.start(ask, requesterOf(interaction), {
+    kind: 'interaction-reply',
+    applicationId: interaction.applicationId,
+    token: interaction.token,
+    createdAt: interaction.createdTimestamp,
+    channelId: ask.channelId,
+    uploadLimitBytes: interaction.attachmentSizeLimit,
+  });
+  if (result.ok) return;
+  await interaction.deleteReply().catch(() => undefined);
+  await interaction.followUp({
+    content: result.message,
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: { parse: [] },
+  });
+}
+
+/** For a chat message: the progress lives in the bot's reply to it; a refusal is that reply (or a DM). */
+export async function startFromMessage(intake: JobIntake, message: Message, ask: JobAsk): Promise<void> {
+  const result = await intake.start(ask, requesterOfMessage(message), {
+    kind: 'chat-reply',
+    channelId: message.channelId,
+    replyTo: message.id,
+  });
+  if (!result.ok) await replyOrDirectMessage(message, result.message);
+}

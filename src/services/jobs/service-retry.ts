@@ -1,0 +1,40 @@
+import pRetry from 'p-retry';
+import type { Logger } from '../logging/logger.ts';
+import { VideoServiceError } from '../video-service/video-provider.ts';
+
+export interface ServiceRetries {
+  /** Retries after the first try. */
+  attempts: number;
+  /** The first wait; it doubles each time. */
+  baseDelayMs: number;
+}
+
+const RETRYABLE_KINDS = new Set(['network', 'unavailable', 'rate_limited']);
+
+/**
+ * Runs `attempt` again when the service refused before anything started (connection refused, 5xx,
+ * 429): no video was started, so none is paid twice. Anything after the first event is final.
+ */
+export function withServiceRetries<T>(
+  attempt: () => Promise<T>,
+  retries: ServiceRetries,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<T> {
+  const retryable = (error: unknown) =>
+    !signal.aborted &&
+    error instanceof VideoServiceError &&
+    error.beforeAnyEvent &&
+    RETRYABLE_KINDS.has(error.kind);
+  return pRetry(attempt, {
+    retries: retries.attempts,
+    minTimeout: retries.baseDelayMs,
+    factor: 2,
+    randomize: false,
+    signal,
+    shouldRetry: ({ error }) => retryable(error),
+    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+      if (retriesLeft > 0 && retryable(error)) log.warn('service_retry', { attempt: attemptNumber, error });
+    },
+  });
+}
