@@ -1,8 +1,15 @@
-import { PermissionFlagsBits, type PermissionsBitField } from 'discord.js';
+import {
+  type BaseInteraction,
+  type ButtonInteraction,
+  PermissionFlagsBits,
+  type PermissionsBitField,
+} from 'discord.js';
+import { customIdArgument, type Precondition } from './command.ts';
 
 /**
- * Permission checks done by the bot itself: Discord's `default_member_permissions` is only a
- * default that server admins can override, and buttons are never gated at all.
+ * Checks done by the bot itself, named so every handler declares the ones it needs: Discord's
+ * `default_member_permissions` is only a default that server admins can override, and buttons are
+ * never gated at all.
  */
 
 interface HasMemberPermissions {
@@ -14,3 +21,36 @@ export function canManageServer(interaction: HasMemberPermissions): boolean {
 }
 
 export const MANAGE_SERVER_REQUIRED = 'Only members with the **Manage Server** permission can do that.';
+
+/** In a server, by a member with Manage Server. */
+export const managesServer: Precondition<BaseInteraction & HasMemberPermissions> = {
+  name: 'manages-server',
+  check: (interaction) =>
+    interaction.inGuild() && canManageServer(interaction) ? undefined : MANAGE_SERVER_REQUIRED,
+};
+
+export interface JobOwnerRefusals {
+  /** The job is not known (any more). */
+  unknown: string;
+  /** Someone else's job, and no Manage Server. */
+  notYours: string;
+}
+
+/**
+ * A button on a job's message may be pressed by the member who asked for the job, or by someone
+ * with Manage Server; `requesterOf` finds who asked from the job id in the button's custom id.
+ */
+export function requesterOrServerManager(
+  requesterOf: (jobId: string) => string | undefined | Promise<string | undefined>,
+  refusals: JobOwnerRefusals,
+): Precondition<ButtonInteraction> {
+  return {
+    name: 'requester-or-server-manager',
+    async check(interaction) {
+      const requesterId = await requesterOf(customIdArgument(interaction.customId));
+      if (!requesterId) return refusals.unknown;
+      if (requesterId !== interaction.user.id && !canManageServer(interaction)) return refusals.notYours;
+      return undefined;
+    },
+  };
+}

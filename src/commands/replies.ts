@@ -1,6 +1,10 @@
 import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
 import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
 
+/** The answer to a request in direct messages when ALLOW_DMS is off. */
+export const DMS_OFF =
+  "I don't make videos in direct messages here. Please use `/video` or mention me in a server channel.";
+
 /** An answer only the member sees, that can never ping anyone. */
 export async function replyPrivately(interaction: RepliableInteraction, content: string): Promise<void> {
   await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });

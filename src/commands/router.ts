@@ -8,6 +8,7 @@ import {
   customIdPrefix,
   type MessageTrigger,
   type ModalHandler,
+  type Precondition,
 } from './command.ts';
 import { replyInChat, replyPrivately } from './replies.ts';
 
@@ -65,18 +66,45 @@ export class Router {
   private async dispatch(interaction: Interaction): Promise<void> {
     if (interaction.isChatInputCommand()) {
       const command = this.commands.get(interaction.commandName);
-      if (command?.kind === 'slash') await command.execute(interaction);
+      if (command?.kind === 'slash') await this.run(command, interaction);
     } else if (interaction.isAutocomplete()) {
       const command = this.commands.get(interaction.commandName);
       if (command?.kind === 'slash') await command.autocomplete?.(interaction);
     } else if (interaction.isMessageContextMenuCommand()) {
       const command = this.commands.get(interaction.commandName);
-      if (command?.kind === 'message-menu') await command.execute(interaction);
+      if (command?.kind === 'message-menu') await this.run(command, interaction);
     } else if (interaction.isButton()) {
-      await this.buttons.get(customIdPrefix(interaction.customId))?.execute(interaction);
+      const handler = this.buttons.get(customIdPrefix(interaction.customId));
+      if (handler) await this.run(handler, interaction);
     } else if (interaction.isModalSubmit()) {
-      await this.modals.get(customIdPrefix(interaction.customId))?.execute(interaction);
+      const handler = this.modals.get(customIdPrefix(interaction.customId));
+      if (handler) await this.run(handler, interaction);
     }
+  }
+
+  /** The one place a handler's preconditions are checked, refusals told and public replies deferred. */
+  private async run<I extends RepliableInteraction>(
+    handler: {
+      preconditions?: readonly Precondition<I>[];
+      defer?: 'public';
+      execute(interaction: I): Promise<void>;
+    },
+    interaction: I,
+  ): Promise<void> {
+    for (const precondition of handler.preconditions ?? []) {
+      const refusal = await precondition.check(interaction);
+      if (refusal === undefined) continue;
+      this.parts.logger.info('interaction_denied', {
+        interactionId: interaction.id,
+        userId: interaction.user.id,
+        guildId: interaction.guildId,
+        precondition: precondition.name,
+      });
+      await replyPrivately(interaction, refusal);
+      return;
+    }
+    if (handler.defer === 'public') await interaction.deferReply();
+    await handler.execute(interaction);
   }
 }
 

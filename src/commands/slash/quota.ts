@@ -27,7 +27,7 @@ import type {
   ServerUsage,
 } from '../../services/quotas/quota-service.ts';
 import type { SlashCommand } from '../command.ts';
-import { canManageServer, MANAGE_SERVER_REQUIRED } from '../preconditions.ts';
+import { managesServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
 
 export interface QuotaCommandOptions {
@@ -100,17 +100,10 @@ export function createQuotaCommand({ quotas, logger }: QuotaCommandOptions): Sla
   return {
     kind: 'slash',
     definition: quotaCommandDefinition(),
+    preconditions: [managesServer],
     async execute(interaction) {
+      if (!interaction.inGuild()) throw new Error('/quota outside a server passed its precondition');
       const action = interaction.options.getSubcommandGroup(false) ?? interaction.options.getSubcommand();
-      if (!interaction.inGuild() || !canManageServer(interaction)) {
-        logger.info('quota_command_denied', {
-          userId: interaction.user.id,
-          guildId: interaction.guildId,
-          action,
-        });
-        await replyPrivately(interaction, MANAGE_SERVER_REQUIRED);
-        return;
-      }
       const handler = handlers[action];
       if (!handler) throw new Error(`Unknown /quota action "${action}"`);
       logger.info('quota_command', { userId: interaction.user.id, guildId: interaction.guildId, action });

@@ -10,7 +10,7 @@ import {
 import type { ServerVideoSettings, VideoSettings } from '../../services/settings/video-settings.ts';
 import { VIDEO_DURATIONS, type VideoDuration } from '../../services/video-service/video-provider.ts';
 import type { SlashCommand } from '../command.ts';
-import { canManageServer, MANAGE_SERVER_REQUIRED } from '../preconditions.ts';
+import { managesServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
 
 export interface VideoSettingsDefinitionOptions {
@@ -75,11 +75,9 @@ export function createVideoSettingsCommand({ settings, models }: VideoSettingsCo
   return {
     kind: 'slash',
     definition: videoSettingsCommandDefinition({ models }),
+    preconditions: [managesServer],
     async execute(interaction) {
-      if (!interaction.inGuild() || !canManageServer(interaction)) {
-        await replyPrivately(interaction, MANAGE_SERVER_REQUIRED);
-        return;
-      }
+      if (!interaction.inGuild()) throw new Error('/video-settings outside a server passed its precondition');
       const group = interaction.options.getSubcommandGroup(false);
       const subcommand = interaction.options.getSubcommand();
       const action = group ? `${group} ${subcommand}` : subcommand;

@@ -10,7 +10,6 @@ import { type Orientation, VIDEO_DURATIONS } from '../../services/video-service/
 import type { SlashCommand } from '../command.ts';
 import { checkImage, checkPrompt } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
-import { replyPrivately } from '../replies.ts';
 import { startFromInteraction } from '../start-job.ts';
 
 export interface VideoDefinitionOptions {
@@ -29,16 +28,17 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
   return {
     kind: 'slash',
     definition: videoCommandDefinition(options),
+    preconditions: [
+      {
+        name: 'valid-request',
+        check: (interaction) =>
+          checkPrompt(readRequest(interaction, options).prompt, options.maxPromptLength) ??
+          checkAttachment(interaction, options),
+      },
+    ],
+    defer: 'public',
     async execute(interaction) {
-      const request = readRequest(interaction, options);
-      const problem =
-        checkPrompt(request.prompt, options.maxPromptLength) ?? checkAttachment(interaction, options);
-      if (problem) {
-        await replyPrivately(interaction, problem);
-        return;
-      }
-      await interaction.deferReply();
-      await startFromInteraction(options.intake, interaction, request);
+      await startFromInteraction(options.intake, interaction, readRequest(interaction, options));
     },
   };
 }

@@ -5,7 +5,7 @@ import type { MessageTrigger } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage, sanitiseFileName } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
-import { replyInChat } from '../replies.ts';
+import { DMS_OFF, replyInChat } from '../replies.ts';
 import { startFromMessage } from '../start-job.ts';
 
 export interface MentionTriggerOptions {
@@ -23,9 +23,6 @@ export const HELP_TEXT = [
   '• Right-click a message with an image → **Apps** → **Make video**',
   '-# Options in a message: `--duration 5|10|15`, `--portrait`, `--landscape`, `--model <name>`.',
 ].join('\n');
-
-const DMS_OFF =
-  "I don't make videos in direct messages here. Please use `/video` or mention me in a server channel.";
 
 /**
  * A message that mentions the bot (or any message in a DM) with an image, or in reply to one,

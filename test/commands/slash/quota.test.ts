@@ -12,10 +12,11 @@ import type {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SlashCommand } from '../../../src/commands/command.ts';
 import { MANAGE_SERVER_REQUIRED } from '../../../src/commands/preconditions.ts';
+import { Router } from '../../../src/commands/router.ts';
 import { createQuotaCommand } from '../../../src/commands/slash/quota.ts';
 import { createUsageCommand } from '../../../src/commands/slash/usage.ts';
 import { createVideoSettingsCommand } from '../../../src/commands/slash/video-settings.ts';
-import { silentLogger } from '../../../src/services/logging/logger.ts';
+import { createLogger, silentLogger } from '../../../src/services/logging/logger.ts';
 import { periodEnd } from '../../../src/services/quotas/quota-rules.ts';
 import { QuotaService } from '../../../src/services/quotas/quota-service.ts';
 import { VideoSettings } from '../../../src/services/settings/video-settings.ts';
@@ -66,18 +67,18 @@ describe('quota commands through discord.js', () => {
         models: MODELS,
       }),
     ];
-    const byName = new Map(commands.map((command) => [command.definition.name, command]));
+    // Through the router, which checks each command's preconditions; a handler failure is a test failure.
+    const logger = createLogger({
+      write: (line) => {
+        if (line.includes('"event":"interaction_failed"')) handlerErrors.push(line);
+      },
+    });
+    const router = new Router({ commands, buttons: [], modals: [], triggers: [], logger });
     client = new Client({
       intents: [GatewayIntentBits.Guilds],
       rest: { api: discord.apiUrl, timeout: 10_000 },
     });
-    client.on(Events.InteractionCreate, (interaction) => {
-      if (!interaction.isChatInputCommand()) return;
-      byName
-        .get(interaction.commandName)
-        ?.execute(interaction)
-        .catch((error: unknown) => handlerErrors.push(error));
-    });
+    client.on(Events.InteractionCreate, (interaction) => void router.handleInteraction(interaction));
     const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
     await client.login(discord.botToken);
     await ready;

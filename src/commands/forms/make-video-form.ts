@@ -1,0 +1,95 @@
+import {
+  ActionRowBuilder,
+  ModalBuilder,
+  type ModalSubmitInteraction,
+  TextInputBuilder,
+  TextInputStyle,
+} from 'discord.js';
+import type { JobIntake } from '../../services/intake/job-intake.ts';
+import { VIDEO_DURATIONS } from '../../services/video-service/video-provider.ts';
+import { customIdArgument, type ModalHandler } from '../command.ts';
+import { parseInlineOptions } from '../input/inline-options.ts';
+import { checkPrompt } from '../input/request-checks.ts';
+import { threadParentOf } from '../input/requester.ts';
+import { startFromInteraction } from '../start-job.ts';
+import type { PendingForms } from './pending-forms.ts';
+
+const MODAL_PREFIX = 'make-video';
+
+export interface MakeVideoFormOptions {
+  intake: JobIntake;
+  models: string[];
+  maxPromptLength: number;
+}
+
+/** The prompt and options a member typed into the form, as inline options read them. */
+function readForm(interaction: ModalSubmitInteraction, models: readonly string[]) {
+  const prompt = interaction.fields.getTextInputValue('prompt');
+  const durationField = interaction.fields.getTextInputValue('duration').trim();
+  return parseInlineOptions(durationField ? `${prompt} --duration ${durationField}` : prompt, models);
+}
+
+/** The "Make video" form's submit: the job runs exactly like `/video`, with the message's image. */
+export function createMakeVideoForm(options: MakeVideoFormOptions, pending: PendingForms): ModalHandler {
+  return {
+    prefix: MODAL_PREFIX,
+    preconditions: [
+      {
+        name: 'form-still-open',
+        check: (interaction) =>
+          pending.isOpen(customIdArgument(interaction.customId))
+            ? undefined
+            : 'This form has expired. Please use **Make video** on the message again.',
+      },
+      {
+        name: 'valid-request',
+        check: (interaction) => {
+          const inline = readForm(interaction, options.models);
+          return inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength);
+        },
+      },
+    ],
+    defer: 'public',
+    async execute(interaction) {
+      const imageUrl = pending.take(customIdArgument(interaction.customId));
+      const inline = readForm(interaction, options.models);
+      await startFromInteraction(options.intake, interaction, {
+        requesterId: interaction.user.id,
+        guildId: interaction.guildId,
+        channelId: interaction.channelId ?? '',
+        prompt: inline.prompt,
+        imageUrl,
+        model: inline.model,
+        threadParentId: threadParentOf(interaction.channel),
+        durationSeconds: inline.durationSeconds,
+        orientation: inline.orientation,
+        source: 'context-menu',
+      });
+    },
+  };
+}
+
+export function makeVideoForm(formId: string, messageText: string, maxPromptLength: number): ModalBuilder {
+  const prompt = new TextInputBuilder()
+    .setCustomId('prompt')
+    .setLabel('What should happen in the video?')
+    .setStyle(TextInputStyle.Paragraph)
+    .setRequired(true)
+    .setMaxLength(Math.min(4000, maxPromptLength));
+  const prefill = messageText.trim().slice(0, Math.min(4000, maxPromptLength));
+  if (prefill) prompt.setValue(prefill);
+  const duration = new TextInputBuilder()
+    .setCustomId('duration')
+    .setLabel(`Duration in seconds (${VIDEO_DURATIONS.join(', ')})`)
+    .setStyle(TextInputStyle.Short)
+    .setRequired(false)
+    .setMaxLength(2)
+    .setPlaceholder('10');
+  return new ModalBuilder()
+    .setCustomId(`${MODAL_PREFIX}:${formId}`)
+    .setTitle('Make a video from this image')
+    .addComponents(
+      new ActionRowBuilder<TextInputBuilder>().addComponents(prompt),
+      new ActionRowBuilder<TextInputBuilder>().addComponents(duration),
+    );
+}
