@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { Presets, SingleBar } from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
@@ -186,44 +187,51 @@ async function downloadFirst(urls: string[], out: string, signal: AbortSignal): 
 
 /** One updating status line on a terminal; plain lines, each said once, anywhere else. */
 class ProgressDisplay {
+  /** On a terminal, one bar that updates in place (cli-progress); elsewhere plain lines, each said once. */
+  private readonly bar: SingleBar | undefined;
   private status = '';
+  private started = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly redaction: ServiceTextRedaction,
-  ) {}
+  ) {
+    this.bar = stream.isTTY
+      ? new SingleBar(
+          { stream, format: '[{bar}] {percentage}% {status}', barsize: BAR_WIDTH, hideCursor: true },
+          Presets.legacy,
+        )
+      : undefined;
+  }
 
   show(event: VideoEvent): void {
-    if (event.type === 'queued') this.setStatus('Waiting in the video service queue…');
-    else if (event.type === 'progress') this.setStatus(progressBar(event.percent));
+    if (event.type === 'queued') this.setStatus(undefined, 'Waiting in the video service queue…');
+    else if (event.type === 'progress')
+      this.setStatus(event.percent, event.percent === undefined ? 'Generating…' : '');
     else if (event.type === 'note') this.say(this.redaction.text(event.text));
   }
 
   /** Leaves the cursor on a fresh line. */
   end(): void {
-    if (this.stream.isTTY && this.status) this.stream.write('\n');
-    this.status = '';
+    this.bar?.stop();
   }
 
-  private setStatus(text: string): void {
+  private setStatus(percent: number | undefined, status: string): void {
+    if (this.bar) {
+      if (!this.started) this.bar.start(100, 0, { status });
+      this.started = true;
+      this.bar.update(Math.round(percent ?? 0), { status });
+      return;
+    }
+    const text = percent === undefined ? status : `${Math.round(percent)}%`;
     if (text === this.status) return;
     this.status = text;
-    this.stream.write(this.stream.isTTY ? `\r\x1b[2K${text}` : `${text}\n`);
+    this.stream.write(`${text}\n`);
   }
 
   private say(text: string): void {
-    if (!this.stream.isTTY) {
-      this.stream.write(`${text}\n`);
-      return;
-    }
-    this.stream.write(`\r\x1b[2K${text}\n${this.status}`);
+    this.stream.write(this.bar ? `\r\x1b[2K${text}\n` : `${text}\n`);
   }
-}
-
-function progressBar(percent: number | undefined): string {
-  if (percent === undefined) return 'Generating…';
-  const filled = Math.round((percent / 100) * BAR_WIDTH);
-  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${percent.toFixed(0).padStart(3)}%`;
 }
 
 /** What went wrong, in words for the person at the terminal; never the API key. */

@@ -1,3 +1,4 @@
+import { channelMention } from '@discordjs/formatters';
 import pRetry from 'p-retry';
 import type { Logger } from '../logging/logger.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
@@ -140,6 +141,6 @@ export class QuotaAdmission implements JobAdmission {
 }
 
 function channelRefusal(allowedChannelIds: string[]): string {
-  const channels = allowedChannelIds.map((id) => `<#${id}>`).join(', ');
+  const channels = allowedChannelIds.map((id) => channelMention(id)).join(', ');
   return `Videos can't be made in this channel. This server allows them in: ${channels}.`;
 }

@@ -1,3 +1,4 @@
+import { channelMention } from '@discordjs/formatters';
 import {
   type APIAllowedMentions,
   type APIChannel,
@@ -168,7 +169,7 @@ export async function replyOrDirectMessage(message: Message, content: string): P
     await message.reply({ content, allowedMentions: CHAT_REPLY_MENTIONS });
   } catch (error) {
     if (!message.inGuild() || !isMissingPermission(error)) throw error;
-    const where = `-# I may not post in <#${message.channelId}>, so I am answering here.`;
+    const where = `-# I may not post in ${channelMention(message.channelId)}, so I am answering here.`;
     await message.author.send({ content: `${content}\n${where}`, allowedMentions: { parse: [] } });
   }
 }

@@ -1,3 +1,4 @@
+import { userMention } from '@discordjs/formatters';
 import {
   type APIActionRowComponent,
   type APIButtonComponent,
@@ -106,14 +107,14 @@ export function formatElapsed(ms: number): string {
 }
 
 function headline(snapshot: JobSnapshot): string {
-  const who = `<@${snapshot.request.requesterId}>`;
+  const who = userMention(snapshot.request.requesterId);
   switch (snapshot.state) {
     case 'delivered':
       return `✅ **Your video is ready**, ${who}`;
     case 'failed':
       return `❌ **The video could not be made**, ${who}`;
     case 'cancelled':
-      return `🛑 **Cancelled** by <@${snapshot.cancelledBy ?? snapshot.request.requesterId}>`;
+      return `🛑 **Cancelled** by ${userMention(snapshot.cancelledBy ?? snapshot.request.requesterId)}`;
     case 'interrupted':
       return `⚠️ **Interrupted**, ${who}`;
     default:

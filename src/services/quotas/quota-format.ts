@@ -1,3 +1,4 @@
+import { roleMention, TimestampStyles, time, userMention } from '@discordjs/formatters';
 import type { AppliedRule, Limit, Period, QuotaBlock } from './quota-rules.ts';
 
 /**
@@ -5,18 +6,12 @@ import type { AppliedRule, Limit, Period, QuotaBlock } from './quota-rules.ts';
  * /usage replies. Plain strings with Discord markup (mentions, timestamps) and no Discord imports.
  */
 
-/** A Discord timestamp that each reader sees in their own time zone, e.g. "in 3 hours". */
+/** A Discord timestamp that each reader sees in their own time zone and language, e.g. "in 3 hours". */
 export function relativeTime(epochMs: number): string {
-  return `<t:${Math.ceil(epochMs / 1000)}:R>`;
+  return time(Math.ceil(epochMs / 1000), TimestampStyles.RelativeTime);
 }
 
-export function userMention(userId: string): string {
-  return `<@${userId}>`;
-}
-
-export function roleMention(roleId: string): string {
-  return `<@&${roleId}>`;
-}
+export { roleMention, userMention };
 
 export function videos(count: number): string {
   return plural(count, 'video');

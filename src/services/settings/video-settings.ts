@@ -62,18 +62,6 @@ export class VideoSettings {
     return this.change(guildId, (current) => ({ ...current, allowedChannelIds: [] }));
   }
 
-  /**
-   * Whether the bot may answer in a channel. For a thread pass its parent too: a thread of an
-   * allowed channel is allowed.
-   */
-  async isChannelAllowed(
-    guildId: string,
-    channelId: string,
-    parentChannelId?: string | null,
-  ): Promise<boolean> {
-    return allowsChannel(await this.get(guildId), channelId, parentChannelId);
-  }
-
   private async change(
     guildId: string,
     change: (current: ServerVideoSettings) => ServerVideoSettings,

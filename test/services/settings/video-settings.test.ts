@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
-import { VideoSettings } from '../../../src/services/settings/video-settings.ts';
+import { allowsChannel, VideoSettings } from '../../../src/services/settings/video-settings.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
 
@@ -33,25 +33,25 @@ describe('VideoSettings', () => {
       defaultDurationSeconds: null,
       defaultModel: null,
     });
-    expect(await settings.isChannelAllowed(GUILD, CHANNEL_A)).toBe(true);
+    expect(allowsChannel(await settings.get(GUILD), CHANNEL_A)).toBe(true);
   });
 
   it('once a channel is chosen, allows only chosen channels and their threads', async () => {
     await settings.allowChannel(GUILD, CHANNEL_A);
     await settings.allowChannel(GUILD, CHANNEL_A);
     expect((await settings.get(GUILD)).allowedChannelIds).toEqual([CHANNEL_A]);
-    expect(await settings.isChannelAllowed(GUILD, CHANNEL_A)).toBe(true);
-    expect(await settings.isChannelAllowed(GUILD, CHANNEL_B)).toBe(false);
-    expect(await settings.isChannelAllowed(GUILD, '400000000000000001', CHANNEL_A)).toBe(true);
+    expect(allowsChannel(await settings.get(GUILD), CHANNEL_A)).toBe(true);
+    expect(allowsChannel(await settings.get(GUILD), CHANNEL_B)).toBe(false);
+    expect(allowsChannel(await settings.get(GUILD), '400000000000000001', CHANNEL_A)).toBe(true);
   });
 
   it('removing the last chosen channel, or clearing, allows every channel again', async () => {
     await settings.allowChannel(GUILD, CHANNEL_A);
     await settings.allowChannel(GUILD, CHANNEL_B);
     await settings.disallowChannel(GUILD, CHANNEL_A);
-    expect(await settings.isChannelAllowed(GUILD, CHANNEL_A)).toBe(false);
+    expect(allowsChannel(await settings.get(GUILD), CHANNEL_A)).toBe(false);
     await settings.allowAllChannels(GUILD);
-    expect(await settings.isChannelAllowed(GUILD, CHANNEL_A)).toBe(true);
+    expect(allowsChannel(await settings.get(GUILD), CHANNEL_A)).toBe(true);
   });
 
   it('sets and unsets the default duration and model', async () => {
@@ -75,6 +75,6 @@ describe('VideoSettings', () => {
 
   it('keeps settings of different servers apart', async () => {
     await settings.allowChannel(GUILD, CHANNEL_A);
-    expect(await settings.isChannelAllowed('200000000000000002', CHANNEL_B)).toBe(true);
+    expect(allowsChannel(await settings.get('200000000000000002'), CHANNEL_B)).toBe(true);
   });
 });
