@@ -25,8 +25,8 @@ import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
 import { VideoSettings } from './services/settings/video-settings.ts';
 import { createStore } from './services/store/create-store.ts';
+import { createVideoProvider } from './services/video-service/create-provider.ts';
 import { HttpVideoDownloader } from './services/video-service/download/video-download.ts';
-import { RelayVideoProvider } from './services/video-service/relay/relay-video-provider.ts';
 
 export interface App {
   client: Client;
@@ -98,13 +98,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     rolesIn: async (guildId, userId) =>
       ((await client.rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
   });
-  const provider = new RelayVideoProvider({
-    apiUrl: config.SORA_API_URL,
-    apiKey: config.SORA_API_KEY,
-    stallTimeoutMs: config.SERVICE_STALL_TIMEOUT_MS,
-    timeoutMs: config.SERVICE_TIMEOUT_MS,
-    logger,
-  });
+  const provider = createVideoProvider(config, logger);
+  const capabilities = provider.capabilities(config.SORA_MODEL);
   const downloader = new HttpVideoDownloader({
     timeoutMs: config.VIDEO_DOWNLOAD_TIMEOUT_MS,
     allowPrivate: config.ALLOW_PRIVATE_VIDEO_URLS,
@@ -136,6 +131,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     maxPromptLength: config.MAX_PROMPT_LENGTH,
     maxImageBytes: config.MAX_IMAGE_BYTES,
     allowDms: config.ALLOW_DMS,
+    capabilities,
   };
   const makeVideo = createMakeVideo(requestOptions);
   const commands: ApplicationCommand[] = [
@@ -143,7 +139,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     makeVideo.menu,
     createUsageCommand({ quotas }),
     createQuotaCommand({ quotas, logger }),
-    createVideoSettingsCommand({ settings, models }),
+    createVideoSettingsCommand({ settings, models, durations: capabilities.durations }),
   ];
   const router = new Router({
     commands,
@@ -215,6 +211,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await sweep.stop();
       await client.destroy();
       await downloader.close();
+      await provider.close?.();
       await store.close();
       logger.info('bot_stopped');
     },

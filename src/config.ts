@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICE_FORMATS } from './services/video-service/service-shapes.ts';
 
 /**
  * Every setting the bot reads, validated once at start. A bad value stops the bot with one line
@@ -50,6 +51,9 @@ const schema = z.object({
   SORA_API_URL: httpUrl.default('https://gptproto.com/v1'),
   SORA_MODEL: z.string().min(1).default('sora-2'),
   SORA_MODELS: commaList,
+  SORA_API_FORMAT: z.enum(SERVICE_FORMATS, { message: 'must be chat or videos' }).default('chat'),
+  SORA_POLL_INTERVAL_MS: whole(5_000, 20),
+  SORA_IMAGE_INPUT: z.enum(['bytes', 'url'], { message: 'must be bytes or url' }).default('bytes'),
 
   DATA_DIR: z.string().min(1).default('./data'),
   REDIS_URL: z
@@ -112,15 +116,29 @@ export function loadRegistrationConfig(env: NodeJS.ProcessEnv = process.env): Re
 /** The command-line video tool talks to the video service only. */
 export type ServiceConfig = Pick<
   Config,
-  'SORA_API_KEY' | 'SORA_API_URL' | 'SORA_MODEL' | 'SERVICE_STALL_TIMEOUT_MS' | 'SERVICE_TIMEOUT_MS'
+  | 'SORA_API_KEY'
+  | 'SORA_API_URL'
+  | 'SORA_MODEL'
+  | 'SORA_API_FORMAT'
+  | 'SORA_POLL_INTERVAL_MS'
+  | 'SORA_IMAGE_INPUT'
+  | 'SERVICE_STALL_TIMEOUT_MS'
+  | 'SERVICE_TIMEOUT_MS'
+  | 'MAX_IMAGE_BYTES'
+  | 'ALLOW_PRIVATE_VIDEO_URLS'
 >;
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const service = schema.pick({
     SORA_API_KEY: true,
     SORA_API_URL: true,
     SORA_MODEL: true,
+    SORA_API_FORMAT: true,
+    SORA_POLL_INTERVAL_MS: true,
+    SORA_IMAGE_INPUT: true,
     SERVICE_STALL_TIMEOUT_MS: true,
     SERVICE_TIMEOUT_MS: true,
+    MAX_IMAGE_BYTES: true,
+    ALLOW_PRIVATE_VIDEO_URLS: true,
   });
   return parseWith(service, env);
 }

@@ -1,6 +1,7 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HELP_TEXT } from '../../src/commands/triggers/mention.ts';
+import { helpText } from '../../src/commands/triggers/mention.ts';
+import { VIDEO_DURATIONS } from '../../src/services/video-service/video-provider.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile } from '../support/fault-kit.ts';
 import { PNG_BYTES, startTestBot, type TestBot } from '../support/test-bot.ts';
@@ -103,7 +104,7 @@ describe('mention with an image', () => {
   it('answers with help when there is no image', async () => {
     const sent = bot.discord.sendMessage({ content: 'hello there', mentionsBot: true });
     const reply = await replyTo(sent);
-    expect(reply.content).toBe(HELP_TEXT);
+    expect(reply.content).toBe(helpText(VIDEO_DURATIONS));
     expect(bot.service.requests).toHaveLength(0);
   });
 

@@ -1,6 +1,7 @@
 import { type APIMessage, PermissionFlagsBits } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HELP_TEXT } from '../../src/commands/triggers/mention.ts';
+import { helpText } from '../../src/commands/triggers/mention.ts';
+import { VIDEO_DURATIONS } from '../../src/services/video-service/video-provider.ts';
 import { DEFAULT_APP_PERMISSIONS } from '../support/fake-discord/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
@@ -146,9 +147,12 @@ describe('refusals where the bot may not post', () => {
       const { discord } = bot;
       discord.sendMessage({ content: 'hello?', mentionsBot: true, channel: discord.otherChannel });
       const dm = discord.dmChannel(discord.defaultMember);
-      const help = await discord.waitForMessage((message) => message.content.startsWith(HELP_TEXT), {
-        channelId: dm.id,
-      });
+      const help = await discord.waitForMessage(
+        (message) => message.content.startsWith(helpText(VIDEO_DURATIONS)),
+        {
+          channelId: dm.id,
+        },
+      );
       expect(help.content).toContain(`<#${discord.otherChannel.id}>`);
       expect(help.mentions).toEqual([]);
       expect(bot.service.requests).toHaveLength(0);

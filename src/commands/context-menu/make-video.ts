@@ -1,14 +1,14 @@
 import { ApplicationCommandType, ContextMenuCommandBuilder, InteractionContextType } from 'discord.js';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { MessageMenuCommand, ModalHandler } from '../command.ts';
-import { createMakeVideoForm, makeVideoForm } from '../forms/make-video-form.ts';
+import { createMakeVideoForm, type MakeVideoFormOptions, makeVideoForm } from '../forms/make-video-form.ts';
 import { PendingForms } from '../forms/pending-forms.ts';
 import { checkImage, isAcceptedImage } from '../input/request-checks.ts';
 import { replyPrivately } from '../replies.ts';
 
 export const MAKE_VIDEO_MENU_NAME = 'Make video';
 
-export interface MakeVideoOptions {
+export interface MakeVideoOptions extends MakeVideoFormOptions {
   intake: JobIntake;
   models: string[];
   maxPromptLength: number;
@@ -45,7 +45,12 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
       }
       const formId = pending.open(image.url);
       await interaction.showModal(
-        makeVideoForm(formId, interaction.targetMessage.content, options.maxPromptLength),
+        makeVideoForm(
+          formId,
+          interaction.targetMessage.content,
+          options.maxPromptLength,
+          options.capabilities.durations,
+        ),
       );
     },
   };

@@ -6,7 +6,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
-import { VIDEO_DURATIONS } from '../../services/video-service/video-provider.ts';
+import type { ModelCapabilities } from '../../services/video-service/video-provider.ts';
 import { customIdArgument, type ModalHandler } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkPrompt } from '../input/request-checks.ts';
@@ -19,14 +19,19 @@ const MODAL_PREFIX = 'make-video';
 export interface MakeVideoFormOptions {
   intake: JobIntake;
   models: string[];
+  capabilities: ModelCapabilities;
   maxPromptLength: number;
 }
 
 /** The prompt and options a member typed into the form, as inline options read them. */
-function readForm(interaction: ModalSubmitInteraction, models: readonly string[]) {
+function readForm(interaction: ModalSubmitInteraction, options: MakeVideoFormOptions) {
   const prompt = interaction.fields.getTextInputValue('prompt');
   const durationField = interaction.fields.getTextInputValue('duration').trim();
-  return parseInlineOptions(durationField ? `${prompt} --duration ${durationField}` : prompt, models);
+  return parseInlineOptions(
+    durationField ? `${prompt} --duration ${durationField}` : prompt,
+    options.models,
+    options.capabilities.durations,
+  );
 }
 
 /** The "Make video" form's submit: the job runs exactly like `/video`, with the message's image. */
@@ -44,7 +49,7 @@ export function createMakeVideoForm(options: MakeVideoFormOptions, pending: Pend
       {
         name: 'valid-request',
         check: (interaction) => {
-          const inline = readForm(interaction, options.models);
+          const inline = readForm(interaction, options);
           return inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength);
         },
       },
@@ -52,7 +57,7 @@ export function createMakeVideoForm(options: MakeVideoFormOptions, pending: Pend
     defer: 'public',
     async execute(interaction) {
       const imageUrl = pending.take(customIdArgument(interaction.customId));
-      const inline = readForm(interaction, options.models);
+      const inline = readForm(interaction, options);
       await startFromInteraction(options.intake, interaction, {
         requesterId: interaction.user.id,
         guildId: interaction.guildId,
@@ -69,7 +74,12 @@ export function createMakeVideoForm(options: MakeVideoFormOptions, pending: Pend
   };
 }
 
-export function makeVideoForm(formId: string, messageText: string, maxPromptLength: number): ModalBuilder {
+export function makeVideoForm(
+  formId: string,
+  messageText: string,
+  maxPromptLength: number,
+  durations: readonly number[],
+): ModalBuilder {
   const prompt = new TextInputBuilder()
     .setCustomId('prompt')
     .setLabel('What should happen in the video?')
@@ -80,7 +90,7 @@ export function makeVideoForm(formId: string, messageText: string, maxPromptLeng
   if (prefill) prompt.setValue(prefill);
   const duration = new TextInputBuilder()
     .setCustomId('duration')
-    .setLabel(`Duration in seconds (${VIDEO_DURATIONS.join(', ')})`)
+    .setLabel(`Duration in seconds (${durations.join(', ')})`)
     .setStyle(TextInputStyle.Short)
     .setRequired(false)
     .setMaxLength(2)

@@ -1,4 +1,4 @@
-import { type Orientation, VIDEO_DURATIONS } from '../../services/video-service/video-provider.ts';
+import type { Orientation } from '../../services/video-service/video-provider.ts';
 
 /**
  * Options written inside a chat message, the way members already write them for video bots:
@@ -21,7 +21,11 @@ const DURATION_TEXT =
 const ORIENTATION_FLAG = /(^|\s)--(portrait|landscape|vertical|horizontal)(?=\s|$)/i;
 const MODEL_FLAG = /(^|\s)--model[=\s]+(\S+)(?=\s|$)/i;
 
-export function parseInlineOptions(text: string, models: readonly string[]): InlineOptions {
+export function parseInlineOptions(
+  text: string,
+  models: readonly string[],
+  durations: readonly number[],
+): InlineOptions {
   const problems: string[] = [];
   let rest = text;
   const take = (pattern: RegExp): string | undefined => {
@@ -35,9 +39,8 @@ export function parseInlineOptions(text: string, models: readonly string[]): Inl
   let durationSeconds: number | undefined;
   if (durationText !== undefined) {
     const seconds = Number(durationText);
-    if ((VIDEO_DURATIONS as readonly number[]).includes(seconds)) durationSeconds = seconds;
-    else
-      problems.push(`The duration can be ${VIDEO_DURATIONS.join(', ')} seconds (you asked for ${seconds}).`);
+    if (durations.includes(seconds)) durationSeconds = seconds;
+    else problems.push(`The duration can be ${durations.join(', ')} seconds (you asked for ${seconds}).`);
   }
 
   const orientationWord = take(ORIENTATION_FLAG)?.toLowerCase();

@@ -8,7 +8,6 @@ import {
   type SlashCommandChannelOption,
 } from 'discord.js';
 import type { ServerVideoSettings, VideoSettings } from '../../services/settings/video-settings.ts';
-import { VIDEO_DURATIONS, type VideoDuration } from '../../services/video-service/video-provider.ts';
 import type { SlashCommand } from '../command.ts';
 import { managesServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
@@ -16,6 +15,8 @@ import { replyPrivately } from '../replies.ts';
 export interface VideoSettingsDefinitionOptions {
   /** The offered models, default first (`offeredModels(config)`). */
   models: readonly string[];
+  /** The lengths the default model offers. */
+  durations: readonly number[];
 }
 
 export interface VideoSettingsCommandOptions extends VideoSettingsDefinitionOptions {
@@ -39,7 +40,11 @@ const MAX_CHOICES = 25;
  * `/video-settings`: where the bot answers and the defaults of a request on this server. Admin
  * only, checked here as well as by Discord's default permission.
  */
-export function createVideoSettingsCommand({ settings, models }: VideoSettingsCommandOptions): SlashCommand {
+export function createVideoSettingsCommand({
+  settings,
+  models,
+  durations,
+}: VideoSettingsCommandOptions): SlashCommand {
   const handlers: Record<string, (interaction: GuildCommand) => Promise<string>> = {
     'channels add': async (interaction) => {
       const channelId = interaction.options.getChannel('channel', true).id;
@@ -56,7 +61,7 @@ export function createVideoSettingsCommand({ settings, models }: VideoSettingsCo
       return 'The bot now answers in every channel.';
     },
     duration: async (interaction) => {
-      const seconds = interaction.options.getInteger('seconds') as VideoDuration | null;
+      const seconds = interaction.options.getInteger('seconds');
       await settings.update(interaction.guildId, { defaultDurationSeconds: seconds });
       return seconds === null
         ? 'Removed the default duration.'
@@ -74,7 +79,7 @@ export function createVideoSettingsCommand({ settings, models }: VideoSettingsCo
 
   return {
     kind: 'slash',
-    definition: videoSettingsCommandDefinition({ models }),
+    definition: videoSettingsCommandDefinition({ models, durations }),
     preconditions: [managesServer],
     async execute(interaction) {
       if (!interaction.inGuild()) throw new Error('/video-settings outside a server passed its precondition');
@@ -103,7 +108,7 @@ function describeSettings(current: ServerVideoSettings, models: readonly string[
   ].join('\n');
 }
 
-export function videoSettingsCommandDefinition({ models }: VideoSettingsDefinitionOptions) {
+export function videoSettingsCommandDefinition({ models, durations }: VideoSettingsDefinitionOptions) {
   const channelOption = (description: string) => (option: SlashCommandChannelOption) =>
     option
       .setName('channel')
@@ -143,9 +148,7 @@ export function videoSettingsCommandDefinition({ models }: VideoSettingsDefiniti
           option
             .setName('seconds')
             .setDescription('Length in seconds')
-            .addChoices(
-              ...VIDEO_DURATIONS.map((seconds) => ({ name: `${seconds} seconds`, value: seconds })),
-            ),
+            .addChoices(...durations.map((seconds) => ({ name: `${seconds} seconds`, value: seconds }))),
         ),
     )
     .addSubcommand((subcommand) =>

@@ -6,7 +6,7 @@ import {
 } from 'discord.js';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
-import { type Orientation, VIDEO_DURATIONS } from '../../services/video-service/video-provider.ts';
+import type { ModelCapabilities, Orientation } from '../../services/video-service/video-provider.ts';
 import type { SlashCommand } from '../command.ts';
 import { checkImage, checkPrompt } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
@@ -14,6 +14,8 @@ import { startFromInteraction } from '../start-job.ts';
 
 export interface VideoDefinitionOptions {
   models: string[];
+  /** What the default model offers: the duration and orientation choices. */
+  capabilities: ModelCapabilities;
   maxPromptLength: number;
   allowDms: boolean;
 }
@@ -64,7 +66,12 @@ export function videoCommandDefinition(options: VideoDefinitionOptions) {
       option
         .setName('duration')
         .setDescription('Length in seconds')
-        .addChoices(...VIDEO_DURATIONS.map((seconds) => ({ name: `${seconds} seconds`, value: seconds }))),
+        .addChoices(
+          ...options.capabilities.durations.map((seconds) => ({
+            name: `${seconds} seconds`,
+            value: seconds,
+          })),
+        ),
     )
     .addStringOption((option) =>
       option

@@ -1,6 +1,7 @@
 import type { Attachment, Message } from 'discord.js';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
+import type { ModelCapabilities } from '../../services/video-service/video-provider.ts';
 import type { MessageTrigger } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage, sanitiseFileName } from '../input/request-checks.ts';
@@ -10,19 +11,23 @@ import { startFromMessage } from '../start-job.ts';
 
 export interface MentionTriggerOptions {
   intake: JobIntake;
+  capabilities: ModelCapabilities;
   models: string[];
   maxPromptLength: number;
   maxImageBytes: number;
   allowDms: boolean;
 }
 
-export const HELP_TEXT = [
-  '👋 I turn a prompt and an image into a short video. Three ways to ask:',
-  '• `/video prompt:<what should happen> image:<picture>`',
-  '• Mention me in a message with an image (or in a reply to one): `@me a cat surfing --duration 10 --portrait`',
-  '• Right-click a message with an image → **Apps** → **Make video**',
-  '-# Options in a message: `--duration 5|10|15`, `--portrait`, `--landscape`, `--model <name>`.',
-].join('\n');
+/** What a mention without an image gets: the three ways to ask, with the options this service offers. */
+export function helpText(durations: readonly number[]): string {
+  return [
+    '👋 I turn a prompt and an image into a short video. Three ways to ask:',
+    '• `/video prompt:<what should happen> image:<picture>`',
+    '• Mention me in a message with an image (or in a reply to one): `@me a cat surfing --duration 10 --portrait`',
+    '• Right-click a message with an image → **Apps** → **Make video**',
+    `-# Options in a message: \`--duration ${durations.join('|')}\`, \`--portrait\`, \`--landscape\`, \`--model <name>\`.`,
+  ].join('\n');
+}
 
 /**
  * A message that mentions the bot (or any message in a DM) with an image, or in reply to one,
@@ -40,12 +45,18 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
     async execute(message) {
       if (!message.inGuild() && !options.allowDms) return replyInChat(message, DMS_OFF);
       const images = await findImages(message);
-      if (images.attachments.length === 0) return replyInChat(message, HELP_TEXT);
+      if (images.attachments.length === 0)
+        return replyInChat(message, helpText(options.capabilities.durations));
       const image = images.attachments.find(isAcceptedImage);
       const imageProblem = checkImage(image ?? (images.attachments[0] as Attachment), options.maxImageBytes);
-      if (!image || imageProblem) return replyInChat(message, imageProblem ?? HELP_TEXT);
+      if (!image || imageProblem)
+        return replyInChat(message, imageProblem ?? helpText(options.capabilities.durations));
 
-      const inline = parseInlineOptions(stripMention(message), options.models);
+      const inline = parseInlineOptions(
+        stripMention(message),
+        options.models,
+        options.capabilities.durations,
+      );
       const problem = inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength);
       if (problem) return replyInChat(message, problem);
 

@@ -1,5 +1,4 @@
 import type { Collection, Store } from '../store/store.ts';
-import type { VideoDuration } from '../video-service/video-provider.ts';
 
 /**
  * What a server's admins choose for the bot beyond quotas: where it may be used and the defaults
@@ -9,7 +8,7 @@ import type { VideoDuration } from '../video-service/video-provider.ts';
 export interface ServerVideoSettings {
   /** Channels the bot answers in; empty means every channel. */
   allowedChannelIds: string[];
-  defaultDurationSeconds: VideoDuration | null;
+  defaultDurationSeconds: number | null;
   /** Always one of the offered models; a stored model that is no longer offered reads as null. */
   defaultModel: string | null;
 }

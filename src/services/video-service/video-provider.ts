@@ -8,9 +8,8 @@ import type { DownloadResult } from './download/video-download.ts';
 
 export type Orientation = 'landscape' | 'portrait';
 
-/** The lengths members may ask for, in seconds (Sora 2 makes at most 15). */
+/** The lengths the chat shape offers, in seconds (Sora 2 makes at most 15 there). */
 export const VIDEO_DURATIONS = [5, 10, 15] as const;
-export type VideoDuration = (typeof VIDEO_DURATIONS)[number];
 
 export interface VideoRequest {
   prompt: string;

@@ -22,6 +22,7 @@ import { QuotaService } from '../../../src/services/quotas/quota-service.ts';
 import { VideoSettings } from '../../../src/services/settings/video-settings.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
+import { VIDEO_DURATIONS } from '../../../src/services/video-service/video-provider.ts';
 import {
   type FakeDiscord,
   type FakeMember,
@@ -65,6 +66,7 @@ describe('quota commands through discord.js', () => {
       createVideoSettingsCommand({
         settings: new VideoSettings({ store, offeredModels: MODELS }),
         models: MODELS,
+        durations: VIDEO_DURATIONS,
       }),
     ];
     // Through the router, which checks each command's preconditions; a handler failure is a test failure.
@@ -140,6 +142,7 @@ describe('quota commands through discord.js', () => {
     const settings = createVideoSettingsCommand({
       settings: new VideoSettings({ store, offeredModels: MODELS }),
       models: MODELS,
+      durations: VIDEO_DURATIONS,
     }).definition;
     expect(settings).toMatchObject({
       default_member_permissions: String(PermissionFlagsBits.ManageGuild),

@@ -42,7 +42,8 @@ const CONTENT_TYPE_HEAD_CHARS = 200;
  * key, its bearer form and anything shaped like a credential are masked in every event's text and
  * URLs and in every error's messages, whatever the relay echoed.
  */
-const CHAT_CAPABILITIES: ModelCapabilities = {
+/** The chat shape names options in the prompt text; relays make 5 to 15 s in either orientation. */
+export const CHAT_CAPABILITIES: ModelCapabilities = {
   durations: VIDEO_DURATIONS,
   orientations: ['landscape', 'portrait'],
   imageInput: true,
