@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
 import { type APIGuildMember, Client, Events, GatewayIntentBits, Partials, REST, Routes } from 'discord.js';
 import { createCancelButton } from './commands/buttons/cancel.ts';
+import { createRemixButton } from './commands/buttons/remix.ts';
 import { createRetryButton } from './commands/buttons/retry.ts';
 import type { ApplicationCommand } from './commands/command.ts';
 import { createMakeVideo } from './commands/context-menu/make-video.ts';
+import { createRemixForm } from './commands/forms/remix-form.ts';
 import { Router } from './commands/router.ts';
 import { createQuotaCommand } from './commands/slash/quota.ts';
 import { createUsageCommand } from './commands/slash/usage.ts';
@@ -146,8 +148,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     buttons: [
       createCancelButton({ runner }),
       createRetryButton({ records, intake, allowDms: config.ALLOW_DMS }),
+      createRemixButton({ records, maxPromptLength: config.MAX_PROMPT_LENGTH }),
     ],
-    modals: [makeVideo.form],
+    modals: [makeVideo.form, createRemixForm({ records, intake, maxPromptLength: config.MAX_PROMPT_LENGTH })],
     triggers: [createMentionTrigger(requestOptions)],
     logger,
   });
@@ -180,6 +183,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       logger,
       surfaceAt: (location) => surfaceAt(location, { messages, logger }),
       isVideoPosted: (record) => postedVideo.isPosted(record),
+      resume: (record) => {
+        if (!record.serviceJobId || !provider.resume) return false;
+        runner.submit(record.request, {
+          surface: surfaceAt(record.location, { messages, logger }),
+          charge: record.reservation && admission.chargeFor(record.reservation),
+          resume: { jobId: record.id, serviceJobId: record.serviceJobId, startedAt: record.createdAt },
+        });
+        return true;
+      },
       commitReservation: (reservation) => admission.commit(reservation),
       releaseReservation: (reservation) => admission.release(reservation),
     }),

@@ -1,17 +1,18 @@
 import { createWriteStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
-import { RelayVideoProvider } from '../services/video-service/relay/relay-video-provider.ts';
+import { createVideoProvider } from '../services/video-service/create-provider.ts';
 import { ServiceTextRedaction } from '../services/video-service/service-text-redaction.ts';
 import {
   type Orientation,
   type VideoEvent,
+  type VideoProvider,
   type VideoRequest,
   VideoServiceError,
 } from '../services/video-service/video-provider.ts';
@@ -27,7 +28,8 @@ import {
  */
 
 const USAGE = `Usage: npm run video -- --prompt "…" [--image <path or URL>] [--duration <seconds>]
-                        [--orientation landscape|portrait] [--model <model>] [--out <file.mp4>]`;
+                        [--orientation landscape|portrait] [--model <model>] [--out <file.mp4>]
+                        [--format chat|videos]`;
 
 const IMAGE_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -44,7 +46,12 @@ class UsageError extends Error {}
 interface CliOptions {
   request: Omit<VideoRequest, 'model'> & { model?: string };
   out: string;
+  /** `--format`, over SORA_API_FORMAT. */
+  format?: string;
 }
+
+/** The largest file the CLI saves from a service that needs its key for it. */
+const MAX_SAVED_BYTES = 1024 * 1024 * 1024;
 
 async function main(signal: AbortSignal): Promise<number> {
   loadDotenv({ quiet: true });
@@ -53,29 +60,52 @@ async function main(signal: AbortSignal): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const settings = loadServiceConfig();
+  const settings = loadServiceConfig(
+    options.format ? { ...process.env, SORA_API_FORMAT: options.format } : process.env,
+  );
   const redaction = redactionFor(settings.SORA_API_KEY);
-  const provider = new RelayVideoProvider({
-    apiUrl: settings.SORA_API_URL,
-    apiKey: settings.SORA_API_KEY,
-    stallTimeoutMs: settings.SERVICE_STALL_TIMEOUT_MS,
-    timeoutMs: settings.SERVICE_TIMEOUT_MS,
-  });
-  const request = { ...options.request, model: options.request.model ?? settings.SORA_MODEL };
-  const outcome = await generate(provider, request, redaction, signal);
-  if (outcome?.type !== 'succeeded') {
-    const reason = outcome?.type === 'failed' ? redaction.text(outcome.reason) : 'no video';
-    process.stderr.write(`Video failed: ${reason}\n`);
-    return 1;
+  const provider = createVideoProvider(settings);
+  try {
+    const request = { ...options.request, model: options.request.model ?? settings.SORA_MODEL };
+    const outcome = await generate(provider, request, redaction, signal);
+    if (outcome?.type !== 'succeeded') {
+      const reason = outcome?.type === 'failed' ? redaction.text(outcome.reason) : 'no video';
+      process.stderr.write(`Video failed: ${reason}\n`);
+      return 1;
+    }
+    if (
+      outcome.fileUrl &&
+      provider.downloadFile &&
+      (await saveKeyedFile(provider, outcome.fileUrl, options.out, signal))
+    ) {
+      const shown = outcome.urls[0] ? `\nURL ${redaction.text(outcome.urls[0])}` : '';
+      process.stdout.write(`Saved ${options.out}${shown}\n`);
+      return 0;
+    }
+    const url = await downloadFirst(outcome.urls, options.out, signal);
+    process.stdout.write(`Saved ${options.out}\nURL ${redaction.text(url)}\n`);
+    return 0;
+  } finally {
+    await provider.close?.();
   }
-  const url = await downloadFirst(outcome.urls, options.out, signal);
-  process.stdout.write(`Saved ${options.out}\nURL ${redaction.text(url)}\n`);
-  return 0;
+}
+
+/** A service that needs its key for the file (the Videos API's `/content`): fetched through the provider. */
+async function saveKeyedFile(
+  provider: VideoProvider,
+  fileUrl: string,
+  out: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const result = await provider.downloadFile?.(fileUrl, MAX_SAVED_BYTES, basename(out), signal);
+  if (!result?.ok) return false;
+  await writeFile(out, result.video.bytes);
+  return true;
 }
 
 /** Runs the generation with its progress on stderr; returns the last event, the outcome. */
 async function generate(
-  provider: RelayVideoProvider,
+  provider: VideoProvider,
   request: VideoRequest,
   redaction: ServiceTextRedaction,
   signal: AbortSignal,
@@ -113,6 +143,7 @@ async function readOptions(args: string[]): Promise<CliOptions | undefined> {
       orientation: orientationOf(values.orientation),
     },
     out: resolve(values.out ?? `video-${new Date().toISOString().replace(/[:.]/g, '-')}.mp4`),
+    format: values.format,
   };
 }
 
@@ -126,6 +157,7 @@ function parseCommandLine(args: string[]) {
       image: { type: 'string', short: 'i' },
       duration: { type: 'string', short: 'd' },
       orientation: { type: 'string' },
+      format: { type: 'string', short: 'f' },
       model: { type: 'string', short: 'm' },
       out: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },

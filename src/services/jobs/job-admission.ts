@@ -102,7 +102,8 @@ export class QuotaAdmission implements JobAdmission {
     return { guildId: ask.guildId, userId: requester.userId, roleIds: [...new Set([...roles, ask.guildId])] };
   }
 
-  private chargeFor(reservation: Reservation): JobCharge {
+  /** The charge of a reserved unit: for a new job, or one another run had started and this one resumes. */
+  chargeFor(reservation: Reservation): JobCharge {
     return {
       reservation,
       commit: () => this.settle(reservation, 'commit'),

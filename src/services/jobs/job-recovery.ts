@@ -11,6 +11,11 @@ export interface RecoveryDeps {
   surfaceAt(location: SurfaceLocation): JobSurface;
   /** Whether the video of a job that died while posting it reached the member. */
   isVideoPosted(record: JobRecord): Promise<boolean>;
+  /**
+   * Carries on with a job the service still has (job-based services), in the job's message;
+   * false when it cannot be resumed (the chat stream died with its process).
+   */
+  resume(record: JobRecord): boolean;
   /** Settles the quota unit an abandoned job held. */
   commitReservation(reservation: Reservation): Promise<void>;
   releaseReservation(reservation: Reservation): Promise<void>;
@@ -29,6 +34,10 @@ export function createJobRecovery(deps: RecoveryDeps): (job: StoredJobRecord) =>
       if (record.reservation) await deps.commitReservation(record.reservation);
       await deps.records.save({ ...record, state: 'delivered', updatedAt: Date.now() });
       log.info('job_recovered_as_delivered', { previousState: record.state });
+      return;
+    }
+    if (deps.resume(record)) {
+      log.info('job_resumed', { previousState: record.state, serviceJobId: record.serviceJobId });
       return;
     }
     if (record.reservation) {

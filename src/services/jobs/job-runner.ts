@@ -10,6 +10,7 @@ import type {
   JobRequest,
   JobSnapshot,
   JobSurface,
+  LinkReason,
   SurfaceLocation,
 } from './job.ts';
 import { FINAL_STATES } from './job.ts';
@@ -52,6 +53,11 @@ export interface JobUpdate {
 export interface SubmitOptions {
   surface: JobSurface;
   charge?: JobCharge;
+  /**
+   * Follow a job the service already has instead of starting one: another run of the bot (or a
+   * lost process) created it, and it carries on where it is, created and charged once.
+   */
+  resume?: { jobId: string; serviceJobId: string; startedAt: number };
 }
 
 export type CancelResult = 'cancelled' | 'not-found' | 'finished';
@@ -73,6 +79,16 @@ class Interrupted extends Error {
 }
 
 export const RESTART_REASON = 'The bot restarted while this video was being made.';
+
+/** Why a made video could not reach the member when the service gave no public link to it. */
+const UNREACHABLE_VIDEO: Record<LinkReason, string> = {
+  'too-large':
+    "The video is too large for this server's upload limit, and the video service gave no public link to it.",
+  'upload-refused': 'Discord did not accept the video, and the video service gave no public link to it.',
+  'upload-failed': 'The video could not be uploaded, and the video service gave no public link to it.',
+  'download-failed': 'The video was made, but the bot could not fetch it from the video service.',
+  'download-refused': 'The video was made where the bot may not fetch it, and there is no public link to it.',
+};
 
 interface Job {
   id: string;
@@ -109,9 +125,9 @@ export class JobRunner {
 
   submit(
     request: JobRequest,
-    { surface, charge }: SubmitOptions,
+    { surface, charge, resume }: SubmitOptions,
   ): { id: string; done: Promise<JobSnapshot> } {
-    const id = charge?.reservation.jobId ?? newJobId();
+    const id = resume?.jobId ?? charge?.reservation.jobId ?? newJobId();
     let resolve!: (snapshot: JobSnapshot) => void;
     const done = new Promise<JobSnapshot>((settle) => {
       resolve = settle;
@@ -123,7 +139,14 @@ export class JobRunner {
       surface,
       charge,
       controller: new AbortController(),
-      snapshot: { jobId: id, request, state: 'waiting', startedAt: Date.now(), elapsedMs: 0 },
+      snapshot: {
+        jobId: id,
+        request,
+        state: 'waiting',
+        startedAt: resume?.startedAt ?? Date.now(),
+        elapsedMs: 0,
+        serviceJobId: resume?.serviceJobId,
+      },
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,
@@ -234,8 +257,22 @@ export class JobRunner {
   }
 
   private async stream(job: Job): Promise<VideoSource | { reason: string }> {
-    const { request } = job;
-    const events = this.options.provider.generate(
+    for await (const event of this.eventsOf(job)) {
+      const outcome = this.apply(job, event);
+      if (outcome) return outcome;
+    }
+    return { reason: 'The service returned no video.' };
+  }
+
+  /** A job the service already has is followed; a remix changes an earlier video; else a new one. */
+  private eventsOf(job: Job): AsyncIterable<VideoEvent> {
+    const { provider } = this.options;
+    const { request, snapshot, controller } = job;
+    if (snapshot.serviceJobId && provider.resume)
+      return provider.resume(snapshot.serviceJobId, controller.signal);
+    if (request.remixOf && provider.remix)
+      return provider.remix(request.remixOf, request.prompt, controller.signal);
+    return provider.generate(
       {
         prompt: request.prompt,
         imageUrl: request.imageUrl,
@@ -243,13 +280,8 @@ export class JobRunner {
         durationSeconds: request.durationSeconds,
         orientation: request.orientation,
       },
-      job.controller.signal,
+      controller.signal,
     );
-    for await (const event of events) {
-      const outcome = this.apply(job, event);
-      if (outcome) return outcome;
-    }
-    return { reason: 'The service returned no video.' };
   }
 
   private apply(job: Job, event: VideoEvent): VideoSource | { reason: string } | undefined {
@@ -290,9 +322,18 @@ export class JobRunner {
       job.log,
     );
     try {
+      if (!fetched.video && !fetched.videoUrl) {
+        // Nothing the member could open: not delivered, so not charged.
+        const why = fetched.delivery.kind === 'link' ? fetched.delivery.why : 'download-failed';
+        await this.end(job, { state: 'failed', reason: UNREACHABLE_VIDEO[why] });
+        return;
+      }
+      const remixable =
+        Boolean(job.snapshot.serviceJobId && this.options.provider.remix) &&
+        this.options.provider.capabilities(job.request.model).remix;
       await this.end(
         job,
-        { state: 'delivered', videoUrl: fetched.videoUrl, delivery: fetched.delivery },
+        { state: 'delivered', videoUrl: fetched.videoUrl, delivery: fetched.delivery, remixable },
         fetched.video,
       );
     } finally {

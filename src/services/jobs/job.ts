@@ -21,8 +21,10 @@ export interface JobRequest {
   notice?: string;
   /** The requester's roles in the server when they asked, for Retry from a DM (quotas by role). */
   requesterRoleIds?: string[];
+  /** The service's id of a delivered video this job changes (Remix). */
+  remixOf?: string;
   /** Which front door it came through, for logs. */
-  source: 'slash' | 'mention' | 'context-menu' | 'retry';
+  source: 'slash' | 'mention' | 'context-menu' | 'retry' | 'remix';
 }
 
 export type JobState =
@@ -56,6 +58,8 @@ export interface JobSnapshot {
   note?: string;
   /** The service's own id for the job, once it has one (job-based services): a restart resumes it. */
   serviceJobId?: string;
+  /** A delivered video the service can change with a follow-up prompt (a Remix button). */
+  remixable?: boolean;
   /** The video's address at the service, once known. */
   videoUrl?: string;
   /** Member-facing reason, for failed and interrupted jobs. */

@@ -21,6 +21,7 @@ export interface JobMessage {
 export const JOB_BUTTON = {
   cancel: 'cancel',
   retry: 'retry',
+  remix: 'remix',
 } as const;
 
 const PROMPT_PREVIEW_LENGTH = 180;
@@ -166,8 +167,11 @@ function statusLines(snapshot: JobSnapshot): string[] {
 function deliveredLine(snapshot: JobSnapshot, elapsed: string): string {
   const delivery = snapshot.delivery;
   if (!delivery || delivery.kind === 'file') return `-# Made in ${elapsed}.`;
-  const link = snapshot.videoUrl ? linkText(snapshot.videoUrl) : '';
-  return `${LINK_REASONS[delivery.why]} ${link}\n-# Made in ${elapsed}.`;
+  // A service whose file needs its key may have no public link at all: say so, never show a private one.
+  if (!snapshot.videoUrl) {
+    return `📎 The video could not be posted here, and the video service gave no public link to it.\n-# Made in ${elapsed}.`;
+  }
+  return `${LINK_REASONS[delivery.why]} ${linkText(snapshot.videoUrl)}\n-# Made in ${elapsed}.`;
 }
 
 const LINK_REASONS: Record<LinkReason, string> = {
@@ -206,6 +210,15 @@ function buttons(snapshot: JobSnapshot): APIActionRowComponent<APIButtonComponen
       });
     }
     row.push(againButton(snapshot, 'Regenerate', '🎲'));
+    if (snapshot.remixable) {
+      row.push({
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        label: 'Remix',
+        emoji: { name: '🎨' },
+        custom_id: `${JOB_BUTTON.remix}:${snapshot.jobId}`,
+      });
+    }
   }
   return row.length ? [{ type: ComponentType.ActionRow, components: row }] : [];
 }

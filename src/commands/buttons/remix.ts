@@ -1,0 +1,37 @@
+import { ActionRowBuilder, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
+import type { JobRecords } from '../../services/jobs/job-records.ts';
+import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
+import { type ButtonHandler, customIdArgument } from '../command.ts';
+import { REMIX_FORM_PREFIX, REMIX_REFUSALS } from '../forms/remix-form.ts';
+import { requesterOrServerManager } from '../preconditions.ts';
+
+/**
+ * Remix on a delivered video of a service that can change one: asks in a form what to change;
+ * the form's submit runs the new job (see forms/remix-form.ts).
+ */
+export function createRemixButton(options: { records: JobRecords; maxPromptLength: number }): ButtonHandler {
+  return {
+    prefix: JOB_BUTTON.remix,
+    preconditions: [
+      requesterOrServerManager(async (jobId) => {
+        const record = await options.records.get(jobId);
+        return record?.serviceJobId ? record.request.requesterId : undefined;
+      }, REMIX_REFUSALS),
+    ],
+    async execute(interaction) {
+      const jobId = customIdArgument(interaction.customId);
+      const change = new TextInputBuilder()
+        .setCustomId('prompt')
+        .setLabel('What should change in the video?')
+        .setStyle(TextInputStyle.Paragraph)
+        .setRequired(true)
+        .setMaxLength(Math.min(4000, options.maxPromptLength));
+      await interaction.showModal(
+        new ModalBuilder()
+          .setCustomId(`${REMIX_FORM_PREFIX}:${jobId}`)
+          .setTitle('Remix this video')
+          .addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(change)),
+      );
+    },
+  };
+}
