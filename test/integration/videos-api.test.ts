@@ -233,6 +233,8 @@ describe('Videos API shape', () => {
     const outcome = await videoJob({ prompt: 'a very long train', attachmentSizeLimit: 1024 * 1024 });
     expect(outcome.final.attachments).toHaveLength(0);
     expect(outcome.final.content).toMatch(/(too large for|larger than) this server's upload limit/);
+    // Nowhere to open it: the member got no video, so it does not count.
+    expect(outcome.charged).toBe(0);
     const jobId = api.creates[0]?.jobId;
     expect(jobId).toBeDefined();
     const everything = discordText();
