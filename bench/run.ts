@@ -2,6 +2,7 @@ import { runAdversarialInputBench } from './adversarial-input.ts';
 import { runBurstBench } from './burst.ts';
 import { runDeliveryBench } from './delivery.ts';
 import { runEditDisciplineBench } from './edit-discipline.ts';
+import { runQuotaLedgerBench } from './quota-ledger.ts';
 import { runRunningJobsBench } from './running-jobs.ts';
 import { runStreamClientBench } from './stream-client.ts';
 import { machine } from './support/report.ts';
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   delivery: runDeliveryBench,
   'edit-discipline': runEditDisciplineBench,
   'adversarial-input': runAdversarialInputBench,
+  'quota-ledger': runQuotaLedgerBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -28,6 +28,13 @@ const PERIODS: readonly Period[] = ['day', 'week', 'month'];
 const PLAIN_JSON = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
 const BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * Write-ahead logging lets readers (keyv's connection, /usage) go on during a write, and makes a
+ * commit one append instead of a journal rewrite; NORMAL sync keeps it durable across a crash of
+ * the bot (not of the machine's power), which is what a quota needs.
+ */
+const PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS quota_usage (
   scope TEXT NOT NULL, period_key TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -67,6 +74,7 @@ export async function openSqliteStore({ dataDir, timeoutMs, logger }: SqliteBack
   const file = path.join(dataDir, SQLITE_FILE_NAME);
   const guard = new StoreGuard({ backend: 'sqlite', timeoutMs, logger, isRequestError: isSqlMistake });
   const database = await SqliteDatabase.open(file);
+  await database.exec(PRAGMAS);
   await database.exec(SCHEMA);
   // iterationLimit is the page size of entries(); the adapter's default of 10 means a query per 10 rows.
   const adapter = new KeyvSqlite({
