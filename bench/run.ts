@@ -6,6 +6,7 @@ import { runQuotaLedgerBench } from './quota-ledger.ts';
 import { runRunningJobsBench } from './running-jobs.ts';
 import { runStreamClientBench } from './stream-client.ts';
 import { machine } from './support/report.ts';
+import { runVideosApiJobsBench } from './videos-api-jobs.ts';
 
 /**
  * `npm run bench [-- name…]`: runs the benches (all by default, in this order), prints a table for
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   'edit-discipline': runEditDisciplineBench,
   'adversarial-input': runAdversarialInputBench,
   'quota-ledger': runQuotaLedgerBench,
+  'videos-api-jobs': runVideosApiJobsBench,
 };
 
 const wanted = process.argv.slice(2);

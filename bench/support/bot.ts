@@ -10,7 +10,7 @@ import { type StandIns, startStandIns } from './stand-ins.ts';
 export type { BotReport } from '../bot-process.ts';
 
 const BOT_ENTRY = compiledEntry('bot-process');
-const BENCH_API_KEY = 'sk-bench-0123456789';
+export const BENCH_API_KEY = 'sk-bench-0123456789';
 
 /**
  * The bot in a child process (`bench/bot-process.ts`, compiled), started against the

@@ -1,8 +1,9 @@
 import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
 import type { Dispatcher } from 'undici';
+import { excerpt } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { type VideoEvent, VideoServiceError } from '../video-provider.ts';
-import { excerpt, RELAY_USER_MESSAGES, readBounded } from './relay-http-errors.ts';
+import { RELAY_USER_MESSAGES, readBounded } from './relay-http-errors.ts';
 import type { RelayStreamInterpreter } from './relay-stream-interpreter.ts';
 
 /** A few broken frames are skipped; this many in a row means the reply is not a relay stream. */

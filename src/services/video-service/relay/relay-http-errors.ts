@@ -1,11 +1,9 @@
 import type { Dispatcher } from 'undici';
+import { excerpt, serviceMessageOf } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
-import { cleanServiceMessage, collapseWhitespace } from './relay-service-text.ts';
 
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
-const EXCERPT_CHARS = 200;
-const HTML_START = /<[a-z!]/i;
 
 /** What members are told when the relay fails; the relay's own words are added where they help. */
 export const RELAY_USER_MESSAGES = {
@@ -53,23 +51,6 @@ function describeHttpFailure(
   return { kind: 'rejected', userMessage: `The video service refused this request${detail}` };
 }
 
-/** The service's own words from an error body: `{error:{message}}`, `{detail}`, `{message}` or plain text. */
-function serviceMessageOf(body: string): string | undefined {
-  let said: unknown = body;
-  try {
-    const parsed = JSON.parse(body) as Record<string, unknown> | null;
-    const error = parsed?.error as Record<string, unknown> | string | undefined;
-    said =
-      typeof error === 'object' && error !== null
-        ? error.message
-        : (error ?? parsed?.detail ?? parsed?.message);
-    if (Array.isArray(said)) said = (said[0] as { msg?: unknown } | undefined)?.msg;
-  } catch {
-    if (HTML_START.test(body)) return undefined;
-  }
-  return typeof said === 'string' ? cleanServiceMessage(said) || undefined : undefined;
-}
-
 export async function readBounded(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -79,9 +60,4 @@ export async function readBounded(body: Dispatcher.ResponseData['body'], maxByte
     if (size >= maxBytes) break;
   }
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
-}
-
-export function excerpt(text: string): string {
-  const flat = collapseWhitespace(text, EXCERPT_CHARS);
-  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
 }

@@ -1,5 +1,5 @@
 import { redact } from '../../logging/logger.ts';
-import { cleanServiceMessage } from '../relay/relay-stream-interpreter.ts';
+import { excerpt, serviceMessageOf } from '../service-error-text.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
 
 export type VideosApiCall = 'create' | 'get' | 'remix' | 'content' | 'delete';
@@ -63,8 +63,8 @@ const NOT_SENT_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
-const BEARER_TOKEN = /\bBearer\s+[^\s"',;]+/gi;
-const EXCERPT_CHARS = 200;
+/** A token ends at a quote, a backslash (a JSON escape: masking it would break the document) or a separator. */
+const BEARER_TOKEN = /\bBearer\s+[^\s"'\\,;]+/gi;
 
 /** Masks the key wherever it hides, and any `Bearer <token>` a relay echoes back. */
 export function redactKey(text: string, apiKey: string): string {
@@ -168,28 +168,6 @@ function describeStatus(
   return { kind: 'rejected', userMessage: `The video service refused this request${detail}` };
 }
 
-/** The relay's own words: `{error:{message}}`, `{error:"…"}`, `{detail}`, `{message}` or plain text. */
-function serviceMessageOf(body: string): string | undefined {
-  let said: unknown = body;
-  try {
-    const parsed = JSON.parse(body) as Record<string, unknown> | null;
-    const error = parsed?.error as Record<string, unknown> | string | undefined;
-    said =
-      typeof error === 'object' && error !== null
-        ? error.message
-        : (error ?? parsed?.detail ?? parsed?.message);
-    if (Array.isArray(said)) said = (said[0] as { msg?: unknown } | undefined)?.msg;
-  } catch {
-    if (/<[a-z!]/i.test(body)) return undefined;
-  }
-  return typeof said === 'string' ? cleanServiceMessage(said) || undefined : undefined;
-}
-
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
 }
