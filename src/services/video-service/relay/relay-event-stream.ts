@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { excerpt } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { type VideoEvent, VideoServiceError } from '../video-provider.ts';
-import { RELAY_USER_MESSAGES, readBounded } from './relay-http-errors.ts';
+import { RELAY_MEMBER_TEXTS, RELAY_USER_MESSAGES, readBounded } from './relay-http-errors.ts';
 import type { RelayStreamInterpreter } from './relay-stream-interpreter.ts';
 
 /** A few broken frames are skipped; this many in a row means the reply is not a relay stream. */
@@ -126,6 +126,7 @@ export class RelayEventStream {
     return new VideoServiceError({
       kind: 'protocol',
       userMessage: RELAY_USER_MESSAGES.unreadable,
+      memberText: RELAY_MEMBER_TEXTS.unreadable,
       logMessage: `video service reply unreadable: ${what}${sample}`,
       beforeAnyEvent: !this.started,
     });

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { type MemberText, memberText } from '../../i18n/member-text.ts';
 import { excerpt, serviceMessageOf } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
@@ -16,6 +17,17 @@ export const RELAY_USER_MESSAGES = {
   unreadable: 'The video service sent a reply the bot could not read.',
 } as const;
 
+/** The same, as message keys: what the member reads, in their language. */
+export const RELAY_MEMBER_TEXTS: Record<keyof typeof RELAY_USER_MESSAGES, MemberText> = {
+  auth: memberText('failure.service.auth'),
+  rateLimited: memberText('failure.service.rateLimited'),
+  unreachable: memberText('failure.service.unreachable'),
+  connectionLost: memberText('failure.service.connectionLost'),
+  stalled: memberText('failure.service.stalled'),
+  timeout: memberText('failure.service.timeout'),
+  unreadable: memberText('failure.service.unreadable'),
+};
+
 /** An HTTP error answer turned into a VideoServiceError: nothing had started, so it may be retried. */
 export async function httpErrorOf(
   response: Dispatcher.ResponseData,
@@ -24,10 +36,11 @@ export async function httpErrorOf(
   const status = response.statusCode;
   const body = redaction.withoutSecrets(await readBounded(response.body, MAX_ERROR_BODY_BYTES));
   const said = serviceMessageOf(body);
-  const { kind, userMessage } = describeHttpFailure(status, said);
+  const { kind, userMessage, memberText } = describeHttpFailure(status, said);
   return new VideoServiceError({
     kind,
     userMessage,
+    memberText,
     status,
     beforeAnyEvent: true,
     logMessage: `video service answered HTTP ${status}: ${excerpt(body)}`,
@@ -37,18 +50,31 @@ export async function httpErrorOf(
 function describeHttpFailure(
   status: number,
   said: string | undefined,
-): { kind: VideoServiceErrorKind; userMessage: string } {
-  if (status === 401 || status === 403) return { kind: 'auth', userMessage: RELAY_USER_MESSAGES.auth };
-  if (status === 429) return { kind: 'rate_limited', userMessage: RELAY_USER_MESSAGES.rateLimited };
+): { kind: VideoServiceErrorKind; userMessage: string; memberText: MemberText } {
+  if (status === 401 || status === 403)
+    return { kind: 'auth', userMessage: RELAY_USER_MESSAGES.auth, memberText: RELAY_MEMBER_TEXTS.auth };
+  if (status === 429) {
+    const { rateLimited } = RELAY_USER_MESSAGES;
+    return { kind: 'rate_limited', userMessage: rateLimited, memberText: RELAY_MEMBER_TEXTS.rateLimited };
+  }
   if (status >= 500) {
     const detail = said ? ` (it said: ${said})` : '';
     return {
       kind: 'unavailable',
       userMessage: `The video service is having trouble right now${detail}. Please try again later.`,
+      memberText: said
+        ? memberText('failure.service.troubleSaid', { said })
+        : memberText('failure.service.trouble'),
     };
   }
   const detail = said ? `: ${said}` : '.';
-  return { kind: 'rejected', userMessage: `The video service refused this request${detail}` };
+  return {
+    kind: 'rejected',
+    userMessage: `The video service refused this request${detail}`,
+    memberText: said
+      ? memberText('failure.service.refusedSaid', { said })
+      : memberText('failure.service.refused'),
+  };
 }
 
 export async function readBounded(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {

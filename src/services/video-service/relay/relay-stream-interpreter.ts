@@ -1,5 +1,6 @@
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { VideoEvent } from '../video-provider.ts';
+import { isAboutProgress, lastPercentToken, ProgressLineShape, progressToken } from './relay-percent.ts';
 import {
   bounded,
   collapseWhitespace,
@@ -7,7 +8,21 @@ import {
   MAX_REASON_INPUT_CHARS,
   memberSafeReason,
 } from './relay-service-text.ts';
+import { boundedLine, MAX_LINE_CHARS, TextChannel } from './relay-text-lines.ts';
 import { findLinks, outputLink, urlsIn, VideoLinks } from './relay-video-links.ts';
+import {
+  CONTENT_POLICY_HEADING,
+  FAILED,
+  FAILURE_PREFIX,
+  GENERATING,
+  IDENTIFIER_LINE,
+  MAYBE_FAILED,
+  MIGHT_BE_OUTCOME,
+  PROMPT_LINE,
+  QUEUED,
+  RETRYING,
+  SUCCEEDED,
+} from './relay-vocabulary.ts';
 
 /**
  * Reads what a video relay streams over chat completions and says what it means as VideoEvents.
@@ -31,52 +46,19 @@ export const NO_VIDEO_REASON = 'The service returned no video.';
 const CONTENT_FILTER_REASON = "The video service's content filter blocked this video.";
 
 const NO_EVENTS: readonly VideoEvent[] = Object.freeze([]);
-const MAX_LINE_CHARS = 16_384;
-/** A longer line keeps this much of its start (where the markers are) and of its end (where the link is). */
-const LINE_END_CHARS = MAX_LINE_CHARS / 2 - 1;
 /** Where a line says what it is about (`> 🏃 进度`, `**Video Generation Progress**`, `> 排队中`). */
 const LINE_HEAD_CHARS = 64;
 /** Enough of the text before a chunk to complete a number split across chunks (`100.0%`). */
 const TOKEN_OVERLAP_CHARS = 12;
 const MAX_NOTE_CHARS = 160;
 
-const DIGIT_0 = 48;
-const DIGIT_9 = 57;
-const DOT = 46;
 const SPACE = 32;
-const PERCENT = 37;
 const TAB = 9;
 const QUOTE_MARK = 62; // `>`
 const HEADING_MARK = 35; // `#`
 const IDEOGRAPHIC_SPACE = 0x3000;
 
-const QUEUED = /⌛|任务正在队列中|排队|queuing|queueing|in the queue|\bqueued\b/i;
-const GENERATING = /生成中|正在生成|\bgenerating\b|\brendering\b/i;
-const PROGRESS_WORD = /进度|progress|🏃|生成中|generating|rendering|processing|running|处理中/i;
-const PERCENT_ONLY = /^\W*\d{1,3}(?:\.\d+)?\s*%\W*$/;
-const BARE_PROGRESS_TOKEN = /^\d{1,3}(?:\.\d+)?(?:\.{2,}|%)?(?:\s|$)/;
-
-/** Any outcome marker, link or retry could be on the line: one cheap test spares the others on progress lines. */
-const MIGHT_BE_OUTCOME =
-  /[❌✅<]|失败|错误|出错|成功|完成|重试|:\/\/|polic|guardrail|moderation|success|succeeded|complete|finished|retry|fail|error/i;
-const SUCCEEDED =
-  /✅|成功|已完成|生成完成|generated successfully|generat(?:ion|ing) complete|\b(?:completed|succeeded|successful(?:ly)?|finished)\b|<video/i;
-/** sora2api prints `**生成失败，正在重试**` before a retry: a note, not the end. */
-const RETRYING = /正在重试|第\s*\d+\s*次重试|\bretrying\b/i;
-const FAILED =
-  /❌|生成失败|生成错误|content policy violation|guardrails|violates? (?:our|the|its) (?:content )?polic|moderation/i;
-/** Wins only when the stream ends with no video. */
-const MAYBE_FAILED = /\b(?:failed|failure|error)\b|失败|错误|出错/i;
-/** Leading words that only say "failed"; the separator keeps `Failed to upload…` whole. */
-const FAILURE_PREFIX =
-  /^(?:(?:视频)?生成(?:失败|错误)|(?:video )?generation failed|task failed|failed|failure|error|失败原因|原因|reason)\s*(?:[,，:：]\s*|$)/i;
-const CONTENT_POLICY_HEADING = /^content policy violation$/i;
-/** Lines that only name the task, e.g. `> ID: \`task_…\`` or `> sid: s_…`. */
-const IDENTIFIER_LINE = /^(?:task[ _]?)?s?id\s*[:：]/i;
-/** A relay reading the member's prompt back (`prompt: …`): its links are the member's, not the video. */
-const PROMPT_LINE = /^["']?(?:prompt|提示词)["']?\s*[:：]/i;
 const HAS_LETTER = /\p{L}/u;
-const PLAIN_NUMBER = /^\d{1,3}(?:\.\d+)?$/;
 
 /** What `visibleText` takes away; the same linear shapes as the link scanner's. */
 const MARKDOWN_IMAGE = /!\[[^[\]]*\]\([^()]*\)/g;
@@ -84,13 +66,10 @@ const MARKDOWN_LINK = /\[([^[\]]*)\]\(([^()\s]+)\)/g;
 const HTML_TAG = /<[^<>]*>/g;
 const EMPHASIS = /\*\*|__|`/g;
 const WEB_LINK = /https?:\/\/[^\s<>"'`)\]]+/g;
-const LINE_BREAK = /\r\n?/g;
 const LEADING_NON_WORD = /^[^\p{L}\p{N}]+/u;
 const WORD_CHARACTER = /[\p{L}\p{N}]/u;
 const JSON_LIKE_PAYLOAD = /^\s*[{[]/;
 const HEAD_BEYOND_NUMBER = /[^\d. ]/;
-const JSON_FENCE = /^json/i;
-const JSON_LINE_START = /^(?:[{}[\]",]|-?\d|true|false|null|$)/;
 /** What may end a failure reason; anything else trailing (`❌`, `~~~`) is trimmed. */
 const REASON_END = '.!?)）。';
 
@@ -362,98 +341,6 @@ export class RelayStreamInterpreter {
   }
 }
 
-type Fence = 'none' | 'unknown' | 'echo' | 'code';
-
-/**
- * One text channel (`content` or `reasoning_content`) cut into lines. The task echo (a fenced JSON
- * block repeating the member's prompt) is dropped here, so a `❌` or `50%` in a prompt never reads
- * as the service speaking; other fenced blocks (```html with the `<video>` tag) pass through.
- */
-class TextChannel {
-  /** Whether the unfinished line is a progress line, once the interpreter has looked; reset per line. */
-  partialIsProgress: boolean | undefined;
-  private partial = '';
-  private fence: Fence = 'none';
-
-  constructor(
-    private readonly redaction: ServiceTextRedaction,
-    private readonly onLine: (line: string) => void,
-  ) {}
-
-  /** The unfinished last line, unless it sits inside the task echo. */
-  get partialLine(): string | undefined {
-    return this.fence === 'echo' || this.fence === 'unknown' ? undefined : this.partial;
-  }
-
-  append(chunk: string): void {
-    const text = chunk.includes('\r') ? chunk.replace(LINE_BREAK, '\n') : chunk;
-    let newline = text.indexOf('\n');
-    if (newline === -1) {
-      this.partial = this.unfinished(this.redaction.withoutSecretsAppended(this.partial, text));
-      return;
-    }
-    let line = this.partial + text.slice(0, newline);
-    this.partialIsProgress = undefined;
-    for (;;) {
-      this.take(line);
-      const start = newline + 1;
-      newline = text.indexOf('\n', start);
-      if (newline === -1) {
-        this.partial = this.unfinished(this.redaction.withoutSecrets(text.slice(start)));
-        return;
-      }
-      line = text.slice(start, newline);
-    }
-  }
-
-  /** The stream ended: the unfinished line is all there will be. */
-  flush(): void {
-    const line = this.partial;
-    this.partial = '';
-    if (line) this.take(line);
-  }
-
-  /**
-   * Only the end of an unfinished line is kept (its progress number is there). Secrets go first:
-   * a secret still arriving sits at the very end, so the cut never splits one.
-   */
-  private unfinished(clean: string): string {
-    return clean.length > MAX_LINE_CHARS ? clean.slice(-MAX_LINE_CHARS) : clean;
-  }
-
-  private take(rawLine: string): void {
-    const line = this.redaction.cutToSize(rawLine, boundedLine);
-    if (this.fence === 'none' && !line.includes('```')) {
-      this.onLine(line);
-      return;
-    }
-    const trimmed = line.trimStart();
-    if (trimmed.startsWith('```')) {
-      this.fence = this.fence === 'none' ? fenceFor(trimmed.slice(3).trim()) : 'none';
-      return;
-    }
-    if (this.fence === 'unknown') this.fence = looksLikeJsonLine(trimmed) ? 'echo' : 'code';
-    // A line that cannot be JSON means the relay never closed its echo fence.
-    if (this.fence === 'echo' && !looksLikeJsonLine(trimmed)) this.fence = 'none';
-    if (this.fence !== 'echo') this.onLine(line);
-  }
-}
-
-function fenceFor(language: string): Fence {
-  if (JSON_FENCE.test(language)) return 'echo';
-  return language === '' ? 'unknown' : 'code';
-}
-
-function looksLikeJsonLine(trimmed: string): boolean {
-  return JSON_LINE_START.test(trimmed);
-}
-
-/** A line too long to be anything but noise keeps its start and its end, whatever it holds between. */
-function boundedLine(line: string): string {
-  if (line.length <= MAX_LINE_CHARS) return line;
-  return `${line.slice(0, LINE_END_CHARS)} … ${line.slice(-LINE_END_CHARS)}`;
-}
-
 /** Progress, queue and generating lines, and the prompt read back: their links are never the video. */
 function isStatusOrEcho(words: string): boolean {
   return (
@@ -464,98 +351,6 @@ function isStatusOrEcho(words: string): boolean {
 /** The words of a line, its URLs taken out: a `…/processing/v2.mp4` is neither progress nor a number. */
 function withoutWebLinks(text: string): string {
   return text.includes('://') ? text.replace(WEB_LINK, ' ').trim() : text;
-}
-
-/** The percentage a finished line reports, if it is about progress. */
-function progressToken(line: string, continuesProgress: boolean): PercentToken | undefined {
-  if (!mayHoldPercent(line) || !isAboutProgress(line, continuesProgress)) return undefined;
-  return lastPercentToken(line, 0, true);
-}
-
-/** Whether a line is about progress; `continuesProgress` lets a bare `44..` follow a progress line. */
-function isAboutProgress(text: string, continuesProgress: boolean): boolean {
-  return (
-    PROGRESS_WORD.test(text) ||
-    PERCENT_ONLY.test(text) ||
-    (continuesProgress && BARE_PROGRESS_TOKEN.test(text.trimStart()))
-  );
-}
-
-/** A cheap test before the regexes: a percentage needs `%`, `..` or a number at the end of the line. */
-function mayHoldPercent(text: string): boolean {
-  return text.includes('%') || text.includes('..') || isDigit(text.charCodeAt(text.length - 1));
-}
-
-interface PercentToken {
-  /** Where the number starts and ends in the text. */
-  start: number;
-  end: number;
-  percent: number;
-}
-
-/**
- * The last percentage in `text` from `from` on, clamped to 0–100: a number of up to three digits
- * (`36`, `12.4`) ended by `%`, by the `..` family B puts between bare tokens, or, on a finished
- * line (`lineEnded`), by the end of the line. A hand-written scan: this runs on nearly every chunk.
- */
-function lastPercentToken(text: string, from: number, lineEnded: boolean): PercentToken | undefined {
-  const length = text.length;
-  let lastStart = -1;
-  let lastEnd = -1;
-  let index = from;
-  while (index < length) {
-    const start = index;
-    while (index < length && isDigit(text.charCodeAt(index))) index += 1;
-    if (index === start) {
-      index += 1;
-      continue;
-    }
-    const wholeDigits = index - start;
-    if (index + 1 < length && text.charCodeAt(index) === DOT && isDigit(text.charCodeAt(index + 1))) {
-      index += 2;
-      while (index < length && isDigit(text.charCodeAt(index))) index += 1;
-    }
-    let next = index;
-    while (next < length && text.charCodeAt(next) === SPACE) next += 1;
-    const terminator = next < length ? text.charCodeAt(next) : -1;
-    const ended =
-      terminator === PERCENT ||
-      (terminator === DOT && next + 1 < length && text.charCodeAt(next + 1) === DOT) ||
-      (lineEnded && terminator === -1);
-    if (ended && wholeDigits <= 3) {
-      lastStart = start;
-      lastEnd = index;
-    }
-  }
-  if (lastStart < 0) return undefined;
-  return { start: lastStart, end: lastEnd, percent: Math.min(100, Number(text.slice(lastStart, lastEnd))) };
-}
-
-/**
- * The last plain progress line with its number cut out. Relays repeat one line with a rising number
- * (`> 🏃 进度：36.0%`), and the same line with another number can only be progress again.
- */
-class ProgressLineShape {
-  private prefix: string | undefined;
-  private suffix = '';
-
-  /** The percentage of `line` if it is the remembered line with another number in it. */
-  percentOf(line: string): number | undefined {
-    const { prefix, suffix } = this;
-    if (prefix === undefined || line.length <= prefix.length + suffix.length) return undefined;
-    if (!line.startsWith(prefix) || !line.endsWith(suffix)) return undefined;
-    const number = line.slice(prefix.length, line.length - suffix.length);
-    return PLAIN_NUMBER.test(number) ? Math.min(100, Number(number)) : undefined;
-  }
-
-  remember(line: string, token: PercentToken): void {
-    this.prefix = line.slice(0, token.start);
-    this.suffix = line.slice(token.end);
-  }
-}
-
-function isDigit(code: number): boolean {
-  return code >= DIGIT_0 && code <= DIGIT_9;
 }
 
 /** The text a member would see: no quote markers, markdown emphasis, link targets or html tags. */

@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher, errors, request } from 'undici';
+import { redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import {
@@ -10,7 +11,7 @@ import {
   VideoServiceError,
 } from '../video-provider.ts';
 import { RelayEventStream } from './relay-event-stream.ts';
-import { httpErrorOf, RELAY_USER_MESSAGES } from './relay-http-errors.ts';
+import { httpErrorOf, RELAY_MEMBER_TEXTS, RELAY_USER_MESSAGES } from './relay-http-errors.ts';
 import { chatCompletionsBody } from './relay-request.ts';
 import { RelayStreamInterpreter } from './relay-stream-interpreter.ts';
 import { trimTrailing } from './relay-video-links.ts';
@@ -126,6 +127,7 @@ export class RelayVideoProvider implements VideoProvider {
     return new VideoServiceError({
       kind: error.kind,
       userMessage: this.redaction.text(error.userMessage),
+      memberText: error.memberText && redactParams(error.memberText, (text) => this.redaction.text(text)),
       logMessage: this.redaction.text(error.message),
       status: error.status,
       beforeAnyEvent: error.beforeAnyEvent,
@@ -147,6 +149,7 @@ export class RelayVideoProvider implements VideoProvider {
       return new VideoServiceError({
         kind: 'timeout',
         userMessage: RELAY_USER_MESSAGES.timeout,
+        memberText: RELAY_MEMBER_TEXTS.timeout,
         logMessage: `video service took longer than ${timeoutMs} ms in all`,
         beforeAnyEvent,
       });
@@ -155,6 +158,7 @@ export class RelayVideoProvider implements VideoProvider {
       return new VideoServiceError({
         kind: 'stalled',
         userMessage: RELAY_USER_MESSAGES.stalled,
+        memberText: RELAY_MEMBER_TEXTS.stalled,
         logMessage: `video service sent nothing for ${stallTimeoutMs} ms`,
         beforeAnyEvent,
       });
@@ -164,6 +168,7 @@ export class RelayVideoProvider implements VideoProvider {
     return new VideoServiceError({
       kind: 'network',
       userMessage: started ? RELAY_USER_MESSAGES.connectionLost : RELAY_USER_MESSAGES.unreachable,
+      memberText: started ? RELAY_MEMBER_TEXTS.connectionLost : RELAY_MEMBER_TEXTS.unreachable,
       logMessage: `video service connection failed (${code}): ${(error as Error).message}`,
       beforeAnyEvent,
       cause: error,
