@@ -97,7 +97,7 @@ export class DiscordMessages {
 
 /**
  * A copy of `rest` without @discordjs/rest's own 50 requests/s global limiter. Discord exempts
- * interaction webhooks from its global limit (DISCORD.md §1), but the limiter paces every route of
+ * interaction webhooks from its global limit (Discord's rate-limit documentation), but the limiter paces every route of
  * a REST instance but callbacks, so with many jobs the edits and uploads of interaction replies
  * queued behind it (bench/README.md). Per-route buckets and 429 handling stay as they are.
  */

@@ -174,7 +174,7 @@ export interface TooManyRequests {
   code?: number;
 }
 
-/** A 429 exactly as DISCORD.md §2.5 describes it. */
+/** A 429 as Discord sends it: Retry-After, the X-RateLimit headers and a JSON body. */
 export function tooManyRequests(options: TooManyRequests): HttpFailure {
   const global = options.global ?? false;
   return new HttpFailure(

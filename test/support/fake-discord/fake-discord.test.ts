@@ -523,7 +523,7 @@ describe('fake Discord with the real discord.js Client', () => {
     }
   });
 
-  it('a delayed answer trips the REST timeout and the retry posts the message twice (DISCORD.md §3)', async () => {
+  it('a delayed answer trips the REST timeout and the retry posts the message twice (as @discordjs/rest retries an aborted request)', async () => {
     const rest = new REST({ api: discord.apiUrl, timeout: 150, retries: 1 }).setToken(discord.botToken);
     const route = Routes.channelMessages(discord.otherGuildChannel.id);
     discord.failNext({ method: 'POST', route, delayMs: 400 });

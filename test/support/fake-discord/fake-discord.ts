@@ -69,7 +69,7 @@ import type { WaitOptions } from './watch.ts';
  * A small fake Discord for integration tests: real HTTP REST and a real gateway WebSocket on
  * 127.0.0.1, so the real discord.js Client runs against it unchanged
  * (`new Client({ intents, rest: { api: discord.apiUrl } })`, `client.login(discord.botToken)`).
- * See DISCORD.md §2 for the behaviour it models and `fake-discord.test.ts` for usage:
+ * `fake-discord.test.ts` shows the behaviour it models and how to use it:
  *
  *   const discord = await startFakeDiscord();
  *   const client = new Client({ intents, rest: { api: discord.apiUrl } });
