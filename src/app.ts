@@ -6,6 +6,7 @@ import { createRetryButton } from './commands/buttons/retry.ts';
 import type { ApplicationCommand } from './commands/command.ts';
 import { createMakeVideo } from './commands/context-menu/make-video.ts';
 import { createRemixForm } from './commands/forms/remix-form.ts';
+import { serverLanguageFrom } from './commands/languages.ts';
 import { Router } from './commands/router.ts';
 import { createQuotaCommand } from './commands/slash/quota.ts';
 import { createUsageCommand } from './commands/slash/usage.ts';
@@ -134,6 +135,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     maxImageBytes: config.MAX_IMAGE_BYTES,
     allowDms: config.ALLOW_DMS,
     capabilities,
+    serverLanguage: serverLanguageFrom(settings),
   };
   const makeVideo = createMakeVideo(requestOptions);
   const commands: ApplicationCommand[] = [

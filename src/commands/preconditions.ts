@@ -4,6 +4,7 @@ import {
   PermissionFlagsBits,
   type PermissionsBitField,
 } from 'discord.js';
+import { english, translatorFor } from '../services/i18n/translator.ts';
 import { customIdArgument, type Precondition } from './command.ts';
 
 /**
@@ -20,15 +21,19 @@ export function canManageServer(interaction: HasMemberPermissions): boolean {
   return interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
 }
 
-export const MANAGE_SERVER_REQUIRED = 'Only members with the **Manage Server** permission can do that.';
+/** The refusal in English, as most tests and logs read it. */
+export const MANAGE_SERVER_REQUIRED = english('error.manageServer');
 
 /** In a server, by a member with Manage Server. */
 export const managesServer: Precondition<BaseInteraction & HasMemberPermissions> = {
   name: 'manages-server',
   check: (interaction) =>
-    interaction.inGuild() && canManageServer(interaction) ? undefined : MANAGE_SERVER_REQUIRED,
+    interaction.inGuild() && canManageServer(interaction)
+      ? undefined
+      : translatorFor(interaction.locale)('error.manageServer'),
 };
 
+/** What to tell a member who may not press a job's button, as keys of the locale files. */
 export interface JobOwnerRefusals {
   /** The job is not known (any more). */
   unknown: string;
@@ -47,9 +52,10 @@ export function requesterOrServerManager(
   return {
     name: 'requester-or-server-manager',
     async check(interaction) {
+      const t = translatorFor(interaction.locale);
       const requesterId = await requesterOf(customIdArgument(interaction.customId));
-      if (!requesterId) return refusals.unknown;
-      if (requesterId !== interaction.user.id && !canManageServer(interaction)) return refusals.notYours;
+      if (!requesterId) return t(refusals.unknown);
+      if (requesterId !== interaction.user.id && !canManageServer(interaction)) return t(refusals.notYours);
       return undefined;
     },
   };

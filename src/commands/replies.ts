@@ -1,9 +1,8 @@
 import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
 import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
 
-/** The answer to a request in direct messages when ALLOW_DMS is off. */
-export const DMS_OFF =
-  "I don't make videos in direct messages here. Please use `/video` or mention me in a server channel.";
+/** The answer to a request in direct messages when ALLOW_DMS is off (a key of the locale files). */
+export const DMS_OFF = 'error.dmsOff';
 
 /** An answer only the member sees, that can never ping anyone. */
 export async function replyPrivately(interaction: RepliableInteraction, content: string): Promise<void> {
@@ -14,6 +13,6 @@ export async function replyPrivately(interaction: RepliableInteraction, content:
  * A reply in chat that pings neither the author nor anyone named in it; in the author's DMs when
  * the bot may not post in the channel.
  */
-export function replyInChat(message: Message, content: string): Promise<void> {
-  return replyOrDirectMessage(message, content);
+export function replyInChat(message: Message, content: string, locale?: string): Promise<void> {
+  return replyOrDirectMessage(message, content, locale);
 }

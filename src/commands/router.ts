@@ -1,5 +1,5 @@
 import type { Interaction, Message, RepliableInteraction } from 'discord.js';
-import { STORE_DOWN_MESSAGE } from '../services/jobs/job-admission.ts';
+import { translatorFor } from '../services/i18n/translator.ts';
 import type { Logger } from '../services/logging/logger.ts';
 import { StoreUnavailableError } from '../services/store/store.ts';
 import {
@@ -19,8 +19,6 @@ export interface RouterParts {
   triggers: MessageTrigger[];
   logger: Logger;
 }
-
-const APOLOGY = 'Something went wrong on our side. Please try again in a moment.';
 
 /**
  * Sends each interaction and message to its handler, and makes sure a failure in any handler
@@ -46,7 +44,8 @@ export class Router {
         type: interaction.type,
         error,
       });
-      if (interaction.isRepliable()) await apologise(interaction, this.parts.logger, apologyFor(error));
+      if (interaction.isRepliable())
+        await apologise(interaction, this.parts.logger, apologyFor(error, interaction.locale));
     }
   }
 
@@ -57,7 +56,9 @@ export class Router {
         await trigger.execute(message);
       } catch (error) {
         this.parts.logger.error('trigger_failed', { trigger: trigger.name, messageId: message.id, error });
-        await replyInChat(message, apologyFor(error)).catch(() => {});
+        // A chat message carries no locale: the server's in Discord (the store may be what failed).
+        const locale = message.guild?.preferredLocale;
+        await replyInChat(message, apologyFor(error, locale), locale).catch(() => {});
       }
       return;
     }
@@ -109,8 +110,8 @@ export class Router {
 }
 
 /** A store outage is said as such: the member can do nothing but wait a minute. */
-function apologyFor(error: unknown): string {
-  return error instanceof StoreUnavailableError ? STORE_DOWN_MESSAGE : APOLOGY;
+function apologyFor(error: unknown, locale: string | null | undefined): string {
+  return translatorFor(locale)(error instanceof StoreUnavailableError ? 'error.storeDown' : 'error.apology');
 }
 
 async function apologise(interaction: RepliableInteraction, logger: Logger, apology: string): Promise<void> {

@@ -1,4 +1,6 @@
 import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { MemberText } from '../services/i18n/member-text.ts';
+import { translatorFor } from '../services/i18n/translator.ts';
 import type { JobIntake } from '../services/intake/job-intake.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
 import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
@@ -15,7 +17,12 @@ export async function startFromInteraction(
   interaction: RepliableInteraction,
   ask: JobAsk,
 ): Promise<void> {
-  const result = await intake.start(ask, requesterOf(interaction), {
+  const localised = {
+    ...ask,
+    locale: interaction.locale,
+    serverLocale: interaction.guildLocale ?? undefined,
+  };
+  const result = await intake.start(localised, requesterOf(interaction), {
     kind: 'interaction-reply',
     applicationId: interaction.applicationId,
     token: interaction.token,
@@ -26,18 +33,25 @@ export async function startFromInteraction(
   if (result.ok) return;
   await interaction.deleteReply().catch(() => undefined);
   await interaction.followUp({
-    content: result.message,
+    content: refusalText(result.message, interaction.locale),
     flags: MessageFlags.Ephemeral,
     allowedMentions: { parse: [] },
   });
 }
 
-/** For a chat message: the progress lives in the bot's reply to it; a refusal is that reply (or a DM). */
+/**
+ * For a chat message: the progress lives in the bot's reply to it; a refusal is that reply (or a
+ * DM). The ask carries its `locale` already: the server's language, which the trigger looked up.
+ */
 export async function startFromMessage(intake: JobIntake, message: Message, ask: JobAsk): Promise<void> {
   const result = await intake.start(ask, requesterOfMessage(message), {
     kind: 'chat-reply',
     channelId: message.channelId,
     replyTo: message.id,
   });
-  if (!result.ok) await replyOrDirectMessage(message, result.message);
+  if (!result.ok) await replyOrDirectMessage(message, refusalText(result.message, ask.locale), ask.locale);
+}
+
+function refusalText(message: MemberText | string, locale: string | undefined): string {
+  return typeof message === 'string' ? message : translatorFor(locale).text(message);
 }

@@ -73,6 +73,22 @@ describe.each(['sqlite', 'redis'] as const)('quotas on %s', (backend) => {
       expect(usage).toContain('1 of 1 used');
     });
 
+    it('Regenerate pressed in a DM is admitted under the quota of the server the video belongs to', async () => {
+      const member = bot.discord.member({ username: 'gus' });
+      bot.service.enqueue(progressStream());
+      const delivered = await bot.discord.waitForOriginal(video(member), hasVideoFile);
+      // The member's one video of the day is used; from the bot's DMs the server's rule still counts.
+      const again = bot.discord.clickButton({
+        message: delivered,
+        customId: customIdOf(delivered, 'Regenerate'),
+        member,
+        guild: false,
+      });
+      const refusal = await refusalOf(again);
+      expect(refusal.content).toMatch(/1 of 1/);
+      expect(bot.service.requests).toHaveLength(1);
+    });
+
     it('does not count a failed or cancelled video', async () => {
       const member = bot.discord.member({ username: 'eli' });
       bot.service.enqueue({

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STORE_DOWN_MESSAGE } from '../../src/services/jobs/job-admission.ts';
+import { translatorFor } from '../../src/services/i18n/translator.ts';
+import { STORE_DOWN } from '../../src/services/jobs/job-admission.ts';
 import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
 import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
 import {
@@ -107,7 +108,7 @@ describe('store faults', () => {
     const refusal = await bot.discord.waitForMessage(
       (message, record) => record.ephemeral && ix.followupIds.includes(message.id),
     );
-    expect(refusal.content).toBe(STORE_DOWN_MESSAGE);
+    expect(refusal.content).toBe(translatorFor('en-US').text(STORE_DOWN));
     // The public "thinking…" reply is gone, not left spinning.
     await bot.discord.waitForRequest(
       (request) => request.interactionId === ix.id && request.method === 'DELETE',

@@ -1,4 +1,5 @@
 import { MessageFlags } from 'discord.js';
+import { translatorFor } from '../../services/i18n/translator.ts';
 import type { JobRunner } from '../../services/jobs/job-runner.ts';
 import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
 import { type ButtonHandler, customIdArgument } from '../command.ts';
@@ -10,9 +11,8 @@ export function createCancelButton(options: { runner: JobRunner }): ButtonHandle
     prefix: JOB_BUTTON.cancel,
     preconditions: [
       requesterOrServerManager((jobId) => options.runner.requesterOf(jobId), {
-        unknown: 'This video has already finished, so there is nothing to cancel.',
-        notYours:
-          'Only the member who asked for this video, or someone with **Manage Server**, can cancel it.',
+        unknown: 'refusal.cancelUnknown',
+        notYours: 'refusal.cancelNotYours',
       }),
     ],
     async execute(interaction) {
@@ -21,7 +21,7 @@ export function createCancelButton(options: { runner: JobRunner }): ButtonHandle
         options.runner.cancel(customIdArgument(interaction.customId), interaction.user.id) !== 'cancelled'
       ) {
         await interaction.followUp({
-          content: 'Too late to cancel: the video is already on its way.',
+          content: translatorFor(interaction.locale)('refusal.cancelTooLate'),
           flags: MessageFlags.Ephemeral,
         });
       }

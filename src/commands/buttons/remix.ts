@@ -1,4 +1,5 @@
 import { ActionRowBuilder, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
+import { translatorFor } from '../../services/i18n/translator.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
 import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
 import { type ButtonHandler, customIdArgument } from '../command.ts';
@@ -19,17 +20,18 @@ export function createRemixButton(options: { records: JobRecords; maxPromptLengt
       }, REMIX_REFUSALS),
     ],
     async execute(interaction) {
+      const t = translatorFor(interaction.locale);
       const jobId = customIdArgument(interaction.customId);
       const change = new TextInputBuilder()
         .setCustomId('prompt')
-        .setLabel('What should change in the video?')
+        .setLabel(t('form.remixPrompt'))
         .setStyle(TextInputStyle.Paragraph)
         .setRequired(true)
         .setMaxLength(Math.min(4000, options.maxPromptLength));
       await interaction.showModal(
         new ModalBuilder()
           .setCustomId(`${REMIX_FORM_PREFIX}:${jobId}`)
-          .setTitle('Remix this video')
+          .setTitle(t('form.remixTitle'))
           .addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(change)),
       );
     },

@@ -1,4 +1,5 @@
 import type { ButtonInteraction } from 'discord.js';
+import { translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
 import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
@@ -22,15 +23,16 @@ export function createRetryButton(options: {
     prefix: JOB_BUTTON.retry,
     preconditions: [
       requesterOrServerManager(async (jobId) => (await options.records.get(jobId))?.request.requesterId, {
-        unknown: 'I no longer have the details of that video. Please start a new one with `/video`.',
-        notYours:
-          'Only the member who asked for this video, or someone with **Manage Server**, can run it again.',
+        unknown: 'refusal.retryUnknown',
+        notYours: 'refusal.retryNotYours',
       }),
       {
         // A server's job is admitted under that server's quota, wherever the button was pressed.
         name: 'direct-messages-allowed',
         check: async (interaction) =>
-          (await recordOf(interaction))?.request.guildId === null && !options.allowDms ? DMS_OFF : undefined,
+          (await recordOf(interaction))?.request.guildId === null && !options.allowDms
+            ? translatorFor(interaction.locale)(DMS_OFF)
+            : undefined,
       },
     ],
     defer: 'public',

@@ -1,12 +1,14 @@
 import { ApplicationCommandType, ContextMenuCommandBuilder, InteractionContextType } from 'discord.js';
+import { english, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { MessageMenuCommand, ModalHandler } from '../command.ts';
 import { createMakeVideoForm, type MakeVideoFormOptions, makeVideoForm } from '../forms/make-video-form.ts';
 import { PendingForms } from '../forms/pending-forms.ts';
 import { checkImage, isAcceptedImage } from '../input/request-checks.ts';
+import { localizations } from '../localized.ts';
 import { replyPrivately } from '../replies.ts';
 
-export const MAKE_VIDEO_MENU_NAME = 'Make video';
+export const MAKE_VIDEO_MENU_NAME = english('commands.makeVideo.name');
 
 export interface MakeVideoOptions extends MakeVideoFormOptions {
   intake: JobIntake;
@@ -18,6 +20,7 @@ export interface MakeVideoOptions extends MakeVideoFormOptions {
 export function makeVideoMenuDefinition() {
   return new ContextMenuCommandBuilder()
     .setName(MAKE_VIDEO_MENU_NAME)
+    .setNameLocalizations(localizations('commands.makeVideo.name'))
     .setType(ApplicationCommandType.Message)
     .setContexts(InteractionContextType.Guild)
     .toJSON();
@@ -34,11 +37,12 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
     kind: 'message-menu',
     definition: makeVideoMenuDefinition(),
     async execute(interaction) {
+      const t = translatorFor(interaction.locale);
       const attachments = [...interaction.targetMessage.attachments.values()];
       const image = attachments.find(isAcceptedImage);
       const problem = image
-        ? checkImage(image, options.maxImageBytes)
-        : 'That message has no image. **Make video** needs a message with a PNG, JPEG or WebP image.';
+        ? checkImage(image, options.maxImageBytes, t)
+        : t('refusal.noImage', { menu: t('commands.makeVideo.name') });
       if (!image || problem) {
         await replyPrivately(interaction, problem ?? '');
         return;
@@ -50,6 +54,7 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
           interaction.targetMessage.content,
           options.maxPromptLength,
           options.capabilities.durations,
+          t,
         ),
       );
     },

@@ -5,6 +5,7 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
+import { english, type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { ModelCapabilities } from '../../services/video-service/video-provider.ts';
 import { customIdArgument, type ModalHandler } from '../command.ts';
@@ -25,12 +26,14 @@ export interface MakeVideoFormOptions {
 
 /** The prompt and options a member typed into the form, as inline options read them. */
 function readForm(interaction: ModalSubmitInteraction, options: MakeVideoFormOptions) {
+  const t = translatorFor(interaction.locale);
   const prompt = interaction.fields.getTextInputValue('prompt');
   const durationField = interaction.fields.getTextInputValue('duration').trim();
   return parseInlineOptions(
     durationField ? `${prompt} --duration ${durationField}` : prompt,
     options.models,
     options.capabilities.durations,
+    t,
   );
 }
 
@@ -41,16 +44,18 @@ export function createMakeVideoForm(options: MakeVideoFormOptions, pending: Pend
     preconditions: [
       {
         name: 'form-still-open',
-        check: (interaction) =>
-          pending.isOpen(customIdArgument(interaction.customId))
-            ? undefined
-            : 'This form has expired. Please use **Make video** on the message again.',
+        check: (interaction) => {
+          if (pending.isOpen(customIdArgument(interaction.customId))) return undefined;
+          const t = translatorFor(interaction.locale);
+          return t('refusal.formExpired', { menu: t('commands.makeVideo.name') });
+        },
       },
       {
         name: 'valid-request',
         check: (interaction) => {
           const inline = readForm(interaction, options);
-          return inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength);
+          const t = translatorFor(interaction.locale);
+          return inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength, t);
         },
       },
     ],
@@ -79,10 +84,11 @@ export function makeVideoForm(
   messageText: string,
   maxPromptLength: number,
   durations: readonly number[],
+  t: Translator = english,
 ): ModalBuilder {
   const prompt = new TextInputBuilder()
     .setCustomId('prompt')
-    .setLabel('What should happen in the video?')
+    .setLabel(t('form.makeVideoPrompt'))
     .setStyle(TextInputStyle.Paragraph)
     .setRequired(true)
     .setMaxLength(Math.min(4000, maxPromptLength));
@@ -90,14 +96,14 @@ export function makeVideoForm(
   if (prefill) prompt.setValue(prefill);
   const duration = new TextInputBuilder()
     .setCustomId('duration')
-    .setLabel(`Duration in seconds (${durations.join(', ')})`)
+    .setLabel(t('form.makeVideoDuration', { durations: durations.map((d) => t.number(d)).join(', ') }))
     .setStyle(TextInputStyle.Short)
     .setRequired(false)
     .setMaxLength(2)
     .setPlaceholder('10');
   return new ModalBuilder()
     .setCustomId(`${MODAL_PREFIX}:${formId}`)
-    .setTitle('Make a video from this image')
+    .setTitle(t('form.makeVideoTitle'))
     .addComponents(
       new ActionRowBuilder<TextInputBuilder>().addComponents(prompt),
       new ActionRowBuilder<TextInputBuilder>().addComponents(duration),

@@ -1,3 +1,4 @@
+import { translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
 import { customIdArgument, type ModalHandler } from '../command.ts';
@@ -7,10 +8,10 @@ import { startFromInteraction } from '../start-job.ts';
 
 export const REMIX_FORM_PREFIX = 'remix-form';
 
+/** Keys of the locale files. */
 export const REMIX_REFUSALS = {
-  unknown:
-    'I no longer have that video at the video service, so it cannot be remixed. Please start a new one.',
-  notYours: 'Only the member who asked for this video, or someone with **Manage Server**, can remix it.',
+  unknown: 'refusal.remixUnknown',
+  notYours: 'refusal.remixNotYours',
 };
 
 /** The Remix form's submit: a new job that changes the delivered video, through quotas like any other. */
@@ -26,15 +27,17 @@ export function createRemixForm(options: {
     preconditions: [
       {
         name: 'valid-request',
-        check: (interaction) => checkPrompt(promptOf(interaction), options.maxPromptLength),
+        check: (interaction) =>
+          checkPrompt(promptOf(interaction), options.maxPromptLength, translatorFor(interaction.locale)),
       },
       {
         name: 'remixable-video',
         check: async (interaction) => {
+          const t = translatorFor(interaction.locale);
           const record = await options.records.get(customIdArgument(interaction.customId));
-          if (!record?.serviceJobId) return REMIX_REFUSALS.unknown;
+          if (!record?.serviceJobId) return t(REMIX_REFUSALS.unknown);
           const mine = record.request.requesterId === interaction.user.id;
-          return mine || canManageServer(interaction) ? undefined : REMIX_REFUSALS.notYours;
+          return mine || canManageServer(interaction) ? undefined : t(REMIX_REFUSALS.notYours);
         },
       },
     ],

@@ -1,9 +1,11 @@
+import { english, type Translator } from '../../services/i18n/translator.ts';
 import type { Orientation } from '../../services/video-service/video-provider.ts';
 
 /**
  * Options written inside a chat message, the way members already write them for video bots:
  * `--duration 10`, `--portrait` / `--landscape`, `--model sora-2-pro`, and the service's own
- * `duration: 10 seconds`. Whatever is not recognised stays in the prompt untouched.
+ * `duration: 10 seconds`. Whatever is not recognised stays in the prompt untouched. The flags are
+ * the same in every language; only the problems are told in the member's (`t`).
  */
 
 export interface InlineOptions {
@@ -25,6 +27,7 @@ export function parseInlineOptions(
   text: string,
   models: readonly string[],
   durations: readonly number[],
+  t: Translator = english,
 ): InlineOptions {
   const problems: string[] = [];
   let rest = text;
@@ -40,7 +43,10 @@ export function parseInlineOptions(
   if (durationText !== undefined) {
     const seconds = Number(durationText);
     if (durations.includes(seconds)) durationSeconds = seconds;
-    else problems.push(`The duration can be ${durations.join(', ')} seconds (you asked for ${seconds}).`);
+    else
+      problems.push(
+        t('check.duration', { durations: durations.map((d) => t.number(d)).join(', '), seconds }),
+      );
   }
 
   const orientationWord = take(ORIENTATION_FLAG)?.toLowerCase();
@@ -55,10 +61,7 @@ export function parseInlineOptions(
   let model: string | undefined;
   if (modelName !== undefined) {
     if (models.includes(modelName)) model = modelName;
-    else
-      problems.push(
-        `The model \`${modelName.slice(0, 60)}\` is not offered here. Choose one of: ${models.join(', ')}.`,
-      );
+    else problems.push(t('check.model', { model: modelName.slice(0, 60), models: models.join(', ') }));
   }
 
   return { prompt: rest.replace(/\s+/g, ' ').trim(), durationSeconds, orientation, model, problems };

@@ -1,3 +1,4 @@
+import { english, type Translator } from '../../services/i18n/translator.ts';
 import { plainText } from '../../services/progress-message/job-message.ts';
 
 /**
@@ -38,33 +39,29 @@ const FILE_NAME_LENGTH = 80;
  * A member's file name fit to show: without control or direction-override characters (which can
  * make `cat\u202Egnp.exe` read as `catexe.png`), on one line, and short.
  */
-export function sanitiseFileName(name: string): string {
+export function sanitiseFileName(name: string, t: Translator = english): string {
   const visible = name.replace(/[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/gu, '').trim();
   const short = visible.length > FILE_NAME_LENGTH ? `${visible.slice(0, FILE_NAME_LENGTH - 1)}…` : visible;
-  return short || 'unnamed file';
+  return short || t('common.unnamedFile');
 }
 
-export function checkImage(image: ImageInfo, maxBytes: number): string | undefined {
-  const shown = `**${plainText(sanitiseFileName(image.name), FILE_NAME_LENGTH)}**`;
-  if (!isAcceptedImage(image)) {
-    return `${shown} is not an image the video service accepts. Please use a PNG, JPEG or WebP image.`;
-  }
+export function checkImage(image: ImageInfo, maxBytes: number, t: Translator = english): string | undefined {
+  const name = `**${plainText(sanitiseFileName(image.name, t), FILE_NAME_LENGTH)}**`;
+  if (!isAcceptedImage(image)) return t('check.imageType', { name });
   if (image.size > maxBytes) {
-    return `${shown} is ${formatBytes(image.size)}; images can be at most ${formatBytes(maxBytes)}. Please use a smaller one.`;
+    return t('check.imageSize', { name, size: formatBytes(image.size, t), max: formatBytes(maxBytes, t) });
   }
   return undefined;
 }
 
-export function checkPrompt(prompt: string, maxLength: number): string | undefined {
+export function checkPrompt(prompt: string, maxLength: number, t: Translator = english): string | undefined {
   const length = prompt.trim().length;
-  if (length === 0) return 'Please describe the video you want in the prompt.';
-  if (length > maxLength) {
-    return `The prompt is ${length} characters long; the limit is ${maxLength}. Please shorten it.`;
-  }
+  if (length === 0) return t('check.promptEmpty');
+  if (length > maxLength) return t('check.promptTooLong', { length, max: maxLength });
   return undefined;
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+export function formatBytes(bytes: number, t: Translator = english): string {
+  if (bytes < 1024 * 1024) return t('common.kilobytes', { value: Math.ceil(bytes / 1024) });
+  return t('common.megabytes', { value: Math.round((bytes / (1024 * 1024)) * 10) / 10 });
 }

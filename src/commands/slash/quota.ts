@@ -8,16 +8,17 @@ import {
   type SlashCommandSubcommandBuilder,
   type SlashCommandUserOption,
 } from 'discord.js';
+import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { Logger } from '../../services/logging/logger.ts';
 import {
-  currentPeriod,
   describeLimit,
   describeSeconds,
   describeServerTotal,
+  periodText,
   relativeTime,
   roleMention,
   userMention,
-  videos,
+  videosText,
 } from '../../services/quotas/quota-format.ts';
 import type { Limit, Period } from '../../services/quotas/quota-rules.ts';
 import type {
@@ -27,6 +28,7 @@ import type {
   ServerUsage,
 } from '../../services/quotas/quota-service.ts';
 import type { SlashCommand } from '../command.ts';
+import { choice, describe } from '../localized.ts';
 import { managesServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
 
@@ -44,56 +46,54 @@ const TOP_MEMBERS_SHOWN = 10;
  * default permission, because server admins can widen who sees the command.
  */
 export function createQuotaCommand({ quotas, logger }: QuotaCommandOptions): SlashCommand {
-  const handlers: Record<string, (interaction: GuildCommand) => Promise<string>> = {
-    limit: async (interaction) => {
+  const handlers: Record<string, (interaction: GuildCommand, t: Translator) => Promise<string>> = {
+    limit: async (interaction, t) => {
       const target = readTarget(interaction);
       const limit = readLimit(interaction);
       await quotas.setRule(interaction.guildId, target, limit);
-      const together = target.kind === 'server-total' ? ' together' : '';
-      return `${capitalise(targetLabel(target))} can now make ${describeLimit(limit)}${together}.`;
+      const key = target.kind === 'server-total' ? 'quota.reply.limitSetTogether' : 'quota.reply.limitSet';
+      return capitalise(t(key, { target: targetLabel(target, t), limit: describeLimit(limit, t) }), t);
     },
-    clear: async (interaction) => {
+    clear: async (interaction, t) => {
       const target = readTarget(interaction);
       const existed = await quotas.clearRule(interaction.guildId, target);
-      return existed
-        ? `Removed the limit for ${targetLabel(target)}.`
-        : `There was no limit for ${targetLabel(target)}.`;
+      return t(existed ? 'quota.reply.cleared' : 'quota.reply.noLimit', { target: targetLabel(target, t) });
     },
-    'max-running': async (interaction) => {
+    'max-running': async (interaction, t) => {
       const count = interaction.options.getInteger('count', true);
       await quotas.setMaxRunning(interaction.guildId, count);
       return count === 0
-        ? 'Members can now run any number of videos at once.'
-        : `Members can now run at most ${videos(count)} at once.`;
+        ? t('quota.reply.maxRunningNone')
+        : t('quota.reply.maxRunning', { videos: videosText(count) });
     },
-    cooldown: async (interaction) => {
+    cooldown: async (interaction, t) => {
       const seconds = interaction.options.getInteger('seconds', true);
       await quotas.setCooldown(interaction.guildId, seconds);
       return seconds === 0
-        ? 'Members no longer wait between videos.'
-        : `Members now wait ${describeSeconds(seconds)} between starting videos.`;
+        ? t('quota.reply.cooldownNone')
+        : t('quota.reply.cooldown', { duration: describeSeconds(seconds, t) });
     },
-    exempt: async (interaction) => {
+    exempt: async (interaction, t) => {
       const roleId = interaction.options.getRole('role', true).id;
       await quotas.setRoleExempt(interaction.guildId, roleId, true);
-      return `Members with ${roleMention(roleId)} are now exempt from member limits. The server total still applies.`;
+      return t('quota.reply.exempt', { role: roleMention(roleId) });
     },
-    unexempt: async (interaction) => {
+    unexempt: async (interaction, t) => {
       const roleId = interaction.options.getRole('role', true).id;
       await quotas.setRoleExempt(interaction.guildId, roleId, false);
-      return `Members with ${roleMention(roleId)} are no longer exempt.`;
+      return t('quota.reply.unexempt', { role: roleMention(roleId) });
     },
-    show: async (interaction) => {
+    show: async (interaction, t) => {
       const [overview, usage] = await Promise.all([
         quotas.listRules(interaction.guildId),
         quotas.serverUsage(interaction.guildId, Date.now(), TOP_MEMBERS_SHOWN),
       ]);
-      return `${describeRules(overview)}\n\n${describeServerUsage(usage)}`;
+      return `${describeRules(overview, t)}\n\n${describeServerUsage(usage, t)}`;
     },
-    reset: async (interaction) => {
+    reset: async (interaction, t) => {
       const userId = interaction.options.getUser('member', true).id;
       await quotas.resetUsage(interaction.guildId, userId);
-      return `Reset ${userMention(userId)}'s usage: delivered videos no longer count and any cooldown is over. Videos still running stay reserved.`;
+      return t('quota.reply.reset', { member: userMention(userId) });
     },
   };
 
@@ -107,7 +107,7 @@ export function createQuotaCommand({ quotas, logger }: QuotaCommandOptions): Sla
       const handler = handlers[action];
       if (!handler) throw new Error(`Unknown /quota action "${action}"`);
       logger.info('quota_command', { userId: interaction.user.id, guildId: interaction.guildId, action });
-      await replyPrivately(interaction, await handler(interaction));
+      await replyPrivately(interaction, await handler(interaction, translatorFor(interaction.locale)));
     },
   };
 }
@@ -135,166 +135,154 @@ function readLimit(interaction: GuildCommand): Limit {
   };
 }
 
-function targetLabel(target: RuleTarget): string {
+function targetLabel(target: RuleTarget, t: Translator): string {
   switch (target.kind) {
     case 'everyone':
-      return 'every member';
+      return t('quota.target.everyone');
     case 'role':
-      return `members with ${roleMention(target.roleId)}`;
+      return t('quota.target.role', { role: roleMention(target.roleId) });
     case 'member':
-      return userMention(target.userId);
+      return t('quota.target.member', { member: userMention(target.userId) });
     case 'server-total':
-      return 'the whole server';
+      return t('quota.target.server');
   }
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+/** A sentence that starts with a label ("every member can…") starts with a capital, where the script has them. */
+function capitalise(text: string, t: Translator): string {
+  return text.charAt(0).toLocaleUpperCase(t.locale) + text.slice(1);
 }
 
-function describeRules({ rules, defaults }: RulesOverview): string {
-  const byDefault = (text: string) => `${text} *(bot default)*`;
+function describeRules({ rules, defaults }: RulesOverview, t: Translator): string {
+  const byDefault = (value: string) => t('quota.rules.botDefault', { value });
   const limitOrDefault = (limit: Limit | undefined, defaultCount: number) =>
     limit
-      ? describeLimit(limit)
-      : byDefault(describeLimit(defaultCount > 0 ? { count: defaultCount, period: defaults.period } : null));
+      ? describeLimit(limit, t)
+      : byDefault(
+          describeLimit(defaultCount > 0 ? { count: defaultCount, period: defaults.period } : null, t),
+        );
   const { maxRunningPerMember, cooldownSeconds } = rules;
-  const maxRunning = describeCap(maxRunningPerMember ?? defaults.maxRunningPerMember);
-  const cooldown = describeSeconds(cooldownSeconds ?? defaults.cooldownSeconds);
+  const maxRunning = describeCap(maxRunningPerMember ?? defaults.maxRunningPerMember, t);
+  const cooldown = describeSeconds(cooldownSeconds ?? defaults.cooldownSeconds, t);
+  const exempt =
+    rules.exemptRoleIds.length > 0 ? rules.exemptRoleIds.map(roleMention).join(', ') : t('common.none');
   return [
-    '**Quota rules** (days, weeks and months start at 00:00 UTC; weeks on Monday)',
-    `Every member: ${limitOrDefault(rules.everyone, defaults.memberLimit)}`,
-    ...Object.entries(rules.roles).map(
-      ([roleId, limit]) => `Members with ${roleMention(roleId)}: ${describeLimit(limit)}`,
+    t('quota.rules.title'),
+    t('quota.rules.everyone', { limit: limitOrDefault(rules.everyone, defaults.memberLimit) }),
+    ...Object.entries(rules.roles).map(([roleId, limit]) =>
+      t('quota.rules.role', { role: roleMention(roleId), limit: describeLimit(limit, t) }),
     ),
-    ...Object.entries(rules.members).map(
-      ([userId, limit]) => `${userMention(userId)}: ${describeLimit(limit)}`,
+    ...Object.entries(rules.members).map(([userId, limit]) =>
+      t('quota.rules.member', { member: userMention(userId), limit: describeLimit(limit, t) }),
     ),
-    `Whole server: ${limitOrDefault(rules.serverTotal, defaults.serverLimit)}`,
-    `Videos at once per member: ${maxRunningPerMember === undefined ? byDefault(maxRunning) : maxRunning}`,
-    `Cooldown between videos: ${cooldownSeconds === undefined ? byDefault(cooldown) : cooldown}`,
-    `Exempt roles: ${rules.exemptRoleIds.length > 0 ? rules.exemptRoleIds.map(roleMention).join(', ') : 'none'}`,
+    t('quota.rules.server', { limit: limitOrDefault(rules.serverTotal, defaults.serverLimit) }),
+    t('quota.rules.maxRunning', {
+      value: maxRunningPerMember === undefined ? byDefault(maxRunning) : maxRunning,
+    }),
+    t('quota.rules.cooldown', { value: cooldownSeconds === undefined ? byDefault(cooldown) : cooldown }),
+    t('quota.rules.exemptRoles', { roles: exempt }),
   ].join('\n');
 }
 
-function describeCap(count: number): string {
-  return count === 0 ? 'no limit' : String(count);
+function describeCap(count: number, t: Translator): string {
+  return count === 0 ? t('quota.rules.noLimit') : t.number(count);
 }
 
-function describeServerUsage(usage: ServerUsage): string {
+function describeServerUsage(usage: ServerUsage, t: Translator): string {
   const lines = [
-    `**Usage ${currentPeriod(usage.period)}**: ${videos(usage.total)}, resets ${relativeTime(usage.periodEnd)}`,
+    t('quota.usage.title', {
+      period: periodText(usage.period),
+      videos: videosText(usage.total),
+      time: relativeTime(usage.periodEnd),
+    }),
   ];
-  if (usage.serverTotal) lines.push(describeServerTotal(usage.serverTotal));
+  if (usage.serverTotal) lines.push(describeServerTotal(usage.serverTotal, t));
   lines.push(
-    ...usage.members.map(
-      ({ userId, used }, index) => `${index + 1}. ${userMention(userId)}: ${videos(used)}`,
+    ...usage.members.map(({ userId, used }, index) =>
+      t('quota.usage.member', { rank: index + 1, member: userMention(userId), videos: videosText(used) }),
     ),
   );
   return lines.join('\n');
 }
 
-const PERIOD_CHOICES = [
-  { name: 'Day (resets 00:00 UTC)', value: 'day' },
-  { name: 'Week (resets Monday 00:00 UTC)', value: 'week' },
-  { name: 'Month (resets on the 1st, 00:00 UTC)', value: 'month' },
-];
+const PERIODS = ['day', 'week', 'month'] as const;
+const periodChoices = () => PERIODS.map((period) => choice(`commands.quota.period.${period}`, period));
 
 const requiredRole = (option: SlashCommandRoleOption) =>
-  option.setName('role').setDescription('The role').setRequired(true);
+  describe(option, 'commands.quota.options.role').setRequired(true);
 const requiredMember = (option: SlashCommandUserOption) =>
-  option.setName('member').setDescription('The member').setRequired(true);
-const requiredWholeNumber =
-  (name: string, description: string, max: number) => (option: SlashCommandIntegerOption) =>
-    option.setName(name).setDescription(description).setRequired(true).setMinValue(0).setMaxValue(max);
+  describe(option, 'commands.quota.options.member').setRequired(true);
+const requiredWholeNumber = (key: string, max: number) => (option: SlashCommandIntegerOption) =>
+  describe(option, `commands.quota.options.${key}`).setRequired(true).setMinValue(0).setMaxValue(max);
 
 interface TargetSubcommand {
-  name: string;
-  description: string;
+  /** Under `commands.quota.target`. */
+  key: 'everyone' | 'role' | 'member' | 'server';
   addTargetOption?: (subcommand: SlashCommandSubcommandBuilder) => SlashCommandSubcommandBuilder;
 }
 
 /** The four things a limit can apply to, each a subcommand of `limit` and of `clear`. */
 const TARGET_SUBCOMMANDS: TargetSubcommand[] = [
-  { name: 'everyone', description: 'every member (the server default)' },
-  { name: 'role', description: 'members with a role', addTargetOption: (s) => s.addRoleOption(requiredRole) },
-  { name: 'member', description: 'one member', addTargetOption: (s) => s.addUserOption(requiredMember) },
-  { name: 'server', description: 'the whole server together' },
+  { key: 'everyone' },
+  { key: 'role', addTargetOption: (s) => s.addRoleOption(requiredRole) },
+  { key: 'member', addTargetOption: (s) => s.addUserOption(requiredMember) },
+  { key: 'server' },
 ];
 
+/** A target's subcommand of `group` ("limit" or "clear"): "Limit every member (the server default)". */
 function targetSubcommand(
   subcommand: SlashCommandSubcommandBuilder,
   target: TargetSubcommand,
-  description: string,
+  group: 'limit' | 'clear',
 ) {
-  subcommand.setName(target.name).setDescription(description);
+  const key = `commands.quota.target.${target.key}`;
+  describe(subcommand, key, `commands.quota.${group}.subcommand`, {
+    target: { key: `${key}.description` },
+  });
   return target.addTargetOption?.(subcommand) ?? subcommand;
 }
 
 export function quotaCommandDefinition() {
-  return new SlashCommandBuilder()
-    .setName('quota')
-    .setDescription('Set how many videos members can make')
+  return describe(new SlashCommandBuilder(), 'commands.quota')
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommandGroup((group) => {
-      group.setName('limit').setDescription('Set a video limit');
+      describe(group, 'commands.quota.limit');
       for (const target of TARGET_SUBCOMMANDS) {
         group.addSubcommand((subcommand) =>
-          targetSubcommand(subcommand, target, `Limit ${target.description}`)
-            .addIntegerOption(requiredWholeNumber('count', 'Videos per period (0 allows none)', 100_000))
+          targetSubcommand(subcommand, target, 'limit')
+            .addIntegerOption(requiredWholeNumber('count', 100_000))
             .addStringOption((option) =>
-              option
-                .setName('period')
-                .setDescription('Per day, week or month')
+              describe(option, 'commands.quota.options.period')
                 .setRequired(true)
-                .addChoices(...PERIOD_CHOICES),
+                .addChoices(...periodChoices()),
             ),
         );
       }
       return group;
     })
     .addSubcommandGroup((group) => {
-      group.setName('clear').setDescription('Remove a video limit');
+      describe(group, 'commands.quota.clear');
       for (const target of TARGET_SUBCOMMANDS) {
-        group.addSubcommand((subcommand) =>
-          targetSubcommand(subcommand, target, `Remove the limit for ${target.description}`),
-        );
+        group.addSubcommand((subcommand) => targetSubcommand(subcommand, target, 'clear'));
       }
       return group;
     })
     .addSubcommand((subcommand) =>
-      subcommand
-        .setName('max-running')
-        .setDescription('Most videos one member can have in progress at once')
-        .addIntegerOption(requiredWholeNumber('count', '0 for no limit', 100)),
+      describe(subcommand, 'commands.quota.maxRunning').addIntegerOption(
+        requiredWholeNumber('maxCount', 100),
+      ),
     )
     .addSubcommand((subcommand) =>
-      subcommand
-        .setName('cooldown')
-        .setDescription('Time a member waits after starting a video before the next')
-        .addIntegerOption(requiredWholeNumber('seconds', '0 for no cooldown (at most a week)', 7 * 86_400)),
+      describe(subcommand, 'commands.quota.cooldown').addIntegerOption(
+        requiredWholeNumber('seconds', 7 * 86_400),
+      ),
     )
+    .addSubcommand((subcommand) => describe(subcommand, 'commands.quota.exempt').addRoleOption(requiredRole))
     .addSubcommand((subcommand) =>
-      subcommand
-        .setName('exempt')
-        .setDescription('Free a role from member limits (the server total still applies)')
-        .addRoleOption(requiredRole),
+      describe(subcommand, 'commands.quota.unexempt').addRoleOption(requiredRole),
     )
-    .addSubcommand((subcommand) =>
-      subcommand
-        .setName('unexempt')
-        .setDescription('Make a role follow member limits again')
-        .addRoleOption(requiredRole),
-    )
-    .addSubcommand((subcommand) =>
-      subcommand.setName('show').setDescription('Show the rules and this period’s usage'),
-    )
-    .addSubcommand((subcommand) =>
-      subcommand
-        .setName('reset')
-        .setDescription("Forget a member's delivered videos this period")
-        .addUserOption(requiredMember),
-    )
+    .addSubcommand((subcommand) => describe(subcommand, 'commands.quota.show'))
+    .addSubcommand((subcommand) => describe(subcommand, 'commands.quota.reset').addUserOption(requiredMember))
     .toJSON();
 }

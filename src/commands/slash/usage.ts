@@ -1,15 +1,17 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import {
-  currentPeriod,
   describeLimit,
   describeRuleSource,
   describeServerTotal,
+  periodText,
   relativeTime,
-  videos,
+  videosText,
 } from '../../services/quotas/quota-format.ts';
 import type { QuotaService, UsageSummary } from '../../services/quotas/quota-service.ts';
 import type { SlashCommand } from '../command.ts';
 import { requesterOf } from '../input/requester.ts';
+import { describe } from '../localized.ts';
 import { replyPrivately } from '../replies.ts';
 
 export interface UsageCommandOptions {
@@ -23,30 +25,41 @@ export function createUsageCommand({ quotas }: UsageCommandOptions): SlashComman
     definition: usageCommandDefinition(),
     async execute(interaction) {
       const usage = await quotas.usage(requesterOf(interaction));
-      await replyPrivately(interaction, describeUsage(usage));
+      await replyPrivately(interaction, describeUsage(usage, translatorFor(interaction.locale)));
     },
   };
 }
 
-function describeUsage(usage: UsageSummary): string {
-  const period = currentPeriod(usage.period);
+function describeUsage(usage: UsageSummary, t: Translator): string {
+  const period = periodText(usage.period);
+  const source = describeRuleSource(usage.rule, t);
   const lines = usage.limit
     ? [
-        `**Your videos ${period}:** ${usage.used} of ${usage.limit.count} used, ${usage.remaining} left. Resets ${relativeTime(usage.periodEnd)}.`,
-        `Your limit: ${describeLimit(usage.limit)}, from ${describeRuleSource(usage.rule)}.`,
+        t('usage.limited', {
+          period,
+          used: usage.used,
+          count: usage.limit.count,
+          remaining: usage.remaining ?? 0,
+          time: relativeTime(usage.periodEnd),
+        }),
+        t('usage.yourLimit', { limit: describeLimit(usage.limit, t), source }),
       ]
-    : [`**Your videos ${period}:** ${usage.used}, unlimited (${describeRuleSource(usage.rule)}).`];
-  const cap = usage.maxRunning > 0 ? ` (at most ${usage.maxRunning} at once)` : '';
-  lines.push(`In progress now: ${videos(usage.running)}${cap}.`);
-  if (usage.serverTotal) lines.push(`${describeServerTotal(usage.serverTotal)}.`);
-  if (usage.cooldownEndsAt) lines.push(`You can start another video ${relativeTime(usage.cooldownEndsAt)}.`);
+    : [t('usage.unlimited', { period, used: usage.used, source })];
+  const running = videosText(usage.running);
+  lines.push(
+    usage.maxRunning > 0
+      ? t('usage.runningCapped', { videos: running, max: usage.maxRunning })
+      : t('usage.running', { videos: running }),
+  );
+  if (usage.serverTotal)
+    lines.push(t('usage.serverTotal', { total: describeServerTotal(usage.serverTotal, t) }));
+  if (usage.cooldownEndsAt)
+    lines.push(t('quota.block.cooldown', { time: relativeTime(usage.cooldownEndsAt) }));
   return lines.join('\n');
 }
 
 export function usageCommandDefinition() {
-  return new SlashCommandBuilder()
-    .setName('usage')
-    .setDescription('How many videos you have made this period and how many you have left')
+  return describe(new SlashCommandBuilder(), 'commands.usage')
     .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .toJSON();
 }

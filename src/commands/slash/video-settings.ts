@@ -7,8 +7,11 @@ import {
   SlashCommandBuilder,
   type SlashCommandChannelOption,
 } from 'discord.js';
+import { botLocaleOf, isBotLocale, LANGUAGE_NAMES, LOCALES } from '../../services/i18n/locales.ts';
+import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { ServerVideoSettings, VideoSettings } from '../../services/settings/video-settings.ts';
 import type { SlashCommand } from '../command.ts';
+import { choice, describe } from '../localized.ts';
 import { managesServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
 
@@ -45,36 +48,52 @@ export function createVideoSettingsCommand({
   models,
   durations,
 }: VideoSettingsCommandOptions): SlashCommand {
-  const handlers: Record<string, (interaction: GuildCommand) => Promise<string>> = {
-    'channels add': async (interaction) => {
+  const handlers: Record<string, (interaction: GuildCommand, t: Translator) => Promise<string>> = {
+    'channels add': async (interaction, t) => {
       const channelId = interaction.options.getChannel('channel', true).id;
       const updated = await settings.allowChannel(interaction.guildId, channelId);
-      return `The bot now answers in ${channelMention(channelId)}. ${describeChannels(updated)}`;
+      return t('settings.channelAdded', {
+        channel: channelMention(channelId),
+        channels: describeChannels(updated, t),
+      });
     },
-    'channels remove': async (interaction) => {
+    'channels remove': async (interaction, t) => {
       const channelId = interaction.options.getChannel('channel', true).id;
       const updated = await settings.disallowChannel(interaction.guildId, channelId);
-      return `Removed ${channelMention(channelId)}. ${describeChannels(updated)}`;
+      return t('settings.channelRemoved', {
+        channel: channelMention(channelId),
+        channels: describeChannels(updated, t),
+      });
     },
-    'channels clear': async (interaction) => {
+    'channels clear': async (interaction, t) => {
       await settings.allowAllChannels(interaction.guildId);
-      return 'The bot now answers in every channel.';
+      return t('settings.allChannelsSet');
     },
-    duration: async (interaction) => {
+    duration: async (interaction, t) => {
       const seconds = interaction.options.getInteger('seconds');
       await settings.update(interaction.guildId, { defaultDurationSeconds: seconds });
-      return seconds === null
-        ? 'Removed the default duration.'
-        : `Videos now last ${seconds} seconds unless a member picks another length.`;
+      return seconds === null ? t('settings.durationRemoved') : t('settings.durationSet', { seconds });
     },
-    model: async (interaction) => {
+    model: async (interaction, t) => {
       const model = interaction.options.getString('name');
       await settings.update(interaction.guildId, { defaultModel: model });
       return model === null
-        ? `Removed the server's default model; the bot's default (**${models[0]}**) applies.`
-        : `Videos now use **${model}** unless a member picks another model.`;
+        ? t('settings.modelRemoved', { model: models[0] ?? '' })
+        : t('settings.modelSet', { model });
     },
-    show: async (interaction) => describeSettings(await settings.get(interaction.guildId), models),
+    language: async (interaction) => {
+      const chosen = interaction.options.getString('language');
+      const language = isBotLocale(chosen) ? chosen : null;
+      await settings.update(interaction.guildId, { language });
+      // Said in the language now spoken in the server's channels, so the admin sees what members will.
+      const spoken = language ?? botLocaleOf(interaction.guildLocale);
+      const t = translatorFor(spoken);
+      return language
+        ? t('settings.languageSet', { language: LANGUAGE_NAMES[language] })
+        : t('settings.languageRemoved', { language: LANGUAGE_NAMES[spoken] });
+    },
+    show: async (interaction, t) =>
+      describeSettings(await settings.get(interaction.guildId), models, interaction.guildLocale, t),
   };
 
   return {
@@ -88,80 +107,81 @@ export function createVideoSettingsCommand({
       const action = group ? `${group} ${subcommand}` : subcommand;
       const handler = handlers[action];
       if (!handler) throw new Error(`Unknown /video-settings action "${action}"`);
-      await replyPrivately(interaction, await handler(interaction));
+      await replyPrivately(interaction, await handler(interaction, translatorFor(interaction.locale)));
     },
   };
 }
 
-function describeChannels({ allowedChannelIds }: ServerVideoSettings): string {
-  if (allowedChannelIds.length === 0) return 'The bot answers in every channel.';
-  return `The bot answers only in ${allowedChannelIds.map(channelMention).join(', ')}.`;
+function describeChannels({ allowedChannelIds }: ServerVideoSettings, t: Translator): string {
+  if (allowedChannelIds.length === 0) return t('settings.everyChannel');
+  return t('settings.onlyChannels', { channels: allowedChannelIds.map(channelMention).join(', ') });
 }
 
-function describeSettings(current: ServerVideoSettings, models: readonly string[]): string {
+function describeSettings(
+  current: ServerVideoSettings,
+  models: readonly string[],
+  guildLocale: string | null,
+  t: Translator,
+): string {
   const duration = current.defaultDurationSeconds;
+  const language = current.language
+    ? LANGUAGE_NAMES[current.language]
+    : t('settings.discordLanguage', { language: LANGUAGE_NAMES[botLocaleOf(guildLocale)] });
   return [
-    '**Video settings**',
-    describeChannels(current),
-    `Default duration: ${duration === null ? "the service's default" : `${duration} seconds`}`,
-    `Default model: ${current.defaultModel ?? `${models[0]} *(bot default)*`}`,
+    t('settings.title'),
+    describeChannels(current, t),
+    t('settings.defaultDuration', {
+      value:
+        duration === null ? t('settings.serviceDefault') : t('settings.secondsValue', { seconds: duration }),
+    }),
+    t('settings.defaultModel', {
+      value: current.defaultModel ?? t('settings.botDefault', { model: models[0] ?? '' }),
+    }),
+    t('settings.language', { value: language }),
   ].join('\n');
 }
 
 export function videoSettingsCommandDefinition({ models, durations }: VideoSettingsDefinitionOptions) {
-  const channelOption = (description: string) => (option: SlashCommandChannelOption) =>
-    option
-      .setName('channel')
-      .setDescription(description)
+  const key = 'commands.videoSettings';
+  const channelOption = (descriptionKey: string) => (option: SlashCommandChannelOption) =>
+    describe(option, `${key}.channel`, `${key}.channel.${descriptionKey}`)
       .setRequired(true)
       .addChannelTypes(...VIDEO_CHANNEL_TYPES);
-  return new SlashCommandBuilder()
-    .setName('video-settings')
-    .setDescription('Where the bot answers and the defaults for videos on this server')
+  return describe(new SlashCommandBuilder(), key)
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommandGroup((group) =>
-      group
-        .setName('channels')
-        .setDescription('Limit the bot to chosen channels')
+      describe(group, `${key}.channels`)
         .addSubcommand((subcommand) =>
-          subcommand
-            .setName('add')
-            .setDescription('Let the bot answer in a channel (it then answers only in chosen ones)')
-            .addChannelOption(channelOption('The channel to allow')),
+          describe(subcommand, `${key}.add`).addChannelOption(channelOption('allowDescription')),
         )
         .addSubcommand((subcommand) =>
-          subcommand
-            .setName('remove')
-            .setDescription('Stop the bot answering in a channel')
-            .addChannelOption(channelOption('The channel to remove')),
+          describe(subcommand, `${key}.remove`).addChannelOption(channelOption('removeDescription')),
         )
-        .addSubcommand((subcommand) =>
-          subcommand.setName('clear').setDescription('Let the bot answer in every channel'),
-        ),
+        .addSubcommand((subcommand) => describe(subcommand, `${key}.clear`)),
     )
     .addSubcommand((subcommand) =>
-      subcommand
-        .setName('duration')
-        .setDescription('Default video length; leave out to remove the default')
-        .addIntegerOption((option) =>
-          option
-            .setName('seconds')
-            .setDescription('Length in seconds')
-            .addChoices(...durations.map((seconds) => ({ name: `${seconds} seconds`, value: seconds }))),
+      describe(subcommand, `${key}.duration`).addIntegerOption((option) =>
+        describe(option, `${key}.duration.seconds`).addChoices(
+          ...durations.map((seconds) => choice(`${key}.duration.choice`, seconds, { seconds })),
         ),
+      ),
     )
     .addSubcommand((subcommand) =>
-      subcommand
-        .setName('model')
-        .setDescription('Default video model; leave out to remove the default')
-        .addStringOption((option) =>
-          option
-            .setName('name')
-            .setDescription('The model')
-            .addChoices(...models.slice(0, MAX_CHOICES).map((model) => ({ name: model, value: model }))),
+      describe(subcommand, `${key}.model`).addStringOption((option) =>
+        describe(option, `${key}.model.option`).addChoices(
+          ...models.slice(0, MAX_CHOICES).map((model) => ({ name: model, value: model })),
         ),
+      ),
     )
-    .addSubcommand((subcommand) => subcommand.setName('show').setDescription('Show the current settings'))
+    .addSubcommand((subcommand) =>
+      describe(subcommand, `${key}.language`).addStringOption((option) =>
+        // Each language by its own name, the same for everyone: a member looks for their own.
+        describe(option, `${key}.language.option`).addChoices(
+          ...LOCALES.map((locale) => ({ name: LANGUAGE_NAMES[locale], value: locale })),
+        ),
+      ),
+    )
+    .addSubcommand((subcommand) => describe(subcommand, `${key}.show`))
     .toJSON();
 }

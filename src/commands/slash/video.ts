@@ -4,12 +4,14 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
 } from 'discord.js';
+import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
 import type { ModelCapabilities, Orientation } from '../../services/video-service/video-provider.ts';
 import type { SlashCommand } from '../command.ts';
 import { checkImage, checkPrompt } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
+import { choice, describe } from '../localized.ts';
 import { startFromInteraction } from '../start-job.ts';
 
 export interface VideoDefinitionOptions {
@@ -33,9 +35,13 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
     preconditions: [
       {
         name: 'valid-request',
-        check: (interaction) =>
-          checkPrompt(readRequest(interaction, options).prompt, options.maxPromptLength) ??
-          checkAttachment(interaction, options),
+        check: (interaction) => {
+          const t = translatorFor(interaction.locale);
+          return (
+            checkPrompt(readRequest(interaction, options).prompt, options.maxPromptLength, t) ??
+            checkAttachment(interaction, options, t)
+          );
+        },
       },
     ],
     defer: 'public',
@@ -48,46 +54,32 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
 export function videoCommandDefinition(options: VideoDefinitionOptions) {
   const contexts = [InteractionContextType.Guild];
   if (options.allowDms) contexts.push(InteractionContextType.BotDM);
-  const builder = new SlashCommandBuilder()
-    .setName('video')
-    .setDescription('Make a short video from a prompt and, if you like, a starting image')
+  const builder = describe(new SlashCommandBuilder(), 'commands.video')
     .setContexts(contexts)
     .addStringOption((option) =>
-      option
-        .setName('prompt')
-        .setDescription('What should happen in the video')
+      describe(option, 'commands.video.prompt')
         .setRequired(true)
         .setMaxLength(Math.min(6000, options.maxPromptLength)),
     )
-    .addAttachmentOption((option) =>
-      option.setName('image').setDescription('Starting image (PNG, JPEG or WebP); leave out for text only'),
-    )
+    .addAttachmentOption((option) => describe(option, 'commands.video.image'))
     .addIntegerOption((option) =>
-      option
-        .setName('duration')
-        .setDescription('Length in seconds')
-        .addChoices(
-          ...options.capabilities.durations.map((seconds) => ({
-            name: `${seconds} seconds`,
-            value: seconds,
-          })),
+      describe(option, 'commands.video.duration').addChoices(
+        ...options.capabilities.durations.map((seconds) =>
+          choice('commands.video.duration.choice', seconds, { seconds }),
         ),
+      ),
     )
     .addStringOption((option) =>
-      option
-        .setName('orientation')
-        .setDescription('Landscape (16:9) or portrait (9:16)')
-        .addChoices(
-          { name: 'Landscape 16:9', value: 'landscape' },
-          { name: 'Portrait 9:16', value: 'portrait' },
-        ),
+      describe(option, 'commands.video.orientation').addChoices(
+        choice('commands.video.orientation.landscape', 'landscape'),
+        choice('commands.video.orientation.portrait', 'portrait'),
+      ),
     );
   if (options.models.length > 1) {
     builder.addStringOption((option) =>
-      option
-        .setName('model')
-        .setDescription('Which video model to use')
-        .addChoices(...options.models.slice(0, 25).map((model) => ({ name: model, value: model }))),
+      describe(option, 'commands.video.model').addChoices(
+        ...options.models.slice(0, 25).map((model) => ({ name: model, value: model })),
+      ),
     );
   }
   return builder.toJSON();
@@ -113,8 +105,9 @@ function readRequest(interaction: ChatInputCommandInteraction, options: VideoCom
 function checkAttachment(
   interaction: ChatInputCommandInteraction,
   options: VideoCommandOptions,
+  t: Translator,
 ): string | undefined {
   const image = interaction.options.getAttachment('image');
   if (!image) return undefined;
-  return checkImage(image, options.maxImageBytes);
+  return checkImage(image, options.maxImageBytes, t);
 }

@@ -1,4 +1,5 @@
 import type { Attachment, Message } from 'discord.js';
+import { english, type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
 import type { ModelCapabilities } from '../../services/video-service/video-provider.ts';
@@ -6,6 +7,7 @@ import type { MessageTrigger } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage, sanitiseFileName } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
+import { localeOfMessage, type ServerLanguage } from '../languages.ts';
 import { DMS_OFF, replyInChat } from '../replies.ts';
 import { startFromMessage } from '../start-job.ts';
 
@@ -16,16 +18,25 @@ export interface MentionTriggerOptions {
   maxPromptLength: number;
   maxImageBytes: number;
   allowDms: boolean;
+  /** The server's language, which a mention is answered in (a chat message carries no locale). */
+  serverLanguage: ServerLanguage;
 }
 
-/** What a mention without an image gets: the three ways to ask, with the options this service offers. */
-export function helpText(durations: readonly number[]): string {
+/**
+ * What a mention without an image gets: the three ways to ask, with the options this service
+ * offers. Command and option names as the member sees them in their language; flags as they are.
+ */
+export function helpText(durations: readonly number[], t: Translator = english): string {
   return [
-    '👋 I turn a prompt and an image into a short video. Three ways to ask:',
-    '• `/video prompt:<what should happen> image:<picture>`',
-    '• Mention me in a message with an image (or in a reply to one): `@me a cat surfing --duration 10 --portrait`',
-    '• Right-click a message with an image → **Apps** → **Make video**',
-    `-# Options in a message: \`--duration ${durations.join('|')}\`, \`--portrait\`, \`--landscape\`, \`--model <name>\`.`,
+    t('help.intro'),
+    t('help.slash', {
+      command: t('commands.video.name'),
+      prompt: t('commands.video.prompt.name'),
+      image: t('commands.video.image.name'),
+    }),
+    t('help.mention'),
+    t('help.menu', { menu: t('commands.makeVideo.name') }),
+    t('help.options', { durations: durations.join('|') }),
   ].join('\n');
 }
 
@@ -43,22 +54,28 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
       return message.mentions.users.has(botId);
     },
     async execute(message) {
-      if (!message.inGuild() && !options.allowDms) return replyInChat(message, DMS_OFF);
+      const locale = await localeOfMessage(message, options.serverLanguage);
+      const t = translatorFor(locale);
+      const reply = (content: string) => replyInChat(message, content, locale);
+      if (!message.inGuild() && !options.allowDms) return reply(t(DMS_OFF));
       const images = await findImages(message);
-      if (images.attachments.length === 0)
-        return replyInChat(message, helpText(options.capabilities.durations));
+      if (images.attachments.length === 0) return reply(helpText(options.capabilities.durations, t));
       const image = images.attachments.find(isAcceptedImage);
-      const imageProblem = checkImage(image ?? (images.attachments[0] as Attachment), options.maxImageBytes);
-      if (!image || imageProblem)
-        return replyInChat(message, imageProblem ?? helpText(options.capabilities.durations));
+      const imageProblem = checkImage(
+        image ?? (images.attachments[0] as Attachment),
+        options.maxImageBytes,
+        t,
+      );
+      if (!image || imageProblem) return reply(imageProblem ?? helpText(options.capabilities.durations, t));
 
       const inline = parseInlineOptions(
         stripMention(message),
         options.models,
         options.capabilities.durations,
+        t,
       );
-      const problem = inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength);
-      if (problem) return replyInChat(message, problem);
+      const problem = inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength, t);
+      if (problem) return reply(problem);
 
       const request: JobAsk = {
         requesterId: message.author.id,
@@ -72,8 +89,10 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
         orientation: inline.orientation,
         notice:
           images.count > 1
-            ? `You sent ${images.count} images; I used the first one, ${sanitiseFileName(image.name)}.`
+            ? t('job.multipleImages', { count: images.count, name: sanitiseFileName(image.name, t) })
             : undefined,
+        locale,
+        serverLocale: locale,
         source: 'mention',
       };
       await startFromMessage(options.intake, message, request);

@@ -1,3 +1,4 @@
+import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { JobAdmission, JobAsk } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -34,9 +35,9 @@ export type Placement =
       replyTo: string;
     };
 
-export type IntakeResult = { ok: true; jobId: string } | { ok: false; message: string };
+export type IntakeResult = { ok: true; jobId: string } | { ok: false; message: MemberText | string };
 
-export const RESTARTING = 'The bot is restarting right now. Please try again in a minute.';
+export const RESTARTING: MemberText = memberText('error.restarting');
 
 /** Used where Discord does not say (messages carry no attachment_size_limit). */
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;

@@ -1,5 +1,6 @@
 import { channelMention } from '@discordjs/formatters';
 import pRetry from 'p-retry';
+import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
@@ -17,7 +18,7 @@ export interface QuotaAdmissionOptions {
   rolesIn?: (guildId: string, userId: string) => Promise<string[] | undefined>;
 }
 
-export const STORE_DOWN_MESSAGE = "The bot can't check your quota right now. Please try again in a minute.";
+export const STORE_DOWN: MemberText = memberText('error.storeDown');
 
 /** Settlements retry until the store takes them: never lost, and applying one twice changes nothing. */
 const SETTLE_RETRY = {
@@ -43,7 +44,7 @@ export class QuotaAdmission implements JobAdmission {
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.options.logger.warn('admission_store_unavailable', { userId: requester.userId, error });
-      return { ok: false, message: STORE_DOWN_MESSAGE };
+      return { ok: false, message: STORE_DOWN };
     }
   }
 
@@ -67,6 +68,7 @@ export class QuotaAdmission implements JobAdmission {
   private async decide(ask: JobAsk, requester: Requester): Promise<Admission> {
     let model = ask.model;
     let durationSeconds = ask.durationSeconds;
+    let serverLocale = ask.serverLocale;
     if (ask.guildId) {
       const settings = await this.options.settings.get(ask.guildId);
       // A Retry pressed in a DM is about the server job it repeats: its channel passed the rule.
@@ -75,9 +77,10 @@ export class QuotaAdmission implements JobAdmission {
         return { ok: false, message: channelRefusal(settings.allowedChannelIds) };
       model ??= settings.defaultModel ?? undefined;
       durationSeconds ??= settings.defaultDurationSeconds ?? undefined;
+      serverLocale = settings.language ?? serverLocale;
     }
     const jobId = newJobId();
-    const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId);
+    const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId, ask.locale);
     if (!reserved.ok) return { ok: false, message: reserved.reason };
     return {
       ok: true,
@@ -85,6 +88,7 @@ export class QuotaAdmission implements JobAdmission {
         ...ask,
         model: model ?? this.options.defaultModel,
         durationSeconds,
+        serverLocale,
         requesterRoleIds: requester.roleIds,
       },
       charge: this.chargeFor(reserved.reservation),
@@ -141,7 +145,6 @@ export class QuotaAdmission implements JobAdmission {
   }
 }
 
-function channelRefusal(allowedChannelIds: string[]): string {
-  const channels = allowedChannelIds.map((id) => channelMention(id)).join(', ');
-  return `Videos can't be made in this channel. This server allows them in: ${channels}.`;
+function channelRefusal(allowedChannelIds: string[]): MemberText {
+  return memberText('error.channelRefused', { channels: allowedChannelIds.map(channelMention).join(', ') });
 }

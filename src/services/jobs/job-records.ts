@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
-import { FINAL_STATES, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
+import { FINAL_STATES, type JobReason, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
 import type { JobUpdate } from './job-runner.ts';
 
 /**
@@ -21,7 +21,7 @@ export interface JobRecord {
   /** The service's own id for the job (job-based services), so another run can resume it. */
   serviceJobId?: string;
   videoUrl?: string;
-  reason?: string;
+  reason?: JobReason;
   createdAt: number;
   updatedAt: number;
 }

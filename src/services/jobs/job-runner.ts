@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { VideoDownloader } from '../video-service/download/video-download.ts';
@@ -7,6 +8,7 @@ import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video
 import type {
   DownloadedVideo,
   JobCharge,
+  JobReason,
   JobRequest,
   JobSnapshot,
   JobSurface,
@@ -78,16 +80,15 @@ class Interrupted extends Error {
   }
 }
 
-export const RESTART_REASON = 'The bot restarted while this video was being made.';
+export const RESTART_REASON: MemberText = memberText('failure.restarted');
 
 /** Why a made video could not reach the member when the service gave no public link to it. */
-const UNREACHABLE_VIDEO: Record<LinkReason, string> = {
-  'too-large':
-    "The video is too large for this server's upload limit, and the video service gave no public link to it.",
-  'upload-refused': 'Discord did not accept the video, and the video service gave no public link to it.',
-  'upload-failed': 'The video could not be uploaded, and the video service gave no public link to it.',
-  'download-failed': 'The video was made, but the bot could not fetch it from the video service.',
-  'download-refused': 'The video was made where the bot may not fetch it, and there is no public link to it.',
+const UNREACHABLE_VIDEO: Record<LinkReason, MemberText> = {
+  'too-large': memberText('failure.unreachable.tooLarge'),
+  'upload-refused': memberText('failure.unreachable.uploadRefused'),
+  'upload-failed': memberText('failure.unreachable.uploadFailed'),
+  'download-failed': memberText('failure.unreachable.downloadFailed'),
+  'download-refused': memberText('failure.unreachable.downloadRefused'),
 };
 
 interface Job {
@@ -256,12 +257,12 @@ export class JobRunner {
     }
   }
 
-  private async stream(job: Job): Promise<VideoSource | { reason: string }> {
+  private async stream(job: Job): Promise<VideoSource | { reason: JobReason }> {
     for await (const event of this.eventsOf(job)) {
       const outcome = this.apply(job, event);
       if (outcome) return outcome;
     }
-    return { reason: 'The service returned no video.' };
+    return { reason: memberText('failure.noVideo') };
   }
 
   /** A job the service already has is followed; a remix changes an earlier video; else a new one. */
@@ -284,7 +285,7 @@ export class JobRunner {
     );
   }
 
-  private apply(job: Job, event: VideoEvent): VideoSource | { reason: string } | undefined {
+  private apply(job: Job, event: VideoEvent): VideoSource | { reason: JobReason } | undefined {
     switch (event.type) {
       case 'created':
         this.update(job, { serviceJobId: event.serviceJobId });
@@ -349,10 +350,10 @@ export class JobRunner {
       await this.end(job, { state: 'interrupted', reason: RESTART_REASON });
     } else if (error instanceof VideoServiceError) {
       job.log.warn('service_failed', { kind: error.kind, status: error.status, error });
-      await this.end(job, { state: 'failed', reason: error.userMessage });
+      await this.end(job, { state: 'failed', reason: error.memberText ?? error.userMessage });
     } else {
       job.log.error('job_crashed', { error });
-      await this.end(job, { state: 'failed', reason: 'Something went wrong on our side. Please try again.' });
+      await this.end(job, { state: 'failed', reason: memberText('failure.crashed') });
     }
   }
 
@@ -376,7 +377,7 @@ export class JobRunner {
     } catch (error) {
       job.log.error('final_message_failed', { error });
       if (snapshot.state === 'delivered') {
-        snapshot = this.update(job, { state: 'failed', reason: 'The video could not be posted.' });
+        snapshot = this.update(job, { state: 'failed', reason: memberText('failure.notPosted') });
         await this.settleCharge(job, false);
       }
     }
@@ -386,7 +387,7 @@ export class JobRunner {
       delivery: snapshot.delivery?.kind,
       linkWhy: snapshot.delivery?.kind === 'link' ? snapshot.delivery.why : undefined,
       elapsedMs: snapshot.elapsedMs,
-      reason: snapshot.reason,
+      reason: typeof snapshot.reason === 'object' ? snapshot.reason.key : snapshot.reason,
     });
     this.jobs.delete(job.id);
     job.resolve(snapshot);

@@ -1,3 +1,4 @@
+import type { MemberText } from '../i18n/member-text.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { Orientation } from '../video-service/video-provider.ts';
@@ -23,6 +24,13 @@ export interface JobRequest {
   requesterRoleIds?: string[];
   /** The service's id of a delivered video this job changes (Remix). */
   remixOf?: string;
+  /**
+   * The Discord locale the job is shown in (the asking member's, or the server's for a mention),
+   * kept with the request so a restarted bot renders it in the same language.
+   */
+  locale?: string;
+  /** The server's language, for messages posted to the channel on the job's own (a handover). */
+  serverLocale?: string;
   /** Which front door it came through, for logs. */
   source: 'slash' | 'mention' | 'context-menu' | 'retry' | 'remix';
 }
@@ -62,13 +70,18 @@ export interface JobSnapshot {
   remixable?: boolean;
   /** The video's address at the service, once known. */
   videoUrl?: string;
-  /** Member-facing reason, for failed and interrupted jobs. */
-  reason?: string;
+  /**
+   * Why a job failed or was interrupted: the bot's own words as a message key, or the video
+   * service's words as it wrote them (a string).
+   */
+  reason?: JobReason;
   /** Who cancelled, for cancelled jobs. */
   cancelledBy?: string;
   /** How the video reached the member: as a file, or as a link (too large, refused, download failed). */
   delivery?: { kind: 'file' } | { kind: 'link'; why: LinkReason };
 }
+
+export type JobReason = string | MemberText;
 
 export type LinkReason =
   | 'too-large'
@@ -134,7 +147,8 @@ export type JobAsk = Omit<JobRequest, 'model'> & { model?: string };
 
 export type Admission =
   | { ok: true; request: JobRequest; charge?: JobCharge }
-  | { ok: false; message: string };
+  /** A message key, or (a quota refusal) a sentence already in the request's language. */
+  | { ok: false; message: MemberText | string };
 
 /**
  * Decides whether a job may start (channel rules, quotas), completes the request with the

@@ -1,4 +1,5 @@
 import type { APIMessage, RESTAPIMessageReference } from 'discord.js';
+import { translatorFor } from '../i18n/translator.ts';
 import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
@@ -24,6 +25,11 @@ export interface ChannelMessageSurfaceOptions {
    * from an expired interaction and the member may no longer be watching.
    */
   pingOnFinish?: boolean;
+  /**
+   * Speak the server's language (`request.serverLocale`) rather than the job's: for a job moved
+   * here from an interaction, whose messages are now the channel's, not one member's reply.
+   */
+  inServerLanguage?: boolean;
 }
 
 /**
@@ -54,7 +60,12 @@ export class ChannelMessageSurface implements JobSurface {
   }
 
   async show(snapshot: JobSnapshot): Promise<void> {
-    await this.write(snapshot.request.requesterId, outgoing(snapshot));
+    await this.write(snapshot.request.requesterId, outgoing(snapshot, this.localeOf(snapshot)));
+  }
+
+  private localeOf(snapshot: JobSnapshot): string | undefined {
+    const { locale, serverLocale } = snapshot.request;
+    return this.options.inServerLanguage ? (serverLocale ?? locale) : locale;
   }
 
   async finish(snapshot: JobSnapshot, video?: DownloadedVideo): Promise<JobSnapshot['delivery']> {
@@ -64,6 +75,7 @@ export class ChannelMessageSurface implements JobSurface {
       const route: FinalMessageRoute = {
         write: (message, file) => this.write(requesterId, message, file),
         fallbacks: [(message) => this.postAnew(requesterId, message)],
+        locale: this.localeOf(snapshot),
         logger,
       };
       return writeFinalMessage(route, snapshot, video);
@@ -72,7 +84,11 @@ export class ChannelMessageSurface implements JobSurface {
     // result must still ping the requester, who may no longer be watching.
     const progress = this.messageId ? { channelId: this.channelId, messageId: this.messageId } : undefined;
     const delivery = await writeFinalMessage(
-      { write: (message, file) => this.post(requesterId, message, file), logger },
+      {
+        write: (message, file) => this.post(requesterId, message, file),
+        locale: this.localeOf(snapshot),
+        logger,
+      },
       snapshot,
       video,
       (message) => ({ ...message, allowed_mentions: { parse: [], users: [requesterId] } }),
@@ -142,7 +158,11 @@ export class ChannelMessageSurface implements JobSurface {
     snapshot: JobSnapshot,
     { channelId, messageId }: { channelId: string; messageId: string },
   ): Promise<void> {
-    const summary = { content: `-# Finished below ⤵️ (${snapshot.state}).`, components: [] };
+    const t = translatorFor(this.localeOf(snapshot));
+    const summary = {
+      content: t('job.finishedBelow', { state: t(`job.state.${snapshot.state}`) }),
+      components: [],
+    };
     try {
       await this.options.messages.edit(channelId, messageId, {
         ...summary,

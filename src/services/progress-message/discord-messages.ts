@@ -12,6 +12,7 @@ import {
   RESTJSONErrorCodes,
   Routes,
 } from 'discord.js';
+import { translatorFor } from '../i18n/translator.ts';
 import type { DownloadedVideo } from '../jobs/job.ts';
 import type { JobMessage } from './job-message.ts';
 
@@ -164,12 +165,16 @@ const CHAT_REPLY_MENTIONS = { parse: [], repliedUser: false } as const;
  * A reply in chat that pings no one; where the bot may not post (no Send Messages, or no access)
  * it goes to the author's DMs instead, so a member is never left without an answer.
  */
-export async function replyOrDirectMessage(message: Message, content: string): Promise<void> {
+export async function replyOrDirectMessage(
+  message: Message,
+  content: string,
+  locale?: string,
+): Promise<void> {
   try {
     await message.reply({ content, allowedMentions: CHAT_REPLY_MENTIONS });
   } catch (error) {
     if (!message.inGuild() || !isMissingPermission(error)) throw error;
-    const where = `-# I may not post in ${channelMention(message.channelId)}, so I am answering here.`;
+    const where = translatorFor(locale)('error.dmFallback', { channel: channelMention(message.channelId) });
     await message.author.send({ content: `${content}\n${where}`, allowedMentions: { parse: [] } });
   }
 }

@@ -24,6 +24,8 @@ export interface FinalMessageRoute {
   fallbacks?: PostMessage[];
   /** Told how the video will be delivered once its upload failed (a link, and why). */
   onUploadFailed?: (delivery: Delivery) => void;
+  /** The language to write in, when not the job's own (`request.locale`). */
+  locale?: string;
   logger: Logger;
 }
 
@@ -33,8 +35,8 @@ export interface FinalMessageRoute {
  */
 const TEXT_RETRIES = { retries: 2, minTimeout: 1_000, factor: 2 } as const;
 
-export function outgoing(snapshot: JobSnapshot): OutgoingMessage {
-  return { ...renderJobMessage(snapshot), allowed_mentions: NO_PINGS };
+export function outgoing(snapshot: JobSnapshot, locale = snapshot.request.locale): OutgoingMessage {
+  return { ...renderJobMessage(snapshot, locale), allowed_mentions: NO_PINGS };
 }
 
 /**
@@ -57,7 +59,7 @@ export async function writeFinalMessage(
     try {
       await sendKeepingLinks(
         route.write,
-        decorate(outgoing({ ...snapshot, delivery: { kind: 'file' } })),
+        decorate(outgoing({ ...snapshot, delivery: { kind: 'file' } }, route.locale)),
         video,
       );
       return { kind: 'file' };
@@ -68,7 +70,7 @@ export async function writeFinalMessage(
       route.onUploadFailed?.(delivery);
     }
   }
-  await writeText(route, snapshot.jobId, decorate(outgoing({ ...snapshot, delivery })));
+  await writeText(route, snapshot.jobId, decorate(outgoing({ ...snapshot, delivery }, route.locale)));
   return delivery;
 }
 

@@ -1,3 +1,4 @@
+import { translatorFor } from '../i18n/translator.ts';
 import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logging/logger.ts';
 import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
@@ -69,6 +70,7 @@ export class InteractionReplySurface implements JobSurface {
         await this.editReply(outgoing(snapshot));
       },
       (fallback) => fallback.show(snapshot),
+      snapshot,
     );
   }
 
@@ -90,6 +92,7 @@ export class InteractionReplySurface implements JobSurface {
     return this.viaTokenOrFallback(
       () => writeFinalMessage(route, snapshot, video),
       (fallback) => fallback.finish(remaining.snapshot, remaining.video),
+      snapshot,
     );
   }
 
@@ -104,6 +107,7 @@ export class InteractionReplySurface implements JobSurface {
   private async viaTokenOrFallback<T>(
     viaToken: () => Promise<T>,
     viaFallback: (fallback: JobSurface) => Promise<T>,
+    snapshot: JobSnapshot,
   ) {
     if (!this.fallback && !this.handOverDue()) {
       try {
@@ -114,17 +118,18 @@ export class InteractionReplySurface implements JobSurface {
         this.options.logger.warn('interaction_token_dead', { error });
       }
     }
-    if (!this.fallback) await this.handOver();
+    if (!this.fallback) await this.handOver(snapshot);
     return viaFallback(this.fallback as JobSurface);
   }
 
-  private async handOver(): Promise<void> {
+  /** The reply says where the job went, in the language of the member it answers. */
+  private async handOver(snapshot: JobSnapshot): Promise<void> {
     this.fallback = this.options.openFallback();
     this.fallback.onMove(() => this.moves.moved());
     this.moves.moved();
     this.options.logger.info('progress_moved_to_channel_message', { tokenDead: this.tokenDead });
     const note: OutgoingMessage = {
-      content: '⤵️ This video continues in a new message below.',
+      content: translatorFor(snapshot.request.locale)('job.handover'),
       components: [],
       allowed_mentions: NO_PINGS,
     };

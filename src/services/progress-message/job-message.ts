@@ -6,7 +6,9 @@ import {
   ComponentType,
   escapeMarkdown,
 } from 'discord.js';
-import type { JobSnapshot, LinkReason } from '../jobs/job.ts';
+import { isMemberText, memberText } from '../i18n/member-text.ts';
+import { type Translator, translatorFor } from '../i18n/translator.ts';
+import type { JobReason, JobSnapshot, LinkReason } from '../jobs/job.ts';
 
 /**
  * How a job looks in Discord, as plain API JSON so the same payload can go through discord.js
@@ -30,11 +32,23 @@ const REASON_LENGTH = 300;
 const NOTICE_LENGTH = 200;
 const BAR_CELLS = 12;
 
-export function renderJobMessage(snapshot: JobSnapshot): JobMessage {
+/** In the job's language (`request.locale`) unless told another one; English when neither is known. */
+export function renderJobMessage(snapshot: JobSnapshot, locale = snapshot.request.locale): JobMessage {
+  const t = translatorFor(locale);
   const notice = snapshot.request.notice ? `-# ${plainText(snapshot.request.notice, NOTICE_LENGTH)}` : '';
-  const lines = [headline(snapshot), quotePrompt(snapshot.request.prompt), optionsLine(snapshot), notice];
-  const status = statusLines(snapshot);
-  return { content: [...lines, ...status].filter(Boolean).join('\n'), components: buttons(snapshot) };
+  const lines = [
+    headline(snapshot, t),
+    quotePrompt(snapshot.request.prompt),
+    optionsLine(snapshot, t),
+    notice,
+  ];
+  const status = statusLines(snapshot, t);
+  return { content: [...lines, ...status].filter(Boolean).join('\n'), components: buttons(snapshot, t) };
+}
+
+/** A reason in the member's language: the bot's own by its key, the service's as it wrote it. */
+export function reasonText(reason: JobReason, t: Translator): string {
+  return isMemberText(reason) ? t.text(reason) : reason;
 }
 
 /** A prompt shown back: shortened, markdown escaped, and unable to ping anyone even if parsed. */
@@ -107,114 +121,127 @@ export function formatElapsed(ms: number): string {
   return `${minutes}:${String(seconds).padStart(2, '0')}`;
 }
 
-function headline(snapshot: JobSnapshot): string {
+function headline(snapshot: JobSnapshot, t: Translator): string {
   const who = userMention(snapshot.request.requesterId);
   switch (snapshot.state) {
     case 'delivered':
-      return `✅ **Your video is ready**, ${who}`;
     case 'failed':
-      return `❌ **The video could not be made**, ${who}`;
-    case 'cancelled':
-      return `🛑 **Cancelled** by ${userMention(snapshot.cancelledBy ?? snapshot.request.requesterId)}`;
     case 'interrupted':
-      return `⚠️ **Interrupted**, ${who}`;
+      return t(`job.headline.${snapshot.state}`, { who });
+    case 'cancelled':
+      return t('job.headline.cancelled', {
+        who: userMention(snapshot.cancelledBy ?? snapshot.request.requesterId),
+      });
     default:
-      return `🎬 **Making a video** for ${who}`;
+      return t('job.headline.working', { who });
   }
 }
 
-function optionsLine(snapshot: JobSnapshot): string {
+function optionsLine(snapshot: JobSnapshot, t: Translator): string {
   const { request } = snapshot;
   const parts = [request.model];
-  if (request.durationSeconds) parts.push(`${request.durationSeconds} s`);
-  if (request.orientation) parts.push(request.orientation);
-  parts.push(request.imageUrl ? 'from an image' : 'text only');
+  if (request.durationSeconds) parts.push(t('job.options.seconds', { seconds: request.durationSeconds }));
+  if (request.orientation) parts.push(t(`job.options.${request.orientation}`));
+  parts.push(t(request.imageUrl ? 'job.options.fromImage' : 'job.options.textOnly'));
   return `-# ${parts.join(' · ')}`;
 }
 
-function statusLines(snapshot: JobSnapshot): string[] {
+function statusLines(snapshot: JobSnapshot, t: Translator): string[] {
   const elapsed = formatElapsed(snapshot.elapsedMs);
   switch (snapshot.state) {
     case 'waiting':
-      return [`⏳ Waiting for a free slot — **#${snapshot.queuePosition ?? 1}** in line · ${elapsed}`];
+      return [t('job.status.waiting', { position: snapshot.queuePosition ?? 1, elapsed })];
     case 'queued':
-      return [`🕓 Queued at the video service · ${elapsed}`, noteLine(snapshot)];
+      return [t('job.status.queued', { elapsed }), noteLine(snapshot, t)];
     case 'generating': {
       const percent = snapshot.percent;
-      const bar =
-        percent === undefined ? 'Generating…' : `\`${progressBar(percent)}\` **${Math.floor(percent)}%**`;
-      return [`🎞️ ${bar} · ${elapsed}`, noteLine(snapshot)];
+      const status =
+        percent === undefined
+          ? t('job.status.generating', { elapsed })
+          : t('job.status.generatingPercent', {
+              bar: progressBar(percent),
+              percent: Math.floor(percent),
+              elapsed,
+            });
+      return [status, noteLine(snapshot, t)];
     }
     case 'fetching':
-      return [`📥 Fetching the finished video… · ${elapsed}`];
+      return [t('job.status.fetching', { elapsed })];
     case 'delivered':
-      return [deliveredLine(snapshot, elapsed)];
+      return [deliveredLine(snapshot, elapsed, t)];
     case 'failed':
       return [
-        `**Why:** ${plainText(snapshot.reason ?? 'unknown', REASON_LENGTH)}`,
-        `-# After ${elapsed}. This did not count toward your limit.`,
+        t('job.status.why', {
+          reason: plainText(reasonText(snapshot.reason ?? t('failure.unknown'), t), REASON_LENGTH),
+        }),
+        t('job.status.notCounted', { elapsed }),
       ];
     case 'cancelled':
-      return [`-# After ${elapsed}. This did not count toward your limit.`];
+      return [t('job.status.notCounted', { elapsed })];
     case 'interrupted':
       return [
-        plainText(snapshot.reason ?? 'The bot restarted while this video was being made.', REASON_LENGTH),
-        '-# This did not count toward your limit. Press Retry to start it again.',
+        plainText(reasonText(snapshot.reason ?? RESTARTED, t), REASON_LENGTH),
+        t('job.status.pressRetry'),
       ];
   }
 }
 
-function deliveredLine(snapshot: JobSnapshot, elapsed: string): string {
+const RESTARTED = memberText('failure.restarted');
+
+function deliveredLine(snapshot: JobSnapshot, elapsed: string, t: Translator): string {
   const delivery = snapshot.delivery;
-  if (!delivery || delivery.kind === 'file') return `-# Made in ${elapsed}.`;
+  const madeIn = t('job.status.madeIn', { elapsed });
+  if (!delivery || delivery.kind === 'file') return madeIn;
   // A service whose file needs its key may have no public link at all: say so, never show a private one.
-  if (!snapshot.videoUrl) {
-    return `📎 The video could not be posted here, and the video service gave no public link to it.\n-# Made in ${elapsed}.`;
-  }
-  return `${LINK_REASONS[delivery.why]} ${linkText(snapshot.videoUrl)}\n-# Made in ${elapsed}.`;
+  if (!snapshot.videoUrl) return `${t('job.status.noPublicLink')}\n${madeIn}`;
+  return `${t(LINK_REASONS[delivery.why])} ${linkText(snapshot.videoUrl)}\n${madeIn}`;
 }
 
 const LINK_REASONS: Record<LinkReason, string> = {
-  'too-large': "📎 The video is larger than this server's upload limit, so here is its link:",
-  'upload-refused': '📎 Discord did not accept the upload, so here is the link:',
-  'upload-failed': '📎 The upload to Discord did not go through, so here is the link:',
-  'download-failed': '📎 The video could not be fetched for upload, so here is its link:',
-  'download-refused': '📎 The video is hosted where the bot may not fetch it, so here is its link:',
+  'too-large': 'job.link.tooLarge',
+  'upload-refused': 'job.link.uploadRefused',
+  'upload-failed': 'job.link.uploadFailed',
+  'download-failed': 'job.link.downloadFailed',
+  'download-refused': 'job.link.downloadRefused',
 };
 
-function noteLine(snapshot: JobSnapshot): string {
-  return snapshot.note ? `-# ${plainText(snapshot.note, NOTE_LENGTH)}` : '';
+/**
+ * The service's own progress words, when it sends any, quoted as the service's: the state and
+ * percent above are ours, in the member's language; this line is whatever the service wrote.
+ */
+function noteLine(snapshot: JobSnapshot, t: Translator): string {
+  return snapshot.note ? t('job.status.serviceNote', { note: plainText(snapshot.note, NOTE_LENGTH) }) : '';
 }
 
-function buttons(snapshot: JobSnapshot): APIActionRowComponent<APIButtonComponent>[] {
+function buttons(snapshot: JobSnapshot, t: Translator): APIActionRowComponent<APIButtonComponent>[] {
   const row: APIButtonComponent[] = [];
   if (snapshot.state === 'waiting' || snapshot.state === 'queued' || snapshot.state === 'generating') {
     row.push({
       type: ComponentType.Button,
       style: ButtonStyle.Secondary,
-      label: 'Cancel',
+      label: t('job.button.cancel'),
       emoji: { name: '✖️' },
       custom_id: `${JOB_BUTTON.cancel}:${snapshot.jobId}`,
     });
   }
   if (snapshot.state === 'failed' || snapshot.state === 'interrupted') {
-    row.push(againButton(snapshot, 'Retry', '🔁'));
+    row.push(againButton(snapshot, t('job.button.retry'), '🔁'));
   }
   if (snapshot.state === 'delivered') {
     if (snapshot.videoUrl && isLinkable(snapshot.videoUrl)) {
       row.push({
         type: ComponentType.Button,
         style: ButtonStyle.Link,
-        label: 'Open video',
+        label: t('job.button.openVideo'),
         url: snapshot.videoUrl,
       });
     }
-    row.push(againButton(snapshot, 'Regenerate', '🎲'));
+    row.push(againButton(snapshot, t('job.button.regenerate'), '🎲'));
     if (snapshot.remixable) {
       row.push({
         type: ComponentType.Button,
         style: ButtonStyle.Secondary,
-        label: 'Remix',
+        label: t('job.button.remix'),
         emoji: { name: '🎨' },
         custom_id: `${JOB_BUTTON.remix}:${snapshot.jobId}`,
       });

@@ -29,6 +29,13 @@ export function surfaceAt(
     logger,
     ...location,
     openFallback: () =>
-      new ChannelMessageSurface({ messages, logger, channelId, uploadLimitBytes, pingOnFinish: true }),
+      new ChannelMessageSurface({
+        messages,
+        logger,
+        channelId,
+        uploadLimitBytes,
+        pingOnFinish: true,
+        inServerLanguage: true,
+      }),
   });
 }

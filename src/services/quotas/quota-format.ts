@@ -1,9 +1,12 @@
 import { roleMention, TimestampStyles, time, userMention } from '@discordjs/formatters';
+import { type MemberText, memberText } from '../i18n/member-text.ts';
+import { english, type Translator } from '../i18n/translator.ts';
 import type { AppliedRule, Limit, Period, QuotaBlock } from './quota-rules.ts';
 
 /**
  * Member-facing wording for quotas, shared by the quota service's refusals and the /quota and
- * /usage replies. Plain strings with Discord markup (mentions, timestamps) and no Discord imports.
+ * /usage replies, in the language of the translator given (English by default). Plain strings
+ * with Discord markup (mentions, timestamps) and no Discord imports.
  */
 
 /** A Discord timestamp that each reader sees in their own time zone and language, e.g. "in 3 hours". */
@@ -13,83 +16,90 @@ export function relativeTime(epochMs: number): string {
 
 export { roleMention, userMention };
 
-export function videos(count: number): string {
-  return plural(count, 'video');
+export function videosText(count: number): MemberText {
+  return memberText('common.videos', { count });
 }
 
-const CURRENT_PERIOD: Record<Period, string> = { day: 'today', week: 'this week', month: 'this month' };
-const PER_PERIOD: Record<Period, string> = { day: 'a day', week: 'a week', month: 'a month' };
+export function videos(count: number, t: Translator = english): string {
+  return t.text(videosText(count));
+}
 
-export function currentPeriod(period: Period): string {
-  return CURRENT_PERIOD[period];
+export function periodText(period: Period): MemberText {
+  return memberText(`quota.current.${period}`);
+}
+
+export function currentPeriod(period: Period, t: Translator = english): string {
+  return t.text(periodText(period));
 }
 
 /** "3 videos a day", or "no videos" for a limit of 0. */
-export function describeLimit(limit: Limit | null): string {
-  if (!limit) return 'unlimited';
-  if (limit.count === 0) return 'no videos';
-  return `${videos(limit.count)} ${PER_PERIOD[limit.period]}`;
+export function describeLimit(limit: Limit | null, t: Translator = english): string {
+  if (!limit) return t('quota.unlimited');
+  if (limit.count === 0) return t('quota.noVideos');
+  return t(`quota.per.${limit.period}`, { videos: videosText(limit.count) });
 }
 
 /** Where a member's allowance comes from, e.g. "the rule for <@&123>". */
-export function describeRuleSource(rule: AppliedRule): string {
+export function describeRuleSource(rule: AppliedRule, t: Translator = english): string {
   switch (rule.source) {
-    case 'owner':
-      return 'bot owner, never limited';
-    case 'member':
-      return 'a limit set for this member';
     case 'exempt-role':
-      return `exempt through ${roleMention(rule.roleId)}`;
+      return t('quota.source.exemptRole', { role: roleMention(rule.roleId) });
     case 'role':
-      return `the rule for ${roleMention(rule.roleId)}`;
-    case 'everyone':
-      return "the server's rule for everyone";
-    case 'default':
-      return "the bot's default";
+      return t('quota.source.role', { role: roleMention(rule.roleId) });
+    default:
+      return t(`quota.source.${rule.source}`);
   }
 }
 
 /** "Whole server: 5 of 20 this week, resets <t:…:R>" */
-export function describeServerTotal({
-  limit,
-  used,
-  periodEnd,
-}: {
-  limit: Limit;
-  used: number;
-  periodEnd: number;
-}): string {
-  return `Whole server: ${used} of ${limit.count} ${currentPeriod(limit.period)}, resets ${relativeTime(periodEnd)}`;
+export function describeServerTotal(
+  { limit, used, periodEnd }: { limit: Limit; used: number; periodEnd: number },
+  t: Translator = english,
+): string {
+  return t('quota.serverTotal', {
+    used,
+    count: limit.count,
+    period: periodText(limit.period),
+    time: relativeTime(periodEnd),
+  });
 }
 
-function tryAgain(retryAt: number | undefined): string {
-  return retryAt === undefined ? '' : ` Try again ${relativeTime(retryAt)}.`;
-}
-
-/** The sentence a member sees when a video is refused. */
-export function describeBlock(block: QuotaBlock): string {
+/** The sentence a member sees when a video is refused, as a message key and its parameters. */
+export function blockText(block: QuotaBlock): MemberText {
   switch (block.kind) {
     case 'member-limit':
-      if (block.limit.count === 0) return "This server's quota allows you no videos.";
-      return `You have used ${block.used} of ${block.limit.count} videos ${currentPeriod(block.limit.period)}.${tryAgain(block.retryAt)}`;
+      if (block.limit.count === 0) return memberText('quota.block.memberNone');
+      return memberText('quota.block.member', {
+        used: block.used,
+        count: block.limit.count,
+        period: periodText(block.limit.period),
+      });
     case 'server-limit':
-      if (block.limit.count === 0) return 'This server allows no videos at the moment.';
-      return `This server has used all ${videos(block.limit.count)} it allows ${currentPeriod(block.limit.period)}.${tryAgain(block.retryAt)}`;
+      if (block.limit.count === 0) return memberText('quota.block.serverNone');
+      return memberText('quota.block.server', {
+        videos: videosText(block.limit.count),
+        period: periodText(block.limit.period),
+      });
     case 'max-running':
-      return `You already have ${videos(block.running)} in progress, the most you can run at once. Wait for one to finish.`;
+      return memberText('quota.block.maxRunning', { videos: videosText(block.running) });
     case 'cooldown':
-      return `You can start another video ${relativeTime(block.retryAt)}.`;
+      return memberText('quota.block.cooldown', { time: relativeTime(block.retryAt) });
   }
 }
 
-/** "none", "45 seconds", "5 minutes", "2 hours": whole units where they fit. */
-export function describeSeconds(seconds: number): string {
-  if (seconds === 0) return 'none';
-  if (seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
-  if (seconds % 60 === 0) return plural(seconds / 60, 'minute');
-  return plural(seconds, 'second');
+/** The sentence a member sees when a video is refused, with when to try again where it applies. */
+export function describeBlock(block: QuotaBlock, t: Translator = english): string {
+  const sentence = t.text(blockText(block));
+  const retryAt = block.kind === 'cooldown' ? undefined : 'retryAt' in block ? block.retryAt : undefined;
+  return retryAt === undefined
+    ? sentence
+    : `${sentence} ${t('quota.tryAgain', { time: relativeTime(retryAt) })}`;
 }
 
-function plural(count: number, unit: string): string {
-  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+/** "none", "45 seconds", "5 minutes", "2 hours": whole units where they fit. */
+export function describeSeconds(seconds: number, t: Translator = english): string {
+  if (seconds === 0) return t('common.none');
+  if (seconds % 3600 === 0) return t('common.hours', { count: seconds / 3600 });
+  if (seconds % 60 === 0) return t('common.minutes', { count: seconds / 60 });
+  return t('common.seconds', { count: seconds });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
 import type {
   Collection,
@@ -125,7 +126,13 @@ export class QuotaService {
   }
 
   /** Atomically checks every limit and, if one more video fits, reserves it for `jobId`. */
-  async reserve(member: Requester, now = Date.now(), jobId: string = randomUUID()): Promise<ReserveResult> {
+  /** A refusal's `reason` is in `locale` (a Discord locale; English when absent). */
+  async reserve(
+    member: Requester,
+    now = Date.now(),
+    jobId: string = randomUUID(),
+    locale?: string,
+  ): Promise<ReserveResult> {
     const rules = await this.rulesFor(member.guildId);
     const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
     const reservation: Reservation = {
@@ -144,14 +151,16 @@ export class QuotaService {
       this.logger.info('quota_reserved', { ...logFields(reservation), rule: quota.rule.source });
       return { ok: true, reservation };
     }
-    const block = this.blockOf(situation, limits, quota, now) ?? {
-      kind: 'max-running',
-      running: 0,
-      maxRunning: 0,
-    };
+    const block = this.blockOf(situation, limits, quota, now);
+    // The ledger applies exactly the checks findBlock names; a refusal without a block is a bug.
+    if (!block) throw new Error('the quota ledger refused a reservation that fits every limit');
     this.logger.info('quota_refused', { guildId: member.guildId, userId: member.userId, block: block.kind });
     const retryAt = 'retryAt' in block ? block.retryAt : undefined;
-    return { ok: false, reason: describeBlock(block), ...(retryAt === undefined ? {} : { retryAt }) };
+    return {
+      ok: false,
+      reason: describeBlock(block, translatorFor(locale)),
+      ...(retryAt === undefined ? {} : { retryAt }),
+    };
   }
 
   /** The video was delivered: its pending unit becomes used. Idempotent. */

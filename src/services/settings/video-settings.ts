@@ -1,3 +1,4 @@
+import { type BotLocale, isBotLocale } from '../i18n/locales.ts';
 import type { Collection, Store } from '../store/store.ts';
 
 /**
@@ -11,9 +12,13 @@ export interface ServerVideoSettings {
   defaultDurationSeconds: number | null;
   /** Always one of the offered models; a stored model that is no longer offered reads as null. */
   defaultModel: string | null;
+  /** The language the bot speaks in the server's channels; absent: the server's locale in Discord. */
+  language?: BotLocale;
 }
 
-export type VideoSettingsPatch = Partial<Omit<ServerVideoSettings, 'allowedChannelIds'>>;
+export type VideoSettingsPatch = Partial<
+  Omit<ServerVideoSettings, 'allowedChannelIds' | 'language'> & { language: BotLocale | null }
+>;
 
 const UNSET: ServerVideoSettings = {
   allowedChannelIds: [],
@@ -39,7 +44,10 @@ export class VideoSettings {
     if (patch.defaultModel && !this.offeredModels.includes(patch.defaultModel)) {
       throw new RangeError(`"${patch.defaultModel}" is not one of the offered models`);
     }
-    return this.change(guildId, (current) => ({ ...current, ...patch }));
+    if (patch.language && !isBotLocale(patch.language)) {
+      throw new RangeError(`"${patch.language}" is not one of the bot's languages`);
+    }
+    return this.change(guildId, (current) => ({ ...current, ...patch }) as ServerVideoSettings);
   }
 
   async allowChannel(guildId: string, channelId: string): Promise<ServerVideoSettings> {
@@ -75,8 +83,21 @@ export class VideoSettings {
   /** Offered models come from the settings and can change between restarts. */
   private readable(settings: ServerVideoSettings): ServerVideoSettings {
     const modelOffered = settings.defaultModel !== null && this.offeredModels.includes(settings.defaultModel);
-    return { ...settings, defaultModel: modelOffered ? settings.defaultModel : null };
+    const { language, ...rest } = settings;
+    return {
+      ...rest,
+      defaultModel: modelOffered ? settings.defaultModel : null,
+      ...(isBotLocale(language) ? { language } : {}),
+    };
   }
+}
+
+/** The language of a server's channels: the one its admins pinned, else its locale in Discord. */
+export function serverLocale(
+  settings: ServerVideoSettings,
+  preferredLocale: string | null | undefined,
+): string | undefined {
+  return settings.language ?? preferredLocale ?? undefined;
 }
 
 /** The same check on settings already read, so a caller that has them needs no second read. */

@@ -1,3 +1,4 @@
+import type { MemberText } from '../i18n/member-text.ts';
 import type { DownloadResult } from './download/video-download.ts';
 
 /**
@@ -77,8 +78,10 @@ export type VideoServiceErrorKind =
 
 export class VideoServiceError extends Error {
   readonly kind: VideoServiceErrorKind;
-  /** Shown to the member as is. */
+  /** In English, for logs and the CLI; shown to a member as the service's words when `memberText` is absent. */
   readonly userMessage: string;
+  /** What the bot tells the member, as a message key translated in their language. */
+  readonly memberText?: MemberText;
   readonly status?: number;
   /** True when no event had arrived yet, so a retry cannot pay for a second video. */
   readonly beforeAnyEvent: boolean;
@@ -86,6 +89,7 @@ export class VideoServiceError extends Error {
   constructor(options: {
     kind: VideoServiceErrorKind;
     userMessage: string;
+    memberText?: MemberText;
     logMessage: string;
     status?: number;
     beforeAnyEvent: boolean;
@@ -95,6 +99,7 @@ export class VideoServiceError extends Error {
     this.name = 'VideoServiceError';
     this.kind = options.kind;
     this.userMessage = options.userMessage;
+    this.memberText = options.memberText;
     this.status = options.status;
     this.beforeAnyEvent = options.beforeAnyEvent;
   }

@@ -389,6 +389,7 @@ export class InteractionFactory {
     const guildId = inGuild && 'guild_id' in channel ? channel.guild_id : undefined;
     const appPermissions = options.appPermissions ?? state.appPermissionsIn(channel.id);
     const guildMember = guildId ? (state.memberOf(guildId, user.id) ?? member) : undefined;
+    const guildLocaleOf = (id: string) => state.guilds.get(id)?.preferredLocale ?? Locale.EnglishUS;
     const common: CommonFields = {
       id: snowflake(createdAt),
       application_id: state.applicationId,
@@ -406,9 +407,9 @@ export class InteractionFactory {
       context: guildId ? InteractionContextType.Guild : InteractionContextType.BotDM,
       ...(guildMember && guildId
         ? {
-            guild: { id: guildId, features: [], locale: Locale.EnglishUS },
+            guild: { id: guildId, features: [], locale: guildLocaleOf(guildId) },
             guild_id: guildId,
-            guild_locale: Locale.EnglishUS,
+            guild_locale: guildLocaleOf(guildId),
             member: interactionMemberPayload(guildMember),
           }
         : { user }),

@@ -197,6 +197,8 @@ export interface FakeGuild {
   channels: APITextChannel[];
   members: Map<string, FakeMember>;
   joinedAt: string;
+  /** The server's language in Discord (`preferred_locale`, and `guild_locale` of its interactions); default en-US. */
+  preferredLocale?: Locale;
 }
 
 /** GUILD_CREATE as a bot without the GuildMembers intent gets it: only its own member is included. */
@@ -236,7 +238,7 @@ export function guildCreatePayload(guild: FakeGuild, botUserId: string): Gateway
     vanity_url_code: null,
     premium_tier: GuildPremiumTier.None,
     premium_subscription_count: 0,
-    preferred_locale: Locale.EnglishUS,
+    preferred_locale: guild.preferredLocale ?? Locale.EnglishUS,
     public_updates_channel_id: null,
     max_video_channel_users: 25,
     max_stage_video_channel_users: 50,

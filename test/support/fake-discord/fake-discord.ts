@@ -13,6 +13,7 @@ import {
   GatewayDispatchEvents,
   type GatewayGuildMembersChunkDispatchData,
   type GatewayRequestGuildMembersData,
+  type Locale,
   MessageType,
 } from 'discord-api-types/v10';
 import {
@@ -144,6 +145,8 @@ export interface GuildOptions {
   name?: string;
   /** Names of its text channels; default `['general']`. */
   channels?: string[];
+  /** Its language in Discord (`preferred_locale`); default en-US. */
+  preferredLocale?: Locale;
 }
 
 export interface MemberOptions {
@@ -371,6 +374,7 @@ export class FakeDiscord {
       options.channels ?? ['general'],
       shardId,
     );
+    if (options.preferredLocale) guild.preferredLocale = options.preferredLocale;
     this.gateway.dispatch(GatewayDispatchEvents.GuildCreate, guild.id, () =>
       guildCreatePayload(guild, this.botUser.id),
     );

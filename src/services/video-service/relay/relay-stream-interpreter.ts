@@ -8,7 +8,7 @@ import {
   MAX_REASON_INPUT_CHARS,
   memberSafeReason,
 } from './relay-service-text.ts';
-import { boundedLine, MAX_LINE_CHARS, TextChannel } from './relay-text-lines.ts';
+import { boundedLine, TextChannel } from './relay-text-lines.ts';
 import { findLinks, outputLink, urlsIn, VideoLinks } from './relay-video-links.ts';
 import {
   CONTENT_POLICY_HEADING,

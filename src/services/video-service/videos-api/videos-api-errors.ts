@@ -1,3 +1,4 @@
+import { type MemberText, memberText } from '../../i18n/member-text.ts';
 import { redact } from '../../logging/logger.ts';
 import { excerpt, serviceMessageOf } from '../service-error-text.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
@@ -24,6 +25,7 @@ export class VideosApiError extends VideoServiceError {
     call: VideosApiCall;
     kind: VideoServiceErrorKind;
     userMessage: string;
+    memberText?: MemberText;
     logMessage: string;
     status?: number;
     createOutcome?: CreateOutcome;
@@ -47,6 +49,17 @@ export const USER_MESSAGES = {
   unreadable: 'The video service sent a reply the bot could not read.',
   notFound: 'The video service no longer has this video.',
 } as const;
+
+/** The same, as message keys: what the member reads, in their language. */
+export const MEMBER_TEXTS: Record<keyof typeof USER_MESSAGES, MemberText> = {
+  auth: memberText('failure.service.auth'),
+  rateLimited: memberText('failure.service.rateLimited'),
+  unreachable: memberText('failure.service.unreachable'),
+  connectionLost: memberText('failure.service.connectionLost'),
+  timeout: memberText('failure.service.timeout'),
+  unreadable: memberText('failure.service.unreadable'),
+  notFound: memberText('failure.service.notFound'),
+};
 
 /** Errors that only happen before a byte of the request is written. */
 const NOT_SENT_CODES = new Set([
@@ -79,12 +92,13 @@ export function httpFailure(
   retryAfterMs: number | undefined,
 ): VideosApiError {
   const said = serviceMessageOf(body);
-  const { kind, userMessage } = describeStatus(call, status, said);
+  const { kind, userMessage, memberText } = describeStatus(call, status, said);
   const billable = call === 'create' || call === 'remix';
   return new VideosApiError({
     call,
     kind,
     userMessage,
+    memberText,
     status,
     retryAfterMs,
     createOutcome: billable ? (status >= 500 ? 'unknown' : 'refused') : undefined,
@@ -108,6 +122,7 @@ export function transportFailure(
       call,
       kind: 'timeout',
       userMessage: USER_MESSAGES.timeout,
+      memberText: MEMBER_TEXTS.timeout,
       logMessage: `videos api ${call} timed out`,
       createOutcome,
       cause: error,
@@ -118,6 +133,7 @@ export function transportFailure(
     call,
     kind: 'network',
     userMessage: notSent ? USER_MESSAGES.unreachable : USER_MESSAGES.connectionLost,
+    memberText: notSent ? MEMBER_TEXTS.unreachable : MEMBER_TEXTS.connectionLost,
     logMessage: `videos api ${call} connection failed (${typeof code === 'string' ? code : 'no code'}): ${what}`,
     createOutcome,
     cause: error,
@@ -131,6 +147,7 @@ export function unreadableReply(call: VideosApiCall, problem: string, body = '')
     call,
     kind: 'protocol',
     userMessage: USER_MESSAGES.unreadable,
+    memberText: MEMBER_TEXTS.unreadable,
     logMessage: `videos api ${call} reply unreadable: ${problem}${sample}`,
     createOutcome: call === 'create' || call === 'remix' ? 'unknown' : undefined,
   });
@@ -153,19 +170,35 @@ function describeStatus(
   call: VideosApiCall,
   status: number,
   said: string | undefined,
-): { kind: VideoServiceErrorKind; userMessage: string } {
-  if (status === 401 || status === 403) return { kind: 'auth', userMessage: USER_MESSAGES.auth };
-  if (status === 429) return { kind: 'rate_limited', userMessage: USER_MESSAGES.rateLimited };
+): { kind: VideoServiceErrorKind; userMessage: string; memberText: MemberText } {
+  if (status === 401 || status === 403)
+    return { kind: 'auth', userMessage: USER_MESSAGES.auth, memberText: MEMBER_TEXTS.auth };
+  if (status === 429)
+    return {
+      kind: 'rate_limited',
+      userMessage: USER_MESSAGES.rateLimited,
+      memberText: MEMBER_TEXTS.rateLimited,
+    };
   if (status >= 500) {
     const detail = said ? ` (it said: ${said})` : '';
     return {
       kind: 'unavailable',
       userMessage: `The video service is having trouble right now${detail}. Please try again later.`,
+      memberText: said
+        ? memberText('failure.service.troubleSaid', { said })
+        : memberText('failure.service.trouble'),
     };
   }
-  if (status === 404 && call !== 'create') return { kind: 'rejected', userMessage: USER_MESSAGES.notFound };
+  if (status === 404 && call !== 'create')
+    return { kind: 'rejected', userMessage: USER_MESSAGES.notFound, memberText: MEMBER_TEXTS.notFound };
   const detail = said ? `: ${said}` : '.';
-  return { kind: 'rejected', userMessage: `The video service refused this request${detail}` };
+  return {
+    kind: 'rejected',
+    userMessage: `The video service refused this request${detail}`,
+    memberText: said
+      ? memberText('failure.service.refusedSaid', { said })
+      : memberText('failure.service.refused'),
+  };
 }
 
 function first(value: string | string[] | undefined): string | undefined {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
+import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import type { DownloadResult } from '../download/video-download.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
@@ -355,6 +356,7 @@ export class VideosApiProvider implements VideoProvider {
       return new VideoServiceError({
         kind: 'timeout',
         userMessage: TIMEOUT_MESSAGE,
+        memberText: memberText('failure.service.timeout'),
         logMessage: `videos api job took longer than ${this.settings.timeoutMs} ms`,
         beforeAnyEvent: !run.started,
       });
@@ -364,11 +366,16 @@ export class VideosApiProvider implements VideoProvider {
     return new VideoServiceError({
       kind: error.kind,
       userMessage: this.redaction.text(error.userMessage),
+      memberText: this.redactedText(error.memberText),
       logMessage: this.redaction.text(error.message),
       status: error.status,
       beforeAnyEvent: run.started ? false : error.beforeAnyEvent,
       cause: error.cause,
     });
+  }
+
+  private redactedText(text: MemberText | undefined): MemberText | undefined {
+    return text && redactParams(text, (value) => this.redaction.text(value));
   }
 
   /** The client's error with its texts redacted, its create outcome (so `beforeAnyEvent`) kept. */
@@ -377,6 +384,7 @@ export class VideosApiProvider implements VideoProvider {
       call: error.call,
       kind: error.kind,
       userMessage: this.redaction.text(error.userMessage),
+      memberText: this.redactedText(error.memberText),
       logMessage: this.redaction.text(error.message),
       status: error.status,
       createOutcome: error.createOutcome,
