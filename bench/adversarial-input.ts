@@ -97,7 +97,8 @@ function read(payloads: unknown[]): { ms: number; outcome: VideoEvent } {
 function describe(outcome: VideoEvent): string {
   if (outcome.type === 'succeeded')
     return `video (${outcome.urls.length} link${outcome.urls.length === 1 ? '' : 's'})`;
-  if (outcome.type === 'failed') return `failed: ${outcome.reason.slice(0, 24)}…`;
+  if (outcome.type === 'failed')
+    return `failed: ${typeof outcome.reason === 'string' ? outcome.reason.slice(0, 24) : outcome.reason.key}…`;
   return outcome.type;
 }
 

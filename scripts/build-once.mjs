@@ -108,7 +108,8 @@ function tryLock() {
     return true;
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    if (['EEXIST', 'ENOTEMPTY', 'EPERM', 'EACCES'].includes(error.code) && existsSync(lockDir)) return false;
+    // Someone holds the lock (or held it a moment ago and has just let go): try again.
+    if (['EEXIST', 'ENOTEMPTY', 'EPERM', 'EACCES'].includes(error.code)) return false;
     throw error;
   }
 }

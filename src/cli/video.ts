@@ -7,6 +7,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
+import type { MemberText } from '../services/i18n/member-text.ts';
+import { translatorFor } from '../services/i18n/translator.ts';
 import { createVideoProvider } from '../services/video-service/create-provider.ts';
 import { ServiceTextRedaction } from '../services/video-service/service-text-redaction.ts';
 import {
@@ -69,7 +71,7 @@ async function main(signal: AbortSignal): Promise<number> {
     const request = { ...options.request, model: options.request.model ?? settings.SORA_MODEL };
     const outcome = await generate(provider, request, redaction, signal);
     if (outcome?.type !== 'succeeded') {
-      const reason = outcome?.type === 'failed' ? redaction.text(outcome.reason) : 'no video';
+      const reason = outcome?.type === 'failed' ? inEnglish(redaction.reason(outcome.reason)) : 'no video';
       process.stderr.write(`Video failed: ${reason}\n`);
       return 1;
     }
@@ -264,6 +266,11 @@ class ProgressDisplay {
   private say(text: string): void {
     this.stream.write(this.bar ? `\r\x1b[2K${text}\n` : `${text}\n`);
   }
+}
+
+/** The CLI speaks English: the bot's own texts in en-US, a service's words as it wrote them. */
+function inEnglish(reason: string | MemberText): string {
+  return typeof reason === 'string' ? reason : translatorFor('en-US').text(reason);
 }
 
 /** What went wrong, in words for the person at the terminal; never the API key. */

@@ -1,6 +1,7 @@
 /**
  * The languages the bot speaks, as Discord's locale codes. Adding one: a JSON file under
- * `locales/` with every key of `en-US.json`, its code here, and its native name below.
+ * `locales/` with every key of `en-US.json`, its code here, its native name below, and its import
+ * in locale-resources.ts.
  */
 export const LOCALES = [
   'en-US',

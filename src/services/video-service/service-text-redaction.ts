@@ -1,3 +1,4 @@
+import { type MemberText, redactParams } from '../i18n/member-text.ts';
 /**
  * The one place where text from the video service loses anything that could be a credential,
  * before a member, a log line or the terminal sees it. A relay is a third party: it may echo the
@@ -56,6 +57,11 @@ export class ServiceTextRedaction {
   }
 
   /** Secrets masked first, then the text cut to size by `cut`, then credential shapes masked. */
+  /** A failure reason: the service's words redacted; the bot's own text with its parameters redacted. */
+  reason(reason: string | MemberText): string | MemberText {
+    return typeof reason === 'string' ? this.text(reason) : redactParams(reason, (value) => this.text(value));
+  }
+
   cutToSize(text: string, cut: (text: string) => string): string {
     return redactCredentials(cut(this.withoutSecrets(text)));
   }

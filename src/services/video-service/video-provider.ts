@@ -47,7 +47,7 @@ export type VideoEvent =
    */
   | { type: 'succeeded'; urls: string[]; fileUrl?: string }
   /** reason: fit to show a member (no secrets, no stack). */
-  | { type: 'failed'; reason: string };
+  | { type: 'failed'; reason: string | MemberText };
 
 export interface VideoProvider {
   capabilities(model: string): ModelCapabilities;

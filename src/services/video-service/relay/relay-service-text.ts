@@ -1,10 +1,13 @@
+import { type MemberText, memberText } from '../../i18n/member-text.ts';
+
 /**
  * A video service's own words made fit for a member and a log line: whitespace collapsed, request
  * ids and raw HTTP noise dropped, the length bounded. Every step reads a bounded prefix of the text,
  * by hand-written scans or linear patterns, however long and however shaped the text is.
  */
 
-export const GENERIC_FAILURE_REASON = 'The service could not make this video.';
+/** The bot's own words when a service failed without saying why. */
+export const GENERIC_FAILURE_REASON: MemberText = memberText('failure.service.couldNotMake');
 /** How much of a service's failure text is looked at, once its whitespace is collapsed. */
 export const MAX_REASON_INPUT_CHARS = 2_048;
 const MAX_REASON_CHARS = 300;
@@ -19,14 +22,14 @@ const UPSTREAM_HTTP_STATUS = /\bHTTP(?:\s+error)?[\s:]+([45]\d\d)\b|\bstatus(?:\
 /** Runs on text whose whitespace is already collapsed: single optional spaces, no `\s*` to backtrack over. */
 const REQUEST_ID = / ?[(（[]? ?(?:request|trace)[ _-]?id ?[:：]? ?[\w-]+ ?[)）\]]?/gi;
 
-/** A service's failure text made fit for a member: trimmed, bounded, no request ids or raw HTTP noise. */
-export function memberSafeReason(reason: string): string {
+/**
+ * A service's failure text made fit for a member: trimmed, bounded, no request ids or raw HTTP
+ * noise. Raw upstream HTTP noise, or nothing at all, becomes the bot's own sentence (translated).
+ */
+export function memberSafeReason(reason: string): string | MemberText {
   const text = collapseWhitespace(reason, MAX_REASON_INPUT_CHARS);
   const upstream = UPSTREAM_HTTP_STATUS.exec(text);
-  if (upstream) {
-    const status = upstream[1] ?? upstream[2];
-    return `The video service failed upstream (HTTP ${status}). Please try again later, or tell the bot's owner if it keeps happening.`;
-  }
+  if (upstream) return memberText('failure.service.upstream', { status: upstream[1] ?? upstream[2] ?? '' });
   return cleanServiceMessage(text) || GENERIC_FAILURE_REASON;
 }
 

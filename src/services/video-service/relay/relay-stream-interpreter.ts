@@ -1,3 +1,4 @@
+import { type MemberText, memberText } from '../../i18n/member-text.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { VideoEvent } from '../video-provider.ts';
 import { isAboutProgress, lastPercentToken, ProgressLineShape, progressToken } from './relay-percent.ts';
@@ -42,8 +43,8 @@ import {
 /** Also exported from here, where the other video-service clients (videos-api) import them. */
 export { cleanServiceMessage, memberSafeReason } from './relay-service-text.ts';
 
-export const NO_VIDEO_REASON = 'The service returned no video.';
-const CONTENT_FILTER_REASON = "The video service's content filter blocked this video.";
+export const NO_VIDEO_REASON: MemberText = memberText('failure.noVideo');
+const CONTENT_FILTER_REASON: MemberText = memberText('failure.service.contentFilter');
 
 const NO_EVENTS: readonly VideoEvent[] = Object.freeze([]);
 /** Where a line says what it is about (`> 🏃 进度`, `**Video Generation Progress**`, `> 排队中`). */
@@ -96,9 +97,9 @@ export class RelayStreamInterpreter {
   /** The line before was progress, so a bare `44..` line continues it. */
   private afterProgressLine = false;
   /** A failure heading (`**Content Policy Violation**`) whose reason is on the next line. */
-  private failureHeading: string | undefined;
+  private failureHeading: string | MemberText | undefined;
   /** The latest failure that does not end the stream by itself; reported if no video comes. */
-  private failureHint: string | undefined;
+  private failureHint: string | MemberText | undefined;
   /** Inside a sora2api retry block: failures there are the failed attempt's, not the job's. */
   private retrying = false;
   private lastNote: string | undefined;
@@ -293,15 +294,15 @@ export class RelayStreamInterpreter {
     const urls = this.links.urls();
     if (urls.length > 0) return { type: 'succeeded', urls };
     const reason = this.failureHeading ?? this.failureHint;
-    return { type: 'failed', reason: reason === undefined ? NO_VIDEO_REASON : memberSafeReason(reason) };
+    return { type: 'failed', reason: reason === undefined ? NO_VIDEO_REASON : safeReason(reason) };
   }
 
   private succeed(): void {
     this.decide({ type: 'succeeded', urls: this.links.urls() });
   }
 
-  private fail(reason: string): void {
-    this.decide({ type: 'failed', reason: memberSafeReason(reason) });
+  private fail(reason: string | MemberText): void {
+    this.decide({ type: 'failed', reason: safeReason(reason) });
   }
 
   private decide(outcome: VideoEvent): void {
@@ -412,4 +413,9 @@ function textOf(value: unknown): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The service's words made fit to show; the bot's own (a text to translate) as they are. */
+function safeReason(reason: string | MemberText): string | MemberText {
+  return typeof reason === 'string' ? memberSafeReason(reason) : reason;
 }

@@ -116,7 +116,7 @@ export class RelayVideoProvider implements VideoProvider {
   private redactEvent(event: VideoEvent): VideoEvent {
     const clean = (text: string) => this.redaction.text(text);
     if (event.type === 'note') return { type: 'note', text: clean(event.text) };
-    if (event.type === 'failed') return { type: 'failed', reason: clean(event.reason) };
+    if (event.type === 'failed') return { type: 'failed', reason: this.redaction.reason(event.reason) };
     if (event.type === 'succeeded') return { type: 'succeeded', urls: event.urls.map(clean) };
     return event;
   }

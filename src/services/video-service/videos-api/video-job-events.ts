@@ -1,8 +1,7 @@
+import { GENERIC_FAILURE_REASON } from '../relay/relay-service-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { VideoEvent } from '../video-provider.ts';
 import { isTerminal, type VideoJob } from './video-job.ts';
-
-const GENERIC_FAILURE = 'The video service could not make this video.';
 
 /**
  * Turns the job objects of one job, as polls return them, into the events the runner wants:
@@ -28,7 +27,7 @@ export class VideoJobEvents {
       };
     }
     if (isTerminal(job.status)) {
-      return { type: 'failed', reason: this.redaction.text(job.failure?.reason ?? GENERIC_FAILURE) };
+      return { type: 'failed', reason: this.redaction.reason(job.failure?.reason ?? GENERIC_FAILURE_REASON) };
     }
     if (job.status === 'queued') {
       if (this.queuedShown || this.progressShown) return undefined;

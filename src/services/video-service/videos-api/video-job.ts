@@ -1,4 +1,5 @@
-import { memberSafeReason } from '../relay/relay-stream-interpreter.ts';
+import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { memberSafeReason } from '../relay/relay-service-text.ts';
 
 /**
  * The job object of the Videos API (`POST /videos`, `GET /videos/{id}`), reduced to one shape
@@ -26,7 +27,7 @@ export interface VideoJob {
   /** Links a member can open, best first; never the key-protected `/content` URL. */
   publicUrls: string[];
   /** Present for failed, cancelled and expired jobs; `reason` is fit to show a member. */
-  failure?: { code?: string; reason: string };
+  failure?: { code?: string; reason: string | MemberText };
 }
 
 export type ParsedVideoJob = { ok: true; job: VideoJob } | { ok: false; problem: string };
@@ -49,11 +50,12 @@ const STATUS_ALIASES: Record<string, VideoJobStatus> = {
   expired: 'expired',
 };
 
+/** The bot's own words for a job that ended without the service saying why. */
 const TERMINAL_REASONS = {
-  failed: 'The video service could not make this video.',
-  moderation: "The video service's content rules blocked this video.",
-  cancelled: 'The video service cancelled this video.',
-  expired: 'The video expired at the video service before the bot could fetch it.',
+  failed: memberText('failure.service.couldNotMake'),
+  moderation: memberText('failure.service.moderated'),
+  cancelled: memberText('failure.service.cancelled'),
+  expired: memberText('failure.service.expired'),
 } as const;
 
 const LINK_FIELDS = ['soraVideoUrl', 'video_url', 'output_url', 'url'] as const;

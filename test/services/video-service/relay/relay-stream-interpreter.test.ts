@@ -9,6 +9,7 @@ import { ServiceTextRedaction } from '../../../../src/services/video-service/ser
 import type { VideoEvent } from '../../../../src/services/video-service/video-provider.ts';
 import { contentChunk, reasoningChunk } from '../../../support/fake-video-service.ts';
 import { readStreamFixture, ssePayloads, streamFixtureNames } from '../../../support/fixtures.ts';
+import { inEnglish } from '../../../support/in-english.ts';
 
 /** Every event the payloads imply, then the final one. */
 function interpret(payloads: unknown[]): VideoEvent[] {
@@ -150,7 +151,7 @@ describe('RelayStreamInterpreter on the stream fixtures', () => {
   for (const [name, expected] of Object.entries(expectations)) {
     it(`reads ${name}`, () => {
       const events = interpretFixture(name);
-      expect(events.at(-1)).toEqual(expected.final);
+      expect(inEnglish(events.at(-1))).toEqual(inEnglish(expected.final));
       expect(count(events, 'succeeded') + count(events, 'failed')).toBe(1);
       expect(percents(events)).toEqual(expected.percents);
       expect(count(events, 'queued')).toBe(expected.queued ? 1 : 0);
@@ -381,7 +382,7 @@ describe('RelayStreamInterpreter on shapes beyond the fixtures', () => {
 
   it('reads a content filter finish reason as the failure when no video came', () => {
     const events = interpret([{ choices: [{ delta: {}, finish_reason: 'content_filter' }] }]);
-    expect(events).toEqual([
+    expect(inEnglish(events)).toEqual([
       { type: 'failed', reason: "The video service's content filter blocked this video." },
     ]);
   });
@@ -407,18 +408,18 @@ describe('RelayStreamInterpreter on shapes beyond the fixtures', () => {
 
 describe('memberSafeReason', () => {
   it('hides upstream HTTP noise', () => {
-    expect(memberSafeReason('Flow API request failed: HTTP Error 403: Forbidden')).toBe(
+    expect(inEnglish(memberSafeReason('Flow API request failed: HTTP Error 403: Forbidden'))).toBe(
       "The video service failed upstream (HTTP 403). Please try again later, or tell the bot's owner if it keeps happening.",
     );
   });
 
   it('drops request ids, collapses whitespace and bounds the length', () => {
     expect(memberSafeReason('rate\n limited (request id: abc-123)')).toBe('rate limited');
-    expect(memberSafeReason('x'.repeat(1000)).length).toBeLessThanOrEqual(300);
+    expect(inEnglish(memberSafeReason('x'.repeat(1000))).length).toBeLessThanOrEqual(300);
   });
 
   it('never returns an empty reason', () => {
-    expect(memberSafeReason('   ')).toBe('The service could not make this video.');
+    expect(inEnglish(memberSafeReason('   '))).toBe('The service could not make this video.');
   });
 });
 
@@ -483,10 +484,12 @@ describe('RelayStreamInterpreter on hostile input', () => {
 
   it('makes a member-safe reason of an 8 KB error text in any shape', () => {
     expect(memberSafeReason(`${'('.repeat(4096)}${' '.repeat(4096)}`)).toMatch(/^\(+…$/);
-    expect(memberSafeReason(`${' '.repeat(8192)}Flow API request failed: HTTP Error 403`)).toContain(
-      'HTTP 403',
+    expect(
+      inEnglish(memberSafeReason(`${' '.repeat(8192)}Flow API request failed: HTTP Error 403`)),
+    ).toContain('HTTP 403');
+    expect(inEnglish(memberSafeReason(`${'request id '.repeat(800)}bad prompt`)).length).toBeLessThanOrEqual(
+      300,
     );
-    expect(memberSafeReason(`${'request id '.repeat(800)}bad prompt`).length).toBeLessThanOrEqual(300);
   });
 });
 

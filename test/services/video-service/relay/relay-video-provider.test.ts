@@ -25,6 +25,7 @@ import {
   ssePayloads,
   streamFixtureNames,
 } from '../../../support/fixtures.ts';
+import { inEnglish } from '../../../support/in-english.ts';
 
 const API_KEY = 'sk-test-0123456789abcdef';
 const REQUEST: VideoRequest = { prompt: 'a cat chasing light', model: 'sora-2' };
@@ -163,7 +164,7 @@ describe('RelayVideoProvider streams', () => {
 
   it('yields "no video" when the stream ends without a URL or [DONE]', async () => {
     const events = await collect({ events: [contentChunk('> 🏃 进度：30%\n')] });
-    expect(events).toEqual([
+    expect(inEnglish(events)).toEqual([
       { type: 'progress', percent: 30 },
       { type: 'failed', reason: 'The service returned no video.' },
     ]);

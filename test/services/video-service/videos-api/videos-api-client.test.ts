@@ -13,6 +13,7 @@ import {
 import { VideosApiError } from '../../../../src/services/video-service/videos-api/videos-api-errors.ts';
 import { unusedPortUrl } from '../../../support/fake-video-service.ts';
 import { type FakeVideosApi, manualClock, startFakeVideosApi } from '../../../support/fake-videos-api.ts';
+import { inEnglish } from '../../../support/in-english.ts';
 
 const QUEUED_MS = 200;
 const PROCESSING_MS = 400;
@@ -491,8 +492,8 @@ describe('parseVideoJob', () => {
     const expired = parseVideoJob({ ...base, status: 'expired' });
     const failed = parseVideoJob({ ...base, status: 'failed', error: { code: 'content_policy_violation' } });
 
-    expect(expired.ok && expired.job.failure?.reason).toMatch(/expired/);
-    expect(failed.ok && failed.job.failure).toEqual({
+    expect(inEnglish(expired.ok && expired.job.failure?.reason)).toMatch(/expired/);
+    expect(inEnglish(failed.ok && failed.job.failure)).toEqual({
       code: 'content_policy_violation',
       reason: "The video service's content rules blocked this video.",
     });
