@@ -1,4 +1,6 @@
+import { type MemberText, memberText } from '../i18n/member-text.ts';
 import { cleanServiceMessage, collapseWhitespace } from './relay/relay-service-text.ts';
+import type { VideoServiceErrorKind } from './video-provider.ts';
 
 /** What of a service's error text reaches a log line: whitespace collapsed, at most this long. */
 const EXCERPT_CHARS = 200;
@@ -29,4 +31,48 @@ export function serviceMessageOf(body: string): string | undefined {
 export function excerpt(text: string): string {
   const flat = collapseWhitespace(text, EXCERPT_CHARS);
   return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
+}
+
+export interface HttpFailure {
+  kind: VideoServiceErrorKind;
+  /** English, for logs and the CLI. */
+  userMessage: string;
+  /** What the member reads, in their language. */
+  memberText: MemberText;
+}
+
+const AUTH: HttpFailure = {
+  kind: 'auth',
+  userMessage:
+    "The video service rejected the bot's credentials, or the bot's balance there is empty. Please tell the bot's owner.",
+  memberText: memberText('failure.service.auth'),
+};
+const BUSY: HttpFailure = {
+  kind: 'rate_limited',
+  userMessage: 'The video service is busy right now. Please try again in a minute.',
+  memberText: memberText('failure.service.rateLimited'),
+};
+
+/** What an HTTP error status of a video service means for the member, with its own words if it gave some. */
+export function describeHttpFailure(status: number, said: string | undefined): HttpFailure {
+  if (status === 401 || status === 403) return AUTH;
+  if (status === 429) return BUSY;
+  if (status >= 500) {
+    const detail = said ? ` (it said: ${said})` : '';
+    return {
+      kind: 'unavailable',
+      userMessage: `The video service is having trouble right now${detail}. Please try again later.`,
+      memberText: said
+        ? memberText('failure.service.troubleSaid', { said })
+        : memberText('failure.service.trouble'),
+    };
+  }
+  const detail = said ? `: ${said}` : '.';
+  return {
+    kind: 'rejected',
+    userMessage: `The video service refused this request${detail}`,
+    memberText: said
+      ? memberText('failure.service.refusedSaid', { said })
+      : memberText('failure.service.refused'),
+  };
 }

@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
-import { excerpt, serviceMessageOf } from '../service-error-text.ts';
+import { describeHttpFailure, excerpt, serviceMessageOf } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
-import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
+import { VideoServiceError } from '../video-provider.ts';
 
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
 
@@ -45,36 +45,6 @@ export async function httpErrorOf(
     beforeAnyEvent: true,
     logMessage: `video service answered HTTP ${status}: ${excerpt(body)}`,
   });
-}
-
-function describeHttpFailure(
-  status: number,
-  said: string | undefined,
-): { kind: VideoServiceErrorKind; userMessage: string; memberText: MemberText } {
-  if (status === 401 || status === 403)
-    return { kind: 'auth', userMessage: RELAY_USER_MESSAGES.auth, memberText: RELAY_MEMBER_TEXTS.auth };
-  if (status === 429) {
-    const { rateLimited } = RELAY_USER_MESSAGES;
-    return { kind: 'rate_limited', userMessage: rateLimited, memberText: RELAY_MEMBER_TEXTS.rateLimited };
-  }
-  if (status >= 500) {
-    const detail = said ? ` (it said: ${said})` : '';
-    return {
-      kind: 'unavailable',
-      userMessage: `The video service is having trouble right now${detail}. Please try again later.`,
-      memberText: said
-        ? memberText('failure.service.troubleSaid', { said })
-        : memberText('failure.service.trouble'),
-    };
-  }
-  const detail = said ? `: ${said}` : '.';
-  return {
-    kind: 'rejected',
-    userMessage: `The video service refused this request${detail}`,
-    memberText: said
-      ? memberText('failure.service.refusedSaid', { said })
-      : memberText('failure.service.refused'),
-  };
 }
 
 export async function readBounded(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {

@@ -1,6 +1,6 @@
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
 import { redact } from '../../logging/logger.ts';
-import { excerpt, serviceMessageOf } from '../service-error-text.ts';
+import { describeHttpFailure, excerpt, type HttpFailure, serviceMessageOf } from '../service-error-text.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
 
 export type VideosApiCall = 'create' | 'get' | 'remix' | 'content' | 'delete';
@@ -166,39 +166,10 @@ export function retryAfterMsOf(headers: Record<string, string | string[] | undef
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function describeStatus(
-  call: VideosApiCall,
-  status: number,
-  said: string | undefined,
-): { kind: VideoServiceErrorKind; userMessage: string; memberText: MemberText } {
-  if (status === 401 || status === 403)
-    return { kind: 'auth', userMessage: USER_MESSAGES.auth, memberText: MEMBER_TEXTS.auth };
-  if (status === 429)
-    return {
-      kind: 'rate_limited',
-      userMessage: USER_MESSAGES.rateLimited,
-      memberText: MEMBER_TEXTS.rateLimited,
-    };
-  if (status >= 500) {
-    const detail = said ? ` (it said: ${said})` : '';
-    return {
-      kind: 'unavailable',
-      userMessage: `The video service is having trouble right now${detail}. Please try again later.`,
-      memberText: said
-        ? memberText('failure.service.troubleSaid', { said })
-        : memberText('failure.service.trouble'),
-    };
-  }
+function describeStatus(call: VideosApiCall, status: number, said: string | undefined): HttpFailure {
   if (status === 404 && call !== 'create')
     return { kind: 'rejected', userMessage: USER_MESSAGES.notFound, memberText: MEMBER_TEXTS.notFound };
-  const detail = said ? `: ${said}` : '.';
-  return {
-    kind: 'rejected',
-    userMessage: `The video service refused this request${detail}`,
-    memberText: said
-      ? memberText('failure.service.refusedSaid', { said })
-      : memberText('failure.service.refused'),
-  };
+  return describeHttpFailure(status, said);
 }
 
 function first(value: string | string[] | undefined): string | undefined {
