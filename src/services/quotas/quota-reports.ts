@@ -1,0 +1,142 @@
+import type { Logger } from '../logging/logger.ts';
+import type { LedgerSituation, QuotaLedger } from '../store/store.ts';
+import {
+  type AppliedRule,
+  type GuildQuotaRules,
+  type Limit,
+  type MemberQuota,
+  memberQuota,
+  type Period,
+  periodEnd,
+  periodKey,
+  type QuotaDefaults,
+  type Requester,
+  remaining,
+  serverTotalLimit,
+} from './quota-rules.ts';
+import type { QuotaRulesAdmin } from './quota-rules-admin.ts';
+import { guildScope, periodKeysAt, scopeKey } from './quota-scopes.ts';
+
+/** What `/usage` and `/quota show` tell: a member's own usage, a server's, and a member's reset. */
+
+export interface UsageSummary {
+  rule: AppliedRule;
+  /** null = unlimited. */
+  limit: Limit | null;
+  period: Period;
+  /** Committed + pending videos this period. */
+  used: number;
+  /** null = unlimited. */
+  remaining: number | null;
+  /** Pending reservations: jobs running or waiting. */
+  running: number;
+  /** 0 = no cap. */
+  maxRunning: number;
+  periodEnd: number;
+  /** When the member may start another video, if a cooldown is in force. */
+  cooldownEndsAt?: number;
+  serverTotal: ServerTotalUsage | null;
+}
+
+export interface ServerTotalUsage {
+  limit: Limit;
+  used: number;
+  periodEnd: number;
+}
+
+export interface ServerUsage {
+  period: Period;
+  periodEnd: number;
+  /** Every member's videos this period. */
+  total: number;
+  /** Most videos first. */
+  members: TopMember[];
+  serverTotal: ServerTotalUsage | null;
+}
+
+export interface TopMember {
+  userId: string;
+  used: number;
+}
+
+export interface QuotaReportsOptions {
+  ledger: QuotaLedger;
+  rules: QuotaRulesAdmin;
+  defaults: QuotaDefaults;
+  ownerIds: readonly string[];
+  logger: Logger;
+}
+
+export class QuotaReports {
+  constructor(private readonly options: QuotaReportsOptions) {}
+
+  async usage(member: Requester, now = Date.now()): Promise<UsageSummary> {
+    const { ledger, rules: admin, defaults, ownerIds } = this.options;
+    const rules = await admin.rulesFor(member.guildId);
+    const quota = memberQuota(rules, defaults, member, ownerIds);
+    const situation = await ledger.situation(scopeKey(member), member.userId, periodKeysAt(now));
+    const used = situation.memberUsed[quota.period];
+    return {
+      rule: quota.rule,
+      limit: quota.limit,
+      period: quota.period,
+      used,
+      remaining: remaining(quota.limit, used),
+      running: situation.running,
+      maxRunning: quota.maxRunning,
+      periodEnd: periodEnd(quota.period, now),
+      ...cooldownEnd(quota, situation.lastReserveAt, now),
+      serverTotal: member.guildId ? this.serverTotalUsage(rules, situation, now) : null,
+    };
+  }
+
+  /**
+   * A server's usage for admins: the top members and the total in the period of the rule for
+   * everyone (or the default period), and the server-wide cap with its own period.
+   */
+  async serverUsage(guildId: string, now = Date.now(), top = 10): Promise<ServerUsage> {
+    const { ledger, rules: admin, defaults } = this.options;
+    const rules = await admin.rulesFor(guildId);
+    const period = rules.everyone?.period ?? defaults.period;
+    const scope = guildScope(guildId);
+    const [total, members] = await Promise.all([
+      ledger.serverUsed(scope, periodKey(period, now)),
+      ledger.topMembers(scope, periodKey(period, now), top),
+    ]);
+    const limit = serverTotalLimit(rules, defaults);
+    const serverTotal = limit
+      ? {
+          limit,
+          used: await ledger.serverUsed(scope, periodKey(limit.period, now)),
+          periodEnd: periodEnd(limit.period, now),
+        }
+      : null;
+    return { period, periodEnd: periodEnd(period, now), total, members, serverTotal };
+  }
+
+  /** Forgets a member's delivered videos and cooldown on this server; running jobs stay reserved. */
+  async resetUsage(guildId: string, userId: string, now = Date.now()): Promise<void> {
+    await this.options.ledger.resetMember(guildScope(guildId), userId, periodKeysAt(now));
+    this.options.logger.info('quota_usage_reset', { guildId, userId });
+  }
+
+  private serverTotalUsage(
+    rules: GuildQuotaRules,
+    situation: LedgerSituation,
+    now: number,
+  ): ServerTotalUsage | null {
+    const limit = serverTotalLimit(rules, this.options.defaults);
+    if (!limit) return null;
+    return { limit, used: situation.serverUsed[limit.period], periodEnd: periodEnd(limit.period, now) };
+  }
+}
+
+function cooldownEnd(
+  quota: MemberQuota,
+  lastReserveAt: number | undefined,
+  now: number,
+): { cooldownEndsAt?: number } {
+  if (lastReserveAt === undefined || quota.cooldownMs === 0) return {};
+  const endsAt = lastReserveAt + quota.cooldownMs;
+  return endsAt > now ? { cooldownEndsAt: endsAt } : {};
+}
