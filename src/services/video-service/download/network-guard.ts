@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
- * Keeps server-side downloader on the public internet: only plain public unicast addresses pass.
+ * Keeps server-side downloads on the public internet: only plain public unicast addresses pass.
  * Every special-use range ipaddr.js knows (loopback, private, link-local, carrier-grade NAT,
  * multicast, documentation, benchmarking, …) is refused, in both families, and so are IPv6 forms
  * that carry an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo), because the host behind them may

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import type { DownloadedVideo, LinkReason } from '../../jobs/job.ts';
 import { hasPrivateHostLiteral, publicOnlyLookup } from './network-guard.ts';
+import { readCapped } from './read-capped.ts';
 
 export type DownloadResult =
   | { ok: true; video: DownloadedVideo }
@@ -83,7 +84,7 @@ export class HttpVideoDownloader implements VideoDownloader {
     if (!URL.canParse(url)) return 'not a URL';
     if (this.options.allowPrivate) return undefined;
     const parsed = new URL(url);
-    if (parsed.protocol !== 'https:') return 'only https downloader are allowed';
+    if (parsed.protocol !== 'https:') return 'only https downloads are allowed';
     if (hasPrivateHostLiteral(parsed)) return 'private address';
     return undefined;
   }
@@ -103,21 +104,9 @@ export class HttpVideoDownloader implements VideoDownloader {
       await body.dump();
       return { ok: false, why: 'download-failed', detail: `not a video (${contentType})` };
     }
-    if (Number(headers['content-length'] ?? 0) > maxBytes) {
-      body.destroy();
-      return { ok: false, why: 'too-large', detail: `content-length ${headers['content-length']}` };
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        body.destroy();
-        return { ok: false, why: 'too-large', detail: `more than ${maxBytes} bytes` };
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return { ok: true, video: { fileName, bytes: Buffer.concat(chunks, size), contentType } };
+    const read = await readCapped(response, maxBytes);
+    if (!read.ok) return { ok: false, why: 'too-large', detail: read.detail };
+    return { ok: true, video: { fileName, bytes: read.bytes, contentType } };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { hasPrivateHostLiteral, publicOnlyLookup } from '../download/network-guard.ts';
+import { readCapped } from '../download/read-capped.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
 
 /**
@@ -122,25 +123,9 @@ export class ReferenceImageFetcher {
       throw imageError(kind, message, `HTTP ${statusCode}`);
     }
     const { maxBytes } = this.options;
-    if (Number(headers['content-length'] ?? 0) > maxBytes) {
-      body.destroy();
-      throw imageError(
-        'rejected',
-        IMAGE_MESSAGES.tooLarge(maxBytes),
-        `content-length ${headers['content-length']}`,
-      );
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        body.destroy();
-        throw imageError('rejected', IMAGE_MESSAGES.tooLarge(maxBytes), `more than ${maxBytes} bytes`);
-      }
-      chunks.push(chunk);
-    }
-    const bytes = Buffer.concat(chunks, size);
+    const read = await readCapped(response, maxBytes);
+    if (!read.ok) throw imageError('rejected', IMAGE_MESSAGES.tooLarge(maxBytes), read.detail);
+    const { bytes } = read;
     return this.image(bytes, String(headers['content-type'] ?? ''), fileNameOf(url));
   }
 

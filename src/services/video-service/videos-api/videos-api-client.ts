@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, FormData, request } from 'undici';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { readCapped } from '../download/read-capped.ts';
 import { parseVideoJob, type VideoJob } from './video-job.ts';
 import {
   httpFailure,
@@ -66,7 +67,7 @@ type Body = Dispatcher.ResponseData['body'];
  * The job-based Videos API (`POST /videos`, `GET /videos/{id}`, `GET /videos/{id}/content`,
  * `POST /videos/{id}/remix`, `DELETE /videos/{id}`) as OpenAI defined it and relays copy it.
  *
- * Nothing is retried here. Polls and downloader may be retried freely by the caller (honouring
+ * Nothing is retried here. Polls and downloads may be retried freely by the caller (honouring
  * `retryAfterMs`); a create or remix may be billed, so its error says through `createOutcome`
  * whether sending it again is safe. When the caller's signal aborts, a call throws
  * `signal.reason` itself, never a VideosApiError, so a cancel stays distinguishable from a fault.
@@ -286,22 +287,9 @@ async function readContent(response: Dispatcher.ResponseData, maxBytes: number):
     const { text } = await readBounded(body, MAX_ERROR_BODY_BYTES);
     throw unreadableReply('content', `not a video (${contentType})`, text);
   }
-  const declared = Number(headers['content-length'] ?? 0);
-  if (declared > maxBytes) {
-    body.destroy();
-    return { ok: false, why: 'too-large', maxBytes, detail: `content-length ${declared}` };
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      return { ok: false, why: 'too-large', maxBytes, detail: `more than ${maxBytes} bytes` };
-    }
-    chunks.push(chunk);
-  }
-  return { ok: true, bytes: Buffer.concat(chunks, size), contentType };
+  const read = await readCapped(response, maxBytes);
+  if (!read.ok) return { ok: false, why: 'too-large', maxBytes, detail: read.detail };
+  return { ok: true, bytes: read.bytes, contentType };
 }
 
 async function readBounded(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
