@@ -128,9 +128,8 @@ export class VideosApiProvider implements VideoProvider {
     return videosApiCapabilities(model);
   }
 
-  async *generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    const run = new JobRun(signal, this.settings.timeoutMs);
-    try {
+  generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
+    return this.runJob(signal, async function* (this: VideosApiProvider, run) {
       const body = await this.createBody(request, run.signal);
       const job = await this.sendCreate('create', run, () => this.client.create(body, run.signal));
       this.logger.info('videos_api_job_created', {
@@ -140,49 +139,31 @@ export class VideosApiProvider implements VideoProvider {
         size: body.size,
         image: body.image ? ('url' in body.image ? 'url' : 'bytes') : 'none',
       });
-      run.started = true;
-      yield { type: 'created', serviceJobId: job.id };
-      yield* this.follow(job.id, job, run);
-    } catch (error) {
-      throw this.explain(error, run);
-    } finally {
-      run.dispose();
-    }
+      yield* this.started(job, run);
+    });
   }
 
-  async *resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    const run = new JobRun(signal, this.settings.timeoutMs);
-    // Nothing is created on this path, but a resumed job is never to be re-made by a retry either.
-    run.started = true;
-    try {
+  resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
+    return this.runJob(signal, async function* (this: VideosApiProvider, run) {
+      // Nothing is created on this path, but a resumed job is never to be re-made by a retry either.
+      run.started = true;
       this.logger.info('videos_api_job_resumed', { videoId: serviceJobId });
       yield* this.follow(serviceJobId, undefined, run);
-    } catch (error) {
-      throw this.explain(error, run);
-    } finally {
-      run.dispose();
-    }
+    });
   }
 
-  async *remix(
+  remix(
     serviceJobId: string,
     prompt: string,
     signal: AbortSignal,
   ): AsyncGenerator<VideoEvent, void, undefined> {
-    const run = new JobRun(signal, this.settings.timeoutMs);
-    try {
+    return this.runJob(signal, async function* (this: VideosApiProvider, run) {
       const job = await this.sendCreate('remix', run, () =>
         this.client.remix(serviceJobId, prompt, run.signal),
       );
       this.logger.info('videos_api_job_created', { videoId: job.id, remixOf: serviceJobId });
-      run.started = true;
-      yield { type: 'created', serviceJobId: job.id };
-      yield* this.follow(job.id, job, run);
-    } catch (error) {
-      throw this.explain(error, run);
-    } finally {
-      run.dispose();
-    }
+      yield* this.started(job, run);
+    });
   }
 
   async downloadFile(
@@ -248,6 +229,28 @@ export class VideosApiProvider implements VideoProvider {
       contentType: image.contentType,
     });
     return image;
+  }
+
+  /** One job's run under its deadline: every failure explained the same way, its timers always let go. */
+  private async *runJob(
+    signal: AbortSignal,
+    steps: (this: VideosApiProvider, run: JobRun) => AsyncGenerator<VideoEvent, void, undefined>,
+  ): AsyncGenerator<VideoEvent, void, undefined> {
+    const run = new JobRun(signal, this.settings.timeoutMs);
+    try {
+      yield* steps.call(this, run);
+    } catch (error) {
+      throw this.explain(error, run);
+    } finally {
+      run.dispose();
+    }
+  }
+
+  /** A create (or remix) made a job: from here it is never sent again, only followed. */
+  private async *started(job: VideoJob, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+    run.started = true;
+    yield { type: 'created', serviceJobId: job.id };
+    yield* this.follow(job.id, job, run);
   }
 
   /** Sends a create or remix, again only while it certainly made no job. */
