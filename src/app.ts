@@ -1,5 +1,15 @@
 import { hostname } from 'node:os';
-import { type APIGuildMember, Client, Events, GatewayIntentBits, Partials, REST, Routes } from 'discord.js';
+import {
+  type APIGuildMember,
+  Client,
+  Events,
+  GatewayIntentBits,
+  Partials,
+  REST,
+  RESTEvents,
+  type RESTOptions,
+  Routes,
+} from 'discord.js';
 import { createCancelButton } from './commands/buttons/cancel.ts';
 import { createRemixButton } from './commands/buttons/remix.ts';
 import { createRetryButton } from './commands/buttons/retry.ts';
@@ -14,12 +24,22 @@ import { createVideoCommand } from './commands/slash/video.ts';
 import { createVideoSettingsCommand } from './commands/slash/video-settings.ts';
 import { createMentionTrigger } from './commands/triggers/mention.ts';
 import { type Config, offeredModels } from './config.ts';
+import { CancelBus } from './services/cluster/cancel-bus.ts';
+import { HealthServer } from './services/cluster/health-server.ts';
+import { JobQueue, type QueuedPayload } from './services/cluster/job-queue.ts';
+import { BotMetrics } from './services/cluster/metrics.ts';
+import { QueueWorker } from './services/cluster/queue-worker.ts';
+import { QueuedJobs } from './services/cluster/queued-jobs.ts';
+import { ClusterRateLimit } from './services/cluster/rest-rate-limit.ts';
+import { runsFrontDoors, runsJobs } from './services/cluster/roles.ts';
 import { JobIntake } from './services/intake/job-intake.ts';
+import type { JobDispatch, SurfaceLocation } from './services/jobs/job.ts';
 import { QuotaAdmission } from './services/jobs/job-admission.ts';
 import { JobRecords } from './services/jobs/job-records.ts';
 import { createJobRecovery } from './services/jobs/job-recovery.ts';
 import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
 import { JobSweep } from './services/jobs/job-sweep.ts';
+import { LocalJobs } from './services/jobs/local-jobs.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
@@ -32,7 +52,8 @@ import { createVideoProvider } from './services/video-service/create-provider.ts
 import { HttpVideoDownloader } from './services/video-service/download/video-download.ts';
 
 export interface App {
-  client: Client;
+  /** The gateway connection; absent on a worker, which talks to Discord over REST only. */
+  client?: Client;
   logger: Logger;
   /**
    * The first half of a stop: new requests are told the bot is restarting, running jobs get
@@ -48,35 +69,60 @@ export interface AppOptions {
   writeLog?: (line: string) => void;
 }
 
-/** Builds every service once, wires the front doors to them, and logs the bot in. */
+/** How often queue and runner counts are sampled for the metrics. */
+const METRICS_SAMPLE_MS = 5_000;
+
+/**
+ * Builds every service once and wires them for this process's role (BOT_ROLE): the front doors
+ * (gateway), the job runner (worker), or both (all). Without REDIS_URL everything stays in this
+ * process; with it, front doors hand jobs to the cluster queue and workers take them from there.
+ */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const role = config.BOT_ROLE;
+  // Names this process in leases, job records, reservations and logs: unique across restarts and machines.
+  const processId = `${hostname()}-${process.pid}-${newJobId()}`;
   const logger = createLogger({
     level: config.LOG_LEVEL,
     secrets: [config.DISCORD_TOKEN, config.SORA_API_KEY],
     write: options.writeLog,
+    base: { role, processId },
   });
-  const restOptions = config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {};
-  const client = new Client({
-    intents: [
-      GatewayIntentBits.Guilds,
-      GatewayIntentBits.GuildMessages,
-      GatewayIntentBits.DirectMessages,
-      ...(config.MESSAGE_CONTENT_INTENT ? [GatewayIntentBits.MessageContent] : []),
-    ],
-    // DMs arrive for channels discord.js has never cached.
-    partials: [Partials.Channel],
-    rest: restOptions,
-    allowedMentions: { parse: [], repliedUser: false },
-    // Several processes can share one bot, each with some of its shards.
-    ...(config.SHARD_COUNT ? { shardCount: config.SHARD_COUNT } : {}),
-    ...(config.SHARD_IDS.length > 0 ? { shards: config.SHARD_IDS } : {}),
-  });
+  const onClusterError = (error: unknown) => logger.debug('cluster_redis_error', { error });
+  const metrics = config.METRICS_PORT === undefined ? undefined : new BotMetrics(role);
+
+  // --- Discord REST, bounded across the cluster ----------------------------------------------
+  const restLimit = config.REDIS_URL
+    ? new ClusterRateLimit({
+        redisUrl: config.REDIS_URL,
+        requestsPerSecond: config.DISCORD_REQUESTS_PER_SECOND,
+        timeoutMs: config.STORE_TIMEOUT_MS,
+        onError: onClusterError,
+      })
+    : undefined;
+  const restOptions: Partial<RESTOptions> = {
+    ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}),
+    globalRequestsPerSecond: config.DISCORD_REQUESTS_PER_SECOND,
+    ...(restLimit ? { makeRequest: restLimit.makeRequest() } : {}),
+  };
+  const client = runsFrontDoors(role) ? createGatewayClient(config, restOptions) : undefined;
+  const rest = client?.rest ?? new REST(restOptions).setToken(config.DISCORD_TOKEN);
   const uploads = new REST({ ...restOptions, timeout: config.VIDEO_UPLOAD_TIMEOUT_MS, retries: 0 }).setToken(
     config.DISCORD_TOKEN,
   );
+  for (const each of [rest, uploads]) {
+    each.on(RESTEvents.Response, (_request, response) => {
+      if (response.status === 429) metrics?.discordRateLimited();
+    });
+  }
+  rest.on(RESTEvents.RateLimited, (info) =>
+    logger.debug('discord_rate_limited', {
+      route: info.route,
+      retryAfter: info.retryAfter,
+      scope: info.scope,
+    }),
+  );
 
-  // Names this process in leases, job records and reservations: unique across restarts and machines.
-  const processId = `${hostname()}-${process.pid}-${newJobId()}`;
+  // --- State every role shares --------------------------------------------------------------
   const store = await createStore({
     dataDir: config.DATA_DIR,
     redisUrl: config.REDIS_URL,
@@ -99,96 +145,143 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     defaultModel: config.SORA_MODEL,
     logger,
     rolesIn: async (guildId, userId) =>
-      ((await client.rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
+      ((await rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
   });
+  const messages = new DiscordMessages(rest, uploads);
+  const surfaceFor = (location: SurfaceLocation) => surfaceAt(location, { messages, logger });
   const provider = createVideoProvider(config, logger);
   const capabilities = provider.capabilities(config.SORA_MODEL);
-  const downloader = new HttpVideoDownloader({
-    timeoutMs: config.VIDEO_DOWNLOAD_TIMEOUT_MS,
-    allowPrivate: config.ALLOW_PRIVATE_VIDEO_URLS,
-  });
-  const runner = new JobRunner({
-    provider,
-    downloader,
-    logger,
-    maxConcurrent: config.MAX_CONCURRENT_JOBS,
-    maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
-    progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
-    serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
-    maxDeliveryBytesInFlight: config.MAX_DELIVERY_BYTES_IN_FLIGHT,
-    onUpdate: (update) => records.track(update),
-    onDelivering: (update) => records.markDelivering(update, config.STORE_TIMEOUT_MS),
-  });
-  const messages = new DiscordMessages(client.rest, uploads);
-  const intake = new JobIntake({
-    runner,
-    messages,
-    logger,
-    admission,
-    tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
-  });
 
-  const requestOptions = {
-    intake,
-    models,
-    maxPromptLength: config.MAX_PROMPT_LENGTH,
-    maxImageBytes: config.MAX_IMAGE_BYTES,
-    allowDms: config.ALLOW_DMS,
-    capabilities,
-    serverLanguage: serverLanguageFrom(settings),
-  };
-  const makeVideo = createMakeVideo(requestOptions);
-  const commands: ApplicationCommand[] = [
-    createVideoCommand(requestOptions),
-    makeVideo.menu,
-    createUsageCommand({ quotas }),
-    createQuotaCommand({ quotas, logger }),
-    createVideoSettingsCommand({ settings, models, durations: capabilities.durations }),
-  ];
-  const router = new Router({
-    commands,
-    buttons: [
-      createCancelButton({ runner }),
-      createRetryButton({ records, intake, allowDms: config.ALLOW_DMS }),
-      createRemixButton({ records, maxPromptLength: config.MAX_PROMPT_LENGTH }),
-    ],
-    modals: [makeVideo.form, createRemixForm({ records, intake, maxPromptLength: config.MAX_PROMPT_LENGTH })],
-    triggers: [createMentionTrigger(requestOptions)],
-    logger,
-  });
+  const cluster = config.REDIS_URL
+    ? {
+        queue: new JobQueue<QueuedPayload>({ redisUrl: config.REDIS_URL, onError: onClusterError }),
+        cancelBus: new CancelBus({ redisUrl: config.REDIS_URL, onError: onClusterError }),
+      }
+    : undefined;
+  // Not awaited: BullMQ holds commands until Redis answers, and a start during an outage must not hang.
+  void cluster?.queue.setGlobalConcurrency(config.MAX_CONCURRENT_JOBS).catch(onClusterError);
 
-  client.on(Events.InteractionCreate, (interaction) => void router.handleInteraction(interaction));
-  client.on(Events.MessageCreate, (message) => void router.handleMessage(message));
-  client.on(Events.Error, (error) => logger.error('discord_client_error', { error }));
-  client.rest.on('rateLimited', (info) =>
-    logger.debug('discord_rate_limited', {
-      route: info.route,
-      retryAfter: info.retryAfter,
-      scope: info.scope,
-    }),
-  );
+  // --- The jobs half: runner, queue worker, takeover of what lost processes left -------------
+  let runner: JobRunner | undefined;
+  let queueWorker: QueueWorker | undefined;
+  let downloader: HttpVideoDownloader | undefined;
+  if (runsJobs(role)) {
+    downloader = new HttpVideoDownloader({
+      timeoutMs: config.VIDEO_DOWNLOAD_TIMEOUT_MS,
+      allowPrivate: config.ALLOW_PRIVATE_VIDEO_URLS,
+    });
+    runner = new JobRunner({
+      provider,
+      downloader,
+      logger,
+      // On the queue, the cluster's line is BullMQ's: this runner only runs what this worker took.
+      maxConcurrent: cluster ? config.WORKER_CONCURRENCY : config.MAX_CONCURRENT_JOBS,
+      maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
+      progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
+      serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
+      maxDeliveryBytesInFlight: config.MAX_DELIVERY_BYTES_IN_FLIGHT,
+      onUpdate: (update) => records.track(update),
+      onDelivering: (update) => records.markDelivering(update, config.STORE_TIMEOUT_MS),
+      onStreamEvent: metrics && ((type) => metrics.streamEvent(type)),
+      onProgressEdit: metrics && ((seconds) => metrics.progressEdited(seconds)),
+      onFinished: metrics && ((snapshot) => metrics.jobFinished(snapshot.state, reasonLabel(snapshot))),
+    });
+    if (cluster) {
+      queueWorker = new QueueWorker({
+        ...cluster,
+        records,
+        runner,
+        surfaceAt: surfaceFor,
+        chargeFor: (reservation) => admission.chargeFor(reservation),
+        logger,
+        concurrency: config.WORKER_CONCURRENCY,
+        onTaken: metrics && ((waitedMs) => metrics.queueWaited(waitedMs / 1000)),
+      });
+    }
+  }
 
-  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-  await client.login(config.DISCORD_TOKEN);
-  await ready;
-  const postedVideo = new PostedVideoCheck(client.rest);
+  // --- The front doors: gateway, commands, buttons, forms, mentions --------------------------
+  const queuedJobs = cluster
+    ? new QueuedJobs({
+        ...cluster,
+        records,
+        surfaceAt: surfaceFor,
+        release: (reservation) => admission.chargeFor(reservation).release(),
+        logger,
+        refreshMs: config.PROGRESS_EDIT_INTERVAL_MS,
+      })
+    : undefined;
+  const jobs: JobDispatch | undefined = queuedJobs ?? (runner && new LocalJobs(runner));
+  const intake =
+    client && jobs
+      ? new JobIntake({
+          jobs,
+          messages,
+          logger,
+          admission,
+          tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
+        })
+      : undefined;
+  if (client && jobs && intake) {
+    const requestOptions = {
+      intake,
+      models,
+      maxPromptLength: config.MAX_PROMPT_LENGTH,
+      maxImageBytes: config.MAX_IMAGE_BYTES,
+      allowDms: config.ALLOW_DMS,
+      capabilities,
+      serverLanguage: serverLanguageFrom(settings),
+    };
+    const makeVideo = createMakeVideo(requestOptions);
+    const commands: ApplicationCommand[] = [
+      createVideoCommand(requestOptions),
+      makeVideo.menu,
+      createUsageCommand({ quotas }),
+      createQuotaCommand({ quotas, logger }),
+      createVideoSettingsCommand({ settings, models, durations: capabilities.durations }),
+    ];
+    const router = new Router({
+      commands,
+      buttons: [
+        createCancelButton({ jobs }),
+        createRetryButton({ records, intake, allowDms: config.ALLOW_DMS }),
+        createRemixButton({ records, maxPromptLength: config.MAX_PROMPT_LENGTH }),
+      ],
+      modals: [
+        makeVideo.form,
+        createRemixForm({ records, intake, maxPromptLength: config.MAX_PROMPT_LENGTH }),
+      ],
+      triggers: [createMentionTrigger(requestOptions)],
+      logger,
+    });
+    client.on(Events.InteractionCreate, (interaction) => void router.handleInteraction(interaction));
+    client.on(Events.MessageCreate, (message) => void router.handleMessage(message));
+    client.on(Events.Error, (error) => logger.error('discord_client_error', { error }));
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    await client.login(config.DISCORD_TOKEN);
+    await ready;
+  }
+
+  // --- Leases and takeover ------------------------------------------------------------------
+  const postedVideo = new PostedVideoCheck(rest);
   const sweep = new JobSweep({
     processId,
     leaseMs: config.PROCESS_LEASE_MS,
     records,
     quotas,
     processes: store.processes,
-    isLive: (jobId) => runner.has(jobId),
+    isLive: (jobId) => runner?.has(jobId) ?? false,
     uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
+    queue: cluster?.queue,
     recover: createJobRecovery({
       records,
       logger,
-      surfaceAt: (location) => surfaceAt(location, { messages, logger }),
+      surfaceAt: surfaceFor,
       isVideoPosted: (record) => postedVideo.isPosted(record),
       resume: (record) => {
-        if (!record.serviceJobId || !provider.resume) return false;
+        if (!runner || !record.serviceJobId || !provider.resume) return false;
         runner.submit(record.request, {
-          surface: surfaceAt(record.location, { messages, logger }),
+          surface: surfaceFor(record.location),
           charge: record.reservation && admission.chargeFor(record.reservation),
           resume: { jobId: record.id, serviceJobId: record.serviceJobId, startedAt: record.createdAt },
         });
@@ -200,34 +293,104 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
   });
   // Only jobs of processes whose lease ran out are taken over; this process's own new ones never.
-  await sweep.start();
-  await sweep.sweep();
+  // A gateway runs no jobs, so it only keeps its lease; workers (or the single process) take over.
+  await sweep.start({ sweeps: Boolean(runner) });
+  if (runner) await sweep.sweep();
+  // A cancel sent before this worker listens still reaches it: the bus leaves a marker per job.
+  void cluster?.cancelBus.ready().catch(onClusterError);
+  queueWorker?.start();
+
+  // --- Operator's view ----------------------------------------------------------------------
+  let ready = false;
+  const sampler =
+    metrics &&
+    setInterval(() => {
+      if (cluster) cluster.queue.counts().then((counts) => metrics.queueCounts(counts), onClusterError);
+      else if (runner) {
+        const counts = runner.counts();
+        metrics.queueCounts({ waiting: counts.waiting, active: counts.running });
+      }
+    }, METRICS_SAMPLE_MS).unref();
+  const health =
+    metrics &&
+    (await HealthServer.start({
+      port: config.METRICS_PORT ?? 0,
+      metrics,
+      health: () => ({
+        ready,
+        store: store.available ? 'ok' : 'unavailable',
+        role,
+        shards: client ? [...client.ws.shards.keys()] : [],
+        processId,
+      }),
+      onError: (error) => logger.warn('health_server_error', { error }),
+    }));
+  ready = true;
   logger.info('bot_ready', {
-    processId,
-    user: client.user?.tag,
-    guilds: client.guilds.cache.size,
+    user: client?.user?.tag,
+    guilds: client?.guilds.cache.size,
+    shards: client ? [...client.ws.shards.keys()] : [],
     model: config.SORA_MODEL,
+    queue: cluster ? 'redis' : 'in-process',
+    metricsPort: health?.port,
   });
 
   const finishJobs = async (graceMs: number) => {
-    intake.close();
-    await runner.shutdown(graceMs);
+    intake?.close();
+    queuedJobs?.close();
+    queueWorker?.stop();
+    // The worker stops taking jobs while the runner gives its own `graceMs` to finish.
+    await Promise.all([
+      cluster?.queue.close({ abortAfterMs: graceMs + config.STORE_TIMEOUT_MS }),
+      runner?.shutdown(graceMs),
+    ]);
   };
   return {
     client,
     logger,
     finishJobs,
     async stop() {
+      ready = false;
       await finishJobs(config.SHUTDOWN_GRACE_MS);
       await admission.drain(config.STORE_TIMEOUT_MS);
       await records.flush(config.STORE_TIMEOUT_MS);
       records.close();
       await sweep.stop();
-      await client.destroy();
-      await downloader.close();
+      await client?.destroy();
+      await downloader?.close();
       await provider.close?.();
+      await cluster?.cancelBus.close();
+      await restLimit?.close();
+      if (sampler) clearInterval(sampler);
+      await health?.close();
       await store.close();
       logger.info('bot_stopped');
     },
   };
+}
+
+function createGatewayClient(config: Config, rest: Partial<RESTOptions>): Client {
+  return new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.DirectMessages,
+      ...(config.MESSAGE_CONTENT_INTENT ? [GatewayIntentBits.MessageContent] : []),
+    ],
+    // DMs arrive for channels discord.js has never cached.
+    partials: [Partials.Channel],
+    rest,
+    allowedMentions: { parse: [], repliedUser: false },
+    // Several processes can share one bot, each with some of its shards.
+    ...(config.SHARD_COUNT ? { shardCount: config.SHARD_COUNT } : {}),
+    ...(config.SHARD_IDS.length > 0 ? { shards: config.SHARD_IDS } : {}),
+  });
+}
+
+/** A message key names the reason; a service's own words would make one series per sentence. */
+function reasonLabel(snapshot: { state: string; reason?: unknown }): string {
+  if (snapshot.state === 'delivered' || snapshot.state === 'cancelled') return '';
+  const reason = snapshot.reason;
+  if (reason && typeof reason === 'object' && 'key' in reason) return String(reason.key);
+  return reason ? 'service' : '';
 }

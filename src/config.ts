@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BOT_ROLES } from './services/cluster/roles.ts';
 import { SERVICE_FORMATS } from './services/video-service/service-shapes.ts';
 
 /**
@@ -46,6 +47,16 @@ const schema = z.object({
   SHARD_IDS: commaList
     .pipe(z.array(z.string().regex(/^\d+$/, { message: 'must be a comma list of shard numbers' })))
     .transform((ids) => ids.map(Number)),
+  DISCORD_REQUESTS_PER_SECOND: whole(50, 1),
+
+  BOT_ROLE: z.enum(BOT_ROLES, { message: 'must be all, gateway or worker' }).default('all'),
+  WORKER_CONCURRENCY: whole(10, 1),
+  METRICS_PORT: z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be at least 1' })
+    .max(65_535, { message: 'must be at most 65535' })
+    .optional(),
 
   SORA_API_KEY: z.string({ message: 'is required' }).min(1, { message: 'is required' }),
   SORA_API_URL: httpUrl.default('https://gptproto.com/v1'),
@@ -95,6 +106,23 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** Settings that only make sense together; checked after each value on its own. */
+function checkCombinations(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.BOT_ROLE !== 'all' && !config.REDIS_URL) {
+    problems.push(
+      `BOT_ROLE=${config.BOT_ROLE} needs REDIS_URL: gateways and workers share their queue there`,
+    );
+  }
+  if (config.SHARD_COUNT !== undefined && config.SHARD_IDS.some((id) => id >= (config.SHARD_COUNT ?? 0))) {
+    problems.push('SHARD_IDS must each be below SHARD_COUNT');
+  }
+  if (config.SHARD_IDS.length > 0 && config.SHARD_COUNT === undefined) {
+    problems.push('SHARD_IDS needs SHARD_COUNT (the total number of shards)');
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid settings:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
@@ -104,7 +132,10 @@ export class ConfigError extends Error {
 
 /** Reads settings from an environment (process.env by default). Empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return parseWith(schema, env);
+  const config = parseWith(schema, env);
+  const problems = checkCombinations(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 /** Registering commands talks to Discord only, so it needs no video service key. */

@@ -101,9 +101,10 @@ describe.each(['sqlite', 'redis'] as const)('quotas on %s', (backend) => {
 
       bot.service.enqueue({ ...progressStream({ steps: [5] }), stallAfterFrames: 4 });
       const running = video(member);
+      // Cancelled while generating (the service has the request), not while still waiting in line.
       const shown = await bot.discord.waitForOriginal(
         running,
-        (message) => (message.components?.length ?? 0) > 0,
+        (message) => (message.components?.length ?? 0) > 0 && /\d+%/.test(message.content),
       );
       bot.discord.clickButton({ message: shown, customId: customIdOf(shown, 'Cancel'), member });
       await bot.discord.waitForOriginal(running, (message) => message.content.includes('Cancelled'));

@@ -161,8 +161,8 @@ describe('store faults', () => {
     cleanups.push(() => redis.stop());
     const { discord, service, env } = await processSetup({ shardCount: 2, redisUrl: redis.url });
     const shardEnv = (shard: number) => ({ ...env, SHARD_COUNT: '2', SHARD_IDS: String(shard) });
-    const doomed = await startBotProcess(discord, shardEnv(0), { shard: 0 });
-    const survivor = await startBotProcess(discord, shardEnv(1), { shard: 1 });
+    // One job at a time on the doomed process, so the second job is the survivor's to run.
+    const doomed = await startBotProcess(discord, { ...shardEnv(0), WORKER_CONCURRENCY: '1' }, { shard: 0 });
     const alice = discord.member({ username: 'alice-0', guild: discord.guild });
     const bob = discord.member({ username: 'bob-1', guild: discord.otherGuild });
 
@@ -173,6 +173,7 @@ describe('store faults', () => {
       options: videoOptions({ prompt: 'lost' }),
     });
     const lostProgress = await discord.waitForOriginal(lost, showsProgress);
+    const survivor = await startBotProcess(discord, shardEnv(1), { shard: 1 });
     service.enqueue(slowStream(500));
     const kept = discord.slashCommand({
       name: 'video',

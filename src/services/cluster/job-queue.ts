@@ -86,9 +86,8 @@ export class JobQueue<P extends QueuedPayload> {
   }
 
   async enqueue(payload: P): Promise<void> {
-    assertUsableJobId(payload.jobId);
     await this.queue.add(JOB_NAME, payload, {
-      jobId: payload.jobId,
+      jobId: queueIdOf(payload.jobId),
       attempts: 1,
       removeOnComplete: KEEP_FINISHED,
       removeOnFail: KEEP_FINISHED,
@@ -97,9 +96,16 @@ export class JobQueue<P extends QueuedPayload> {
 
   /** True only when the job was still waiting and is now gone; a job a worker took stays. */
   async removeWaiting(jobId: string): Promise<boolean> {
-    if ((await this.queue.getJobState(jobId)) !== 'waiting') return false;
+    const queueId = queueIdOf(jobId);
+    if ((await this.queue.getJobState(queueId)) !== 'waiting') return false;
     // BullMQ refuses to remove a locked job, so one a worker took in the meantime is kept.
-    return (await this.queue.remove(jobId)) === 1;
+    return (await this.queue.remove(queueId)) === 1;
+  }
+
+  /** Whether the job is still the queue's: waiting, or taken by a worker whose lock holds. */
+  async holds(jobId: string): Promise<boolean> {
+    const state = await this.queue.getJobState(queueIdOf(jobId));
+    return state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized';
   }
 
   /** 1-based place among the waiting jobs of the whole cluster; undefined when not waiting. */
@@ -110,10 +116,10 @@ export class JobQueue<P extends QueuedPayload> {
   /** The places of several jobs for the price of one read of the waiting ids. */
   async positionsOf(jobIds: readonly string[]): Promise<Map<string, number>> {
     const nextFirst = await this.queue.getRanges(['wait'], 0, -1, true);
-    const wanted = new Set(jobIds);
+    const wanted = new Set(jobIds.map(queueIdOf));
     const positions = new Map<string, number>();
     nextFirst.forEach((id, index) => {
-      if (wanted.has(id)) positions.set(id, index + 1);
+      if (wanted.has(id)) positions.set(jobIdOf(id), index + 1);
     });
     return positions;
   }
@@ -137,7 +143,7 @@ export class JobQueue<P extends QueuedPayload> {
       ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
     });
     worker.on('error', this.onError);
-    worker.on('stalled', (jobId: string) => options.onStalled?.(jobId));
+    worker.on('stalled', (queueId: string) => options.onStalled?.(jobIdOf(queueId)));
     // Another worker may already count the job as stalled: stop working on what is no longer ours.
     worker.on('lockRenewalFailed', (jobIds: string[]) => {
       for (const jobId of jobIds) this.abort(jobId, 'lock-lost');
@@ -171,7 +177,7 @@ export class JobQueue<P extends QueuedPayload> {
   }
 
   private async run(job: Job, handler: JobHandler<P>): Promise<void> {
-    const jobId = job.id ?? (job.data as P).jobId;
+    const jobId = (job.data as P).jobId;
     const controller = new AbortController();
     this.running.set(jobId, controller);
     try {
@@ -192,9 +198,16 @@ export class JobQueue<P extends QueuedPayload> {
   }
 }
 
-function assertUsableJobId(jobId: string): void {
-  // BullMQ's own rules for custom ids, checked here so the message names our payload.
-  if (`${Number.parseInt(jobId, 10)}` === jobId || jobId.includes(':')) {
-    throw new Error(`job id ${JSON.stringify(jobId)} cannot be a queue id: it is an integer or contains ':'`);
-  }
+/**
+ * BullMQ refuses custom ids that are integers or contain ':'; a prefix makes every job id usable
+ * (ours are base64url, which has no ':').
+ */
+const QUEUE_ID_PREFIX = 'job-';
+
+function queueIdOf(jobId: string): string {
+  return `${QUEUE_ID_PREFIX}${jobId}`;
+}
+
+function jobIdOf(queueId: string): string {
+  return queueId.startsWith(QUEUE_ID_PREFIX) ? queueId.slice(QUEUE_ID_PREFIX.length) : queueId;
 }

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BotRole } from './roles.ts';
 
 /**
  * The bot's Prometheus metrics, in a registry of its own (never prom-client's global one, so two
@@ -6,7 +7,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * included, carries the process `role`, so gateways and workers can be told apart on one dashboard.
  */
 
-export type ProcessRole = 'gateway' | 'worker' | 'all';
+export type ProcessRole = BotRole;
 export type FinishedState = 'delivered' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface QueueGauges {
@@ -74,7 +75,7 @@ export class BotMetrics {
     this.running.set(counts.active);
   }
 
-  jobFinished(state: FinishedState, reason: string): void {
+  jobFinished(state: FinishedState | (string & {}), reason: string): void {
     this.finished.inc({ state, reason });
   }
 

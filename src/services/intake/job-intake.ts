@@ -1,13 +1,14 @@
 import { type MemberText, memberText } from '../i18n/member-text.ts';
-import type { JobAdmission, JobAsk } from '../jobs/job.ts';
-import type { JobRunner } from '../jobs/job-runner.ts';
+import type { JobAdmission, JobAsk, JobDispatch } from '../jobs/job.ts';
+import { STORE_DOWN } from '../jobs/job-admission.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { DiscordMessages } from '../progress-message/discord-messages.ts';
 import { surfaceAt } from '../progress-message/surfaces.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 
 export interface JobIntakeOptions {
-  runner: JobRunner;
+  /** This process's runner, or the cluster's queue. */
+  jobs: JobDispatch;
   messages: DiscordMessages;
   logger: Logger;
   admission: JobAdmission;
@@ -67,8 +68,15 @@ export class JobIntake {
     const surface = surfaceAt(this.locationFor(placement, request.guildId), this.options, {
       replyTo: placement.kind === 'chat-reply' ? placement.replyTo : undefined,
     });
-    const { id } = this.options.runner.submit(request, { surface, charge });
-    return { ok: true, jobId: id };
+    try {
+      const jobId = await this.options.jobs.submit(request, { surface, charge });
+      return { ok: true, jobId };
+    } catch (error) {
+      // Not handed on (the queue's Redis is away): nothing will run, so nothing stays reserved.
+      this.options.logger.warn('job_submit_failed', { jobId: charge?.reservation.jobId, error });
+      await charge?.release().catch(() => undefined);
+      return { ok: false, message: STORE_DOWN };
+    }
   }
 
   private locationFor(placement: Placement, guildId: string | null) {

@@ -28,6 +28,14 @@ export interface JobRecord {
 
 export type StoredJobRecord = StoredJob<JobRecord>;
 
+/**
+ * The owner of a queued job's record (cluster mode): no process, so a worker taking the job from
+ * the queue claims it like a dead process's, atomically, and only one can. It has no lease; the
+ * sweep leaves such records alone while the queue still holds their job.
+ */
+export const QUEUE_OWNER = 'queue';
+const QUEUE_FENCE: RecordFence = { ownerId: QUEUE_OWNER, epoch: 1 };
+
 /** Finished records are kept this long, so Retry and Regenerate keep working for a while. */
 export const KEEP_FINISHED_MS = 7 * 24 * 60 * 60_000;
 const RETRY_MIN_MS = 100;
@@ -81,6 +89,19 @@ export class JobRecords {
 
   async get(jobId: string): Promise<JobRecord | undefined> {
     return (await this.store.jobRecords.get<JobRecord>(jobId))?.record;
+  }
+
+  /** The record with its owner and epoch, as the store has it now. */
+  stored(jobId: string): Promise<StoredJobRecord | undefined> {
+    return this.store.jobRecords.get<JobRecord>(jobId);
+  }
+
+  /**
+   * Writes the record of a job handed to the cluster queue, owned by the queue until a worker
+   * claims it; false once one has (its records are then the worker's alone).
+   */
+  saveQueued(record: JobRecord): Promise<boolean> {
+    return this.store.jobRecords.write(record.id, record, QUEUE_FENCE, isFinal(record.state), Date.now());
   }
 
   /** Jobs not finished, whoever owns them. */

@@ -1,8 +1,9 @@
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import type { JobSnapshot, JobSurface, SurfaceLocation } from './job.ts';
+import type { JobSurface, SurfaceLocation } from './job.ts';
 import type { JobRecord, JobRecords, StoredJobRecord } from './job-records.ts';
 import { RESTART_REASON } from './job-runner.ts';
+import { endUnrunJob } from './unrun-job.ts';
 
 export interface RecoveryDeps {
   records: JobRecords;
@@ -40,33 +41,16 @@ export function createJobRecovery(deps: RecoveryDeps): (job: StoredJobRecord) =>
       log.info('job_resumed', { previousState: record.state, serviceJobId: record.serviceJobId });
       return;
     }
-    if (record.reservation) {
-      await deps
-        .releaseReservation(record.reservation)
-        .catch((error) => log.error('reservation_release_failed', { error }));
-    }
-    const now = Date.now();
-    const snapshot: JobSnapshot = {
-      jobId: record.id,
-      request: record.request,
-      state: 'interrupted',
-      startedAt: record.createdAt,
-      elapsedMs: now - record.createdAt,
-      reason: RESTART_REASON,
-    };
-    const surface = deps.surfaceAt(record.location);
-    try {
-      await surface.finish(snapshot);
-    } catch (error) {
-      log.warn('interrupted_notice_failed', { error });
-    }
-    await deps.records.save({
-      ...record,
-      state: 'interrupted',
-      reason: RESTART_REASON,
-      location: surface.location(),
-      updatedAt: Date.now(),
-    });
+    await endUnrunJob(
+      record,
+      { state: 'interrupted', reason: RESTART_REASON },
+      {
+        records: deps.records,
+        surface: deps.surfaceAt(record.location),
+        release: deps.releaseReservation,
+        log,
+      },
+    );
     log.info('job_recovered_as_interrupted', { previousState: record.state });
   };
 }

@@ -6,6 +6,7 @@ import type { Reservation } from '../quotas/quota-service.ts';
 import type { VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
 import type {
+  CancelResult,
   DownloadedVideo,
   JobCharge,
   JobReason,
@@ -43,6 +44,11 @@ export interface JobRunnerOptions {
    * "delivering" before the upload, so a crash during it is settled by looking at the message.
    */
   onDelivering?: (update: JobUpdate) => Promise<void>;
+  /** Told of every event the video service sends, and how long each progress edit took: for metrics. */
+  onStreamEvent?: (type: VideoEvent['type']) => void;
+  onProgressEdit?: (seconds: number) => void;
+  /** Told once per job, with its final snapshot. */
+  onFinished?: (snapshot: JobSnapshot) => void;
 }
 
 /** One moment of a job, as its record keeps it. */
@@ -60,9 +66,9 @@ export interface SubmitOptions {
    * lost process) created it, and it carries on where it is, created and charged once.
    */
   resume?: { jobId: string; serviceJobId: string; startedAt: number };
+  /** A job another process admitted and queued: it keeps its id and its start time. */
+  admitted?: { jobId: string; startedAt: number };
 }
-
-export type CancelResult = 'cancelled' | 'not-found' | 'finished';
 
 /** How often the shown elapsed time may refresh when nothing else changed. */
 const ELAPSED_STEP_MS = 15_000;
@@ -126,9 +132,9 @@ export class JobRunner {
 
   submit(
     request: JobRequest,
-    { surface, charge, resume }: SubmitOptions,
+    { surface, charge, resume, admitted }: SubmitOptions,
   ): { id: string; done: Promise<JobSnapshot> } {
-    const id = resume?.jobId ?? charge?.reservation.jobId ?? newJobId();
+    const id = resume?.jobId ?? admitted?.jobId ?? charge?.reservation.jobId ?? newJobId();
     let resolve!: (snapshot: JobSnapshot) => void;
     const done = new Promise<JobSnapshot>((settle) => {
       resolve = settle;
@@ -144,14 +150,14 @@ export class JobRunner {
         jobId: id,
         request,
         state: 'waiting',
-        startedAt: resume?.startedAt ?? Date.now(),
+        startedAt: resume?.startedAt ?? admitted?.startedAt ?? Date.now(),
         elapsedMs: 0,
         serviceJobId: resume?.serviceJobId,
       },
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,
-        send: (snapshot) => surface.show(snapshot),
+        send: (snapshot) => this.show(surface, snapshot),
         onError: (error) => log.warn('progress_edit_failed', { error }),
       }),
       log,
@@ -173,6 +179,11 @@ export class JobRunner {
     this.waiting.push(job);
     this.pump();
     return { id, done };
+  }
+
+  /** Jobs waiting in this runner's own line, and running. */
+  counts(): { waiting: number; running: number } {
+    return { waiting: this.waiting.length, running: this.running };
   }
 
   /** Whether this runner has the job, waiting or running. */
@@ -257,8 +268,15 @@ export class JobRunner {
     }
   }
 
+  private async show(surface: JobSurface, snapshot: JobSnapshot): Promise<void> {
+    const started = performance.now();
+    await surface.show(snapshot);
+    this.options.onProgressEdit?.((performance.now() - started) / 1000);
+  }
+
   private async stream(job: Job): Promise<VideoSource | { reason: JobReason }> {
     for await (const event of this.eventsOf(job)) {
+      this.options.onStreamEvent?.(event.type);
       const outcome = this.apply(job, event);
       if (outcome) return outcome;
     }
@@ -390,6 +408,7 @@ export class JobRunner {
       reason: typeof snapshot.reason === 'object' ? snapshot.reason.key : snapshot.reason,
     });
     this.jobs.delete(job.id);
+    this.options.onFinished?.(snapshot);
     job.resolve(snapshot);
   }
 

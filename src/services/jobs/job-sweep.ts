@@ -1,7 +1,7 @@
 import type { Logger } from '../logging/logger.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
 import type { ProcessRegistry, RecordFence } from '../store/store.ts';
-import type { JobRecords, StoredJobRecord } from './job-records.ts';
+import { type JobRecords, QUEUE_OWNER, type StoredJobRecord } from './job-records.ts';
 
 export interface JobSweepOptions {
   processId: string;
@@ -22,6 +22,11 @@ export interface JobSweepOptions {
   uploadTimeoutMs: number;
   /** Ledger counters and finished records are pruned at most this often. */
   pruneEveryMs?: number;
+  /**
+   * The cluster queue, when there is one: a record the queue owns is left alone while the queue
+   * still holds its job (waiting, or taken by a worker that has yet to claim it).
+   */
+  queue?: { holds(jobId: string): Promise<boolean> };
 }
 
 /**
@@ -44,11 +49,17 @@ export class JobSweep {
 
   constructor(private readonly options: JobSweepOptions) {}
 
-  /** Renews the lease now (a process must be alive before it may take anything over), then on a timer. */
-  async start(): Promise<void> {
+  /**
+   * Renews the lease now (a process must be alive before it may take anything over), then on a
+   * timer. A process that runs no jobs (a gateway) only keeps its lease: what it reserved must not
+   * look abandoned, and taking jobs over is for processes that can run them.
+   */
+  async start(options: { sweeps: boolean } = { sweeps: true }): Promise<void> {
     await this.renew();
     this.heartbeat = setInterval(() => void this.renew(), Math.max(250, this.options.leaseMs / 4)).unref();
-    this.timer = setInterval(() => void this.sweep(), Math.max(500, this.options.leaseMs / 2)).unref();
+    if (options.sweeps) {
+      this.timer = setInterval(() => void this.sweep(), Math.max(500, this.options.leaseMs / 2)).unref();
+    }
   }
 
   /** A clean stop: the lease ends at once, so nothing waits for it to run out. */
@@ -108,11 +119,18 @@ export class JobSweep {
       return this.recoverLogged(job, job);
     }
     if (alive.has(job.ownerId)) return false;
+    if (job.ownerId === QUEUE_OWNER && !(await this.leftByQueue(job, now))) return false;
     if (job.record.state === 'delivering' && now - job.updatedAt < this.options.uploadTimeoutMs) return false;
     const fence = await records.claim(job, now);
     if (!fence) return false;
     logger.info('job_taken_over', { jobId: job.id, from: job.ownerId, state: job.record.state });
     return this.recoverLogged(job, fence);
+  }
+
+  /** A queued job whose queue entry is gone (its worker died before claiming it, or it never got in). */
+  private async leftByQueue(job: StoredJobRecord, now: number): Promise<boolean> {
+    if (now - job.updatedAt < this.options.leaseMs) return false;
+    return !(await this.options.queue?.holds(job.id));
   }
 
   private async recoverLogged(job: StoredJobRecord, fence: RecordFence): Promise<boolean> {

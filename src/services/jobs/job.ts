@@ -157,3 +157,17 @@ export type Admission =
 export interface JobAdmission {
   admit(ask: JobAsk, requester: Requester): Promise<Admission>;
 }
+
+export type CancelResult = 'cancelled' | 'not-found' | 'finished';
+
+/**
+ * Where admitted jobs go and how they are reached afterwards: this process's own runner, or the
+ * cluster's queue (the job then runs on whichever worker takes it).
+ */
+export interface JobDispatch {
+  /** Hands an admitted job on; its charge is settled by whoever runs it. Throws when it could not be handed on. */
+  submit(request: JobRequest, options: { surface: JobSurface; charge?: JobCharge }): Promise<string>;
+  /** The member who asked for a job still under way, for permission checks. */
+  requesterOf(jobId: string): Promise<string | undefined>;
+  cancel(jobId: string, memberId: string): Promise<CancelResult>;
+}

@@ -76,6 +76,9 @@ export async function openRedisStore({ url, timeoutMs, logger }: RedisBackendOpt
 
   return {
     backend: 'redis',
+    get available() {
+      return guard.available;
+    },
     collection: (name) => collections.collection(name),
     quotaLedger: new RedisQuotaLedger(client, run),
     jobRecords: new RedisJobRecords(client, run),

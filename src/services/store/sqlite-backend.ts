@@ -88,6 +88,9 @@ export async function openSqliteStore({ dataDir, timeoutMs, logger }: SqliteBack
   const run = <T>(what: string, operation: () => Promise<T>) => guard.run(what, operation);
   return {
     backend: 'sqlite',
+    get available() {
+      return guard.available;
+    },
     collection: (name) => collections.collection(name),
     quotaLedger: new SqliteQuotaLedger(database, run),
     jobRecords: new SqliteJobRecords(database, run),

@@ -14,6 +14,8 @@ import { type Limit, type Period, periodEnd } from '../quotas/quota-rules.ts';
  */
 export interface Store {
   readonly backend: 'sqlite' | 'redis';
+  /** False from a failed call until the backend answers again: for health checks. */
+  readonly available: boolean;
   collection<T>(name: string): Collection<T>;
   readonly quotaLedger: QuotaLedger;
   readonly jobRecords: JobRecordStore;

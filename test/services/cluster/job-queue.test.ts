@@ -231,8 +231,8 @@ describe('JobQueue on a real redis-server', () => {
     const connection = createBullConnection(redis.url, () => {});
     const inspector = new Queue(name, { connection: connection.client });
     try {
-      const stalledJob = await inspector.getJob(payload.jobId);
-      expect(await inspector.getJobState(payload.jobId)).toBe('failed');
+      const stalledJob = await inspector.getJob(`job-${payload.jobId}`);
+      expect(await inspector.getJobState(`job-${payload.jobId}`)).toBe('failed');
       expect(stalledJob?.failedReason).toBe('job stalled more than allowable limit');
       expect(stalledJob?.attemptsStarted).toBe(2);
     } finally {

@@ -1,0 +1,86 @@
+import type { JobCharge, JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import { type JobRecords, QUEUE_OWNER } from '../jobs/job-records.ts';
+import type { JobRunner } from '../jobs/job-runner.ts';
+import { endUnrunJob } from '../jobs/unrun-job.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Reservation } from '../quotas/quota-service.ts';
+import type { CancelBus } from './cancel-bus.ts';
+import type { JobQueue, QueuedPayload } from './job-queue.ts';
+
+export interface QueueWorkerOptions {
+  queue: JobQueue<QueuedPayload>;
+  cancelBus: CancelBus;
+  records: JobRecords;
+  runner: JobRunner;
+  surfaceAt(location: SurfaceLocation): JobSurface;
+  chargeFor(reservation: Reservation): JobCharge;
+  logger: Logger;
+  /** Jobs this worker runs at once. */
+  concurrency: number;
+  /** How long a job waited between being queued and a worker taking it: for metrics. */
+  onTaken?: (waitedMs: number) => void;
+}
+
+/**
+ * A worker's side of the cluster queue: it takes a queued job, claims its record from the queue
+ * (atomically, so no two workers ever run one job), and runs it in this process's runner, which
+ * talks to Discord over REST only. Cancel requests from any gateway reach the jobs running here.
+ */
+export class QueueWorker {
+  private stopListening: (() => void) | undefined;
+
+  constructor(private readonly options: QueueWorkerOptions) {}
+
+  start(): void {
+    const { queue, cancelBus, runner, logger, concurrency } = this.options;
+    this.stopListening = cancelBus.onCancel(({ jobId, byMemberId }) => {
+      if (runner.has(jobId)) runner.cancel(jobId, byMemberId);
+    });
+    queue.consume((payload) => this.run(payload.jobId), {
+      concurrency,
+      // The job's record tells the sweep what to do with it; BullMQ only says it noticed.
+      onStalled: (jobId) => logger.warn('queued_job_stalled', { jobId }),
+    });
+  }
+
+  stop(): void {
+    this.stopListening?.();
+  }
+
+  private async run(jobId: string): Promise<void> {
+    const { records, runner, cancelBus, logger } = this.options;
+    const log = logger.child({ jobId });
+    const stored = await records.stored(jobId);
+    if (!stored || stored.final || stored.ownerId !== QUEUE_OWNER) {
+      log.info('queued_job_skipped', { why: stored ? (stored.final ? 'finished' : 'owned') : 'no record' });
+      return;
+    }
+    const fence = await records.claim(stored);
+    if (!fence) {
+      log.info('queued_job_skipped', { why: 'claimed elsewhere' });
+      return;
+    }
+    const { record } = stored;
+    const waitedMs = Date.now() - record.createdAt;
+    log.info('job_taken', { waitedMs });
+    this.options.onTaken?.(waitedMs);
+    const surface = this.options.surfaceAt(record.location);
+    // Cancel pressed in the moment between the gateway's look at the queue and this worker taking it.
+    const cancel = await cancelBus.isCancelRequested(jobId).catch(() => undefined);
+    if (cancel) {
+      await endUnrunJob(
+        record,
+        { state: 'cancelled', cancelledBy: cancel.byMemberId },
+        { records, surface, release: (reservation) => this.options.chargeFor(reservation).release(), log },
+      );
+      log.info('job_finished', { state: 'cancelled' });
+      return;
+    }
+    const { done } = runner.submit(record.request, {
+      surface,
+      charge: record.reservation && this.options.chargeFor(record.reservation),
+      admitted: { jobId, startedAt: record.createdAt },
+    });
+    await done;
+  }
+}

@@ -1,0 +1,98 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from '@redis/client';
+import { DefaultRestOptions, type RESTOptions } from 'discord.js';
+
+/**
+ * Discord's global limit (50 requests a second by default) is per bot, not per process. discord.js
+ * keeps each process under it, but several processes of one bot together would not be: each
+ * request first takes a slot in a one-second window shared in Redis, and waits for the next window
+ * when this one is full.
+ *
+ * Interaction callbacks (the defer) are exempt, as Discord exempts them from the global limit: a
+ * member's "thinking…" never waits behind progress edits. When Redis does not answer in time the
+ * request goes ahead: discord.js's own per-process limit still holds.
+ */
+
+export interface ClusterRateLimitOptions {
+  redisUrl: string;
+  requestsPerSecond: number;
+  /** How long to wait for Redis before sending anyway. */
+  timeoutMs: number;
+  namespace?: string;
+  onError?: (error: unknown) => void;
+}
+
+type RedisClient = ReturnType<typeof createClient>;
+
+const TAKE_SLOT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end
+return count`;
+
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+export class ClusterRateLimit {
+  private readonly client: RedisClient;
+  private readonly prefix: string;
+
+  constructor(private readonly options: ClusterRateLimitOptions) {
+    this.prefix = `${options.namespace ?? 'sora:rest'}:window:`;
+    this.client = createClient({
+      url: options.redisUrl,
+      disableOfflineQueue: true,
+      socket: {
+        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+      },
+    });
+    this.client.on('error', options.onError ?? (() => {}));
+    this.client.connect().catch(options.onError ?? (() => {}));
+  }
+
+  /** `makeRequest` for discord.js's REST: the default one, behind a slot of the shared window. */
+  makeRequest(): RESTOptions['makeRequest'] {
+    return async (url, init) => {
+      if (!isInteractionCallback(url)) await this.takeSlot();
+      return DefaultRestOptions.makeRequest(url, init);
+    };
+  }
+
+  /** Resolves once this request may go: at once while the window has room, else at the next one. */
+  async takeSlot(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const second = Math.floor(now / 1000);
+      const count = await this.count(second);
+      if (count === undefined || count <= this.options.requestsPerSecond) return;
+      await sleep((second + 1) * 1000 - now + Math.floor(Math.random() * 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isReady) await this.client.quit().catch(() => {});
+    if (this.client.isOpen) await this.client.disconnect().catch(() => {});
+  }
+
+  private async count(second: number): Promise<number | undefined> {
+    if (!this.client.isReady) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.options.timeoutMs);
+    });
+    try {
+      const taken = this.client
+        .eval(TAKE_SLOT, { keys: [`${this.prefix}${second}`] })
+        .then((value) => Number(value))
+        .catch((error: unknown) => {
+          this.options.onError?.(error);
+          return undefined;
+        });
+      return await Promise.race([taken, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function isInteractionCallback(url: string): boolean {
+  return /\/interactions\/\d+\/[^/]+\/callback/.test(url);
+}
