@@ -106,6 +106,9 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** Every setting's name, for the check that .env.example documents each one. */
+export const SETTING_NAMES = Object.keys(schema.shape) as Array<keyof Config>;
+
 /** Settings that only make sense together; checked after each value on its own. */
 function checkCombinations(config: Config): string[] {
   const problems: string[] = [];
@@ -115,10 +118,7 @@ function checkCombinations(config: Config): string[] {
     );
   }
   if (config.SHARD_COUNT !== undefined && config.SHARD_IDS.some((id) => id >= (config.SHARD_COUNT ?? 0))) {
-    problems.push('SHARD_IDS must each be below SHARD_COUNT');
-  }
-  if (config.SHARD_IDS.length > 0 && config.SHARD_COUNT === undefined) {
-    problems.push('SHARD_IDS needs SHARD_COUNT (the total number of shards)');
+    problems.push('SHARD_IDS must each be below SHARD_COUNT (the total number of shards, 1 when unset)');
   }
   return problems;
 }

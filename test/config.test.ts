@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, offeredModels } from '../src/config.ts';
+import { ConfigError, loadConfig, offeredModels, SETTING_NAMES } from '../src/config.ts';
 
 describe('settings', () => {
   it('fills in defaults when only the two secrets are given', () => {
@@ -39,5 +40,45 @@ describe('settings', () => {
     });
     expect(config.SORA_API_URL).toBe('http://127.0.0.1:9/v1');
     expect(offeredModels(config)).toEqual(['sora-2', 'sora-2-pro']);
+  });
+});
+
+describe('roles and the settings they need', () => {
+  const secrets = { DISCORD_TOKEN: 'token-value', SORA_API_KEY: 'key-value' };
+
+  it('runs the whole bot in one process unless told otherwise', () => {
+    const config = loadConfig(secrets);
+    expect(config.BOT_ROLE).toBe('all');
+    expect(config.METRICS_PORT).toBeUndefined();
+    expect(config.DISCORD_REQUESTS_PER_SECOND).toBe(50);
+  });
+
+  it.each(['gateway', 'worker'])('refuses BOT_ROLE=%s without REDIS_URL, saying why', (role) => {
+    expect(() => loadConfig({ ...secrets, BOT_ROLE: role })).toThrow(/BOT_ROLE=\w+ needs REDIS_URL/);
+    expect(loadConfig({ ...secrets, BOT_ROLE: role, REDIS_URL: 'redis://127.0.0.1:6379' }).BOT_ROLE).toBe(
+      role,
+    );
+  });
+
+  it('refuses an unknown role and a shard beyond the count', () => {
+    expect(() => loadConfig({ ...secrets, BOT_ROLE: 'leader' })).toThrow(
+      /BOT_ROLE must be all, gateway or worker/,
+    );
+    expect(() => loadConfig({ ...secrets, SHARD_COUNT: '2', SHARD_IDS: '0,2' })).toThrow(/below SHARD_COUNT/);
+    expect(() => loadConfig({ ...secrets, SHARD_IDS: '1' })).toThrow(/below SHARD_COUNT/);
+    expect(loadConfig({ ...secrets, SHARD_COUNT: '2', SHARD_IDS: '1' }).SHARD_IDS).toEqual([1]);
+  });
+
+  it('takes a metrics port between 1 and 65535', () => {
+    expect(loadConfig({ ...secrets, METRICS_PORT: '9464' }).METRICS_PORT).toBe(9464);
+    expect(() => loadConfig({ ...secrets, METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every setting the bot reads', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]));
+    expect(SETTING_NAMES.filter((name) => !documented.has(name))).toEqual([]);
   });
 });

@@ -56,13 +56,17 @@ export class ClusterRateLimit {
     };
   }
 
-  /** Resolves once this request may go: at once while the window has room, else at the next one. */
-  async takeSlot(): Promise<void> {
+  /**
+   * Resolves once this request may go: at once while the window has room, else at the next one.
+   * Resolves the window (Unix second) it counted in, or undefined when Redis did not answer.
+   */
+  async takeSlot(): Promise<number | undefined> {
     for (;;) {
       const now = Date.now();
       const second = Math.floor(now / 1000);
       const count = await this.count(second);
-      if (count === undefined || count <= this.options.requestsPerSecond) return;
+      if (count === undefined) return undefined;
+      if (count <= this.options.requestsPerSecond) return second;
       await sleep((second + 1) * 1000 - now + Math.floor(Math.random() * 20));
     }
   }
