@@ -195,6 +195,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         chargeFor: (reservation) => admission.chargeFor(reservation),
         logger,
         concurrency: config.WORKER_CONCURRENCY,
+        holdMs: config.PROCESS_LEASE_MS,
         onTaken: metrics && ((waitedMs) => metrics.queueWaited(waitedMs / 1000)),
       });
     }

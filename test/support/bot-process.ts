@@ -22,13 +22,51 @@ export interface BotProcess {
 
 const running = new Set<BotProcess>();
 
-/** Starts the bot and resolves once it has logged in to the fake Discord (on `shard`, when sharded). */
+export interface StartBotOptions {
+  /** The shard whose READY to wait for, when sharded. */
+  shard?: number;
+  /**
+   * false for a process without a gateway connection (`BOT_ROLE=worker`): it never IDENTIFYs, so
+   * only its `bot_ready` line is waited for. Default true.
+   */
+  gateway?: boolean;
+}
+
+/**
+ * Starts the bot and resolves once it is ready: logged in to the fake Discord (on `shard`, when
+ * sharded) and `bot_ready` logged. A process that exits first fails the start with its stderr.
+ */
 export async function startBotProcess(
   discord: FakeDiscord,
   env: NodeJS.ProcessEnv,
-  options: { shard?: number } = {},
+  options: StartBotOptions = {},
 ): Promise<BotProcess> {
-  const ready = discord.nextReady({ timeoutMs: 30_000, shard: options.shard });
+  const gatewayReady =
+    options.gateway === false ? undefined : discord.nextReady({ timeoutMs: 30_000, shard: options.shard });
+  const bot = spawnBotProcess(env);
+  const exitedEarly = bot.exited.then(({ code, signal }) => {
+    throw new Error(
+      `the bot exited (code ${code}, signal ${signal}) before it was ready:\n${bot.stderr.join('')}`,
+    );
+  });
+  // Either side may lose the race; neither may become an unhandled rejection.
+  exitedEarly.catch(() => undefined);
+  gatewayReady?.catch(() => undefined);
+  await Promise.race([
+    (async () => {
+      await gatewayReady;
+      await waitForLog(bot.lines, (entry) => entry.event === 'bot_ready', {
+        timeoutMs: 30_000,
+        what: 'bot_ready',
+      });
+    })(),
+    exitedEarly,
+  ]);
+  return bot;
+}
+
+/** Starts the bot without waiting for anything: for a start that is meant to fail. */
+export function spawnBotProcess(env: NodeJS.ProcessEnv): BotProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
     cwd: ROOT,
     env,
@@ -50,8 +88,6 @@ export async function startBotProcess(
   const bot = { child, lines, stderr, exited };
   running.add(bot);
   void exited.then(() => running.delete(bot));
-  await ready;
-  await waitForLog(lines, (entry) => entry.event === 'bot_ready', { timeoutMs: 30_000, what: 'bot_ready' });
   return bot;
 }
 

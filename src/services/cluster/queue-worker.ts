@@ -17,6 +17,12 @@ export interface QueueWorkerOptions {
   logger: Logger;
   /** Jobs this worker runs at once. */
   concurrency: number;
+  /**
+   * How long BullMQ's hold on a taken job lasts unrenewed, and how often workers look for holds
+   * that lapsed: a worker that died between taking a job and claiming its record frees the job
+   * (and its place under MAX_CONCURRENT_JOBS) within about this long. The process lease fits.
+   */
+  holdMs: number;
   /** How long a job waited between being queued and a worker taking it: for metrics. */
   onTaken?: (waitedMs: number) => void;
 }
@@ -38,6 +44,8 @@ export class QueueWorker {
     });
     queue.consume((payload) => this.run(payload.jobId), {
       concurrency,
+      lockDurationMs: this.options.holdMs,
+      stalledIntervalMs: this.options.holdMs,
       // The job's record tells the sweep what to do with it; BullMQ only says it noticed.
       onStalled: (jobId) => logger.warn('queued_job_stalled', { jobId }),
     });
