@@ -24,10 +24,10 @@ import { createVideoCommand } from './commands/slash/video.ts';
 import { createVideoSettingsCommand } from './commands/slash/video-settings.ts';
 import { createMentionTrigger } from './commands/triggers/mention.ts';
 import { type Config, offeredModels } from './config.ts';
-import { CancelBus } from './services/cluster/cancel-bus.ts';
+import type { CancelBus } from './services/cluster/cancel-bus.ts';
 import { HealthServer } from './services/cluster/health-server.ts';
-import { JobQueue, type QueuedPayload } from './services/cluster/job-queue.ts';
-import { BotMetrics } from './services/cluster/metrics.ts';
+import type { JobQueue, QueuedPayload } from './services/cluster/job-queue.ts';
+import type { BotMetrics } from './services/cluster/metrics.ts';
 import { QueueWorker } from './services/cluster/queue-worker.ts';
 import { QueuedJobs } from './services/cluster/queued-jobs.ts';
 import { ClusterRateLimit } from './services/cluster/rest-rate-limit.ts';
@@ -88,7 +88,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     base: { role, processId },
   });
   const onClusterError = (error: unknown) => logger.debug('cluster_redis_error', { error });
-  const metrics = config.METRICS_PORT === undefined ? undefined : new BotMetrics(role);
+  const metrics = config.METRICS_PORT === undefined ? undefined : await createMetrics(role);
 
   // --- Discord REST, bounded across the cluster ----------------------------------------------
   const restLimit = config.REDIS_URL
@@ -152,12 +152,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const provider = createVideoProvider(config, logger);
   const capabilities = provider.capabilities(config.SORA_MODEL);
 
-  const cluster = config.REDIS_URL
-    ? {
-        queue: new JobQueue<QueuedPayload>({ redisUrl: config.REDIS_URL, onError: onClusterError }),
-        cancelBus: new CancelBus({ redisUrl: config.REDIS_URL, onError: onClusterError }),
-      }
-    : undefined;
+  const cluster = config.REDIS_URL ? await connectCluster(config.REDIS_URL, onClusterError) : undefined;
   // Not awaited: BullMQ holds commands until Redis answers, and a start during an outage must not hang.
   void cluster?.queue.setGlobalConcurrency(config.MAX_CONCURRENT_JOBS).catch(onClusterError);
 
@@ -368,6 +363,32 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       logger.info('bot_stopped');
     },
   };
+}
+
+interface Cluster {
+  queue: JobQueue<QueuedPayload>;
+  cancelBus: CancelBus;
+}
+
+/**
+ * The shared queue and cancel bus. Loaded only when REDIS_URL is set: BullMQ alone adds about
+ * 25 MiB to a process, which the single-process bot has no use for.
+ */
+async function connectCluster(redisUrl: string, onError: (error: unknown) => void): Promise<Cluster> {
+  const [{ JobQueue }, { CancelBus }] = await Promise.all([
+    import('./services/cluster/job-queue.ts'),
+    import('./services/cluster/cancel-bus.ts'),
+  ]);
+  return {
+    queue: new JobQueue<QueuedPayload>({ redisUrl, onError }),
+    cancelBus: new CancelBus({ redisUrl, onError }),
+  };
+}
+
+/** prom-client, loaded only when METRICS_PORT asks for it. */
+async function createMetrics(role: Config['BOT_ROLE']): Promise<BotMetrics> {
+  const { BotMetrics } = await import('./services/cluster/metrics.ts');
+  return new BotMetrics(role);
 }
 
 function createGatewayClient(config: Config, rest: Partial<RESTOptions>): Client {

@@ -55,7 +55,7 @@ export interface QueueCounts {
 export const DEFAULT_QUEUE_NAME = 'sora-jobs';
 const JOB_NAME = 'video';
 const DEFAULT_ABORT_AFTER_MS = 10_000;
-/** After the abort deadline, how long aborted handlers and BullMQ get before connections are dropped. */
+/** After the abort deadline, how long aborted handlers get to end, and BullMQ to close, before the sockets are dropped. */
 const FORCE_CLOSE_GRACE_MS = 5_000;
 /** Finished jobs are kept an hour (so a late duplicate enqueue stays a no-op), a thousand at most. */
 const KEEP_FINISHED = { age: 3_600, count: 1_000 };
@@ -75,6 +75,8 @@ export class JobQueue<P extends QueuedPayload> {
   private readonly connections: BullConnection[] = [];
   private readonly workers: Worker[] = [];
   private readonly running = new Map<string, AbortController>();
+  /** Each running handler, settled either way: what a close waits for. */
+  private readonly runs = new Map<string, Promise<void>>();
   private readonly name: string;
   private readonly onError: (error: unknown) => void;
 
@@ -153,26 +155,36 @@ export class JobQueue<P extends QueuedPayload> {
 
   /**
    * Stops taking jobs, lets running handlers finish, aborts those still running at the deadline,
-   * and drops the connections if Redis is too far gone for BullMQ to close cleanly.
+   * then lets go of Redis: cleanly while it answers, by dropping the sockets when it does not
+   * (a clean QUIT would wait for it forever).
    */
   async close(options: CloseOptions = {}): Promise<void> {
     const abortAfterMs = options.abortAfterMs ?? DEFAULT_ABORT_AFTER_MS;
-    const abortTimer = setTimeout(() => {
-      for (const jobId of this.running.keys()) this.abort(jobId, 'shutdown');
-    }, abortAfterMs);
-    const dropTimer = setTimeout(
-      () => this.connections.forEach((connection) => void connection.close()),
-      abortAfterMs + FORCE_CLOSE_GRACE_MS,
-    );
     try {
-      await Promise.all(this.workers.map((worker) => worker.close()));
-      await this.queue.close();
+      // Paused without waiting: no new job is taken while the running ones finish.
+      await Promise.all(this.workers.map((worker) => worker.pause(true)));
+      await this.handlersFinished(abortAfterMs);
+      const reachable = this.connections.every((connection) => connection.client.status === 'ready');
+      await withDeadline(
+        Promise.all([
+          ...this.workers.map((worker) => worker.close(!reachable)),
+          reachable ? this.queue.close() : this.queue.disconnect(),
+        ]),
+        FORCE_CLOSE_GRACE_MS,
+      );
     } catch (error) {
       this.onError(error);
     } finally {
-      clearTimeout(abortTimer);
-      clearTimeout(dropTimer);
       await Promise.all(this.connections.map((connection) => connection.close()));
+    }
+  }
+
+  /** Waits for the running handlers; at the deadline aborts them, and gives them a grace to end. */
+  private async handlersFinished(abortAfterMs: number): Promise<void> {
+    const running = () => Promise.all([...this.runs.values()]);
+    if ((await withDeadline(running(), abortAfterMs)) === TIMED_OUT) {
+      for (const jobId of this.running.keys()) this.abort(jobId, 'shutdown');
+      await withDeadline(running(), FORCE_CLOSE_GRACE_MS);
     }
   }
 
@@ -180,10 +192,17 @@ export class JobQueue<P extends QueuedPayload> {
     const jobId = (job.data as P).jobId;
     const controller = new AbortController();
     this.running.set(jobId, controller);
+    const run = handler(job.data as P, { signal: controller.signal });
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.runs.set(jobId, settled);
     try {
-      await handler(job.data as P, { signal: controller.signal });
+      await run;
     } finally {
       this.running.delete(jobId);
+      this.runs.delete(jobId);
     }
   }
 
@@ -195,6 +214,20 @@ export class JobQueue<P extends QueuedPayload> {
     const connection = createBullConnection(this.options.redisUrl, this.onError);
     this.connections.push(connection);
     return connection.client;
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -8,8 +8,8 @@ import { DefaultRestOptions, type RESTOptions } from 'discord.js';
  * request first takes a slot in a one-second window shared in Redis, and waits for the next window
  * when this one is full.
  *
- * Interaction callbacks (the defer) are exempt, as Discord exempts them from the global limit: a
- * member's "thinking…" never waits behind progress edits. When Redis does not answer in time the
+ * Interaction routes (the defer, and the edits of a deferred reply) are exempt, as Discord exempts
+ * them from the global limit: a member's "thinking…" and progress never wait behind channel posts. When Redis does not answer in time the
  * request goes ahead: discord.js's own per-process limit still holds.
  */
 
@@ -51,7 +51,7 @@ export class ClusterRateLimit {
   /** `makeRequest` for discord.js's REST: the default one, behind a slot of the shared window. */
   makeRequest(): RESTOptions['makeRequest'] {
     return async (url, init) => {
-      if (!isInteractionCallback(url)) await this.takeSlot();
+      if (!isInteractionRoute(url)) await this.takeSlot();
       return DefaultRestOptions.makeRequest(url, init);
     };
   }
@@ -97,6 +97,12 @@ export class ClusterRateLimit {
   }
 }
 
-function isInteractionCallback(url: string): boolean {
-  return /\/interactions\/\d+\/[^/]+\/callback/.test(url);
+/**
+ * Interaction callbacks and the interaction webhook (`/webhooks/{application}/{token}…`: the
+ * deferred reply's edits, follow-ups and uploads) are "not bound to the application's Global Rate
+ * Limit"; only the bot's own token routes count.
+ */
+function isInteractionRoute(url: string): boolean {
+  const path = new URL(url).pathname;
+  return /\/interactions\/\d+\/[^/]+\/callback$/.test(path) || /\/webhooks\/\d+\/[^/]+/.test(path);
 }

@@ -39,6 +39,7 @@ const QUEUE_FENCE: RecordFence = { ownerId: QUEUE_OWNER, epoch: 1 };
 /** Finished records are kept this long, so Retry and Regenerate keep working for a while. */
 export const KEEP_FINISHED_MS = 7 * 24 * 60 * 60_000;
 const RETRY_MIN_MS = 100;
+const FINISHED_FENCE_KEEP_MS = 60_000;
 const RETRY_MAX_MS = 5_000;
 
 interface Writer {
@@ -126,7 +127,7 @@ export class JobRecords {
       isFinal(record.state),
       Date.now(),
     );
-    if (isFinal(record.state)) this.fences.delete(record.id);
+    if (isFinal(record.state)) this.forgetFenceLater(record.id);
     return written;
   }
 
@@ -159,6 +160,17 @@ export class JobRecords {
       createdAt: snapshot.startedAt,
       updatedAt: Date.now(),
     };
+  }
+
+  /**
+   * A finished job's last touches (how its video was delivered) come just after its final state:
+   * they must carry the same fence (a claimed job's epoch is not 1), so it is kept a little while.
+   */
+  private forgetFenceLater(jobId: string): void {
+    const fence = this.fences.get(jobId);
+    setTimeout(() => {
+      if (this.fences.get(jobId) === fence) this.fences.delete(jobId);
+    }, FINISHED_FENCE_KEEP_MS).unref();
   }
 
   private fenceOf(jobId: string): RecordFence {
@@ -203,7 +215,7 @@ export class JobRecords {
         }
         writer.written = version;
         if (writer.latest === record) writer.latest = undefined;
-        if (isFinal(record.state)) this.fences.delete(jobId);
+        if (isFinal(record.state)) this.forgetFenceLater(jobId);
         if (failures > 0) this.logger.info('job_record_written_after_retry', { jobId, failures });
         failures = 0;
       } catch (error) {

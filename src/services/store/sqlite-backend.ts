@@ -21,7 +21,7 @@ import {
   type Store,
   type StoredJob,
 } from './store.ts';
-import { StoreGuard } from './store-guard.ts';
+import { type GuardedAttempt, StoreGuard } from './store-guard.ts';
 
 export const SQLITE_FILE_NAME = 'sora-bot.sqlite';
 const PERIODS: readonly Period[] = ['day', 'week', 'month'];
@@ -85,7 +85,8 @@ export async function openSqliteStore({ dataDir, timeoutMs, logger }: SqliteBack
   const keyv = new Keyv({ store: adapter, namespace: 'sora-bot', throwOnErrors: true, ...PLAIN_JSON });
   keyv.on('error', () => {});
   const collections = new KeyvCollections(keyv, new ProcessLock(), guard);
-  const run = <T>(what: string, operation: () => Promise<T>) => guard.run(what, operation);
+  // Transactions wait their turn on the one connection; a burst may queue for a while (see QUEUED_WAIT_MS).
+  const run: Run = (what, operation) => guard.run(what, operation, { queuedWaitMs: QUEUED_WAIT_MS });
   return {
     backend: 'sqlite',
     get available() {
@@ -102,7 +103,13 @@ export async function openSqliteStore({ dataDir, timeoutMs, logger }: SqliteBack
   };
 }
 
-type Run = <T>(what: string, operation: () => Promise<T>) => Promise<T>;
+/**
+ * How long a call may wait behind this process's other transactions before it begins: a thousand
+ * members at once take a while to serve, which is not an outage; a connection stuck for this long is.
+ */
+const QUEUED_WAIT_MS = 30_000;
+
+type Run = <T>(what: string, operation: (attempt: GuardedAttempt) => Promise<T>) => Promise<T>;
 
 /** SQLITE_ERROR and friends mean a wrong statement (a bug); busy, locked, I/O and full mean an outage. */
 function isSqlMistake(error: unknown): boolean {
@@ -161,11 +168,15 @@ class SqliteDatabase {
    * Runs `work` inside one immediate transaction. Transactions of this process queue behind each
    * other: statements of two at once on one connection would mix into a single transaction.
    */
-  transaction<T>(work: () => Promise<T>): Promise<T> {
+  transaction<T>(work: () => Promise<T>, attempt?: GuardedAttempt): Promise<T> {
     const result = this.tail.then(async () => {
+      // A caller who gave up while this waited its turn has been told nothing happened: keep it so.
+      if (attempt?.signal.aborted) throw attempt.signal.reason;
+      attempt?.begin();
       await this.run('BEGIN IMMEDIATE');
       try {
         const value = await work();
+        if (attempt?.signal.aborted) throw attempt.signal.reason;
         await this.run('COMMIT');
         return value;
       } catch (error) {
@@ -189,14 +200,14 @@ class SqliteQuotaLedger implements QuotaLedger {
   ) {}
 
   reserve(reservation: PendingReservation, limits: ReserveLimits, now: number) {
-    return this.run('reserve', () =>
+    return this.run('reserve', (attempt) =>
       this.db.transaction(async () => {
         const { scope, userId, periodKeys } = reservation;
         const situation = await this.read(scope, userId, periodKeys);
         const reserved = fitsLimits(situation, limits, now);
         if (reserved) await this.apply(reservation, now);
         return { reserved, situation };
-      }),
+      }, attempt),
     );
   }
 
@@ -230,7 +241,7 @@ class SqliteQuotaLedger implements QuotaLedger {
   }
 
   private settle(reservation: PendingReservation, how: 'commit' | 'release'): Promise<boolean> {
-    return this.run(how, () =>
+    return this.run(how, (attempt) =>
       this.db.transaction(async () => {
         const removed = await this.db.run('DELETE FROM quota_pending WHERE id = ?', [reservation.id]);
         if (removed === 0) return false;
@@ -243,7 +254,7 @@ class SqliteQuotaLedger implements QuotaLedger {
           }
         }
         return true;
-      }),
+      }, attempt),
     );
   }
 
@@ -305,7 +316,7 @@ class SqliteQuotaLedger implements QuotaLedger {
   }
 
   resetMember(scope: string, userId: string, periodKeys: PeriodKeys): Promise<void> {
-    return this.run('reset member', () =>
+    return this.run('reset member', (attempt) =>
       this.db.transaction(async () => {
         const pending = (
           await this.db.all('SELECT reservation FROM quota_pending WHERE scope = ? AND user_id = ?', [
@@ -328,7 +339,7 @@ class SqliteQuotaLedger implements QuotaLedger {
           );
         }
         await this.db.run('DELETE FROM quota_last WHERE scope = ? AND user_id = ?', [scope, userId]);
-      }),
+      }, attempt),
     );
   }
 
@@ -352,7 +363,7 @@ class SqliteJobRecords implements JobRecordStore {
   ) {}
 
   write<R>(id: string, record: R, fence: RecordFence, final: boolean, now: number): Promise<boolean> {
-    return this.run('write job record', () =>
+    return this.run('write job record', (attempt) =>
       this.db.transaction(async () => {
         const current = await this.db.get('SELECT owner_id, epoch FROM job_records WHERE id = ?', [id]);
         if (current && (current.owner_id !== fence.ownerId || Number(current.epoch) !== fence.epoch))
@@ -363,7 +374,7 @@ class SqliteJobRecords implements JobRecordStore {
           [id, fence.ownerId, fence.epoch, final ? 1 : 0, now, JSON.stringify(record)],
         );
         return true;
-      }),
+      }, attempt),
     );
   }
 
@@ -382,7 +393,7 @@ class SqliteJobRecords implements JobRecordStore {
   }
 
   claim(id: string, from: RecordFence, toOwnerId: string, now: number): Promise<RecordFence | undefined> {
-    return this.run('claim job', () =>
+    return this.run('claim job', (attempt) =>
       this.db.transaction(async () => {
         const current = await this.db.get('SELECT owner_id, epoch, final FROM job_records WHERE id = ?', [
           id,
@@ -399,7 +410,7 @@ class SqliteJobRecords implements JobRecordStore {
           id,
         ]);
         return { ownerId: toOwnerId, epoch };
-      }),
+      }, attempt),
     );
   }
 

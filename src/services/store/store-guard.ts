@@ -1,6 +1,17 @@
 import type { Logger } from '../logging/logger.ts';
 import { StoreUnavailableError } from './store.ts';
 
+/** One guarded store call, as the backend sees it. */
+export interface GuardedAttempt {
+  /** Aborted once the caller has been told the store did not answer: do not commit after that. */
+  readonly signal: AbortSignal;
+  /**
+   * The call's turn has come: the store's timeout counts from now. Waiting behind this process's
+   * own calls says nothing about the store being down.
+   */
+  begin(): void;
+}
+
 /**
  * Bounds every store call by a timeout and turns a backend that is down into StoreUnavailableError,
  * so callers answer members at once instead of waiting on a dead connection. It also tells the
@@ -23,21 +34,33 @@ export class StoreGuard {
     return this.unavailableSince === undefined;
   }
 
-  async run<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  /**
+   * `queuedWaitMs`: for a call that first waits its turn in this process (and says when it begins),
+   * the longest it may wait before it begins; once begun, the usual timeout applies.
+   */
+  async run<T>(
+    what: string,
+    operation: (attempt: GuardedAttempt) => Promise<T>,
+    options: { queuedWaitMs?: number } = {},
+  ): Promise<T> {
+    const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StoreUnavailableError(
-              `the store did not answer (${what}) within ${this.options.timeoutMs} ms`,
-            ),
-          ),
-        this.options.timeoutMs,
-      );
+    let reject!: (error: unknown) => void;
+    const timeout = new Promise<never>((_, fail) => {
+      reject = fail;
     });
+    const startClock = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const error = new StoreUnavailableError(`the store did not answer (${what}) within ${ms} ms`);
+        controller.abort(error);
+        reject(error);
+      }, ms);
+    };
+    startClock(options.queuedWaitMs ?? this.options.timeoutMs);
     try {
-      const result = await Promise.race([operation(), timeout]);
+      const begin = () => startClock(this.options.timeoutMs);
+      const result = await Promise.race([operation({ signal: controller.signal, begin }), timeout]);
       this.markAvailable();
       return result;
     } catch (error) {

@@ -49,16 +49,22 @@ describe('ClusterRateLimit on a real redis-server', () => {
     await Promise.all([first.close(), second.close()]);
   });
 
-  it('never holds back an interaction answer (the defer) behind a full window', async () => {
+  it('never holds back an interaction answer or a deferred reply edit behind a full window', async () => {
     const limit = await connected(limiter(`rest-${randomUUID()}`, 1));
     const send = limit.makeRequest();
     // The window this request starts in is full from here on.
     await limit.takeSlot();
     arrivals.length = 0;
-    const edit = send(`${base}/webhooks/1/token/messages/@original`, { method: 'PATCH' });
+    const post = send(`${base}/channels/1/messages`, { method: 'POST' });
     const defer = send(`${base}/interactions/123/token/callback`, { method: 'POST' });
-    await Promise.all([edit, defer]);
-    expect(arrivals).toEqual(['/interactions/123/token/callback', '/webhooks/1/token/messages/@original']);
+    const edit = send(`${base}/webhooks/1/token/messages/@original`, { method: 'PATCH' });
+    await Promise.all([post, defer, edit]);
+    // The channel post waited for the next window; the interaction routes did not.
+    expect(arrivals.at(-1)).toBe('/channels/1/messages');
+    expect(arrivals.slice(0, 2).sort()).toEqual([
+      '/interactions/123/token/callback',
+      '/webhooks/1/token/messages/@original',
+    ]);
     await limit.close();
   });
 
