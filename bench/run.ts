@@ -1,5 +1,6 @@
 import { runAdversarialInputBench } from './adversarial-input.ts';
 import { runBurstBench } from './burst.ts';
+import { runClusterBench } from './cluster.ts';
 import { runDeliveryBench } from './delivery.ts';
 import { runEditDisciplineBench } from './edit-discipline.ts';
 import { runQuotaLedgerBench } from './quota-ledger.ts';
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   'adversarial-input': runAdversarialInputBench,
   'quota-ledger': runQuotaLedgerBench,
   'videos-api-jobs': runVideosApiJobsBench,
+  cluster: runClusterBench,
 };
 
 const wanted = process.argv.slice(2);

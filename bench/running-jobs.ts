@@ -53,56 +53,60 @@ export async function runRunningJobsBench(): Promise<object> {
   return result;
 }
 
-function runningJobs(size: number) {
-  return withBot({ env: { MAX_CONCURRENT_JOBS: String(size) } }, async ({ discord, service }, bot) => {
-    const videoUrl = service.addVideo('small.mp4', 64 * 1024);
-    service.defaultScenario = pacedProgressStream({
-      steps: evenSteps(STREAM_SECONDS),
-      everyMs: 1_000,
-      videoUrl,
-    }).scenario;
-    const standInLoop = monitorEventLoopDelay({ resolution: 5 });
-    const interactions = videoCommands(discord, size, `running${size}`);
-    const log = new InteractionLog(discord);
-    await sleep(500);
-    bot.reset();
-    standInLoop.enable();
-    for (let start = 0; start < size; start += WAVE.size) {
-      dispatchAll(discord, interactions.slice(start, start + WAVE.size));
-      if (start + WAVE.size < size) await sleep(WAVE.everyMs);
-    }
-    await log.waitForDeliveries(size, (STREAM_SECONDS + 120) * 1_000);
-    const report = await bot.report();
-    standInLoop.disable();
-    const durations = interactions.map(
-      (ix) => (log.timeline(ix).deliveredAt ?? Date.now()) - ix.dispatchedAt,
-    );
-    const jobMinutes = durations.reduce((sum, ms) => sum + ms, 0) / 60_000;
-    const cpuSeconds = (report.cpuUserMs + report.cpuSystemMs) / 1000;
-    const rssPeak = Math.max(report.rssPeakLifetime, report.rssPeakSampled);
-    return {
-      jobs: size,
-      answered: interactions.filter((ix) => log.timeline(ix).callbackAt !== undefined).length,
-      delivered: log.delivered,
-      jobDurationMs: spread(durations),
-      jobMinutes: round(jobMinutes, 1),
-      editsPerJob: round(log.editRequests / size, 1),
-      rateLimited: log.rateLimited,
-      bot: {
-        idleRssMiB: toMiB(bot.idleRss),
-        rssPeakMiB: toMiB(rssPeak),
-        kibPerJob: round((rssPeak - bot.idleRss) / 1024 / size, 0),
-        cpuSeconds: round(cpuSeconds, 1),
-        cpuSecondsPerJobMinute: round(cpuSeconds / jobMinutes, 3),
-        loopDelayP99Ms: round(report.loopDelayMs.p99),
-        loopDelayMaxMs: round(report.loopDelayMs.max),
-        heapUsedMiBAtEnd: toMiB(report.heapUsed),
-        logged: report.logged,
-      },
-      standIns: {
-        loopDelayP99Ms: round(standInLoop.percentile(99) / 1e6),
-        rssMiB: toMiB(process.memoryUsage.rss()),
-      },
-    };
-  });
+/** One size on a fresh single-process bot (BOT_ROLE=all, no Redis); the cluster bench reuses it. */
+export function runningJobs(size: number, streamSeconds = STREAM_SECONDS, env: Record<string, string> = {}) {
+  return withBot(
+    { env: { MAX_CONCURRENT_JOBS: String(size), ...env } },
+    async ({ discord, service }, bot) => {
+      const videoUrl = service.addVideo('small.mp4', 64 * 1024);
+      service.defaultScenario = pacedProgressStream({
+        steps: evenSteps(streamSeconds),
+        everyMs: 1_000,
+        videoUrl,
+      }).scenario;
+      const standInLoop = monitorEventLoopDelay({ resolution: 5 });
+      const interactions = videoCommands(discord, size, `running${size}`);
+      const log = new InteractionLog(discord);
+      await sleep(500);
+      bot.reset();
+      standInLoop.enable();
+      for (let start = 0; start < size; start += WAVE.size) {
+        dispatchAll(discord, interactions.slice(start, start + WAVE.size));
+        if (start + WAVE.size < size) await sleep(WAVE.everyMs);
+      }
+      await log.waitForDeliveries(size, (streamSeconds + 120) * 1_000);
+      const report = await bot.report();
+      standInLoop.disable();
+      const durations = interactions.map(
+        (ix) => (log.timeline(ix).deliveredAt ?? Date.now()) - ix.dispatchedAt,
+      );
+      const jobMinutes = durations.reduce((sum, ms) => sum + ms, 0) / 60_000;
+      const cpuSeconds = (report.cpuUserMs + report.cpuSystemMs) / 1000;
+      const rssPeak = Math.max(report.rssPeakLifetime, report.rssPeakSampled);
+      return {
+        jobs: size,
+        answered: interactions.filter((ix) => log.timeline(ix).callbackAt !== undefined).length,
+        delivered: log.delivered,
+        jobDurationMs: spread(durations),
+        jobMinutes: round(jobMinutes, 1),
+        editsPerJob: round(log.editRequests / size, 1),
+        rateLimited: log.rateLimited,
+        bot: {
+          idleRssMiB: toMiB(bot.idleRss),
+          rssPeakMiB: toMiB(rssPeak),
+          kibPerJob: round((rssPeak - bot.idleRss) / 1024 / size, 0),
+          cpuSeconds: round(cpuSeconds, 1),
+          cpuSecondsPerJobMinute: round(cpuSeconds / jobMinutes, 3),
+          loopDelayP99Ms: round(report.loopDelayMs.p99),
+          loopDelayMaxMs: round(report.loopDelayMs.max),
+          heapUsedMiBAtEnd: toMiB(report.heapUsed),
+          logged: report.logged,
+        },
+        standIns: {
+          loopDelayP99Ms: round(standInLoop.percentile(99) / 1e6),
+          rssMiB: toMiB(process.memoryUsage.rss()),
+        },
+      };
+    },
+  );
 }

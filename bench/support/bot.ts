@@ -26,12 +26,19 @@ export class BotProcess {
     readonly idleRss: number,
   ) {}
 
-  /** `entry` is the real bot unless a bench brings its own yardstick (which then only answers `stop`). */
+  /**
+   * `entry` is the real bot unless a bench brings its own yardstick (which then only answers `stop`).
+   * `options.gateway`: which gateway READY to wait for besides the process's own ready message: any
+   * shard (the default), one shard, or none (`false`, for a worker, which has no gateway).
+   */
   static async start(
     standIns: StandIns,
     env: Record<string, string> = {},
     entry = BOT_ENTRY,
+    options: BotStartOptions = {},
   ): Promise<BotProcess> {
+    const gateway = options.gateway ?? 'any';
+    const label = options.label ?? 'bench bot';
     const dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-bench-'));
     const extraFlags = process.env.BENCH_BOT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
     const child = fork(entry, [], {
@@ -53,15 +60,20 @@ export class BotProcess {
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const ready = standIns.discord.nextReady({ timeoutMs: 60_000 });
+    const ready =
+      gateway === false
+        ? undefined
+        : standIns.discord.nextReady({ timeoutMs: 60_000, shard: gateway === 'any' ? undefined : gateway });
+    // Awaited below; until then a failed start must not leave it rejecting unhandled.
+    ready?.catch(() => {});
     const first = await new Promise<BotMessage>((resolve, reject) => {
       child.once('message', resolve);
       child.once('exit', (code) =>
-        reject(new Error(`bench bot exited with code ${code} before it was ready`)),
+        reject(new Error(`${label} exited with code ${code} before it was ready`)),
       );
     });
     await ready;
-    if (first.type !== 'ready') throw new Error(`bench bot: expected ready, got ${first.type}`);
+    if (first.type !== 'ready') throw new Error(`${label}: expected ready, got ${first.type}`);
     const bot = new BotProcess(child, dataDir, first.startupMs, first.rss);
     child.on('message', (message: BotMessage) => bot.waiting.shift()?.(message));
     return bot;
@@ -104,6 +116,13 @@ export class BotProcess {
       this.send(command);
     });
   }
+}
+
+export interface BotStartOptions {
+  /** The gateway READY to wait for: any shard (default), this shard, or none (a worker). */
+  gateway?: 'any' | number | false;
+  /** Names the process in errors. */
+  label?: string;
 }
 
 /** Fresh stand-ins and a bot process against them for `run`; both are stopped afterwards, whatever happens. */

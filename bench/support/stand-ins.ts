@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIChatInputApplicationCommandInteraction } from 'discord-api-types/v10';
 import {
+  type FakeChannel,
   type FakeDiscord,
   type FakeDiscordOptions,
+  type FakeGuild,
   type FakeInteraction,
   type RequestRecord,
   startFakeDiscord,
@@ -46,18 +48,24 @@ export function videoCommands(
   discord: FakeDiscord,
   count: number,
   tag: string,
-  options: { attachmentSizeLimit?: number } = {},
+  options: {
+    attachmentSizeLimit?: number;
+    /** The guild and channel of the `index`th command; default the fake's default guild and channel. */
+    placeOf?: (index: number) => { guild: FakeGuild; channel: FakeChannel };
+  } = {},
 ): VideoInteraction[] {
-  return Array.from({ length: count }, (_, index) =>
-    discord.slashCommand({
+  return Array.from({ length: count }, (_, index) => {
+    const place = options.placeOf?.(index);
+    return discord.slashCommand({
       name: 'video',
-      member: discord.member({ username: `bench-${tag}-${index}` }),
+      member: discord.member({ username: `bench-${tag}-${index}`, guild: place?.guild }),
+      channel: place?.channel,
       options: videoOptions({ prompt: promptFor(tag, index) }),
       attachments: [{ filename: 'start.png', contentType: 'image/png', bytes: PNG_BYTES }],
       attachmentSizeLimit: options.attachmentSizeLimit,
       dispatch: false,
-    }),
-  );
+    });
+  });
 }
 
 export function promptFor(tag: string, index: number): string {
