@@ -319,6 +319,14 @@ describe('several processes on one Redis: two gateways (a shard each), two worke
     expect(queued.map((entry) => entry.guildId).sort()).toEqual(
       [discord.guild.id, discord.otherGuild.id].sort(),
     );
+    // The unit is committed just after the video is posted: /usage is read once each job has ended.
+    for (const { jobId } of queued) {
+      await logIn(
+        liveWorkers(),
+        (line) => line.event === 'job_finished' && line.jobId === jobId,
+        `job_finished of ${jobId}`,
+      );
+    }
     expect(await usageOf(discord, here, discord.channel)).toEqual({ used: 1, running: 0 });
     expect(await usageOf(discord, there, discord.otherGuildChannel)).toEqual({ used: 1, running: 0 });
   });
