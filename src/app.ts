@@ -298,6 +298,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   // --- Operator's view ----------------------------------------------------------------------
   let ready = false;
+  const shardsHere = () => (client ? [...client.ws.shards.keys()] : []);
   const sampler =
     metrics &&
     setInterval(() => {
@@ -316,7 +317,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         ready,
         store: store.available ? 'ok' : 'unavailable',
         role,
-        shards: client ? [...client.ws.shards.keys()] : [],
+        shards: shardsHere(),
         processId,
       }),
       onError: (error) => logger.warn('health_server_error', { error }),
@@ -325,7 +326,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   logger.info('bot_ready', {
     user: client?.user?.tag,
     guilds: client?.guilds.cache.size,
-    shards: client ? [...client.ws.shards.keys()] : [],
+    shards: shardsHere(),
     model: config.SORA_MODEL,
     queue: cluster ? 'redis' : 'in-process',
     metricsPort: health?.port,

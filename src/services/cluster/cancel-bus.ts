@@ -1,4 +1,5 @@
-import { createClient } from '@redis/client';
+import { withDeadline } from './deadline.ts';
+import { closeRedisClient, createRedisClient, type RedisClient } from './redis-client.ts';
 
 /**
  * Cancel pressed on any gateway reaches the job wherever it runs.
@@ -26,11 +27,8 @@ export interface CancelBusOptions {
   onError?: (error: unknown) => void;
 }
 
-type RedisClient = ReturnType<typeof createClient>;
-
 const DEFAULT_NAMESPACE = 'sora:cancel';
 const DEFAULT_MARKER_TTL_SECONDS = 600;
-const MAX_RECONNECT_DELAY_MS = 2_000;
 const FIRST_CONNECTION_WAIT_MS = 5_000;
 
 export class CancelBus {
@@ -51,7 +49,7 @@ export class CancelBus {
     this.markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
     this.onError = options.onError ?? (() => {});
     // A press during an outage fails at once instead of hanging the button's answer.
-    this.commands = this.newClient(options.redisUrl, { disableOfflineQueue: true });
+    this.commands = createRedisClient(options.redisUrl, { disableOfflineQueue: true, onError: this.onError });
     this.commandsConnected = this.commands.connect().catch(this.onError);
     this.subscriber = this.commands.duplicate({ disableOfflineQueue: false });
     this.subscriber.on('error', this.onError);
@@ -88,7 +86,7 @@ export class CancelBus {
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await Promise.all([this.subscriber, this.commands].map((client) => closeClient(client)));
+    await Promise.all([this.subscriber, this.commands].map((client) => closeRedisClient(client)));
   }
 
   private deliver(message: string): void {
@@ -118,33 +116,10 @@ export class CancelBus {
 
   /** Commands fail at once while Redis is away, but not merely because the first connect is still under way. */
   private async firstConnection(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((resolve) => {
-      timer = setTimeout(resolve, FIRST_CONNECTION_WAIT_MS);
-    });
-    await Promise.race([this.commandsConnected, timeout]);
-    clearTimeout(timer);
+    await withDeadline(this.commandsConnected, FIRST_CONNECTION_WAIT_MS);
   }
 
   private keyOf(jobId: string): string {
     return `${this.keyPrefix}${jobId}`;
   }
-
-  private newClient(url: string, overrides: { disableOfflineQueue: boolean }): RedisClient {
-    const client = createClient({
-      url,
-      ...overrides,
-      socket: {
-        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
-      },
-    });
-    // Without a listener, the first socket error would be an uncaught exception that ends the process.
-    client.on('error', this.onError);
-    return client;
-  }
-}
-
-async function closeClient(client: RedisClient): Promise<void> {
-  if (client.isReady) await client.quit().catch(() => {});
-  if (client.isOpen) await client.disconnect().catch(() => {});
 }

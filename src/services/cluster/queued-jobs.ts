@@ -13,6 +13,7 @@ import { endUnrunJob } from '../jobs/unrun-job.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { CancelBus } from './cancel-bus.ts';
+import { TIMED_OUT, withDeadline } from './deadline.ts';
 import type { JobQueue, QueuedPayload } from './job-queue.ts';
 
 export interface QueuedJobsOptions {
@@ -171,17 +172,8 @@ export class QueuedJobs implements JobDispatch {
   }
 
   private async bounded<T>(work: Promise<T>, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the queue did not answer in time (${what})`)),
-        this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      );
-    });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await withDeadline(work, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    if (result === TIMED_OUT) throw new Error(`the queue did not answer in time (${what})`);
+    return result;
   }
 }

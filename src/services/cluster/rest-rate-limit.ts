@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from '@redis/client';
 import { DefaultRestOptions, type RESTOptions } from 'discord.js';
+import { TIMED_OUT, withDeadline } from './deadline.ts';
+import { closeRedisClient, createRedisClient, type RedisClient } from './redis-client.ts';
 
 /**
  * Discord's global limit (50 requests a second by default) is per bot, not per process. discord.js
@@ -22,14 +23,10 @@ export interface ClusterRateLimitOptions {
   onError?: (error: unknown) => void;
 }
 
-type RedisClient = ReturnType<typeof createClient>;
-
 const TAKE_SLOT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end
 return count`;
-
-const MAX_RECONNECT_DELAY_MS = 2_000;
 
 export class ClusterRateLimit {
   private readonly client: RedisClient;
@@ -37,15 +34,9 @@ export class ClusterRateLimit {
 
   constructor(private readonly options: ClusterRateLimitOptions) {
     this.prefix = `${options.namespace ?? 'sora:rest'}:window:`;
-    this.client = createClient({
-      url: options.redisUrl,
-      disableOfflineQueue: true,
-      socket: {
-        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
-      },
-    });
-    this.client.on('error', options.onError ?? (() => {}));
-    this.client.connect().catch(options.onError ?? (() => {}));
+    const onError = options.onError ?? (() => {});
+    this.client = createRedisClient(options.redisUrl, { disableOfflineQueue: true, onError });
+    this.client.connect().catch(onError);
   }
 
   /** `makeRequest` for discord.js's REST: the default one, behind a slot of the shared window. */
@@ -71,29 +62,21 @@ export class ClusterRateLimit {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.client.isReady) await this.client.quit().catch(() => {});
-    if (this.client.isOpen) await this.client.disconnect().catch(() => {});
+  close(): Promise<void> {
+    return closeRedisClient(this.client);
   }
 
   private async count(second: number): Promise<number | undefined> {
     if (!this.client.isReady) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.options.timeoutMs);
-    });
-    try {
-      const taken = this.client
-        .eval(TAKE_SLOT, { keys: [`${this.prefix}${second}`] })
-        .then((value) => Number(value))
-        .catch((error: unknown) => {
-          this.options.onError?.(error);
-          return undefined;
-        });
-      return await Promise.race([taken, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const taken = this.client
+      .eval(TAKE_SLOT, { keys: [`${this.prefix}${second}`] })
+      .then((value) => Number(value))
+      .catch((error: unknown) => {
+        this.options.onError?.(error);
+        return undefined;
+      });
+    const count = await withDeadline(taken, this.options.timeoutMs);
+    return count === TIMED_OUT ? undefined : count;
   }
 }
 
