@@ -1,4 +1,5 @@
 import { type Job, Queue, Worker } from 'bullmq';
+import { withDeadline } from './deadline.ts';
 import { type BullConnection, createBullConnection } from './redis-connection.ts';
 
 /**
@@ -75,8 +76,7 @@ export class JobQueue<P extends QueuedPayload> {
   private readonly connections: BullConnection[] = [];
   private readonly workers: Worker[] = [];
   private readonly running = new Map<string, AbortController>();
-  /** Each running handler, settled either way: what a close waits for. */
-  private readonly runs = new Map<string, Promise<void>>();
+  private abortingAll = false;
   private readonly name: string;
   private readonly onError: (error: unknown) => void;
 
@@ -160,10 +160,13 @@ export class JobQueue<P extends QueuedPayload> {
    */
   async close(options: CloseOptions = {}): Promise<void> {
     const abortAfterMs = options.abortAfterMs ?? DEFAULT_ABORT_AFTER_MS;
+    const abortTimer = setTimeout(() => this.abortAll(), abortAfterMs);
     try {
-      // Paused without waiting: no new job is taken while the running ones finish.
-      await Promise.all(this.workers.map((worker) => worker.pause(true)));
-      await this.handlersFinished(abortAfterMs);
+      // Takes no new job, and waits for the ones running (or handed over a moment ago) to end.
+      await withDeadline(
+        Promise.all(this.workers.map((worker) => worker.pause())),
+        abortAfterMs + FORCE_CLOSE_GRACE_MS,
+      );
       const reachable = this.connections.every((connection) => connection.client.status === 'ready');
       await withDeadline(
         Promise.all([
@@ -175,34 +178,28 @@ export class JobQueue<P extends QueuedPayload> {
     } catch (error) {
       this.onError(error);
     } finally {
+      clearTimeout(abortTimer);
       await Promise.all(this.connections.map((connection) => connection.close()));
     }
   }
 
-  /** Waits for the running handlers; at the deadline aborts them, and gives them a grace to end. */
-  private async handlersFinished(abortAfterMs: number): Promise<void> {
-    const running = () => Promise.all([...this.runs.values()]);
-    if ((await withDeadline(running(), abortAfterMs)) === TIMED_OUT) {
-      for (const jobId of this.running.keys()) this.abort(jobId, 'shutdown');
-      await withDeadline(running(), FORCE_CLOSE_GRACE_MS);
-    }
+  /** The close deadline has passed: every running handler is aborted, and so is any that starts after. */
+  private abortAll(): void {
+    this.abortingAll = true;
+    for (const jobId of this.running.keys()) this.abort(jobId, 'shutdown');
   }
 
   private async run(job: Job, handler: JobHandler<P>): Promise<void> {
     const jobId = (job.data as P).jobId;
     const controller = new AbortController();
     this.running.set(jobId, controller);
-    const run = handler(job.data as P, { signal: controller.signal });
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.runs.set(jobId, settled);
     try {
-      await run;
+      const handled = handler(job.data as P, { signal: controller.signal });
+      // Started after the close deadline: aborted as soon as it listens, like the ones before it.
+      if (this.abortingAll) this.abort(jobId, 'shutdown');
+      await handled;
     } finally {
       this.running.delete(jobId);
-      this.runs.delete(jobId);
     }
   }
 
@@ -214,20 +211,6 @@ export class JobQueue<P extends QueuedPayload> {
     const connection = createBullConnection(this.options.redisUrl, this.onError);
     this.connections.push(connection);
     return connection.client;
-  }
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
