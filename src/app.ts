@@ -393,6 +393,12 @@ async function createMetrics(role: Config['BOT_ROLE']): Promise<BotMetrics> {
 }
 
 function createGatewayClient(config: Config, rest: Partial<RESTOptions>): Client {
+  // discord.js also reads SHARD_COUNT and SHARDS from the environment (for ShardingManager's
+  // children) and takes an empty one as 0 shards: the blank lines a copied .env.example leaves must
+  // mean "unset", as they do for every other setting, which config has already read.
+  for (const name of ['SHARD_COUNT', 'SHARDS']) {
+    if (process.env[name]?.trim() === '') delete process.env[name];
+  }
   return new Client({
     intents: [
       GatewayIntentBits.Guilds,

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
 import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
 
 const run = promisify(execFile);
@@ -88,5 +90,30 @@ describe('npm run register', () => {
       (command) => command.name === 'video',
     );
     expect(JSON.stringify(video)).toContain('sora-2-pro');
+  });
+});
+
+describe('npm start with a copied .env.example', () => {
+  it('starts with every setting as .env.example leaves it, only the secrets and addresses filled in', async () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const settings = Object.fromEntries(
+      [...example.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((match) => [match[1], match[2]]),
+    );
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-example-'));
+    try {
+      const bot = await startBotProcess(discord, {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        ...settings,
+        DISCORD_TOKEN: discord.botToken,
+        DISCORD_API_URL: discord.apiUrl,
+        SORA_API_KEY: 'sk-example-0123456789',
+        DATA_DIR: dataDir,
+      });
+      expect(bot.lines.some((line) => line.includes('"event":"bot_ready"'))).toBe(true);
+    } finally {
+      await killBotProcesses();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
