@@ -1,3 +1,4 @@
+import type { AspectRatio } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
 import type { DownloadResult } from './download/video-download.ts';
 
@@ -19,6 +20,8 @@ export interface VideoRequest {
   model: string;
   durationSeconds?: number;
   orientation?: Orientation;
+  /** The frame asked for; shapes built from the catalogue read this (orientation goes away). */
+  aspectRatio?: AspectRatio;
 }
 
 /** What a model offers, so commands, flags and forms show only what it can do. */
@@ -45,7 +48,13 @@ export type VideoEvent =
    * fileUrl: where the file itself is when fetching it needs the service key (`downloadFile`); it is
    * tried first and never shown.
    */
-  | { type: 'succeeded'; urls: string[]; fileUrl?: string }
+  | {
+      type: 'succeeded';
+      urls: string[];
+      fileUrl?: string;
+      /** What the service says the job cost, in the catalogue's currency, where it reports it. */
+      cost?: number;
+    }
   /** reason: fit to show a member (no secrets, no stack). */
   | { type: 'failed'; reason: string | MemberText };
 
@@ -74,7 +83,8 @@ export type VideoServiceErrorKind =
   | 'network' // connection refused, DNS, reset
   | 'stalled' // no bytes for too long
   | 'timeout' // the whole job took too long
-  | 'protocol'; // the stream could not be read
+  | 'protocol' // the stream could not be read
+  | 'model_unavailable'; // create refused: model not found / retired (404, 410, or words saying so)
 
 export class VideoServiceError extends Error {
   readonly kind: VideoServiceErrorKind;
