@@ -1,0 +1,52 @@
+import type { Config } from '../../config.ts';
+import { capabilitiesOf } from '../video-service/service-shapes.ts';
+import type { AspectRatio, Catalogue, CatalogueModel, CatalogueProvider } from './catalogue.ts';
+
+/**
+ * The catalogue of a set-up without `MODELS_FILE`: one provider from the `SORA_*` settings and the
+ * models they offer, with today's lengths and frames, so an existing bot behaves exactly as before.
+ */
+
+/** The name the one provider of such a catalogue has (in logs and records). */
+export const SETTINGS_PROVIDER = 'default';
+
+const FRAME_OF_ORIENTATION = { landscape: '16:9', portrait: '9:16' } as const satisfies Record<
+  'landscape' | 'portrait',
+  AspectRatio
+>;
+
+export function catalogueFromSettings(
+  config: Pick<Config, 'SORA_API_URL' | 'SORA_MODEL' | 'SORA_MODELS' | 'SORA_API_FORMAT'>,
+): Catalogue {
+  const provider: CatalogueProvider = {
+    name: SETTINGS_PROVIDER,
+    shape: config.SORA_API_FORMAT === 'videos' ? 'openai-videos' : 'chat-relay',
+    baseUrl: config.SORA_API_URL,
+    apiKeyEnv: 'SORA_API_KEY',
+  };
+  const ids = [...new Set([config.SORA_MODEL, ...config.SORA_MODELS])];
+  const models = ids.map((id): CatalogueModel => {
+    const capabilities = capabilitiesOf(config.SORA_API_FORMAT, id);
+    return {
+      id,
+      label: id,
+      provider: SETTINGS_PROVIDER,
+      model: id,
+      input: {},
+      durations: [...capabilities.durations],
+      aspectRatios: capabilities.orientations.flatMap((orientation) =>
+        orientation in FRAME_OF_ORIENTATION
+          ? [FRAME_OF_ORIENTATION[orientation as keyof typeof FRAME_OF_ORIENTATION]]
+          : [],
+      ),
+      imageInput: capabilities.imageInput,
+      fallback: [],
+    };
+  });
+  return {
+    defaultModel: config.SORA_MODEL,
+    currency: 'USD',
+    providers: new Map([[provider.name, provider]]),
+    models,
+  };
+}
