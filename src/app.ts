@@ -23,7 +23,9 @@ import { createUsageCommand } from './commands/slash/usage.ts';
 import { createVideoCommand } from './commands/slash/video.ts';
 import { createVideoSettingsCommand } from './commands/slash/video-settings.ts';
 import { createMentionTrigger } from './commands/triggers/mention.ts';
-import { type Config, offeredModels } from './config.ts';
+import type { Config } from './config.ts';
+import { loadCatalogue } from './services/catalogue/load-catalogue.ts';
+import { ModelProviders } from './services/catalogue/model-providers.ts';
 import type { CancelBus } from './services/cluster/cancel-bus.ts';
 import { HealthServer } from './services/cluster/health-server.ts';
 import type { JobQueue, QueuedPayload } from './services/cluster/job-queue.ts';
@@ -48,8 +50,8 @@ import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
 import { VideoSettings } from './services/settings/video-settings.ts';
 import { createStore } from './services/store/create-store.ts';
-import { createVideoProvider } from './services/video-service/create-provider.ts';
 import { HttpVideoDownloader } from './services/video-service/download/video-download.ts';
+import type { ModelCapabilities } from './services/video-service/video-provider.ts';
 
 export interface App {
   /** The gateway connection; absent on a worker, which talks to Discord over REST only. */
@@ -67,6 +69,8 @@ export interface App {
 export interface AppOptions {
   /** Where log lines go; stdout by default. */
   writeLog?: (line: string) => void;
+  /** Where the catalogue's keys are read (by each provider's `api_key_env`); process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** How often queue and runner counts are sampled for the metrics. */
@@ -78,12 +82,18 @@ const METRICS_SAMPLE_MS = 5_000;
  * process; with it, front doors hand jobs to the cluster queue and workers take them from there.
  */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  // Keys are read by name (each provider's api_key_env); SORA_API_KEY as config read it.
+  const given = options.env ?? process.env;
+  const env = config.SORA_API_KEY ? { ...given, SORA_API_KEY: config.SORA_API_KEY } : given;
+  // Before anything connects: a bad catalogue stops the start like a bad setting (ConfigError).
+  const catalogue = loadCatalogue(config, env);
+  const serviceKeys = [...catalogue.providers.values()].flatMap((provider) => env[provider.apiKeyEnv] ?? []);
   const role = config.BOT_ROLE;
   // Names this process in leases, job records, reservations and logs: unique across restarts and machines.
   const processId = `${hostname()}-${process.pid}-${newJobId()}`;
   const logger = createLogger({
     level: config.LOG_LEVEL,
-    secrets: [config.DISCORD_TOKEN, config.SORA_API_KEY],
+    secrets: [config.DISCORD_TOKEN, ...serviceKeys],
     write: options.writeLog,
     base: { role, processId },
   });
@@ -130,7 +140,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.STORE_TIMEOUT_MS,
   });
   const records = new JobRecords(store, logger, processId);
-  const models = offeredModels(config);
+  // The default first, as every list of models shows them.
+  const models = [
+    catalogue.defaultModel,
+    ...catalogue.models.map((model) => model.id).filter((id) => id !== catalogue.defaultModel),
+  ];
   const quotas = new QuotaService({
     store,
     defaults: quotaDefaultsFromConfig(config),
@@ -142,15 +156,27 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const admission = new QuotaAdmission({
     quotas,
     settings,
-    defaultModel: config.SORA_MODEL,
+    defaultModel: catalogue.defaultModel,
     logger,
     rolesIn: async (guildId, userId) =>
       ((await rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
   });
   const messages = new DiscordMessages(rest, uploads);
   const surfaceFor = (location: SurfaceLocation) => surfaceAt(location, { messages, logger });
-  const provider = createVideoProvider(config, logger);
-  const capabilities = provider.capabilities(config.SORA_MODEL);
+  const providers = new ModelProviders({
+    catalogue,
+    env,
+    settings: {
+      pollIntervalMs: config.SORA_POLL_INTERVAL_MS,
+      timeoutMs: config.SERVICE_TIMEOUT_MS,
+      stallTimeoutMs: config.SERVICE_STALL_TIMEOUT_MS,
+      imageInput: config.SORA_IMAGE_INPUT,
+      maxImageBytes: config.MAX_IMAGE_BYTES,
+      allowPrivateUrls: config.ALLOW_PRIVATE_VIDEO_URLS,
+    },
+    logger,
+  });
+  const capabilities = providers.capabilitiesOf(catalogue.defaultModel) as ModelCapabilities;
 
   const cluster = config.REDIS_URL ? await connectCluster(config.REDIS_URL, onClusterError) : undefined;
   // Not awaited: BullMQ holds commands until Redis answers, and a start during an outage must not hang.
@@ -166,7 +192,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       allowPrivate: config.ALLOW_PRIVATE_VIDEO_URLS,
     });
     runner = new JobRunner({
-      provider,
+      models: providers,
       downloader,
       logger,
       // On the queue, the cluster's line is BullMQ's: this runner only runs what this worker took.
@@ -222,6 +248,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const requestOptions = {
       intake,
       models,
+      catalogue,
       maxPromptLength: config.MAX_PROMPT_LENGTH,
       maxImageBytes: config.MAX_IMAGE_BYTES,
       allowDms: config.ALLOW_DMS,
@@ -275,7 +302,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       surfaceAt: surfaceFor,
       isVideoPosted: (record) => postedVideo.isPosted(record),
       resume: (record) => {
-        if (!runner || !record.serviceJobId || !provider.resume) return false;
+        // A model gone from the catalogue is still handed to the runner, which settles it (uncharged).
+        const model = record.request.model;
+        if (!runner || !record.serviceJobId) return false;
+        if (providers.has(model) && !providers.providerFor(model).resume) return false;
         runner.submit(record.request, {
           surface: surfaceFor(record.location),
           charge: record.reservation && admission.chargeFor(record.reservation),
@@ -327,7 +357,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     user: client?.user?.tag,
     guilds: client?.guilds.cache.size,
     shards: shardsHere(),
-    model: config.SORA_MODEL,
+    model: catalogue.defaultModel,
+    models: catalogue.models.length,
     queue: cluster ? 'redis' : 'in-process',
     metricsPort: health?.port,
   });
@@ -355,7 +386,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await sweep.stop();
       await client?.destroy();
       await downloader?.close();
-      await provider.close?.();
+      await providers.close();
       await cluster?.cancelBus.close();
       await restLimit?.close();
       if (sampler) clearInterval(sampler);

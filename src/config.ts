@@ -58,13 +58,16 @@ const schema = z.object({
     .max(65_535, { message: 'must be at most 65535' })
     .optional(),
 
-  SORA_API_KEY: z.string({ message: 'is required' }).min(1, { message: 'is required' }),
+  // Required unless MODELS_FILE names the keys (checked with the other combinations).
+  SORA_API_KEY: z.string().min(1).optional(),
   SORA_API_URL: httpUrl.default('https://gptproto.com/v1'),
   SORA_MODEL: z.string().min(1).default('sora-2'),
   SORA_MODELS: commaList,
   SORA_API_FORMAT: z.enum(SERVICE_FORMATS, { message: 'must be chat or videos' }).default('chat'),
   SORA_POLL_INTERVAL_MS: whole(5_000, 20),
   SORA_IMAGE_INPUT: z.enum(['bytes', 'url'], { message: 'must be bytes or url' }).default('bytes'),
+  /** The models catalogue (YAML or JSON); without it, one provider from the SORA_* settings. */
+  MODELS_FILE: z.string().min(1).optional(),
 
   DATA_DIR: z.string().min(1).default('./data'),
   REDIS_URL: z
@@ -132,7 +135,7 @@ export class ConfigError extends Error {
 
 /** Reads settings from an environment (process.env by default). Empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const config = parseWith(schema, env);
+  const config = parseWith(schema, env, serviceKeyProblems(env));
   const problems = checkCombinations(config);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -150,6 +153,8 @@ export type ServiceConfig = Pick<
   | 'SORA_API_KEY'
   | 'SORA_API_URL'
   | 'SORA_MODEL'
+  | 'SORA_MODELS'
+  | 'MODELS_FILE'
   | 'SORA_API_FORMAT'
   | 'SORA_POLL_INTERVAL_MS'
   | 'SORA_IMAGE_INPUT'
@@ -163,6 +168,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     SORA_API_KEY: true,
     SORA_API_URL: true,
     SORA_MODEL: true,
+    SORA_MODELS: true,
+    MODELS_FILE: true,
     SORA_API_FORMAT: true,
     SORA_POLL_INTERVAL_MS: true,
     SORA_IMAGE_INPUT: true,
@@ -171,16 +178,28 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     MAX_IMAGE_BYTES: true,
     ALLOW_PRIVATE_VIDEO_URLS: true,
   });
-  return parseWith(service, env);
+  return parseWith(service, env, serviceKeyProblems(env));
 }
 
-function parseWith<T extends z.ZodType>(settings: T, env: NodeJS.ProcessEnv): z.infer<T> {
+/** SORA_API_KEY is the key of a set-up without MODELS_FILE; a catalogue names its own keys. */
+function serviceKeyProblems(env: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  return set('MODELS_FILE') || set('SORA_API_KEY') ? [] : ['SORA_API_KEY is required'];
+}
+
+/** `more`: problems found outside the schema, reported with its own. */
+function parseWith<T extends z.ZodType>(
+  settings: T,
+  env: NodeJS.ProcessEnv,
+  more: string[] = [],
+): z.infer<T> {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
   const parsed = settings.safeParse(present);
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path[0]?.toString()} ${issue.message}`));
+  if (parsed.success && more.length === 0) return parsed.data;
+  const issues = parsed.success ? [] : parsed.error.issues;
+  throw new ConfigError([...issues.map((issue) => `${issue.path[0]?.toString()} ${issue.message}`), ...more]);
 }
 
 /** The models a member may pick: the default first, then the extra ones, without repeats. */

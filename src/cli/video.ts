@@ -7,9 +7,10 @@ import { Presets, SingleBar } from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
+import { loadCatalogue } from '../services/catalogue/load-catalogue.ts';
+import { ModelProviders } from '../services/catalogue/model-providers.ts';
 import type { MemberText } from '../services/i18n/member-text.ts';
 import { translatorFor } from '../services/i18n/translator.ts';
-import { createVideoProvider } from '../services/video-service/create-provider.ts';
 import { ServiceTextRedaction } from '../services/video-service/service-text-redaction.ts';
 import {
   type Orientation,
@@ -25,12 +26,14 @@ import {
  *   npm run video -- --prompt "a cat chasing light" [--image cat.png|https://…] [--duration 10]
  *                    [--orientation portrait] [--model sora-2] [--out cat.mp4]
  *
+ * `--model` is a model id of the catalogue (MODELS_FILE), or without one any name the relay knows.
+ *
  * Progress goes to stderr; the saved path and the video URL to stdout. Whatever the service said
  * (notes, reasons, URLs, download errors) is printed through the same redaction as in the bot.
  */
 
 const USAGE = `Usage: npm run video -- --prompt "…" [--image <path or URL>] [--duration <seconds>]
-                        [--orientation landscape|portrait] [--model <model>] [--out <file.mp4>]
+                        [--orientation landscape|portrait] [--model <id>] [--out <file.mp4>]
                         [--format chat|videos]`;
 
 const IMAGE_TYPES: Record<string, string> = {
@@ -65,10 +68,34 @@ async function main(signal: AbortSignal): Promise<number> {
   const settings = loadServiceConfig(
     options.format ? { ...process.env, SORA_API_FORMAT: options.format } : process.env,
   );
-  const redaction = redactionFor(settings.SORA_API_KEY);
-  const provider = createVideoProvider(settings);
+  // Without MODELS_FILE any model name goes to the one relay, as it always did.
+  const catalogue = loadCatalogue(
+    settings.MODELS_FILE || !options.request.model
+      ? settings
+      : { ...settings, SORA_MODELS: [...settings.SORA_MODELS, options.request.model] },
+  );
+  const model = options.request.model ?? catalogue.defaultModel;
+  if (!catalogue.models.some((entry) => entry.id === model)) {
+    const ids = catalogue.models.map((entry) => entry.id).join(', ');
+    throw new UsageError(`--model must be a model id of the catalogue: ${ids}.`);
+  }
+  const keys = [...catalogue.providers.values()].flatMap((entry) => process.env[entry.apiKeyEnv] ?? []);
+  const redaction = redactionFor(keys);
+  const providers = new ModelProviders({
+    catalogue,
+    env: process.env,
+    settings: {
+      pollIntervalMs: settings.SORA_POLL_INTERVAL_MS,
+      timeoutMs: settings.SERVICE_TIMEOUT_MS,
+      stallTimeoutMs: settings.SERVICE_STALL_TIMEOUT_MS,
+      imageInput: settings.SORA_IMAGE_INPUT,
+      maxImageBytes: settings.MAX_IMAGE_BYTES,
+      allowPrivateUrls: settings.ALLOW_PRIVATE_VIDEO_URLS,
+    },
+  });
+  const provider = providers.providerFor(model);
   try {
-    const request = { ...options.request, model: options.request.model ?? settings.SORA_MODEL };
+    const request = { ...options.request, model };
     const outcome = await generate(provider, request, redaction, signal);
     if (outcome?.type !== 'succeeded') {
       const reason = outcome?.type === 'failed' ? inEnglish(redaction.reason(outcome.reason)) : 'no video';
@@ -88,7 +115,7 @@ async function main(signal: AbortSignal): Promise<number> {
     process.stdout.write(`Saved ${options.out}\nURL ${redaction.text(url)}\n`);
     return 0;
   } finally {
-    await provider.close?.();
+    await providers.close();
   }
 }
 
@@ -277,13 +304,13 @@ function inEnglish(reason: string | MemberText): string {
 function describeFailure(error: unknown): string {
   if (error instanceof UsageError) return `${error.message}\n${USAGE}`;
   if (error instanceof ConfigError) return error.message;
-  const redaction = redactionFor(process.env.SORA_API_KEY);
+  const redaction = redactionFor(process.env.SORA_API_KEY ? [process.env.SORA_API_KEY] : []);
   if (error instanceof VideoServiceError) return `Video failed: ${redaction.text(error.userMessage)}`;
   return redaction.text(error instanceof Error ? error.message : String(error));
 }
 
-function redactionFor(key: string | undefined): ServiceTextRedaction {
-  return new ServiceTextRedaction(key ? [key, `Bearer ${key}`] : []);
+function redactionFor(keys: readonly string[]): ServiceTextRedaction {
+  return new ServiceTextRedaction(keys.flatMap((key) => [key, `Bearer ${key}`]));
 }
 
 const controller = new AbortController();

@@ -54,7 +54,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   };
   const boot = async () => {
     const ready = discord.nextReady();
-    const started = await startApp(loadConfig(env), { writeLog: (line) => logs.push(line) });
+    const started = await startApp(loadConfig(env), { writeLog: (line) => logs.push(line), env });
     await ready;
     return started;
   };

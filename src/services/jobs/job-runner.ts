@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AspectRatio, Catalogue } from '../catalogue/catalogue.ts';
+import { type CanPay, canPayAny, chooseFallback, type FallbackChoice } from '../catalogue/model-fallback.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
@@ -21,8 +23,20 @@ import { ProgressThrottle } from './progress-throttle.ts';
 import { type ServiceRetries, withServiceRetries } from './service-retry.ts';
 import { VideoDelivery as Deliveries, type VideoDelivery, type VideoSource } from './video-delivery.ts';
 
+/** The catalogue's models and their providers, as the runner needs them (ModelProviders). */
+export interface RunnerModels {
+  readonly catalogue: Catalogue;
+  has(modelId: string): boolean;
+  providerFor(modelId: string): VideoProvider;
+}
+
 export interface JobRunnerOptions {
-  provider: VideoProvider;
+  /** The provider of every model, when there is one for all (a test, a set-up without a catalogue). */
+  provider?: VideoProvider;
+  /** The provider of each job by its model id, and the fallbacks; wins over `provider`. */
+  models?: RunnerModels;
+  /** Whether the member's allowance pays for a fallback model (the cost rules); every one by default. */
+  canPay?: CanPay;
   downloader: VideoDownloader;
   logger: Logger;
   maxConcurrent: number;
@@ -86,6 +100,29 @@ class Interrupted extends Error {
   }
 }
 
+/** A job (a recorded one, after a restart) whose model the catalogue no longer has. */
+class ModelGone extends Error {
+  constructor(readonly model: string) {
+    super(`model ${model} is not in the catalogue`);
+  }
+}
+
+/** Faults before anything was created after which another model may take the job. */
+const FALLBACK_KINDS: ReadonlyMap<string, NonNullable<JobRequest['fallbackReason']>> = new Map([
+  ['model_unavailable', 'model_unavailable'],
+  ['network', 'unreachable'],
+]);
+
+const FRAME_OF_ORIENTATION = { landscape: '16:9', portrait: '9:16' } as const satisfies Record<
+  NonNullable<JobRequest['orientation']>,
+  AspectRatio
+>;
+
+/** The frame a request asks for. */
+function aspectRatioOf(request: JobRequest): AspectRatio | undefined {
+  return request.orientation && FRAME_OF_ORIENTATION[request.orientation];
+}
+
 export const RESTART_REASON: MemberText = memberText('failure.restarted');
 
 /** Why a made video could not reach the member when the service gave no public link to it. */
@@ -124,7 +161,6 @@ export class JobRunner {
   constructor(private readonly options: JobRunnerOptions) {
     this.deliveries = new Deliveries({
       downloader: options.downloader,
-      provider: options.provider,
       maxConcurrent: options.maxConcurrentDeliveries ?? 16,
       maxBytesInFlight: options.maxDeliveryBytesInFlight ?? DEFAULT_DELIVERY_BYTES,
     });
@@ -250,12 +286,7 @@ export class JobRunner {
     ticker.unref();
     try {
       this.update(job, { state: 'queued', queuePosition: undefined });
-      const outcome = await withServiceRetries(
-        () => this.stream(job),
-        this.options.serviceRetries ?? { attempts: 0, baseDelayMs: 0 },
-        job.controller.signal,
-        job.log,
-      );
+      const outcome = await this.streamOrFallBack(job);
       if ('reason' in outcome) {
         await this.end(job, { state: 'failed', reason: outcome.reason });
       } else {
@@ -266,6 +297,82 @@ export class JobRunner {
     } finally {
       clearInterval(ticker);
     }
+  }
+
+  /**
+   * Streams the job with its model; when the model is gone or its provider unreachable before
+   * anything was created, moves it to the next fallback that can make what was asked.
+   */
+  private async streamOrFallBack(job: Job): Promise<VideoSource | { reason: JobReason }> {
+    const tried = new Set([job.request.model]);
+    for (;;) {
+      try {
+        return await withServiceRetries(
+          () => this.stream(job),
+          this.options.serviceRetries ?? { attempts: 0, baseDelayMs: 0 },
+          job.controller.signal,
+          job.log,
+        );
+      } catch (error) {
+        const why = this.fallbackReason(job, error);
+        const choice =
+          why &&
+          this.options.models &&
+          chooseFallback(
+            this.options.models.catalogue,
+            job.request.model,
+            { ...job.request, aspectRatio: aspectRatioOf(job.request) },
+            tried,
+            this.options.canPay ?? canPayAny,
+          );
+        if (!why || !choice) throw error;
+        tried.add(choice.model.id);
+        this.moveToFallback(job, choice, why, error as VideoServiceError);
+      }
+    }
+  }
+
+  /** Why another model may take the job after `error`, or undefined when none may. */
+  private fallbackReason(job: Job, error: unknown): JobRequest['fallbackReason'] {
+    const created = Boolean(job.snapshot.serviceJobId) || Boolean(job.request.remixOf);
+    if (created || job.controller.signal.aborted || !(error instanceof VideoServiceError)) return undefined;
+    return error.beforeAnyEvent ? FALLBACK_KINDS.get(error.kind) : undefined;
+  }
+
+  private moveToFallback(
+    job: Job,
+    choice: FallbackChoice,
+    why: NonNullable<JobRequest['fallbackReason']>,
+    error: VideoServiceError,
+  ): void {
+    const from = job.request.model;
+    job.request = {
+      ...job.request,
+      model: choice.model.id,
+      fallbackFrom: job.request.fallbackFrom ?? from,
+      fallbackReason: why,
+      durationSeconds: choice.durationSeconds,
+      ...(choice.snappedFrom === undefined ? {} : { durationAskedSeconds: choice.snappedFrom }),
+    };
+    job.log.warn('model_fallback', {
+      from,
+      to: choice.model.id,
+      why,
+      kind: error.kind,
+      status: error.status,
+      durationSeconds: choice.durationSeconds,
+      durationAskedSeconds: choice.snappedFrom,
+    });
+    this.update(job, { request: job.request });
+    // The choice is in the record at once: a restart resumes the fallback's job with its provider.
+    this.track(job);
+  }
+
+  /** The provider of the job's model; undefined when the catalogue no longer has the model. */
+  private providerOf(request: JobRequest): VideoProvider | undefined {
+    const { models, provider } = this.options;
+    if (!models) return provider;
+    return models.has(request.model) ? models.providerFor(request.model) : undefined;
   }
 
   private async show(surface: JobSurface, snapshot: JobSnapshot): Promise<void> {
@@ -285,8 +392,9 @@ export class JobRunner {
 
   /** A job the service already has is followed; a remix changes an earlier video; else a new one. */
   private eventsOf(job: Job): AsyncIterable<VideoEvent> {
-    const { provider } = this.options;
     const { request, snapshot, controller } = job;
+    const provider = this.providerOf(request);
+    if (!provider) throw new ModelGone(request.model);
     if (snapshot.serviceJobId && provider.resume)
       return provider.resume(snapshot.serviceJobId, controller.signal);
     if (request.remixOf && provider.remix)
@@ -298,6 +406,7 @@ export class JobRunner {
         model: request.model,
         durationSeconds: request.durationSeconds,
         orientation: request.orientation,
+        aspectRatio: aspectRatioOf(request),
       },
       controller.signal,
     );
@@ -324,7 +433,7 @@ export class JobRunner {
         this.update(job, { note: event.text });
         return undefined;
       case 'succeeded':
-        return { urls: event.urls, fileUrl: event.fileUrl };
+        return { urls: event.urls, fileUrl: event.fileUrl, keyedBy: this.providerOf(job.request) };
       case 'failed':
         return { reason: event.reason };
     }
@@ -347,9 +456,10 @@ export class JobRunner {
         await this.end(job, { state: 'failed', reason: UNREACHABLE_VIDEO[why] });
         return;
       }
+      const provider = this.providerOf(job.request);
       const remixable =
-        Boolean(job.snapshot.serviceJobId && this.options.provider.remix) &&
-        this.options.provider.capabilities(job.request.model).remix;
+        Boolean(job.snapshot.serviceJobId && provider?.remix) &&
+        Boolean(provider?.capabilities(job.request.model).remix);
       await this.end(
         job,
         { state: 'delivered', videoUrl: fetched.videoUrl, delivery: fetched.delivery, remixable },
@@ -366,6 +476,12 @@ export class JobRunner {
       await this.end(job, { state: 'cancelled', cancelledBy: reason.memberId });
     } else if (reason instanceof Interrupted) {
       await this.end(job, { state: 'interrupted', reason: RESTART_REASON });
+    } else if (error instanceof ModelGone) {
+      job.log.warn('model_not_in_catalogue', { model: error.model });
+      await this.end(job, {
+        state: 'interrupted',
+        reason: memberText('failure.modelRemoved', { model: error.model }),
+      });
     } else if (error instanceof VideoServiceError) {
       job.log.warn('service_failed', { kind: error.kind, status: error.status, error });
       await this.end(job, { state: 'failed', reason: error.memberText ?? error.userMessage });

@@ -18,6 +18,15 @@ export interface JobRequest {
   model: string;
   durationSeconds?: number;
   orientation?: Orientation;
+  /**
+   * The model first asked for, when it was gone and a fallback made the video instead (`model` is
+   * then the fallback's id, so a restart resumes with the fallback's provider).
+   */
+  fallbackFrom?: string;
+  /** Why the fallback was used: the model refused as unavailable, or its provider unreachable. */
+  fallbackReason?: 'model_unavailable' | 'unreachable';
+  /** The length asked for, when the fallback does not make it (`durationSeconds` is the one sent). */
+  durationAskedSeconds?: number;
   /** A remark for the member shown with the progress, e.g. which of several images was used. */
   notice?: string;
   /** The requester's roles in the server when they asked, for Retry from a DM (quotas by role). */

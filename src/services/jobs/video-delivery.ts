@@ -6,7 +6,8 @@ import type { DownloadedVideo, JobSnapshot, LinkReason } from './job.ts';
 
 export interface VideoDeliveryOptions {
   downloader: VideoDownloader;
-  provider: Pick<VideoProvider, 'downloadFile'>;
+  /** Fetches keyed files of sources that do not name their own provider (`VideoSource.keyedBy`). */
+  provider?: Pick<VideoProvider, 'downloadFile'>;
   /** Deliveries (download to upload) at once. */
   maxConcurrent: number;
   /** Bytes of videos held in memory across all deliveries at once. */
@@ -27,6 +28,8 @@ export interface VideoSource {
   urls: readonly string[];
   /** The file itself behind the service key: tried first, never shown. */
   fileUrl?: string;
+  /** The provider that made the video, which alone holds the key for `fileUrl`. */
+  keyedBy?: Pick<VideoProvider, 'downloadFile'>;
 }
 
 /**
@@ -69,7 +72,7 @@ export class VideoDelivery {
   }
 
   private async firstThatDownloads(
-    { urls, fileUrl }: VideoSource,
+    { urls, fileUrl, keyedBy }: VideoSource,
     maxBytes: number,
     fileName: string,
     signal: AbortSignal,
@@ -82,7 +85,7 @@ export class VideoDelivery {
     let why: LinkReason | undefined;
     let videoUrl = urls[0];
     for (const { url, keyed } of candidates) {
-      const result = await this.download(url, keyed, maxBytes, fileName, signal);
+      const result = await this.download(url, keyed, maxBytes, fileName, signal, keyedBy);
       if (result.ok)
         return { video: result.video, videoUrl: keyed ? videoUrl : url, delivery: { kind: 'file' } };
       log.info('video_download_failed', {
@@ -108,17 +111,18 @@ export class VideoDelivery {
     maxBytes: number,
     fileName: string,
     signal: AbortSignal,
+    keyedBy = this.options.provider,
   ): Promise<DownloadResult> {
-    const { downloader, provider } = this.options;
+    const { downloader } = this.options;
     if (!keyed) return downloader.download(url, maxBytes, fileName, signal);
-    if (!provider.downloadFile) {
+    if (!keyedBy?.downloadFile) {
       return Promise.resolve({
         ok: false,
         why: 'download-refused',
         detail: 'no keyed download for this service',
       });
     }
-    return provider.downloadFile(url, maxBytes, fileName, signal);
+    return keyedBy.downloadFile(url, maxBytes, fileName, signal);
   }
 }
 

@@ -40,6 +40,7 @@ export function renderJobMessage(snapshot: JobSnapshot, locale = snapshot.reques
     headline(snapshot, t),
     quotePrompt(snapshot.request.prompt),
     optionsLine(snapshot, t),
+    ...fallbackLines(snapshot, t),
     notice,
   ];
   const status = statusLines(snapshot, t);
@@ -144,6 +145,24 @@ function optionsLine(snapshot: JobSnapshot, t: Translator): string {
   if (request.orientation) parts.push(t(`job.options.${request.orientation}`));
   parts.push(t(request.imageUrl ? 'job.options.fromImage' : 'job.options.textOnly'));
   return `-# ${parts.join(' · ')}`;
+}
+
+/** Which model made the video when the one asked for was gone, and why; a length it could not make. */
+function fallbackLines(snapshot: JobSnapshot, t: Translator): string[] {
+  const { request } = snapshot;
+  if (!request.fallbackFrom) return [];
+  const names = { model: plainText(request.model, 100), from: plainText(request.fallbackFrom, 100) };
+  const lines = [`-# ${t(`job.fallback.${request.fallbackReason ?? 'model_unavailable'}`, names)}`];
+  if (request.durationAskedSeconds !== undefined && request.durationSeconds !== undefined) {
+    lines.push(
+      `-# ${t('job.fallback.durationSnapped', {
+        model: names.model,
+        seconds: request.durationSeconds,
+        asked: request.durationAskedSeconds,
+      })}`,
+    );
+  }
+  return lines;
 }
 
 function statusLines(snapshot: JobSnapshot, t: Translator): string[] {

@@ -53,6 +53,29 @@ const BUSY: HttpFailure = {
   memberText: memberText('failure.service.rateLimited'),
 };
 
+const MODEL_UNAVAILABLE: HttpFailure = {
+  kind: 'model_unavailable',
+  userMessage:
+    "The video service does not offer this model (any more). Please pick another model, or tell the bot's owner.",
+  memberText: memberText('failure.service.modelUnavailable'),
+};
+
+/** How services word a model they do not (or no longer) have, in English and Chinese. */
+const MODEL_GONE_WORDS =
+  /\bmodel\b[^.\n]{0,60}?\b(?:not found|does not exist|doesn't exist|not exist|unavailable|not available|no longer|retired|deprecated|not supported)|\b(?:unknown|invalid|unsupported|no such) model\b|model_not_found|模型.{0,20}(?:不存在|无可用|不可用|已下线)/i;
+
+/**
+ * A create refused because the model is gone: 404 or 410, or a 400/422 whose words say so. The
+ * job may then move to a fallback model: nothing was created.
+ */
+export function describeCreateFailure(status: number, said: string | undefined, body = ''): HttpFailure {
+  const gone =
+    status === 404 ||
+    status === 410 ||
+    ((status === 400 || status === 422) && MODEL_GONE_WORDS.test(said ?? body));
+  return gone ? MODEL_UNAVAILABLE : describeHttpFailure(status, said);
+}
+
 /** What an HTTP error status of a video service means for the member, with its own words if it gave some. */
 export function describeHttpFailure(status: number, said: string | undefined): HttpFailure {
   if (status === 401 || status === 403) return AUTH;

@@ -31,8 +31,11 @@ export interface ModelCapabilities {
   orientations: readonly Orientation[];
   /** Whether a starting image can be given. */
   imageInput: boolean;
-  /** `percent`: the service reports a real percentage; `text`: read from its words; `none`. */
-  progress: 'percent' | 'text' | 'none';
+  /**
+   * `percent`: the service reports a real percentage; `text`: read from its words; `queue`: a place
+   * in the service's queue (fal); `none`.
+   */
+  progress: 'percent' | 'text' | 'queue' | 'none';
   /** Whether a delivered video can be changed by a follow-up prompt. */
   remix: boolean;
 }

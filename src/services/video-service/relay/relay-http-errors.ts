@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
-import { describeHttpFailure, excerpt, serviceMessageOf } from '../service-error-text.ts';
+import { describeCreateFailure, excerpt, serviceMessageOf } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { VideoServiceError } from '../video-provider.ts';
 
@@ -36,7 +36,8 @@ export async function httpErrorOf(
   const status = response.statusCode;
   const body = redaction.withoutSecrets(await readBounded(response.body, MAX_ERROR_BODY_BYTES));
   const said = serviceMessageOf(body);
-  const { kind, userMessage, memberText } = describeHttpFailure(status, said);
+  // Every relay answer is to the create itself (the stream is the job).
+  const { kind, userMessage, memberText } = describeCreateFailure(status, said, body);
   return new VideoServiceError({
     kind,
     userMessage,

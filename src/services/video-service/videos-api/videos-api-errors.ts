@@ -1,6 +1,12 @@
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
 import { redact } from '../../logging/logger.ts';
-import { describeHttpFailure, excerpt, type HttpFailure, serviceMessageOf } from '../service-error-text.ts';
+import {
+  describeCreateFailure,
+  describeHttpFailure,
+  excerpt,
+  type HttpFailure,
+  serviceMessageOf,
+} from '../service-error-text.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
 
 export type VideosApiCall = 'create' | 'get' | 'remix' | 'content' | 'delete';
@@ -92,7 +98,7 @@ export function httpFailure(
   retryAfterMs: number | undefined,
 ): VideosApiError {
   const said = serviceMessageOf(body);
-  const { kind, userMessage, memberText } = describeStatus(call, status, said);
+  const { kind, userMessage, memberText } = describeStatus(call, status, said, body);
   const billable = call === 'create' || call === 'remix';
   return new VideosApiError({
     call,
@@ -166,8 +172,14 @@ export function retryAfterMsOf(headers: Record<string, string | string[] | undef
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function describeStatus(call: VideosApiCall, status: number, said: string | undefined): HttpFailure {
-  if (status === 404 && call !== 'create')
+function describeStatus(
+  call: VideosApiCall,
+  status: number,
+  said: string | undefined,
+  body: string,
+): HttpFailure {
+  if (call === 'create') return describeCreateFailure(status, said, body);
+  if (status === 404)
     return { kind: 'rejected', userMessage: USER_MESSAGES.notFound, memberText: MEMBER_TEXTS.notFound };
   return describeHttpFailure(status, said);
 }

@@ -49,6 +49,8 @@ export interface VideosApiProviderOptions {
   createRetryDelayMs?: number;
   /** Limit for one API call, passed to the client. Default 30 s. */
   requestTimeoutMs?: number;
+  /** What the model offers (a catalogue entry's lengths); by model name (`videosApiCapabilities`) when unset. */
+  capabilities?: ModelCapabilities;
   logger?: Logger;
   /** An undici dispatcher for tests; also fetches images when `allowPrivateImageUrls` is set. */
   dispatcher?: Dispatcher;
@@ -96,8 +98,10 @@ export class VideosApiProvider implements VideoProvider {
   private readonly redaction: ServiceTextRedaction;
   private readonly logger: Logger;
   private readonly settings: typeof DEFAULTS & { imageInput: 'bytes' | 'url' };
+  private readonly modelCapabilities?: ModelCapabilities;
 
   constructor(options: VideosApiProviderOptions) {
+    this.modelCapabilities = options.capabilities;
     this.settings = {
       pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
       maxImageBytes: options.maxImageBytes ?? DEFAULTS.maxImageBytes,
@@ -125,7 +129,7 @@ export class VideosApiProvider implements VideoProvider {
   }
 
   capabilities(model: string): ModelCapabilities {
-    return videosApiCapabilities(model);
+    return this.modelCapabilities ?? videosApiCapabilities(model);
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {

@@ -1,0 +1,202 @@
+import type { Logger } from '../logging/logger.ts';
+import { RelayVideoProvider } from '../video-service/relay/relay-video-provider.ts';
+import type { ShapeProviderOptions } from '../video-service/shape-options.ts';
+import type {
+  ModelCapabilities,
+  Orientation,
+  VideoEvent,
+  VideoProvider,
+  VideoRequest,
+} from '../video-service/video-provider.ts';
+import { VideosApiProvider } from '../video-service/videos-api/videos-api-provider.ts';
+import type {
+  AspectRatio,
+  Catalogue,
+  CatalogueModel,
+  CatalogueProvider,
+  ProviderShape,
+} from './catalogue.ts';
+
+/**
+ * One provider per catalogue model, made on first use: the runner, the CLI and the commands ask
+ * here by the model id a member picked, and never learn which shape answers. Each provider gets
+ * only its own key, read from the environment variable its catalogue entry names.
+ */
+
+/** What the shapes of the seed need beyond ShapeProviderOptions; the newer shapes ignore them. */
+export interface SeedShapeSettings {
+  /** chat-relay: gives up when the stream sends no byte for this long. */
+  stallTimeoutMs: number;
+  /** openai-videos: the starting image as bytes (multipart) or its URL. */
+  imageInput: 'bytes' | 'url';
+}
+
+export type ShapeFactoryOptions = ShapeProviderOptions & SeedShapeSettings;
+type ProviderWithClose = VideoProvider & { close?(): Promise<void> };
+
+/**
+ * shape → provider class, one line each. The three newer shapes are wired in when their providers
+ * arrive (fal-queue, replicate: FalQueueProvider, ReplicateProvider; gemini: GeminiProvider).
+ */
+const SHAPE_FACTORIES: Record<ProviderShape, (options: ShapeFactoryOptions) => ProviderWithClose> = {
+  'chat-relay': (options) =>
+    new RelayVideoProvider({
+      apiUrl: options.provider.baseUrl,
+      apiKey: options.apiKey,
+      stallTimeoutMs: options.stallTimeoutMs,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+      dispatcher: options.dispatcher,
+    }),
+  'openai-videos': (options) =>
+    new VideosApiProvider({
+      apiUrl: options.provider.baseUrl,
+      apiKey: options.apiKey,
+      pollIntervalMs: options.pollIntervalMs,
+      imageInput: options.imageInput,
+      maxImageBytes: options.maxImageBytes,
+      allowPrivateImageUrls: options.allowPrivateUrls,
+      timeoutMs: options.timeoutMs,
+      capabilities: capabilitiesOfModel(options.model, options.provider),
+      logger: options.logger,
+      dispatcher: options.dispatcher,
+    }),
+  'fal-queue': () => {
+    throw new Error('shape fal-queue arrives with its provider');
+  },
+  replicate: () => {
+    throw new Error('shape replicate arrives with its provider');
+  },
+  gemini: () => {
+    throw new Error('shape gemini arrives with its provider');
+  },
+};
+
+/** Shapes whose providers take the catalogue entry's own `model` themselves; the seed's read `request.model`. */
+const SEED_SHAPES: ReadonlySet<ProviderShape> = new Set(['chat-relay', 'openai-videos']);
+
+const PROGRESS_OF_SHAPE: Record<ProviderShape, ModelCapabilities['progress']> = {
+  'chat-relay': 'text',
+  'openai-videos': 'percent',
+  'fal-queue': 'queue',
+  replicate: 'none',
+  gemini: 'none',
+};
+
+const ORIENTATION_OF_FRAME: Partial<Record<AspectRatio, Orientation>> = {
+  '16:9': 'landscape',
+  '9:16': 'portrait',
+};
+
+/** What a catalogue model offers, known without a connection. */
+export function capabilitiesOfModel(model: CatalogueModel, provider: CatalogueProvider): ModelCapabilities {
+  const plainVideosApi = provider.shape === 'openai-videos' && (provider.variant ?? 'openai') === 'openai';
+  return {
+    durations: model.durations,
+    orientations: model.aspectRatios.flatMap((frame) => ORIENTATION_OF_FRAME[frame] ?? []),
+    imageInput: model.imageInput,
+    progress:
+      plainVideosApi || provider.shape !== 'openai-videos' ? PROGRESS_OF_SHAPE[provider.shape] : 'none',
+    // Only OpenAI's own Videos API has `POST /videos/{id}/remix`.
+    remix: plainVideosApi,
+  };
+}
+
+export interface ModelProvidersOptions {
+  catalogue: Catalogue;
+  /** Where keys are read, by each provider's `api_key_env`. */
+  env: NodeJS.ProcessEnv;
+  settings: Omit<ShapeFactoryOptions, 'provider' | 'model' | 'apiKey' | 'logger'>;
+  logger?: Logger;
+}
+
+export class ModelProviders {
+  private readonly made = new Map<string, ProviderWithClose>();
+  private readonly models: ReadonlyMap<string, { model: CatalogueModel; provider: CatalogueProvider }>;
+
+  constructor(private readonly options: ModelProvidersOptions) {
+    this.models = new Map(
+      options.catalogue.models.flatMap((model) => {
+        const provider = options.catalogue.providers.get(model.provider);
+        return provider ? [[model.id, { model, provider }] as const] : [];
+      }),
+    );
+  }
+
+  get catalogue(): Catalogue {
+    return this.options.catalogue;
+  }
+
+  /** Whether the catalogue has this model (a job recorded before a model was removed may not). */
+  has(modelId: string): boolean {
+    return this.models.has(modelId);
+  }
+
+  /** The catalogue entry of a model, if the catalogue has it. */
+  entryOf(modelId: string): { model: CatalogueModel; provider: CatalogueProvider } | undefined {
+    return this.models.get(modelId);
+  }
+
+  capabilitiesOf(modelId: string): ModelCapabilities | undefined {
+    const entry = this.models.get(modelId);
+    return entry && capabilitiesOfModel(entry.model, entry.provider);
+  }
+
+  /** The provider that makes this model's videos; throws for an id the catalogue does not have. */
+  providerFor(modelId: string): VideoProvider {
+    const existing = this.made.get(modelId);
+    if (existing) return existing;
+    const entry = this.models.get(modelId);
+    if (!entry) throw new Error(`model ${modelId} is not in the catalogue`);
+    const { model, provider } = entry;
+    const made = SHAPE_FACTORIES[provider.shape]({
+      ...this.options.settings,
+      provider,
+      model,
+      apiKey: this.options.env[provider.apiKeyEnv]?.trim() ?? '',
+      logger: this.options.logger?.child({ provider: provider.name, shape: provider.shape }),
+    });
+    const ready = SEED_SHAPES.has(provider.shape) ? new CatalogueNamed(made, model, provider) : made;
+    this.made.set(modelId, ready);
+    return ready;
+  }
+
+  async close(): Promise<void> {
+    const made = [...this.made.values()];
+    this.made.clear();
+    await Promise.all(made.map((provider) => provider.close?.()));
+  }
+}
+
+/**
+ * A seed-shape provider serving one catalogue model: it sends the entry's own `model` name (or
+ * `image_model` when an image is given) and offers what the entry says.
+ */
+class CatalogueNamed implements VideoProvider {
+  readonly resume?: VideoProvider['resume'];
+  readonly remix?: VideoProvider['remix'];
+  readonly downloadFile?: VideoProvider['downloadFile'];
+
+  constructor(
+    private readonly inner: ProviderWithClose,
+    private readonly model: CatalogueModel,
+    private readonly provider: CatalogueProvider,
+  ) {
+    this.resume = inner.resume?.bind(inner);
+    this.remix = capabilitiesOfModel(model, provider).remix ? inner.remix?.bind(inner) : undefined;
+    this.downloadFile = inner.downloadFile?.bind(inner);
+  }
+
+  capabilities(): ModelCapabilities {
+    return capabilitiesOfModel(this.model, this.provider);
+  }
+
+  generate(request: VideoRequest, signal: AbortSignal): AsyncIterable<VideoEvent> {
+    const name = request.imageUrl && this.model.imageModel ? this.model.imageModel : this.model.model;
+    return this.inner.generate({ ...request, model: name }, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+}
