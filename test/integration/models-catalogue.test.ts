@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { killBotProcesses, spawnBotProcess } from '../support/bot-process.ts';
-import type { FakeInteraction } from '../support/fake-discord/fake-discord.ts';
+import { killBotProcesses, spawnBotProcess, startBotProcess } from '../support/bot-process.ts';
+import { type FakeInteraction, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
 import {
   type FakeVideoService,
   startFakeVideoService,
@@ -282,5 +282,105 @@ models:
     );
     expect(output).not.toContain('SECRET');
     expect(bot.lines.some((line) => line.includes('bot_ready'))).toBe(false);
+  });
+});
+
+describe('a restart mid-job with a catalogue', () => {
+  afterEach(killBotProcesses);
+
+  /** A job of `alpha` killed mid-way, then the bot started again with `after` as its catalogue. */
+  async function killedMidJob(after: (api: FakeVideosApi) => string) {
+    const discord = await startFakeDiscord();
+    const api = await startFakeVideosApi({
+      apiKey: KEYS.FIRST_KEY,
+      defaults: { queuedMs: 200, processingMs: 6_000 },
+    });
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-catalogue-restart-'));
+    const models = path.join(dataDir, 'models.yaml');
+    const provider = `providers:\n  first: { shape: openai-videos, base_url: "${api.apiUrl}", api_key_env: FIRST_KEY }\n`;
+    const model = (id: string) =>
+      `  - { id: ${id}, provider: first, model: ${id}-v1, durations: [4, 8], aspect_ratios: ["16:9", "9:16"] }\n`;
+    await writeFile(models, `${provider}models:\n${model('alpha')}${model('beta')}`);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DISCORD_TOKEN: discord.botToken,
+      DISCORD_API_URL: discord.apiUrl,
+      MODELS_FILE: models,
+      FIRST_KEY: KEYS.FIRST_KEY,
+      DATA_DIR: dataDir,
+      ALLOW_PRIVATE_VIDEO_URLS: 'true',
+      PROGRESS_EDIT_INTERVAL_MS: '250',
+      SORA_POLL_INTERVAL_MS: '50',
+      SHUTDOWN_GRACE_MS: '200',
+      PROCESS_LEASE_MS: '1500',
+      DEFAULT_MEMBER_LIMIT: '1000',
+      LOG_LEVEL: 'debug',
+    };
+    const cleanUp = async () => {
+      await killBotProcesses();
+      await discord.close();
+      await api.close();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+    try {
+      const firstRun = await startBotProcess(discord, env);
+      const before = await usageOf(discord);
+      const ix = discord.slashCommand({
+        name: 'video',
+        options: videoOptions({ prompt: 'a kite', model: 'alpha' }),
+      });
+      const progress = await discord.waitForOriginal(ix, (message) => /\d+%/.test(message.content), {
+        timeoutMs: 20_000,
+      });
+      expect(api.creates.map((create) => create.fields.model)).toEqual(['alpha-v1']);
+      firstRun.child.kill('SIGKILL');
+      await firstRun.exited;
+
+      await writeFile(models, after(api));
+      const secondRun = await startBotProcess(discord, env);
+      const final = await discord.waitForOriginal(ix, isFinal, { timeoutMs: 40_000 });
+      expect(jobIdOf(final)).toBe(jobIdOf(progress));
+      const finished = await waitForJobFinished(secondRun.lines, jobIdOf(final));
+      return { api, final, finished, charged: (await usageOf(discord)).used - before.used, cleanUp };
+    } catch (error) {
+      await cleanUp();
+      throw error;
+    }
+  }
+
+  it('the recorded model id brings the job back to its provider: resumed, one create, delivered, charged once', {
+    timeout: 90_000,
+  }, async () => {
+    const outcome = await killedMidJob(
+      (api) =>
+        `providers:\n  first: { shape: openai-videos, base_url: "${api.apiUrl}", api_key_env: FIRST_KEY }\nmodels:\n  - { id: alpha, provider: first, model: alpha-v1, durations: [4, 8], aspect_ratios: ["16:9"] }\n`,
+    );
+    try {
+      expect(outcome.final.content).toContain(READY);
+      expect(outcome.finished.state).toBe('delivered');
+      expect(outcome.api.count('create')).toBe(1);
+      expect(outcome.charged).toBe(1);
+    } finally {
+      await outcome.cleanUp();
+    }
+  });
+
+  it('a recorded job whose model left the catalogue is settled as interrupted, said why, not charged, never re-created', {
+    timeout: 90_000,
+  }, async () => {
+    const outcome = await killedMidJob(
+      (api) =>
+        `providers:\n  first: { shape: openai-videos, base_url: "${api.apiUrl}", api_key_env: FIRST_KEY }\nmodels:\n  - { id: beta, provider: first, model: beta-v1, durations: [4, 8], aspect_ratios: ["16:9"] }\n`,
+    );
+    try {
+      expect(outcome.final.content).toContain('**Interrupted**');
+      expect(outcome.final.content).toContain('The model alpha is no longer offered by this bot');
+      expect(outcome.finished.state).toBe('interrupted');
+      expect(outcome.api.count('create')).toBe(1);
+      expect(outcome.charged).toBe(0);
+    } finally {
+      await outcome.cleanUp();
+    }
   });
 });
