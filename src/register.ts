@@ -2,6 +2,7 @@ import { type APIApplication, REST, Routes } from 'discord.js';
 import { config as loadDotenv } from 'dotenv';
 import { commandDefinitions } from './commands/definitions.ts';
 import { ConfigError, loadRegistrationConfig } from './config.ts';
+import { loadCatalogue } from './services/catalogue/load-catalogue.ts';
 import { redact } from './services/logging/logger.ts';
 
 loadDotenv({ quiet: true });
@@ -12,11 +13,13 @@ loadDotenv({ quiet: true });
  */
 async function register(): Promise<string> {
   const config = loadRegistrationConfig();
+  // Before Discord is asked anything: a bad catalogue is told like a bad setting. No video key needed.
+  const catalogue = loadCatalogue(config, process.env, { keys: false });
   const rest = new REST(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}).setToken(
     config.DISCORD_TOKEN,
   );
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
-  const definitions = commandDefinitions(config);
+  const definitions = commandDefinitions(config, catalogue);
   const guildId = config.DISCORD_GUILD_ID;
   const route = guildId
     ? Routes.applicationGuildCommands(application.id, guildId)

@@ -166,6 +166,50 @@ describe('npm run video', () => {
     expect(result.stderr).not.toContain('DISCORD_TOKEN');
   });
 
+  it('--model picks a model of the catalogue (MODELS_FILE): its provider, its key, its own model name', async () => {
+    const models = join(workDir, 'models.yaml');
+    await writeFile(
+      models,
+      [
+        'providers:',
+        `  elsewhere: { shape: chat-relay, base_url: "http://127.0.0.1:9/v1", api_key_env: OTHER_KEY }`,
+        `  here: { shape: chat-relay, base_url: "${service.apiUrl}", api_key_env: HERE_KEY }`,
+        'models:',
+        '  - { id: first, provider: elsewhere, model: first-v1, durations: [5], aspect_ratios: ["16:9"] }',
+        '  - { id: picked, provider: here, model: picked-v2, durations: [5, 10], aspect_ratios: ["16:9"] }',
+      ].join('\n'),
+    );
+    const out = join(workDir, 'picked.mp4');
+    const served = service.enqueue(progressStream({ steps: [50] }));
+
+    const result = await runCli(['--prompt', 'a paper plane', '--model', 'picked', '--out', out], {
+      SORA_API_KEY: '',
+      MODELS_FILE: models,
+      OTHER_KEY: 'sk-other-provider-000',
+      HERE_KEY: 'sk-here-provider-111',
+    });
+
+    expect(result.stderr).not.toContain('Video failed');
+    expect(result.code).toBe(0);
+    const request = await served;
+    expect(request.body.model).toBe('picked-v2');
+    expect(request.headers.authorization).toBe('Bearer sk-here-provider-111');
+  });
+
+  it("--model names the catalogue's models when it is not one of them", async () => {
+    const models = join(workDir, 'one-model.yaml');
+    await writeFile(
+      models,
+      `providers:\n  here: { shape: chat-relay, base_url: "${service.apiUrl}", api_key_env: HERE_KEY }\nmodels:\n  - { id: only, provider: here, model: only-v1, durations: [5], aspect_ratios: ["16:9"] }\n`,
+    );
+    const result = await runCli(['--prompt', 'x', '--model', 'sora-2'], {
+      MODELS_FILE: models,
+      HERE_KEY: 'sk-here-provider-111',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--model must be a model id of the catalogue: only.');
+  });
+
   it('explains a missing prompt', async () => {
     const result = await runCli([]);
     expect(result.code).toBe(1);

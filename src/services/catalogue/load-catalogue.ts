@@ -103,6 +103,7 @@ type CatalogueFile = z.infer<typeof fileSchema>;
 export function loadCatalogue(
   config: Pick<Config, 'MODELS_FILE' | 'SORA_API_URL' | 'SORA_MODEL' | 'SORA_MODELS' | 'SORA_API_FORMAT'>,
   env: NodeJS.ProcessEnv = process.env,
+  options: CatalogueChecks = {},
 ): Catalogue {
   if (!config.MODELS_FILE) return catalogueFromSettings(config);
   let text: string;
@@ -112,11 +113,20 @@ export function loadCatalogue(
     const code = (error as { code?: string }).code ?? 'unreadable';
     throw new ConfigError([`MODELS_FILE could not be read (${code}): ${config.MODELS_FILE}`]);
   }
-  return parseCatalogue(text, env);
+  return parseCatalogue(text, env, options);
+}
+
+export interface CatalogueChecks {
+  /** false for `npm run register`, which talks to Discord only and needs no video key. Default true. */
+  keys?: boolean;
 }
 
 /** The catalogue in `text` (YAML or JSON), checked; throws ConfigError with one line per problem. */
-export function parseCatalogue(text: string, env: NodeJS.ProcessEnv = process.env): Catalogue {
+export function parseCatalogue(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: CatalogueChecks = {},
+): Catalogue {
   const document = parseDocument(text);
   if (document.errors.length > 0) {
     throw new ConfigError(
@@ -133,7 +143,7 @@ export function parseCatalogue(text: string, env: NodeJS.ProcessEnv = process.en
       parsed.error.issues.map((issue) => `MODELS_FILE ${where(issue.path, raw)}${issue.message}`),
     );
   }
-  const problems = crossCheck(parsed.data, env);
+  const problems = crossCheck(parsed.data, options.keys === false ? undefined : env);
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => `MODELS_FILE ${problem}`));
   return toCatalogue(parsed.data);
 }
@@ -156,7 +166,8 @@ function where(path: readonly PropertyKey[], raw: unknown): string {
   return `${String(section)}${tail.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: `;
 }
 
-function crossCheck(file: CatalogueFile, env: NodeJS.ProcessEnv): string[] {
+/** `env` absent: the key variables are not checked. */
+function crossCheck(file: CatalogueFile, env: NodeJS.ProcessEnv | undefined): string[] {
   const problems: string[] = [];
   for (const [name, provider] of Object.entries(file.providers)) {
     if (!MODEL_ID.test(name))
@@ -164,7 +175,7 @@ function crossCheck(file: CatalogueFile, env: NodeJS.ProcessEnv): string[] {
     if (provider.variant && provider.shape !== 'openai-videos') {
       problems.push(`provider "${name}" variant: only an openai-videos provider has a variant`);
     }
-    if (!env[provider.api_key_env]?.trim()) {
+    if (env && !env[provider.api_key_env]?.trim()) {
       problems.push(
         `provider "${name}" api_key_env: the environment variable ${provider.api_key_env} is not set`,
       );

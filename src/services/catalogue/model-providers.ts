@@ -3,19 +3,13 @@ import { RelayVideoProvider } from '../video-service/relay/relay-video-provider.
 import type { ShapeProviderOptions } from '../video-service/shape-options.ts';
 import type {
   ModelCapabilities,
-  Orientation,
   VideoEvent,
   VideoProvider,
   VideoRequest,
 } from '../video-service/video-provider.ts';
 import { VideosApiProvider } from '../video-service/videos-api/videos-api-provider.ts';
-import type {
-  AspectRatio,
-  Catalogue,
-  CatalogueModel,
-  CatalogueProvider,
-  ProviderShape,
-} from './catalogue.ts';
+import type { Catalogue, CatalogueModel, CatalogueProvider, ProviderShape } from './catalogue.ts';
+import { capabilitiesOfModel } from './model-capabilities.ts';
 
 /**
  * One provider per catalogue model, made on first use: the runner, the CLI and the commands ask
@@ -74,33 +68,6 @@ const SHAPE_FACTORIES: Record<ProviderShape, (options: ShapeFactoryOptions) => P
 
 /** Shapes whose providers take the catalogue entry's own `model` themselves; the seed's read `request.model`. */
 const SEED_SHAPES: ReadonlySet<ProviderShape> = new Set(['chat-relay', 'openai-videos']);
-
-const PROGRESS_OF_SHAPE: Record<ProviderShape, ModelCapabilities['progress']> = {
-  'chat-relay': 'text',
-  'openai-videos': 'percent',
-  'fal-queue': 'queue',
-  replicate: 'none',
-  gemini: 'none',
-};
-
-const ORIENTATION_OF_FRAME: Partial<Record<AspectRatio, Orientation>> = {
-  '16:9': 'landscape',
-  '9:16': 'portrait',
-};
-
-/** What a catalogue model offers, known without a connection. */
-export function capabilitiesOfModel(model: CatalogueModel, provider: CatalogueProvider): ModelCapabilities {
-  const plainVideosApi = provider.shape === 'openai-videos' && (provider.variant ?? 'openai') === 'openai';
-  return {
-    durations: model.durations,
-    orientations: model.aspectRatios.flatMap((frame) => ORIENTATION_OF_FRAME[frame] ?? []),
-    imageInput: model.imageInput,
-    progress:
-      plainVideosApi || provider.shape !== 'openai-videos' ? PROGRESS_OF_SHAPE[provider.shape] : 'none',
-    // Only OpenAI's own Videos API has `POST /videos/{id}/remix`.
-    remix: plainVideosApi,
-  };
-}
 
 export interface ModelProvidersOptions {
   catalogue: Catalogue;
