@@ -199,7 +199,10 @@ function parseWith<T extends z.ZodType>(
   const parsed = settings.safeParse(present);
   if (parsed.success && more.length === 0) return parsed.data;
   const issues = parsed.success ? [] : parsed.error.issues;
-  throw new ConfigError([...issues.map((issue) => `${issue.path[0]?.toString()} ${issue.message}`), ...more]);
+  const lines = [...issues.map((issue) => `${issue.path[0]?.toString()} ${issue.message}`), ...more];
+  // In the order the settings are listed (and documented), whichever check found them.
+  const place = (line: string) => SETTING_NAMES.indexOf(line.split(' ')[0] as keyof Config);
+  throw new ConfigError(lines.sort((a, b) => place(a) - place(b)));
 }
 
 /** The models a member may pick: the default first, then the extra ones, without repeats. */
