@@ -12,6 +12,7 @@ import {
 } from '../support/fake-video-service.ts';
 import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
 import {
+  customIdOf,
   jobIdOf,
   logsOfJob,
   requestTextWithoutAuth,
@@ -158,7 +159,7 @@ describe('a catalogue of several providers', () => {
 });
 
 describe('fallback', () => {
-  it('a create refused as "model does not exist" moves to the next model that can do it, delivered, and the reply says which and why', async () => {
+  it('a create refused as "model does not exist" moves to the next model that can do it, delivered, and the reply says which and why; Regenerate asks that model', async () => {
     first.failNext('create', {
       status: 404,
       message: 'The model `gone-v0` does not exist.',
@@ -177,6 +178,17 @@ describe('fallback', () => {
     const [moved] = logsOfJob(bot.logs, outcome.jobId, 'model_fallback');
     expect(moved).toMatchObject({ from: 'gone', to: 'chatty', why: 'model_unavailable', status: 404 });
     // One create at the gone model's provider, refused; never sent there again.
+    expect(first.count('create')).toBe(1);
+
+    // Regenerate asks the model that made it: nothing falls back, so nothing says so.
+    const click = bot.discord.clickButton({
+      message: outcome.final,
+      customId: customIdOf(outcome.final, 'Regenerate'),
+    });
+    const again = await bot.discord.waitForOriginal(click, isFinal, { timeoutMs: 20_000 });
+    expect(again.content).toContain(READY);
+    expect(again.content).not.toContain('Made with');
+    expect(relay.requests.map((request) => request.body.model)).toEqual(['relay-v3', 'relay-v3']);
     expect(first.count('create')).toBe(1);
   });
 

@@ -82,10 +82,12 @@ export class QuotaAdmission implements JobAdmission {
     const jobId = newJobId();
     const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId, ask.locale);
     if (!reserved.ok) return { ok: false, message: reserved.reason };
+    // A Retry or Remix of a job a fallback made asks that model itself: nothing fell back this time.
+    const { fallbackFrom: _from, fallbackReason: _why, durationAskedSeconds: _asked, ...asked } = ask;
     return {
       ok: true,
       request: {
-        ...ask,
+        ...asked,
         model: model ?? this.options.defaultModel,
         durationSeconds,
         serverLocale,
