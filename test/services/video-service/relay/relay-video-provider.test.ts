@@ -266,6 +266,15 @@ describe('RelayVideoProvider HTTP errors', () => {
     expect(plain.userMessage).toContain('Bad gateway');
   });
 
+  it('takes a model the relay says it does not have as gone, so the job may fall back', async () => {
+    const missing = await failure({
+      status: 400,
+      body: { error: { message: 'The model `sora-2` does not exist', code: 'model_not_found' } },
+    });
+    expect(missing).toMatchObject({ kind: 'model_unavailable', beforeAnyEvent: true });
+    expect((await failure({ status: 404, body: 'Not Found' })).kind).toBe('model_unavailable');
+  });
+
   it('does not show an html error page to the member', async () => {
     const error = await failure({
       status: 503,
