@@ -91,6 +91,22 @@ describe('npm run register', () => {
     );
     expect(JSON.stringify(video)).toContain('sora-2-pro');
   });
+
+  it('offers the models of the catalogue (MODELS_FILE), needing none of its keys', async () => {
+    const result = await script('src/register.ts', {
+      DISCORD_TOKEN: discord.botToken,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: discord.guild.id,
+      MODELS_FILE: 'models.example.yaml',
+    });
+    expect(result.stderr).toBe('');
+    const video = discord.registeredCommands.guilds[discord.guild.id]?.find(
+      (command) => command.name === 'video',
+    );
+    const offered = JSON.stringify(video);
+    for (const id of ['veo-3.1-fast', 'kling-3', 'wan-2.5', 'seedance-2']) expect(offered).toContain(id);
+    expect(offered).not.toContain('sora-2-pro');
+  });
 });
 
 describe('npm start with a copied .env.example', () => {
