@@ -161,7 +161,7 @@ function where(path: readonly PropertyKey[], raw: unknown): string {
   if (section === 'providers' && key !== undefined) {
     return `provider "${String(key)}"${fieldText}`;
   }
-  if (section === undefined) return ': ';
+  if (section === undefined) return 'top level: ';
   const tail = [key, ...rest].filter((part) => part !== undefined);
   return `${String(section)}${tail.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: `;
 }
