@@ -334,7 +334,7 @@ export class FakeFal {
 
   private serveFile(jobId: string | undefined, response: ServerResponse): void {
     const job = jobId === undefined ? undefined : this.jobs.get(jobId);
-    if (!job || job.script.outcome !== 'completed' || stateAt(job, this.now()).state !== 'COMPLETED') {
+    if (job?.script.outcome !== 'completed' || stateAt(job, this.now()).state !== 'COMPLETED') {
       sendJson(response, 404, { detail: 'Not found' });
       return;
     }
