@@ -269,6 +269,31 @@ describe('FalQueueProvider', () => {
     expect(error.beforeAnyEvent).toBe(true);
   });
 
+  it('says model_unavailable when a 422 says the model does not exist', async () => {
+    fal.failNext('submit', { status: 422, body: { detail: 'Model fal-ai/kling-video/v9 does not exist' } });
+    const { error } = await serviceError(provider().generate(REQUEST, signal()));
+
+    expect(error.kind).toBe('model_unavailable');
+    expect(error.beforeAnyEvent).toBe(true);
+  });
+
+  it('stops at the deadline with a timeout, and cancels the request at fal', async () => {
+    fal.reset({ queuedMs: 60_000 });
+    const { seen, error } = await serviceError(provider({}, { timeoutMs: 150 }).generate(REQUEST, signal()));
+
+    expect(seen[0]?.type).toBe('created');
+    expect(error.kind).toBe('timeout');
+    expect(error.beforeAnyEvent).toBe(false);
+    expect(fal.count('cancel', fal.creates[0]?.requestId)).toBe(1);
+  });
+
+  it('refuses to resume an id that is no fal request, without calling fal', async () => {
+    const { error } = await serviceError(provider().resume('../../admin/requests/x', signal()));
+
+    expect(error.kind).toBe('rejected');
+    expect(fal.requests).toEqual([]);
+  });
+
   it("refuses with fal's detail when the submit is invalid (422)", async () => {
     fal.failNext('submit', {
       status: 422,
