@@ -100,6 +100,8 @@ export interface FakeFalOptions {
    * stand-in's own by default. Another origin checks that a client never follows them there.
    */
   answerUrlsOrigin?: string;
+  /** When given, only these model paths exist; every other one answers 404 like a retired model. */
+  models?: readonly string[];
 }
 
 const BASE_DEFAULTS: FakeFalScript = {
@@ -124,6 +126,7 @@ export class FakeFal {
   private readonly log = new CallLog<FakeFalCall>();
   private readonly now: () => number;
   private readonly answerUrlsOrigin: string;
+  private readonly models?: ReadonlySet<string>;
   private readonly nextScripts: Array<Partial<FakeFalScript>> = [];
   private sequence = 0;
 
@@ -137,6 +140,7 @@ export class FakeFal {
     this.defaults = { ...BASE_DEFAULTS, ...options.defaults };
     this.now = options.now ?? Date.now;
     this.answerUrlsOrigin = options.answerUrlsOrigin ?? this.baseUrl;
+    this.models = options.models && new Set(options.models);
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       this.route(request, response).catch((error: unknown) => response.destroy(error as Error));
     });
@@ -248,7 +252,8 @@ export class FakeFal {
     const recorded: RecordedFalSubmit = { modelPath, body, headers: request.headers };
     this.creates.push(recorded);
     const segments = modelPath.split('/');
-    if (segments.length < 2 || this.removedModels.has(modelPath)) {
+    const known = this.models?.has(modelPath) ?? true;
+    if (segments.length < 2 || !known || this.removedModels.has(modelPath)) {
       sendJson(response, 404, { detail: `Application '${segments.slice(0, 2).join('/')}' not found` });
       return undefined;
     }

@@ -71,6 +71,8 @@ export interface FakeReplicateOptions {
   defaults?: Partial<FakeReplicateScript>;
   /** The clock states follow; `Date.now` by default. */
   now?: () => number;
+  /** When given, only these `owner/name` models exist; every other one answers 404. */
+  models?: readonly string[];
 }
 
 const BASE_DEFAULTS: FakeReplicateScript = {
@@ -96,6 +98,7 @@ export class FakeReplicate {
   readonly removedModels = new Set<string>();
   private readonly log = new CallLog<FakeReplicateCall>();
   private readonly now: () => number;
+  private readonly models?: ReadonlySet<string>;
   private readonly nextScripts: Array<Partial<FakeReplicateScript>> = [];
   private sequence = 0;
 
@@ -109,6 +112,7 @@ export class FakeReplicate {
     this.apiKey = options.apiKey ?? 'r8_fake0123456789abcdef';
     this.defaults = { ...BASE_DEFAULTS, ...options.defaults };
     this.now = options.now ?? Date.now;
+    this.models = options.models && new Set(options.models);
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       this.route(request, response).catch((error: unknown) => response.destroy(error as Error));
     });
@@ -227,7 +231,8 @@ export class FakeReplicate {
     const name = model ?? (typeof body.version === 'string' ? body.version : '');
     const recorded: RecordedReplicateCreate = { model: name, body, headers: request.headers };
     this.creates.push(recorded);
-    if (!name || this.removedModels.has(name)) {
+    const known = model === undefined || (this.models?.has(model) ?? true);
+    if (!name || !known || this.removedModels.has(name)) {
       sendJson(
         response,
         404,

@@ -73,7 +73,7 @@ export class ReplicateProvider implements VideoProvider {
         pollIntervalMs: options.pollIntervalMs,
         timeoutMs: options.timeoutMs,
         createRetries: CREATE_RETRIES,
-        createRetryDelayMs: Math.min(CREATE_RETRY_DELAY_MS, options.pollIntervalMs),
+        createRetryDelayMs: CREATE_RETRY_DELAY_MS,
       },
       logger: this.logger,
       redaction: this.redaction,

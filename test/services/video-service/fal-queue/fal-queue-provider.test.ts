@@ -269,6 +269,19 @@ describe('FalQueueProvider', () => {
     expect(error.beforeAnyEvent).toBe(true);
   });
 
+  it('says model_unavailable for the image model when only the text model exists', async () => {
+    const textOnly = await startFakeFal({ models: [TEXT_MODEL] });
+    try {
+      const made = provider({}, { baseUrl: textOnly.baseUrl, apiKey: textOnly.apiKey });
+      const { error } = await serviceError(made.generate({ ...REQUEST, imageUrl: IMAGE_URL }, signal()));
+
+      expect(error.kind).toBe('model_unavailable');
+      expect(textOnly.creates.map((submit) => submit.modelPath)).toEqual([IMAGE_MODEL]);
+    } finally {
+      await textOnly.close();
+    }
+  });
+
   it('says model_unavailable when a 422 says the model does not exist', async () => {
     fal.failNext('submit', { status: 422, body: { detail: 'Model fal-ai/kling-video/v9 does not exist' } });
     const { error } = await serviceError(provider().generate(REQUEST, signal()));
