@@ -53,6 +53,8 @@ export interface FakeFalScript {
   outcome: 'completed' | FakeFalFailure;
   /** Size of the mp4 served. Default 64 KiB. */
   contentBytes: number;
+  /** A failed outcome also shows on the COMPLETED status, as `error` and `error_type` (some fal apps do). */
+  failureOnStatus: boolean;
 }
 
 /** What fal answers for a prompt its content checker flags. */
@@ -110,6 +112,7 @@ const BASE_DEFAULTS: FakeFalScript = {
   processingMs: 300,
   outcome: 'completed',
   contentBytes: 64 * 1024,
+  failureOnStatus: false,
 };
 const REQUEST_PATH = /^\/([^/]+\/[^/]+)\/requests\/([^/]+)(\/status|\/cancel)?$/;
 const FILE_PATH = /^\/files\/([^/]+)\.mp4$/;
@@ -300,6 +303,13 @@ export class FakeFal {
     const status: Record<string, unknown> = { status: state, request_id: job.id, response_url: base };
     if (state === 'IN_QUEUE') status.queue_position = position;
     if (state !== 'IN_QUEUE') status.logs = null;
+    const { outcome, failureOnStatus } = job.script;
+    if (state === 'COMPLETED' && failureOnStatus && outcome !== 'completed') {
+      const [first] =
+        typeof outcome.detail === 'string' ? [{ msg: outcome.detail, type: 'error' }] : outcome.detail;
+      status.error = first?.msg;
+      status.error_type = first?.type;
+    }
     return status;
   }
 

@@ -40,16 +40,20 @@ export function requestIdOf(document: unknown): string | undefined {
   return isRecord(document) ? stringOf(document.request_id) : undefined;
 }
 
+/** `queue_position` of a status (or of a submit's answer), when fal gave a usable one. */
+export function queuePositionOf(document: unknown): number | undefined {
+  const position = isRecord(document) ? document.queue_position : undefined;
+  return typeof position === 'number' && Number.isInteger(position) && position >= 0 ? position : undefined;
+}
+
 export function statusOf(document: unknown): FalStatus | undefined {
   if (!isRecord(document)) return undefined;
   const word = stringOf(document.status)?.trim().toUpperCase();
   if (!word) return undefined;
   switch (word) {
     case 'IN_QUEUE': {
-      const position = document.queue_position;
-      return typeof position === 'number' && Number.isInteger(position) && position >= 0
-        ? { state: 'queued', position }
-        : { state: 'queued' };
+      const position = queuePositionOf(document);
+      return position === undefined ? { state: 'queued' } : { state: 'queued', position };
     }
     case 'IN_PROGRESS':
       return { state: 'running' };

@@ -22,6 +22,7 @@ import {
   failureOf,
   failureReason,
   NO_VIDEO_REASON,
+  queuePositionOf,
   requestIdOf,
   statusOf,
   videoUrlOf,
@@ -108,7 +109,9 @@ export class FalQueueProvider implements VideoProvider {
     const app = appOf(modelPath);
     if (!urlPath || !app) throw notAModelPath(modelPath);
     const input = falInput(this.model, modelPath, request);
-    const requestId = await this.loop.create(run, () => this.submit(urlPath, input, run.signal));
+    const { requestId, position } = await this.loop.create(run, () =>
+      this.submit(urlPath, input, run.signal),
+    );
     const falRequest = { app, requestId };
     run.jobId = recordedIdOf(falRequest);
     this.logger.info('fal_job_created', {
@@ -119,7 +122,10 @@ export class FalQueueProvider implements VideoProvider {
       image: request.imageUrl ? 'url' : 'none',
     });
     yield { type: 'created', serviceJobId: run.jobId };
-    yield* this.follow(falRequest, run, false);
+    // The submit's answer already says where in the queue the request stands.
+    const events = new FalQueueEvents();
+    yield* events.of({ state: 'queued', position });
+    yield* this.follow(falRequest, run, false, events);
   }
 
   private async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
@@ -127,7 +133,7 @@ export class FalQueueProvider implements VideoProvider {
     if (!falRequest) throw notAModelPath(serviceJobId);
     run.jobId = recordedIdOf(falRequest);
     this.logger.info('fal_job_resumed', { jobId: run.jobId });
-    yield* this.follow(falRequest, run, true);
+    yield* this.follow(falRequest, run, true, new FalQueueEvents());
   }
 
   private requestOf(recordedId: string): FalRequest | undefined {
@@ -138,18 +144,22 @@ export class FalQueueProvider implements VideoProvider {
     urlPath: string,
     input: Record<string, unknown>,
     signal: AbortSignal,
-  ): Promise<string> {
+  ): Promise<{ requestId: string; position?: number }> {
     const answer = await this.client.send('create', 'POST', urlPath, input, signal);
     if (answer.status >= 300) throw this.failure('create', answer);
     const requestId = requestIdOf(answer.document);
     if (!requestId || !/^[\w.~-]+$/.test(requestId)) {
       throw unreadableAnswer('create', SERVICE, 'no usable request_id', answer.text);
     }
-    return requestId;
+    return { requestId, position: queuePositionOf(answer.document) };
   }
 
-  private follow(falRequest: FalRequest, run: JobRun, pollAtOnce: boolean): AsyncGenerator<VideoEvent> {
-    const events = new FalQueueEvents();
+  private follow(
+    falRequest: FalRequest,
+    run: JobRun,
+    pollAtOnce: boolean,
+    events: FalQueueEvents,
+  ): AsyncGenerator<VideoEvent> {
     return this.loop.follow(run, pollAtOnce, async (signal) => {
       const answer = await this.client.send('poll', 'GET', statusPath(falRequest), undefined, signal);
       if (answer.status >= 300) throw this.failure('poll', answer);

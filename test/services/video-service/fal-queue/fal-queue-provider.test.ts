@@ -147,6 +147,7 @@ describe('FalQueueProvider', () => {
     const events = await collect(provider().generate(REQUEST, signal()));
 
     const positions = events.flatMap((event) => (event.type === 'queued' ? [event.position] : []));
+    expect(positions[0]).toBe(4);
     expect(positions.length).toBeGreaterThanOrEqual(2);
     expect(positions[0]).toBeGreaterThan(positions.at(-1) ?? Number.POSITIVE_INFINITY);
     expect([...positions].sort((a, b) => (b ?? 0) - (a ?? 0))).toEqual(positions);
@@ -204,6 +205,23 @@ describe('FalQueueProvider', () => {
     const events = await collect(provider().generate(REQUEST, signal()));
 
     expect(events.at(-1)).toEqual({ type: 'failed', reason: { key: 'failure.service.contentFilter' } });
+  });
+
+  it('reads a failure fal already reports on the COMPLETED status, without fetching the result', async () => {
+    fal.scriptNextRequest({ outcome: FAL_CONTENT_POLICY, failureOnStatus: true });
+    const events = await collect(provider().generate(REQUEST, signal()));
+
+    expect(events.at(-1)).toEqual({ type: 'failed', reason: { key: 'failure.service.contentFilter' } });
+    expect(fal.count('result')).toBe(0);
+  });
+
+  it('refuses with the content-policy text when the submit itself is flagged', async () => {
+    fal.failNext('submit', { status: 422, body: { detail: FAL_CONTENT_POLICY.detail } });
+    const { error } = await serviceError(provider().generate(REQUEST, signal()));
+
+    expect(error.kind).toBe('rejected');
+    expect(error.memberText).toEqual({ key: 'failure.service.contentFilter' });
+    expect(error.beforeAnyEvent).toBe(true);
   });
 
   it('cancels the request at fal when the caller aborts after the submit', async () => {

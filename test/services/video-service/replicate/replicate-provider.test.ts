@@ -266,6 +266,21 @@ describe('ReplicateProvider', () => {
     });
   });
 
+  it('refuses with the content-policy text when the create is flagged', async () => {
+    replicate.failNext('create', {
+      status: 422,
+      body: {
+        title: 'Input flagged',
+        detail: 'The input or output was flagged as sensitive. (E005)',
+        status: 422,
+      },
+    });
+    const { error } = await serviceError(provider().generate(REQUEST, signal()));
+
+    expect(error.kind).toBe('rejected');
+    expect(error.memberText).toEqual({ key: 'failure.service.contentFilter' });
+  });
+
   it('says auth when the credit is spent (402)', async () => {
     replicate.failNext('create', { status: 402 });
     const { error } = await serviceError(provider().generate(REQUEST, signal()));
