@@ -87,6 +87,7 @@ export class FalQueueProvider implements VideoProvider {
     });
   }
 
+  /** One instance serves one catalogue model: what it offers is the catalogue's, whatever name is asked. */
   capabilities(_model: string): ModelCapabilities {
     return catalogueCapabilities(this.model);
   }
@@ -190,7 +191,10 @@ export class FalQueueProvider implements VideoProvider {
     const failure = failureOf(answer.document, answer.text);
     // Busy, a refused key, or a gateway's bare 5xx say nothing about the request: polled again or thrown.
     const aboutTheRequest =
-      answer.status !== 429 && answer.status !== 401 && answer.status !== 403 && failure.said !== undefined;
+      answer.status !== 429 &&
+      answer.status !== 401 &&
+      answer.status !== 403 &&
+      (failure.said !== undefined || failure.contentPolicy);
     if (!aboutTheRequest) throw this.failure('result', answer);
     return this.failed(failure);
   }

@@ -81,6 +81,7 @@ export class ReplicateProvider implements VideoProvider {
     });
   }
 
+  /** One instance serves one catalogue model: what it offers is the catalogue's, whatever name is asked. */
   capabilities(_model: string): ModelCapabilities {
     return catalogueCapabilities(this.model);
   }
