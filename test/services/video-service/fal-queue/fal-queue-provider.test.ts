@@ -125,33 +125,56 @@ function allTextOf(events: VideoEvent[], error?: unknown): string {
 
 describe('FalQueueProvider', () => {
   it('makes a text-only video: submits the text model, reports the queue, ends with the video link', async () => {
-    const events = await collect(provider().generate(REQUEST, signal()));
-
-    expect(shape(events)).toEqual(['created', 'queued', 'progress', 'succeeded']);
-    const [submit] = fal.creates;
-    expect(fal.creates).toHaveLength(1);
-    expect(submit?.modelPath).toBe(TEXT_MODEL);
-    expect(submit?.body).toEqual({ prompt: REQUEST.prompt });
-    expect(submit?.headers.authorization).toBe(`Key ${fal.apiKey}`);
-    expect(createdId(events)).toBe(`fal-ai/kling-video/${submit?.requestId}`);
-    expect(events.at(-1)).toEqual({
-      type: 'succeeded',
-      urls: [`${fal.baseUrl}/files/${submit?.requestId}.mp4`],
+    // The stand-in's clock moves a step per event shown, so every state is seen, however busy the machine.
+    let now = Date.UTC(2026, 0, 1);
+    const stepped = await startFakeFal({
+      now: () => now,
+      defaults: { queuedMs: 100, queueAhead: 1, processingMs: 100 },
     });
-    const video = await fetch(`${fal.baseUrl}/files/${submit?.requestId}.mp4`);
-    expect(video.headers.get('content-type')).toBe('video/mp4');
+    try {
+      const made = provider({}, { baseUrl: stepped.baseUrl, apiKey: stepped.apiKey });
+      const events: VideoEvent[] = [];
+      for await (const event of made.generate(REQUEST, signal())) {
+        events.push(event);
+        if (event.type === 'queued' || event.type === 'progress') now += 100;
+      }
+
+      expect(shape(events)).toEqual(['created', 'queued', 'progress', 'succeeded']);
+      const [submit] = stepped.creates;
+      expect(stepped.creates).toHaveLength(1);
+      expect(submit?.modelPath).toBe(TEXT_MODEL);
+      expect(submit?.body).toEqual({ prompt: REQUEST.prompt });
+      expect(submit?.headers.authorization).toBe(`Key ${stepped.apiKey}`);
+      expect(createdId(events)).toBe(`fal-ai/kling-video/${submit?.requestId}`);
+      const videoUrl = `${stepped.baseUrl}/files/${submit?.requestId}.mp4`;
+      expect(events.at(-1)).toEqual({ type: 'succeeded', urls: [videoUrl] });
+      expect((await fetch(videoUrl)).headers.get('content-type')).toBe('video/mp4');
+    } finally {
+      await stepped.close();
+    }
   });
 
   it('reports the queue position as it falls', async () => {
-    fal.reset({ queuedMs: 400, queueAhead: 4, processingMs: 20 });
-    const events = await collect(provider().generate(REQUEST, signal()));
+    // The stand-in's clock moves only when a position is shown, so every poll sees the next one.
+    let now = Date.UTC(2026, 0, 1);
+    const queue = await startFakeFal({
+      now: () => now,
+      defaults: { queuedMs: 400, queueAhead: 4, processingMs: 100 },
+    });
+    try {
+      const made = provider({}, { baseUrl: queue.baseUrl, apiKey: queue.apiKey });
+      const events: VideoEvent[] = [];
+      for await (const event of made.generate(REQUEST, signal())) {
+        events.push(event);
+        if (event.type === 'queued' || event.type === 'progress') now += 100;
+      }
 
-    const positions = events.flatMap((event) => (event.type === 'queued' ? [event.position] : []));
-    expect(positions[0]).toBe(4);
-    expect(positions.length).toBeGreaterThanOrEqual(2);
-    expect(positions[0]).toBeGreaterThan(positions.at(-1) ?? Number.POSITIVE_INFINITY);
-    expect([...positions].sort((a, b) => (b ?? 0) - (a ?? 0))).toEqual(positions);
-    expect(new Set(positions).size).toBe(positions.length);
+      const positions = events.flatMap((event) => (event.type === 'queued' ? [event.position] : []));
+      expect(positions).toEqual([4, 3, 2, 1]);
+      expect(shape(events)).toEqual(['created', 'queued', 'progress', 'succeeded']);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('sends an image with the prompt to the image model, in the field the catalogue renames it to', async () => {
@@ -310,7 +333,10 @@ describe('FalQueueProvider', () => {
 
   it('stops at the deadline with a timeout, and cancels the request at fal', async () => {
     fal.reset({ queuedMs: 60_000 });
-    const { seen, error } = await serviceError(provider({}, { timeoutMs: 150 }).generate(REQUEST, signal()));
+    // Long enough for the submit to answer on a busy machine; the request then waits for ever.
+    const { seen, error } = await serviceError(
+      provider({}, { timeoutMs: 1_000 }).generate(REQUEST, signal()),
+    );
 
     expect(seen[0]?.type).toBe('created');
     expect(error.kind).toBe('timeout');

@@ -47,13 +47,13 @@ function catalogueModel(patch: Partial<CatalogueModel> = {}): CatalogueModel {
 
 function provider(
   model: Partial<CatalogueModel> = {},
-  options: Partial<ShapeProviderOptions> = {},
+  options: Partial<ShapeProviderOptions> & { baseUrl?: string } = {},
 ): ReplicateProvider {
   const made = new ReplicateProvider({
     provider: {
       name: 'replicate',
       shape: 'replicate',
-      baseUrl: replicate.baseUrl,
+      baseUrl: options.baseUrl ?? replicate.baseUrl,
       apiKeyEnv: 'REPLICATE_API_TOKEN',
     },
     model: catalogueModel(model),
@@ -109,17 +109,33 @@ function videoUrlOf(predictionId: string | undefined): string {
 
 describe('ReplicateProvider', () => {
   it('makes a text-only video: creates a prediction of the model, follows it, ends with the output link', async () => {
-    const events = await collect(provider().generate(REQUEST, signal()));
+    // The stand-in's clock moves a step per event shown, so every state is seen, however busy the machine.
+    let now = Date.UTC(2026, 0, 1);
+    const stepped = await startFakeReplicate({
+      now: () => now,
+      defaults: { startingMs: 100, processingMs: 100 },
+    });
+    try {
+      const made = provider({}, { baseUrl: stepped.baseUrl, apiKey: stepped.apiKey });
+      const events: VideoEvent[] = [];
+      for await (const event of made.generate(REQUEST, signal())) {
+        events.push(event);
+        if (event.type === 'queued' || event.type === 'progress') now += 100;
+      }
 
-    expect(shape(events)).toEqual(['created', 'queued', 'progress', 'succeeded']);
-    const [create] = replicate.creates;
-    expect(replicate.creates).toHaveLength(1);
-    expect(create?.model).toBe(MODEL);
-    expect(create?.body).toEqual({ input: { prompt: REQUEST.prompt } });
-    expect(create?.headers.authorization).toBe(`Bearer ${replicate.apiKey}`);
-    expect(create?.headers.prefer).toBeUndefined();
-    expect(events[0]).toEqual({ type: 'created', serviceJobId: create?.predictionId });
-    expect(events.at(-1)).toEqual({ type: 'succeeded', urls: [videoUrlOf(create?.predictionId)] });
+      expect(shape(events)).toEqual(['created', 'queued', 'progress', 'succeeded']);
+      const [create] = stepped.creates;
+      expect(stepped.creates).toHaveLength(1);
+      expect(create?.model).toBe(MODEL);
+      expect(create?.body).toEqual({ input: { prompt: REQUEST.prompt } });
+      expect(create?.headers.authorization).toBe(`Bearer ${stepped.apiKey}`);
+      expect(create?.headers.prefer).toBeUndefined();
+      expect(events[0]).toEqual({ type: 'created', serviceJobId: create?.predictionId });
+      const videoUrl = `${stepped.origin}/files/${create?.predictionId}.mp4`;
+      expect(events.at(-1)).toEqual({ type: 'succeeded', urls: [videoUrl] });
+    } finally {
+      await stepped.close();
+    }
   });
 
   it('reads an output that is a list of links', async () => {
