@@ -70,13 +70,6 @@ export class JsonApiClient {
     return url.toString();
   }
 
-  /** Whether `url` is under the base URL (a link a service gave may be fetched with the key only then). */
-  isUnderBase(url: string): boolean {
-    if (!URL.canParse(url)) return false;
-    const parsed = new URL(url);
-    return parsed.origin === this.base.origin && parsed.pathname.startsWith(this.base.pathname);
-  }
-
   /** Sends one call and reads its JSON answer, whatever the status; throws JobCallError for transport faults. */
   send(
     call: JobCall,

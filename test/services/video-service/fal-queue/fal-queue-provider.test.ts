@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogueModel } from '../../../../src/services/catalogue/catalogue.ts';
+import { createLogger } from '../../../../src/services/logging/logger.ts';
 import { FalQueueProvider } from '../../../../src/services/video-service/fal-queue/fal-queue-provider.ts';
 import type { ShapeProviderOptions } from '../../../../src/services/video-service/shape-options.ts';
 import {
@@ -410,6 +411,25 @@ describe('FalQueueProvider', () => {
     expect(error.kind).toBe('auth');
     expect(error.beforeAnyEvent).toBe(true);
     expect(allTextOf(seen, error)).not.toContain(wrongKey);
+  });
+
+  it('logs the job by its id, at every step, and never the key', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    fal.scriptNextRequest({
+      outcome: { status: 422, detail: [{ loc: ['body'], msg: `bad key ${fal.apiKey}`, type: 'x' }] },
+    });
+    fal.failNext('status', { status: 503, body: { detail: `upstream saw Key ${fal.apiKey}` } });
+    const events = await collect(provider({}, { logger }).generate(REQUEST, signal()));
+
+    const jobId = createdId(events);
+    const logged = lines.map((line) => JSON.parse(line) as { event: string; jobId?: string });
+    expect(logged.filter((line) => line.event === 'fal_job_created').map((line) => line.jobId)).toEqual([
+      jobId,
+    ]);
+    expect(logged.some((line) => line.event === 'fal_poll_retry' && line.jobId === jobId)).toBe(true);
+    expect(logged.some((line) => line.event === 'fal_job_finished' && line.jobId === jobId)).toBe(true);
+    expect(lines.join('\n')).not.toContain(fal.apiKey);
   });
 
   it('offers what the catalogue says the model offers', () => {

@@ -76,8 +76,6 @@ describe('JsonApiClient', () => {
       expect(client.urlOf('predictions/abc')).toBe('https://api.example/v1/predictions/abc');
       expect(() => client.urlOf('../admin')).toThrow(/leaves the base URL/);
       expect(client.urlOf('//evil.example/x')).toBe('https://api.example/v1/evil.example/x');
-      expect(client.isUnderBase('https://api.example/v1/predictions/abc')).toBe(true);
-      expect(client.isUnderBase('https://evil.example/v1/predictions/abc')).toBe(false);
     } finally {
       await client.close();
     }
