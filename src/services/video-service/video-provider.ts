@@ -43,7 +43,8 @@ export interface ModelCapabilities {
 export type VideoEvent =
   /** The service has the job under its own id: recorded at once, so a restart can resume it. */
   | { type: 'created'; serviceJobId: string }
-  | { type: 'queued' }
+  /** position: how many jobs are ahead at the service, where it says (fal's queue); 0 = next. */
+  | { type: 'queued'; position?: number }
   | { type: 'progress'; percent?: number }
   | { type: 'note'; text: string }
   /**

@@ -68,7 +68,7 @@ export const MEMBER_TEXTS: Record<keyof typeof USER_MESSAGES, MemberText> = {
 };
 
 /** Errors that only happen before a byte of the request is written. */
-const NOT_SENT_CODES = new Set([
+export const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',

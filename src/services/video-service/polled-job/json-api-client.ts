@@ -1,0 +1,180 @@
+import { Agent, type Dispatcher, request } from 'undici';
+import { type Logger, silentLogger } from '../../logging/logger.ts';
+import type { ServiceTextRedaction } from '../service-text-redaction.ts';
+import { retryAfterMsOf } from '../videos-api/videos-api-errors.ts';
+import { type JobCall, JobCallError, transportFailure, unreadableAnswer } from './job-call-errors.ts';
+
+export interface JsonApiClientOptions {
+  /** For log lines and error texts: `fal`, `replicate`. */
+  service: string;
+  /** Every call goes under this URL, and nowhere else: the key is sent only here. */
+  baseUrl: string;
+  /** The whole `Authorization` header value (`Key …`, `Bearer …`). */
+  authorization: string;
+  /** Masks the key in everything read back, before it is parsed, logged or shown. */
+  redaction: ServiceTextRedaction;
+  /** Limit for one call, reply included. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Limit for opening a connection, when the client makes its own agent. Default 10 s. */
+  connectTimeoutMs?: number;
+  logger?: Logger;
+  dispatcher?: Dispatcher;
+}
+
+/** One HTTP answer, whatever its status: the shape decides what a status means for it. */
+export interface JsonAnswer {
+  status: number;
+  /** The body, key masked. */
+  text: string;
+  /** The body parsed, when it was JSON. */
+  document: unknown;
+  retryAfterMs?: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const MAX_REPLY_BYTES = 1024 * 1024;
+
+type Body = Dispatcher.ResponseData['body'];
+
+/**
+ * A JSON API under one base URL with one key, for the shapes whose jobs are created and polled.
+ * Paths are joined to the base URL and the result is checked to still be under it, so a job id
+ * or a model path can never send the key elsewhere. Nothing is retried here. When the caller's
+ * signal aborts, a call throws `signal.reason` itself, so a cancel stays apart from a fault.
+ */
+export class JsonApiClient {
+  private readonly base: URL;
+  private readonly logger: Logger;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: JsonApiClientOptions) {
+    this.base = new URL(`${options.baseUrl.replace(/\/+$/, '')}/`);
+    this.logger = options.logger ?? silentLogger;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.ownsDispatcher = !options.dispatcher;
+    // Never undici's process-wide dispatcher: discord.js uses it with its own undici version.
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({ connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS } });
+  }
+
+  /** `path` (segments already encoded, no leading slash) under the base URL. */
+  urlOf(path: string): string {
+    const url = new URL(path.replace(/^\/+/, ''), this.base);
+    if (url.origin !== this.base.origin || !url.pathname.startsWith(this.base.pathname)) {
+      throw new Error(`${this.options.service}: ${path} leaves the base URL`);
+    }
+    return url.toString();
+  }
+
+  /** Sends one call and reads its JSON answer, whatever the status; throws JobCallError for transport faults. */
+  send(
+    call: JobCall,
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body: object | undefined,
+    signal: AbortSignal,
+  ): Promise<JsonAnswer> {
+    return this.limited(call, signal, async (limit) => {
+      const started = Date.now();
+      const response = await request(this.urlOf(path), {
+        method,
+        headers: {
+          accept: 'application/json',
+          authorization: this.options.authorization,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: limit,
+        dispatcher: this.dispatcher,
+        // The call's own deadline governs waiting, whatever undici's defaults.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      const { text, truncated } = await readBounded(response.body, MAX_REPLY_BYTES);
+      const masked = this.options.redaction.withoutSecrets(text);
+      if (truncated && response.statusCode < 300) {
+        throw unreadableAnswer(call, this.options.service, `a reply larger than ${MAX_REPLY_BYTES} bytes`);
+      }
+      this.logger.debug(`${this.options.service}_call`, {
+        call,
+        status: response.statusCode,
+        ms: Date.now() - started,
+      });
+      return {
+        status: response.statusCode,
+        text: masked,
+        document: parseJson(masked),
+        retryAfterMs: retryAfterMsOf(response.headers),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
+  private async limited<T>(
+    call: JobCall,
+    signal: AbortSignal,
+    work: (limit: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    signal.throwIfAborted();
+    // One controller per call, its listener removed after: a job's signal outlives hundreds of polls.
+    const limit = new AbortController();
+    let timedOut = false;
+    const onAbort = () => limit.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      limit.abort(new Error(`${this.options.service} ${call} timed out`));
+    }, this.requestTimeoutMs);
+    try {
+      return await work(limit.signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof JobCallError) throw error;
+      throw transportFailure(call, this.options.service, error, timedOut, (text) =>
+        this.options.redaction.text(text),
+      );
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBounded(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      break;
+    }
+  }
+  const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+  return { text, truncated: size > maxBytes };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}

@@ -1,0 +1,227 @@
+import type { CatalogueModel } from '../../catalogue/catalogue.ts';
+import { memberText } from '../../i18n/member-text.ts';
+import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { saysContentPolicy } from '../polled-job/content-policy.ts';
+import {
+  type JobCall,
+  type JobCallError,
+  statusFailure,
+  unreadableAnswer,
+} from '../polled-job/job-call-errors.ts';
+import type { JobRun } from '../polled-job/job-run.ts';
+import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
+import { catalogueCapabilities } from '../polled-job/model-input.ts';
+import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
+import { cleanServiceMessage } from '../relay/relay-service-text.ts';
+import { serviceMessageOf } from '../service-error-text.ts';
+import { ServiceTextRedaction } from '../service-text-redaction.ts';
+import type { ShapeProviderOptions } from '../shape-options.ts';
+import {
+  type ModelCapabilities,
+  type VideoEvent,
+  type VideoProvider,
+  type VideoRequest,
+  VideoServiceError,
+} from '../video-provider.ts';
+import { replicateCreate } from './replicate-input.ts';
+import {
+  CANCELLED_REASON,
+  failureReason,
+  isPredictionId,
+  NO_VIDEO_REASON,
+  type Prediction,
+  predictionOf,
+} from './replicate-prediction.ts';
+
+const SERVICE = 'replicate';
+const CREATE_RETRIES = 2;
+const CREATE_RETRY_DELAY_MS = 2_000;
+
+/**
+ * A catalogue model on Replicate (`shape: replicate`): `POST {base}/models/{owner}/{name}/predictions`
+ * with `Authorization: Bearer …` and `{input}`, then `GET {base}/predictions/{id}` until it
+ * succeeds, fails or is cancelled. No `Prefer: wait`: the bot polls, so a restart can resume.
+ *
+ * The prediction id is yielded (`created`) the moment the create answers. Addresses are built
+ * from the base URL, never taken from the answer's `urls`, so the key goes to `base_url` only.
+ * When the caller aborts after the create, the prediction is cancelled
+ * (`POST /predictions/{id}/cancel`) before the abort reason is thrown. Whatever Replicate says
+ * is redacted.
+ */
+export class ReplicateProvider implements VideoProvider {
+  private readonly model: CatalogueModel;
+  private readonly client: JsonApiClient;
+  private readonly redaction: ServiceTextRedaction;
+  private readonly logger: Logger;
+  private readonly loop: PolledJobLoop;
+
+  constructor(options: ShapeProviderOptions) {
+    this.model = options.model;
+    this.logger = options.logger ?? silentLogger;
+    this.redaction = new ServiceTextRedaction([options.apiKey, `Bearer ${options.apiKey}`]);
+    this.client = new JsonApiClient({
+      service: SERVICE,
+      baseUrl: options.provider.baseUrl,
+      authorization: `Bearer ${options.apiKey}`,
+      redaction: this.redaction,
+      logger: this.logger,
+      dispatcher: options.dispatcher,
+    });
+    this.loop = new PolledJobLoop({
+      service: SERVICE,
+      settings: {
+        pollIntervalMs: options.pollIntervalMs,
+        timeoutMs: options.timeoutMs,
+        createRetries: CREATE_RETRIES,
+        createRetryDelayMs: CREATE_RETRY_DELAY_MS,
+      },
+      logger: this.logger,
+      redaction: this.redaction,
+      cancelAtService: (jobId, signal) => this.cancel(jobId, signal),
+    });
+  }
+
+  /** One instance serves one catalogue model: what it offers is the catalogue's, whatever name is asked. */
+  capabilities(_model: string): ModelCapabilities {
+    return catalogueCapabilities(this.model);
+  }
+
+  generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
+    return this.loop.run(signal, (run) => this.created(request, run));
+  }
+
+  resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
+    return this.loop.run(signal, (run) => this.resumed(serviceJobId, run));
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+    const create = replicateCreate(this.model, request);
+    if (!create) throw notAModelName(this.model.model);
+    const first = await this.loop.create(run, () => this.send(create.path, create.body, run.signal));
+    run.jobId = first.id;
+    this.logger.info('replicate_job_created', {
+      jobId: first.id,
+      model: this.model.model,
+      duration: create.body.input.duration,
+      aspectRatio: create.body.input.aspect_ratio,
+      image: request.imageUrl ? 'url' : 'none',
+    });
+    yield { type: 'created', serviceJobId: first.id };
+    const events = new PredictionEvents(this.redaction);
+    const step = events.stepOf(first);
+    yield* step.events;
+    if (!step.done) yield* this.follow(first.id, run, false, events);
+  }
+
+  private async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+    if (!isPredictionId(serviceJobId)) throw notAModelName(serviceJobId);
+    run.jobId = serviceJobId;
+    this.logger.info('replicate_job_resumed', { jobId: serviceJobId });
+    yield* this.follow(serviceJobId, run, true, new PredictionEvents(this.redaction));
+  }
+
+  private follow(
+    id: string,
+    run: JobRun,
+    pollAtOnce: boolean,
+    events: PredictionEvents,
+  ): AsyncGenerator<VideoEvent, void, undefined> {
+    return this.loop.follow(run, pollAtOnce, async (signal) => {
+      const prediction = await this.read('poll', 'GET', `predictions/${id}`, undefined, signal);
+      const step = events.stepOf(prediction);
+      if (step.done) this.logger.info('replicate_job_finished', { jobId: id, status: prediction.word });
+      return step;
+    });
+  }
+
+  private send(path: string, body: object, signal: AbortSignal): Promise<Prediction> {
+    return this.read('create', 'POST', path, body, signal);
+  }
+
+  private async read(
+    call: JobCall,
+    method: 'GET' | 'POST',
+    path: string,
+    body: object | undefined,
+    signal: AbortSignal,
+  ): Promise<Prediction> {
+    const answer = await this.client.send(call, method, path, body, signal);
+    if (answer.status >= 300) throw this.failure(call, answer);
+    const prediction = predictionOf(answer.document);
+    if (!prediction) throw unreadableAnswer(call, SERVICE, 'no prediction id or status', answer.text);
+    return prediction;
+  }
+
+  private async cancel(id: string, signal: AbortSignal): Promise<string> {
+    const answer = await this.client.send('cancel', 'POST', `predictions/${id}/cancel`, undefined, signal);
+    return predictionOf(answer.document)?.word ?? `HTTP ${answer.status}`;
+  }
+
+  /** Replicate's problem bodies: `{title, detail, status}`. */
+  private failure(call: JobCall, answer: JsonAnswer): JobCallError {
+    const title = isRecord(answer.document) ? stringOf(answer.document.title) : undefined;
+    const said = serviceMessageOf(answer.text) ?? (title ? cleanServiceMessage(title) : undefined);
+    return statusFailure(call, answer.status, {
+      said,
+      contentPolicy: saysContentPolicy(said),
+      retryAfterMs: answer.retryAfterMs,
+      body: answer.text,
+      service: SERVICE,
+    });
+  }
+}
+
+/** `queued` once while starting, `progress` once processing, then one outcome. */
+class PredictionEvents {
+  private queuedShown = false;
+  private runningShown = false;
+
+  constructor(private readonly redaction: ServiceTextRedaction) {}
+
+  stepOf(prediction: Prediction): PollStep {
+    switch (prediction.state) {
+      case 'succeeded':
+        return done(
+          prediction.urls.length > 0
+            ? { type: 'succeeded', urls: prediction.urls.map((url) => this.redaction.text(url)) }
+            : { type: 'failed', reason: NO_VIDEO_REASON },
+        );
+      case 'failed':
+        return done({ type: 'failed', reason: this.redaction.reason(failureReason(prediction.error)) });
+      case 'cancelled':
+        return done({ type: 'failed', reason: CANCELLED_REASON });
+      case 'queued':
+        if (this.queuedShown || this.runningShown) return running([]);
+        this.queuedShown = true;
+        return running([{ type: 'queued' }]);
+      case 'running':
+        if (this.runningShown) return running([]);
+        this.runningShown = true;
+        return running([{ type: 'progress' }]);
+      default:
+        return running([]);
+    }
+  }
+}
+
+function done(event: VideoEvent): PollStep {
+  return { events: [event], done: true };
+}
+
+function running(events: VideoEvent[]): PollStep {
+  return { events, done: false };
+}
+
+function notAModelName(what: string): VideoServiceError {
+  return new VideoServiceError({
+    kind: 'rejected',
+    userMessage: "The bot is not set up right for this model. Please tell the bot's owner.",
+    memberText: memberText('failure.crashed'),
+    logMessage: `replicate: "${what}" is not an owner/name[:version] model or a prediction id`,
+    beforeAnyEvent: true,
+  });
+}

@@ -1,0 +1,174 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * The small pieces every stand-in for a job-based video service needs (fal, Replicate): a
+ * loopback server, bodies read and written as JSON, an mp4 to serve, faults armed for the next
+ * calls of a kind, and recorded calls a test can wait on.
+ */
+
+/** An error reply, a connection reset once the request has been read, or no answer at all. */
+export type FakeFault =
+  | {
+      status: number;
+      /** The JSON body; the stand-in's own wording of the status when absent. */
+      body?: unknown;
+      /** Sent as `Retry-After`. */
+      retryAfter?: string;
+    }
+  /** For a create, the job is made first: the service got it, the client cannot know. */
+  | { reset: true }
+  | { hang: true };
+
+export interface RecordedRequest<Call extends string> {
+  call: Call;
+  method: string;
+  path: string;
+  /** The stand-in's clock when the request arrived. */
+  at: number;
+  /** The job (fal request, Replicate prediction) the call is about. */
+  jobId?: string;
+  /** The `Authorization` header as it came, if any. */
+  authorization?: string;
+  authorized: boolean;
+  /** The status answered; absent for a reset or a hang. */
+  status?: number;
+}
+
+interface ArmedFault<Call extends string> {
+  call: Call;
+  fault: FakeFault;
+  remaining: number;
+  jobId?: string;
+}
+
+/** The requests a stand-in saw, the faults armed on it, and waiting for a call to arrive. */
+export class CallLog<Call extends string> {
+  readonly requests: RecordedRequest<Call>[] = [];
+  private readonly faults: ArmedFault<Call>[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  record(request: RecordedRequest<Call>, response: ServerResponse): void {
+    this.requests.push(request);
+    response.once('finish', () => {
+      request.status = response.statusCode;
+      this.notify();
+    });
+    this.notify();
+  }
+
+  /** The next `times` calls of this kind (of one job, with `jobId`) get the fault instead of an answer. */
+  failNext(call: Call, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
+    this.faults.push({ call, fault, remaining: options.times ?? 1, jobId: options.jobId });
+  }
+
+  takeFault(call: Call, jobId: string | undefined): FakeFault | undefined {
+    const armed = this.faults.find(
+      (f) => f.call === call && f.remaining > 0 && (f.jobId === undefined || f.jobId === jobId),
+    );
+    if (!armed) return undefined;
+    armed.remaining -= 1;
+    return armed.fault;
+  }
+
+  count(call: Call, jobId?: string): number {
+    return this.requests.filter((r) => r.call === call && (jobId === undefined || r.jobId === jobId)).length;
+  }
+
+  /** Resolves with the first recorded call (already there or still to come) that matches. */
+  waitForCall(predicate: (call: RecordedRequest<Call>) => boolean): Promise<RecordedRequest<Call>> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const found = this.requests.find(predicate);
+        if (!found) return;
+        this.waiters.delete(check);
+        resolve(found);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.faults.length = 0;
+    this.waiters.clear();
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+export async function listenOnLoopback(): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+}
+
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+export async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export function readJsonObject(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Serves an mp4 of `size` bytes. */
+export function sendVideo(response: ServerResponse, size: number): void {
+  const bytes = mp4Filler(size);
+  response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': bytes.length });
+  response.end(bytes);
+}
+
+/** An `ftyp` box followed by an `mdat` box of zeros: enough to pass a magic-bytes check. */
+export function mp4Filler(size: number): Buffer {
+  const bytes = Buffer.alloc(Math.max(size, 0));
+  const header = Buffer.alloc(32);
+  header.writeUInt32BE(24, 0);
+  header.write('ftypisom', 4, 'latin1');
+  header.writeUInt32BE(0x200, 12);
+  header.write('isomiso2', 16, 'latin1');
+  header.writeUInt32BE(Math.max(size - 24, 8), 24);
+  header.write('mdat', 28, 'latin1');
+  header.copy(bytes, 0, 0, Math.min(size, header.length));
+  return bytes;
+}
+
+/** Applies an armed fault that answers (status) or never answers (hang); false for a reset, done by the caller. */
+export async function answerFault(
+  request: IncomingMessage,
+  response: ServerResponse,
+  fault: FakeFault,
+  wording: (status: number) => unknown,
+): Promise<boolean> {
+  if ('reset' in fault) return false;
+  await readBody(request);
+  if ('hang' in fault) return true;
+  const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+  sendJson(response, fault.status, fault.body ?? wording(fault.status), headers);
+  return true;
+}
