@@ -61,8 +61,8 @@ export const MEMBER_TEXTS: Record<keyof typeof USER_MESSAGES, MemberText> = {
   notFound: memberText('failure.service.notFound'),
 };
 
-/** Errors that only happen before a byte of the request is written. */
-const NOT_SENT_CODES = new Set([
+/** Errors that only happen before a byte of the request is written (every shape's create outcome reads them). */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import type { DownloadResult } from '../download/video-download.ts';
+import { JobRun, pause } from '../job-run.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import {
   type ModelCapabilities,
@@ -394,52 +394,5 @@ export class VideosApiProvider implements VideoProvider {
       retryAfterMs: error.retryAfterMs,
       cause: error.cause,
     });
-  }
-}
-
-/** A wait that ends early, with `signal.reason`, when the signal aborts. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    throw error;
-  }
-}
-
-/** One job's signal: aborted by the caller or by the job's deadline, telling the two apart. */
-class JobRun {
-  /** True once `created` was yielded (or on resume): from then on no retry may create again. */
-  started = false;
-  deadlineReached = false;
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private readonly onAbort = () => this.controller.abort(this.caller.reason);
-
-  constructor(
-    private readonly caller: AbortSignal,
-    timeoutMs: number,
-  ) {
-    this.signal = this.controller.signal;
-    if (caller.aborted) this.controller.abort(caller.reason);
-    else caller.addEventListener('abort', this.onAbort, { once: true });
-    this.timer = setTimeout(() => {
-      this.deadlineReached = true;
-      this.controller.abort(new Error('videos api job deadline reached'));
-    }, timeoutMs).unref();
-  }
-
-  get cancelled(): boolean {
-    return this.caller.aborted;
-  }
-
-  get callerReason(): unknown {
-    return this.caller.reason;
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.caller.removeEventListener('abort', this.onAbort);
   }
 }
