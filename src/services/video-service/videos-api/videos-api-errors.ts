@@ -76,6 +76,9 @@ export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+/** A service's words for a model it does not (or no longer) offer. */
+const MODEL_GONE =
+  /\bmodel\b.*\b(not found|does not exist|doesn't exist|not a valid model|no longer available|unavailable|deprecated|retired)\b/i;
 /** A token ends at a quote, a backslash (a JSON escape: masking it would break the document) or a separator. */
 const BEARER_TOKEN = /\bBearer\s+[^\s"'\\,;]+/gi;
 
@@ -90,9 +93,17 @@ export function httpFailure(
   status: number,
   body: string,
   retryAfterMs: number | undefined,
+  /** OpenRouter: a create refused because the model is gone is `model_unavailable` (what fallback is for). */
+  modelGoneIsUnavailable = false,
 ): VideosApiError {
   const said = serviceMessageOf(body);
-  const { kind, userMessage, memberText } = describeStatus(call, status, said);
+  const modelGone =
+    modelGoneIsUnavailable &&
+    call === 'create' &&
+    (status === 404 || status === 410 || ((status === 400 || status === 422) && MODEL_GONE.test(said ?? '')));
+  const { kind, userMessage, memberText } = modelGone
+    ? { ...describeHttpFailure(400, said), kind: 'model_unavailable' as const }
+    : describeStatus(call, status, said);
   const billable = call === 'create' || call === 'remix';
   return new VideosApiError({
     call,
