@@ -20,9 +20,10 @@ import {
   VideoServiceError,
 } from '../video-provider.ts';
 import { ReferenceImageFetcher } from '../videos-api/reference-image-fetch.ts';
+import { MEMBER_TEXTS, USER_MESSAGES } from '../videos-api/videos-api-errors.ts';
 import { GeminiClient, type PredictLongRunningBody } from './gemini-client.ts';
 import { GeminiError } from './gemini-errors.ts';
-import type { GeminiOperation } from './gemini-operation.ts';
+import { type GeminiOperation, isOperationName } from './gemini-operation.ts';
 
 /** Knobs the catalogue does not set: tests and benchmarks turn them. */
 export interface GeminiTuning {
@@ -121,6 +122,16 @@ export class GeminiProvider implements VideoProvider {
   resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
     return this.runJob(signal, async function* (this: GeminiProvider, run) {
       run.started = true;
+      if (!isOperationName(serviceJobId)) {
+        // A record from another shape or a damaged store: polling it could only ever fail.
+        throw new GeminiError({
+          call: 'poll',
+          kind: 'rejected',
+          userMessage: USER_MESSAGES.notFound,
+          memberText: MEMBER_TEXTS.notFound,
+          logMessage: 'gemini resume: the recorded job id is not an operation name',
+        });
+      }
       this.logger.info('gemini_job_resumed', { operation: serviceJobId });
       yield* this.follow({ name: serviceJobId, done: false }, run, 0);
     });

@@ -324,6 +324,25 @@ describe('GeminiProvider: a create refused', () => {
 });
 
 describe('GeminiProvider: polling through trouble', () => {
+  it('a recorded id that is no operation name fails at once, with nothing sent', async () => {
+    const { error } = await failure(provider().resume('../../files/other?x=1', signal()));
+
+    expect(error.kind).toBe('rejected');
+    expect(google.requests).toEqual([]);
+  });
+
+  it('an operation still running at the deadline is a timeout, and the create was sent once', async () => {
+    google.reset({ processingMs: 60_000 });
+    const made = new GeminiProvider(shapeOptions(googleProvider(), google.apiKey, { timeoutMs: 300 }));
+    providers.push(made);
+    const { seen, error } = await failure(made.generate(REQUEST, signal()));
+
+    expect(error.kind).toBe('timeout');
+    expect(error.beforeAnyEvent).toBe(false);
+    expect(seen[0]?.type).toBe('created');
+    expect(google.count('create')).toBe(1);
+  });
+
   it('a poll answered 503 or cut off is tried again, and the video still arrives', async () => {
     google.failNext('poll', { status: 503, retryAfter: '0' });
     google.failNext('poll', { reset: true });

@@ -197,6 +197,17 @@ describe('openai-videos, variant openrouter: the job', () => {
     expect(error.beforeAnyEvent).toBe(true);
   });
 
+  it("a 400 saying the model does not exist is model_unavailable; any other 400 is the member's refusal", async () => {
+    router.failNext('create', { status: 400, message: 'Model google/veo-2 does not exist' });
+    const gone = await failure(provider().generate(REQUEST, signal()));
+    router.failNext('create', { status: 400, message: 'The prompt is too long for this model.' });
+    const refused = await failure(provider().generate(REQUEST, signal()));
+
+    expect(gone.kind).toBe('model_unavailable');
+    expect(refused.kind).toBe('rejected');
+    expect(inEnglish(refused.memberText ?? '')).toContain('The prompt is too long');
+  });
+
   it('a wrong key (401) is auth, and the key is in no text', async () => {
     const wrongKey = 'sk-or-v1-wrongwrongwrong0123';
     const error = await failure(provider({ apiKey: wrongKey }).generate(REQUEST, signal()));
