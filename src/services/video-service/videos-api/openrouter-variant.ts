@@ -10,7 +10,10 @@ import type { CreateVideoJobRequest } from './videos-api-client.ts';
 /** The frame size asked for: 720p keeps most videos under Discord's upload limits. */
 export const OPENROUTER_RESOLUTION = '720p';
 
-/** The JSON body of an OpenRouter create; the starting image goes by URL (a `data:` URL for bytes). */
+/**
+ * The JSON body of an OpenRouter create. The starting image goes by URL: the member's link as
+ * OpenRouter's docs ask, or, for a provider set to send bytes, a `data:` URL of them.
+ */
 export function openRouterCreateBody(job: CreateVideoJobRequest): string {
   const imageUrl = job.image && ('url' in job.image ? job.image.url : dataUrlOf(job.image));
   return JSON.stringify({

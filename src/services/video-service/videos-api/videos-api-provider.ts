@@ -122,8 +122,13 @@ export class VideosApiProvider implements VideoProvider {
   private readonly variant: OpenAiVideosVariant;
   private readonly catalogueModel?: CatalogueModel;
 
-  /** A provider for one catalogue model on an `openai-videos` provider, either variant. */
+  /**
+   * A provider for one catalogue model on an `openai-videos` provider, either variant. OpenRouter
+   * is given the starting image's link, as its API asks (a public https URL it fetches itself);
+   * other gateways get the bytes, uploaded, since a relay cannot always reach Discord's CDN.
+   */
   static fromShape(options: ShapeProviderOptions): VideosApiProvider {
+    const variant = options.provider.variant ?? 'openai';
     return new VideosApiProvider({
       apiUrl: options.provider.baseUrl,
       apiKey: options.apiKey,
@@ -133,7 +138,8 @@ export class VideosApiProvider implements VideoProvider {
       allowPrivateImageUrls: options.allowPrivateUrls,
       logger: options.logger,
       dispatcher: options.dispatcher,
-      variant: options.provider.variant ?? 'openai',
+      variant,
+      imageInput: variant === 'openrouter' ? 'url' : 'bytes',
       catalogueModel: options.model,
     });
   }

@@ -34,6 +34,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   router.reset({ queuedMs: 60, processingMs: 120 });
+  images.hits.length = 0;
 });
 afterEach(async () => {
   await Promise.all(providers.splice(0).map((made) => made.close()));
@@ -115,8 +116,27 @@ describe("openai-videos, variant openrouter: OpenRouter's fields", () => {
     expect(router.creates[0]?.body).toMatchObject({ duration: 4, aspect_ratio: '16:9' });
   });
 
-  it('sends the starting image as the first frame, its bytes in a data URL', async () => {
+  it('sends the starting image as the first frame, by its link, which OpenRouter fetches itself', async () => {
     await collect(provider().generate({ ...REQUEST, imageUrl: images.imageUrl }, signal()));
+
+    expect(router.creates[0]?.body.frame_images).toEqual([
+      { type: 'image_url', image_url: { url: images.imageUrl }, frame_type: 'first_frame' },
+    ]);
+    expect(images.hits).toEqual([]);
+  });
+
+  it('a provider set to send image bytes sends them as a data URL in the first frame', async () => {
+    const made = new VideosApiProvider({
+      apiUrl: router.baseUrl,
+      apiKey: router.apiKey,
+      variant: 'openrouter',
+      catalogueModel: VEO,
+      imageInput: 'bytes',
+      allowPrivateImageUrls: true,
+      pollIntervalMs: 20,
+    });
+    providers.push(made);
+    await collect(made.generate({ ...REQUEST, imageUrl: images.imageUrl }, signal()));
 
     expect(router.creates[0]?.body.frame_images).toEqual([
       {
