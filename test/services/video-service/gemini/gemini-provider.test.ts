@@ -245,6 +245,17 @@ describe('GeminiProvider: the video file needs the key', () => {
     expect(google.requests.filter((request) => request.origin === google.storageOrigin)).toEqual([]);
   });
 
+  it('a download answered 503 is tried again and arrives', async () => {
+    const made = provider();
+    const result = succeeded(await collect(made.generate(REQUEST, signal())));
+    google.failNext('download', { status: 503, retryAfter: '0' });
+
+    const download = await made.downloadFile(result.fileUrl ?? '', 10 * 1024 * 1024, 'video.mp4', signal());
+
+    expect(download.ok).toBe(true);
+    expect(google.count('download')).toBe(2);
+  });
+
   it('a file larger than the upload limit is too large, not a fault', async () => {
     const made = provider();
     const result = succeeded(await collect(made.generate(REQUEST, signal())));
@@ -324,6 +335,16 @@ describe('GeminiProvider: a create refused', () => {
 });
 
 describe('GeminiProvider: polling through trouble', () => {
+  it('a key revoked mid-job (403 on a poll) ends the job as auth at once, without more polls', async () => {
+    google.failNext('poll', { status: 403, message: 'Permission denied.' }, 50);
+    const { seen, error } = await failure(provider().generate(REQUEST, signal()));
+
+    expect(seen.map((event) => event.type)).toEqual(['created']);
+    expect(error.kind).toBe('auth');
+    expect(error.beforeAnyEvent).toBe(false);
+    expect(google.count('poll')).toBe(1);
+  });
+
   it('a recorded id that is no operation name fails at once, with nothing sent', async () => {
     const { error } = await failure(provider().resume('../../files/other?x=1', signal()));
 
