@@ -8,6 +8,9 @@ import type {
   VideoRequest,
 } from '../video-service/video-provider.ts';
 import { VideosApiProvider } from '../video-service/videos-api/videos-api-provider.ts';
+import { FalQueueProvider } from '../video-service/fal-queue/fal-queue-provider.ts';
+import { GeminiProvider } from '../video-service/gemini/gemini-provider.ts';
+import { ReplicateProvider } from '../video-service/replicate/replicate-provider.ts';
 import type { Catalogue, CatalogueModel, CatalogueProvider, ProviderShape } from './catalogue.ts';
 import { capabilitiesOfModel } from './model-capabilities.ts';
 
@@ -28,10 +31,7 @@ export interface SeedShapeSettings {
 export type ShapeFactoryOptions = ShapeProviderOptions & SeedShapeSettings;
 type ProviderWithClose = VideoProvider & { close?(): Promise<void> };
 
-/**
- * shape → provider class, one line each. The three newer shapes are wired in when their providers
- * arrive (fal-queue, replicate: FalQueueProvider, ReplicateProvider; gemini: GeminiProvider).
- */
+/** shape → provider class, one line each. */
 const SHAPE_FACTORIES: Record<ProviderShape, (options: ShapeFactoryOptions) => ProviderWithClose> = {
   'chat-relay': (options) =>
     new RelayVideoProvider({
@@ -43,31 +43,18 @@ const SHAPE_FACTORIES: Record<ProviderShape, (options: ShapeFactoryOptions) => P
       dispatcher: options.dispatcher,
     }),
   'openai-videos': (options) =>
-    new VideosApiProvider({
-      apiUrl: options.provider.baseUrl,
-      apiKey: options.apiKey,
-      pollIntervalMs: options.pollIntervalMs,
-      imageInput: options.imageInput,
-      maxImageBytes: options.maxImageBytes,
-      allowPrivateImageUrls: options.allowPrivateUrls,
-      timeoutMs: options.timeoutMs,
-      capabilities: capabilitiesOfModel(options.model, options.provider),
-      logger: options.logger,
-      dispatcher: options.dispatcher,
+    VideosApiProvider.fromShape({
+      ...options,
+      // OpenRouter fetches the image from its link itself; other gateways take what SORA_IMAGE_INPUT says.
+      imageInput: options.provider.variant === 'openrouter' ? 'url' : options.imageInput,
     }),
-  'fal-queue': () => {
-    throw new Error('shape fal-queue arrives with its provider');
-  },
-  replicate: () => {
-    throw new Error('shape replicate arrives with its provider');
-  },
-  gemini: () => {
-    throw new Error('shape gemini arrives with its provider');
-  },
+  'fal-queue': (options) => new FalQueueProvider(options),
+  replicate: (options) => new ReplicateProvider(options),
+  gemini: (options) => new GeminiProvider(options),
 };
 
-/** Shapes whose providers take the catalogue entry's own `model` themselves; the seed's read `request.model`. */
-const SEED_SHAPES: ReadonlySet<ProviderShape> = new Set(['chat-relay', 'openai-videos']);
+/** The one shape whose provider reads `request.model`; every other takes the catalogue entry's own `model` itself. */
+const SEED_SHAPES: ReadonlySet<ProviderShape> = new Set(['chat-relay']);
 
 export interface ModelProvidersOptions {
   catalogue: Catalogue;

@@ -13,18 +13,25 @@ export class VideoJobEvents {
   private progressShown = false;
   private percent = Number.NEGATIVE_INFINITY;
 
+  /**
+   * `fileUrl`: where the finished job's file is fetched with the key. `reportCost`: the service's
+   * `usage.cost` is the job's real price (OpenRouter), passed on with `succeeded`.
+   */
   constructor(
-    private readonly contentUrl: (id: string) => string,
+    private readonly fileUrl: (job: VideoJob) => string,
     private readonly redaction: ServiceTextRedaction,
+    private readonly reportCost = false,
   ) {}
 
   eventOf(job: VideoJob): VideoEvent | undefined {
     if (job.status === 'completed') {
-      return {
+      const succeeded: VideoEvent = {
         type: 'succeeded',
         urls: job.publicUrls.map((url) => this.redaction.text(url)),
-        fileUrl: this.contentUrl(job.id),
+        fileUrl: this.fileUrl(job),
       };
+      if (this.reportCost && job.cost !== undefined) succeeded.cost = job.cost;
+      return succeeded;
     }
     if (isTerminal(job.status)) {
       return { type: 'failed', reason: this.redaction.reason(job.failure?.reason ?? GENERIC_FAILURE_REASON) };

@@ -26,6 +26,10 @@ export interface VideoJob {
   remixedFromVideoId?: string;
   /** Links a member can open, best first; never the key-protected `/content` URL. */
   publicUrls: string[];
+  /** OpenRouter's `unsigned_urls`: its content proxy, which needs the key (never shown). */
+  keyedUrls?: string[];
+  /** OpenRouter's `usage.cost` once done: what the job cost. */
+  cost?: number;
   /** Present for failed, cancelled and expired jobs; `reason` is fit to show a member. */
   failure?: { code?: string; reason: string | MemberText };
 }
@@ -85,6 +89,8 @@ export function parseVideoJob(document: unknown): ParsedVideoJob {
     size: stringOf(document.size),
     remixedFromVideoId: stringOf(document.remixed_from_video_id),
     publicUrls: publicUrlsOf(document),
+    keyedUrls: keyedUrlsOf(document.unsigned_urls),
+    cost: costOf(document.usage),
     failure: failureOf(status, document.error),
   };
   return { ok: true, job: withoutUndefined(job) };
@@ -133,6 +139,17 @@ function publicUrlsOf(document: Record<string, unknown>): string[] {
   const candidates = [...LINK_FIELDS.map((field) => document[field]), metadata.url, ...urls];
   const links = candidates.filter((candidate): candidate is string => isPublicLink(candidate));
   return [...new Set(links)];
+}
+
+function keyedUrlsOf(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const links = value.filter((link): link is string => typeof link === 'string' && URL.canParse(link));
+  return links.length > 0 ? links : undefined;
+}
+
+function costOf(usage: unknown): number | undefined {
+  const cost = isRecord(usage) ? usage.cost : undefined;
+  return typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
 }
 
 function isPublicLink(value: unknown): boolean {

@@ -1,6 +1,8 @@
 import { Agent, type Dispatcher, FormData, request } from 'undici';
+import type { OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { readCapped } from '../download/read-capped.ts';
+import { openRouterCreateBody } from './openrouter-variant.ts';
 import { parseVideoJob, type VideoJob } from './video-job.ts';
 import {
   httpFailure,
@@ -25,6 +27,8 @@ export interface VideosApiClientOptions {
   logger?: Logger;
   /** An undici dispatcher (agent, pool, mock) for tests and benchmarks. */
   dispatcher?: Dispatcher;
+  /** Whose wording of the API the service speaks. Default `openai`. */
+  variant?: OpenAiVideosVariant;
 }
 
 /** The starting image: uploaded as a multipart file part, or named by a URL (a data: URL works too). */
@@ -38,6 +42,10 @@ export interface CreateVideoJobRequest {
   /** `"1280x720"` landscape, `"720x1280"` portrait. */
   size?: string;
   image?: ReferenceImage;
+  /** OpenRouter's `aspect_ratio` (it takes no `size`). */
+  aspectRatio?: string;
+  /** OpenRouter's `resolution`, e.g. `720p`. */
+  resolution?: string;
 }
 
 export type ContentVariant = 'video' | 'thumbnail' | 'spritesheet';
@@ -93,7 +101,12 @@ export class VideosApiClient {
   }
 
   create(job: CreateVideoJobRequest, signal: AbortSignal): Promise<VideoJob> {
-    const body = job.image && 'bytes' in job.image ? multipartCreate(job) : jsonCreate(job);
+    const body =
+      this.options.variant === 'openrouter'
+        ? openRouterCreateBody(job)
+        : job.image && 'bytes' in job.image
+          ? multipartCreate(job)
+          : jsonCreate(job);
     return this.jobCall('create', 'POST', '/videos', body, signal);
   }
 
@@ -121,8 +134,30 @@ export class VideosApiClient {
   }
 
   downloadContent(id: string, options: DownloadContentOptions): Promise<ContentDownload> {
+    return this.downloadKeyed(this.contentUrl(id, options.variant), options);
+  }
+
+  /**
+   * Whether a result link is the service's own (its origin, under `{base}/videos/`), so it may
+   * be fetched with the key: OpenRouter's `unsigned_urls` are such links.
+   */
+  isOwnVideoUrl(url: string): boolean {
+    if (!URL.canParse(url)) return false;
+    const parsed = new URL(url);
+    const base = new URL(this.base);
+    return (
+      parsed.origin === base.origin &&
+      parsed.pathname.startsWith(`${base.pathname.replace(/\/$/, '')}/videos/`)
+    );
+  }
+
+  /** Fetches one of the service's own result links (`isOwnVideoUrl`) with the key. */
+  downloadKeyed(url: string, options: Omit<DownloadContentOptions, 'variant'>): Promise<ContentDownload> {
+    if (!this.isOwnVideoUrl(url)) {
+      return Promise.reject(unreadableReply('content', 'not a video link of the configured service'));
+    }
     return this.call('content', options.signal, this.downloadTimeoutMs, async (limit) => {
-      const response = await this.followToContent(this.contentUrl(id, options.variant), limit);
+      const response = await this.followToContent(url, limit);
       return await readContent(response, options.maxBytes);
     });
   }

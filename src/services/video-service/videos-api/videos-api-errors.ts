@@ -67,8 +67,8 @@ export const MEMBER_TEXTS: Record<keyof typeof USER_MESSAGES, MemberText> = {
   notFound: memberText('failure.service.notFound'),
 };
 
-/** Errors that only happen before a byte of the request is written. */
-export const NOT_SENT_CODES = new Set([
+/** Errors that only happen before a byte of the request is written (every shape's create outcome reads them). */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -82,6 +82,9 @@ export const NOT_SENT_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+/** A service's words for a model it does not (or no longer) offer. */
+const MODEL_GONE =
+  /\bmodel\b.*\b(not found|does not exist|doesn't exist|not a valid model|no longer available|unavailable|deprecated|retired)\b/i;
 /** A token ends at a quote, a backslash (a JSON escape: masking it would break the document) or a separator. */
 const BEARER_TOKEN = /\bBearer\s+[^\s"'\\,;]+/gi;
 

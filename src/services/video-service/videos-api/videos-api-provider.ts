@@ -1,9 +1,17 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
+import type { AspectRatio, CatalogueModel, OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
 import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
+import {
+  catalogueCapabilities,
+  providerModelName,
+  requestedAspectRatio,
+  requestedDuration,
+} from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
+import { JobRun, pause } from '../job-run.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
+import type { ShapeProviderOptions } from '../shape-options.ts';
 import {
   type ModelCapabilities,
   type VideoEvent,
@@ -11,11 +19,13 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../video-provider.ts';
+import { OPENROUTER_RESOLUTION } from './openrouter-variant.ts';
 import { ReferenceImageFetcher } from './reference-image-fetch.ts';
 import type { VideoJob } from './video-job.ts';
 import { VideoJobEvents } from './video-job-events.ts';
 import { nearestDuration, VIDEOS_API_SIZES, videosApiCapabilities } from './videos-api-capabilities.ts';
 import {
+  type ContentDownload,
   type ContentVariant,
   type CreateVideoJobRequest,
   type ReferenceImage,
@@ -54,6 +64,13 @@ export interface VideosApiProviderOptions {
   logger?: Logger;
   /** An undici dispatcher for tests; also fetches images when `allowPrivateImageUrls` is set. */
   dispatcher?: Dispatcher;
+  /** Whose wording of the API the service speaks (`openrouter`: see openrouter-variant.ts). Default `openai`. */
+  variant?: OpenAiVideosVariant;
+  /**
+   * The catalogue model this provider serves, when built from the catalogue: its name, lengths
+   * and frames are sent instead of the Sora-era defaults.
+   */
+  catalogueModel?: CatalogueModel;
 }
 
 const DEFAULTS = {
@@ -75,6 +92,12 @@ const DOWNLOAD_ATTEMPTS = 3;
 const TRANSIENT_KINDS = new Set(['rate_limited', 'unavailable', 'network', 'timeout']);
 const CONTENT_PATH = /\/videos\/([^/?#]+)\/content(?:\?variant=(thumbnail|spritesheet))?$/;
 const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
+/** The `size` sent for a frame when the request names an aspect ratio (catalogue-built providers). */
+const SIZE_OF_ASPECT_RATIO: Record<AspectRatio, string> = {
+  '16:9': VIDEOS_API_SIZES.landscape,
+  '9:16': VIDEOS_API_SIZES.portrait,
+  '1:1': '1024x1024',
+};
 
 /**
  * A video service speaking the job-based Videos API (`POST /videos`, then polls of
@@ -99,6 +122,30 @@ export class VideosApiProvider implements VideoProvider {
   private readonly logger: Logger;
   private readonly settings: typeof DEFAULTS & { imageInput: 'bytes' | 'url' };
   private readonly modelCapabilities?: ModelCapabilities;
+  private readonly variant: OpenAiVideosVariant;
+  private readonly catalogueModel?: CatalogueModel;
+
+  /**
+   * A provider for one catalogue model on an `openai-videos` provider, either variant. OpenRouter
+   * is given the starting image's link, as its API asks (a public https URL it fetches itself);
+   * other gateways get the bytes, uploaded, since a relay cannot always reach Discord's CDN.
+   */
+  static fromShape(options: ShapeProviderOptions & { imageInput?: 'bytes' | 'url' }): VideosApiProvider {
+    const variant = options.provider.variant ?? 'openai';
+    return new VideosApiProvider({
+      apiUrl: options.provider.baseUrl,
+      apiKey: options.apiKey,
+      pollIntervalMs: options.pollIntervalMs,
+      timeoutMs: options.timeoutMs,
+      maxImageBytes: options.maxImageBytes,
+      allowPrivateImageUrls: options.allowPrivateUrls,
+      logger: options.logger,
+      dispatcher: options.dispatcher,
+      variant,
+      imageInput: options.imageInput ?? (variant === 'openrouter' ? 'url' : 'bytes'),
+      catalogueModel: options.model,
+    });
+  }
 
   constructor(options: VideosApiProviderOptions) {
     this.modelCapabilities = options.capabilities;
@@ -111,6 +158,8 @@ export class VideosApiProvider implements VideoProvider {
       createRetryDelayMs: options.createRetryDelayMs ?? DEFAULTS.createRetryDelayMs,
       imageInput: options.imageInput ?? 'bytes',
     };
+    this.variant = options.variant ?? 'openai';
+    this.catalogueModel = options.catalogueModel;
     this.logger = options.logger ?? silentLogger;
     this.redaction = new ServiceTextRedaction([options.apiKey, `Bearer ${options.apiKey}`]);
     this.client = new VideosApiClient({
@@ -119,6 +168,7 @@ export class VideosApiProvider implements VideoProvider {
       requestTimeoutMs: options.requestTimeoutMs,
       logger: this.logger,
       dispatcher: options.dispatcher,
+      variant: this.variant,
     });
     this.images = new ReferenceImageFetcher({
       maxBytes: this.settings.maxImageBytes,
@@ -129,7 +179,13 @@ export class VideosApiProvider implements VideoProvider {
   }
 
   capabilities(model: string): ModelCapabilities {
-    return this.modelCapabilities ?? videosApiCapabilities(model);
+    if (this.modelCapabilities) return this.modelCapabilities;
+    if (this.catalogueModel) {
+      // OpenRouter reports no percent; remix is Sora's own, gone with it.
+      const progress = this.variant === 'openrouter' ? 'none' : 'percent';
+      return catalogueCapabilities(this.catalogueModel, { progress, remix: false });
+    }
+    return videosApiCapabilities(model);
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
@@ -176,7 +232,7 @@ export class VideosApiProvider implements VideoProvider {
     fileName: string,
     signal: AbortSignal,
   ): Promise<DownloadResult> {
-    const content = this.contentOf(url);
+    const content = this.keyedDownloadOf(url, maxBytes, signal);
     if (!content) {
       return {
         ok: false,
@@ -186,11 +242,7 @@ export class VideosApiProvider implements VideoProvider {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        const download = await this.client.downloadContent(content.id, {
-          maxBytes,
-          signal,
-          variant: content.variant,
-        });
+        const download = await content.fetch();
         if (!download.ok) return { ok: false, why: 'too-large', detail: download.detail };
         return { ok: true, video: { fileName, bytes: download.bytes, contentType: download.contentType } };
       } catch (error) {
@@ -209,6 +261,7 @@ export class VideosApiProvider implements VideoProvider {
   }
 
   private async createBody(request: VideoRequest, signal: AbortSignal): Promise<CreateVideoJobRequest> {
+    if (this.catalogueModel) return this.catalogueCreateBody(request, this.catalogueModel, signal);
     const { durations } = this.capabilities(request.model);
     const seconds =
       request.durationSeconds === undefined ? undefined : nearestDuration(request.durationSeconds, durations);
@@ -219,6 +272,26 @@ export class VideosApiProvider implements VideoProvider {
       size: request.orientation ? VIDEOS_API_SIZES[request.orientation] : undefined,
       image: await this.referenceOf(request.imageUrl, signal),
     };
+  }
+
+  /** A create for a catalogue model: its own name, lengths and frames, in the variant's fields. */
+  private async catalogueCreateBody(
+    request: VideoRequest,
+    model: CatalogueModel,
+    signal: AbortSignal,
+  ): Promise<CreateVideoJobRequest> {
+    const seconds = requestedDuration(request, model);
+    const aspectRatio = requestedAspectRatio(request);
+    const body: CreateVideoJobRequest = {
+      prompt: request.prompt,
+      model: providerModelName(request, model),
+      seconds: seconds === undefined ? undefined : String(seconds),
+      image: await this.referenceOf(request.imageUrl, signal),
+    };
+    if (this.variant === 'openrouter') {
+      return { ...body, aspectRatio, resolution: OPENROUTER_RESOLUTION };
+    }
+    return { ...body, size: aspectRatio ? SIZE_OF_ASPECT_RATIO[aspectRatio] : undefined };
   }
 
   private async referenceOf(
@@ -294,7 +367,11 @@ export class VideosApiProvider implements VideoProvider {
 
   /** Polls until the job's outcome; `first` is the create's answer, absent on resume (poll at once). */
   private async *follow(id: string, first: VideoJob | undefined, run: JobRun): AsyncGenerator<VideoEvent> {
-    const events = new VideoJobEvents((jobId) => this.client.contentUrl(jobId), this.redaction);
+    const events = new VideoJobEvents(
+      (finished) => this.fileUrlOf(finished),
+      this.redaction,
+      this.variant === 'openrouter',
+    );
     let job = first;
     let waitMs = first ? this.settings.pollIntervalMs : 0;
     let failures = 0;
@@ -333,6 +410,12 @@ export class VideosApiProvider implements VideoProvider {
     }
   }
 
+  /** Where a finished job's file is fetched with the key: OpenRouter's own proxy link, else `/content`. */
+  private fileUrlOf(job: VideoJob): string {
+    const proxied = job.keyedUrls?.find((url) => this.client.isOwnVideoUrl(url));
+    return proxied ?? this.client.contentUrl(job.id);
+  }
+
   /** The relay's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
   private backoffMs(error: unknown, failuresBefore: number): number {
     const retryAfterMs = error instanceof VideosApiError ? error.retryAfterMs : undefined;
@@ -340,6 +423,24 @@ export class VideosApiProvider implements VideoProvider {
     if (retryAfterMs !== undefined)
       return Math.min(Math.max(retryAfterMs, pollIntervalMs), MAX_RETRY_AFTER_MS);
     return Math.min(pollIntervalMs * 2 ** failuresBefore, Math.max(MAX_POLL_BACKOFF_MS, pollIntervalMs));
+  }
+
+  /**
+   * How a result link is fetched with the key, when it may be: this service's own `/content`
+   * URLs, and for OpenRouter also its `unsigned_urls` (its content proxy, on its own origin).
+   */
+  private keyedDownloadOf(
+    url: string,
+    maxBytes: number,
+    signal: AbortSignal,
+  ): { id: string; fetch: () => Promise<ContentDownload> } | undefined {
+    const content = this.contentOf(url);
+    if (content) {
+      const options = { maxBytes, signal, variant: content.variant };
+      return { id: content.id, fetch: () => this.client.downloadContent(content.id, options) };
+    }
+    if (this.variant !== 'openrouter' || !this.client.isOwnVideoUrl(url)) return undefined;
+    return { id: url, fetch: () => this.client.downloadKeyed(url, { maxBytes, signal }) };
   }
 
   /** Only this service's own `/content` URLs are fetched with the key. */
@@ -398,52 +499,5 @@ export class VideosApiProvider implements VideoProvider {
       retryAfterMs: error.retryAfterMs,
       cause: error.cause,
     });
-  }
-}
-
-/** A wait that ends early, with `signal.reason`, when the signal aborts. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    throw error;
-  }
-}
-
-/** One job's signal: aborted by the caller or by the job's deadline, telling the two apart. */
-class JobRun {
-  /** True once `created` was yielded (or on resume): from then on no retry may create again. */
-  started = false;
-  deadlineReached = false;
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private readonly onAbort = () => this.controller.abort(this.caller.reason);
-
-  constructor(
-    private readonly caller: AbortSignal,
-    timeoutMs: number,
-  ) {
-    this.signal = this.controller.signal;
-    if (caller.aborted) this.controller.abort(caller.reason);
-    else caller.addEventListener('abort', this.onAbort, { once: true });
-    this.timer = setTimeout(() => {
-      this.deadlineReached = true;
-      this.controller.abort(new Error('videos api job deadline reached'));
-    }, timeoutMs).unref();
-  }
-
-  get cancelled(): boolean {
-    return this.caller.aborted;
-  }
-
-  get callerReason(): unknown {
-    return this.caller.reason;
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.caller.removeEventListener('abort', this.onAbort);
   }
 }

@@ -1,0 +1,250 @@
+import { Agent, type Dispatcher, request } from 'undici';
+import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { readCapped } from '../download/read-capped.ts';
+import type { ServiceTextRedaction } from '../service-text-redaction.ts';
+import { retryAfterMsOf } from '../videos-api/videos-api-errors.ts';
+import {
+  type GeminiCall,
+  GeminiError,
+  geminiHttpFailure,
+  geminiTransportFailure,
+  geminiUnreadableReply,
+} from './gemini-errors.ts';
+import { type GeminiOperation, isOperationName, parseOperation } from './gemini-operation.ts';
+
+export interface GeminiClientOptions {
+  /** Base URL such as `https://generativelanguage.googleapis.com/v1beta`. */
+  baseUrl: string;
+  apiKey: string;
+  /** Masks the key in whatever Google says back. */
+  redaction: ServiceTextRedaction;
+  /** Limit for one create or poll, reply included. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Limit for one whole video download. Default 5 min. */
+  downloadTimeoutMs?: number;
+  logger?: Logger;
+  dispatcher?: Dispatcher;
+}
+
+/** `predictLongRunning`'s body: one instance, the model's parameters. */
+export interface PredictLongRunningBody {
+  instances: Array<{ prompt: string; image?: { bytesBase64Encoded: string; mimeType: string } }>;
+  parameters: { aspectRatio?: string; durationSeconds?: number };
+}
+
+export type VideoFileDownload =
+  | { ok: true; bytes: Buffer; contentType: string }
+  | { ok: false; why: 'too-large' | 'download-refused'; detail: string };
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+const MAX_JSON_REPLY_BYTES = 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 8 * 1024;
+const MAX_REDIRECTS = 3;
+const NOT_MEDIA = /^(application\/(json|problem)|text\/)/i;
+
+type Body = Dispatcher.ResponseData['body'];
+
+/**
+ * The Gemini API's video calls: `POST {base}/models/{model}:predictLongRunning`, `GET
+ * {base}/{operation name}`, and the download of a generated video's `uri`. The key travels in
+ * `x-goog-api-key`, only ever to the base URL's origin (never in a query string, where it would
+ * reach logs). Nothing is retried here; a create's error says through `createOutcome` whether
+ * sending it again is safe. A cancel throws `signal.reason`, never a GeminiError.
+ */
+export class GeminiClient {
+  private readonly base: string;
+  private readonly origin: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly logger: Logger;
+  private readonly requestTimeoutMs: number;
+  private readonly downloadTimeoutMs: number;
+
+  constructor(private readonly options: GeminiClientOptions) {
+    this.base = options.baseUrl.replace(/\/+$/, '');
+    this.origin = new URL(this.base).origin;
+    this.logger = options.logger ?? silentLogger;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.downloadTimeoutMs = options.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+    this.ownsDispatcher = !options.dispatcher;
+    // Never undici's process-wide dispatcher: discord.js uses it with its own undici version.
+    this.dispatcher = options.dispatcher ?? new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS } });
+  }
+
+  predictLongRunning(
+    model: string,
+    body: PredictLongRunningBody,
+    signal: AbortSignal,
+  ): Promise<GeminiOperation> {
+    const url = `${this.base}/models/${encodeURIComponent(model)}:predictLongRunning`;
+    return this.operationCall('create', 'POST', url, JSON.stringify(body), signal);
+  }
+
+  getOperation(name: string, signal: AbortSignal): Promise<GeminiOperation> {
+    if (!isOperationName(name)) {
+      return Promise.reject(geminiUnreadableReply('poll', `not an operation name: ${name.slice(0, 80)}`));
+    }
+    return this.operationCall('poll', 'GET', `${this.base}/${name}`, undefined, signal);
+  }
+
+  /** Whether a URL is on the provider's own origin, the only place the key is sent. */
+  isOwnOrigin(url: string): boolean {
+    return URL.canParse(url) && new URL(url).origin === this.origin;
+  }
+
+  /**
+   * A generated video's bytes, capped. Only a URL on the base URL's origin is fetched (with the
+   * key); a redirect elsewhere (Google's storage) is followed without it.
+   */
+  downloadVideo(url: string, maxBytes: number, signal: AbortSignal): Promise<VideoFileDownload> {
+    if (!this.isOwnOrigin(url)) {
+      return Promise.resolve({
+        ok: false,
+        why: 'download-refused',
+        detail: 'the video is not on the configured service origin',
+      });
+    }
+    return this.call('download', signal, this.downloadTimeoutMs, async (limit) => {
+      const response = await this.followRedirects(url, limit);
+      const contentType = String(response.headers['content-type'] ?? 'video/mp4');
+      if (NOT_MEDIA.test(contentType)) {
+        const { text } = await this.readText(response.body, MAX_ERROR_BODY_BYTES);
+        throw geminiUnreadableReply('download', `not a video (${contentType})`, text);
+      }
+      // A body cut short at the cap reports its own abort; the cut is the answer, not a fault.
+      response.body.on('error', () => {});
+      const read = await readCapped(response, maxBytes);
+      if (!read.ok) return { ok: false, why: 'too-large', detail: read.detail };
+      return { ok: true, bytes: read.bytes, contentType };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private operationCall(
+    call: GeminiCall,
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<GeminiOperation> {
+    return this.call(call, signal, this.requestTimeoutMs, async (limit) => {
+      const started = Date.now();
+      const response = await this.send(method, url, body, limit, true);
+      if (response.statusCode >= 300) throw await this.failure(call, response);
+      const { text, truncated } = await this.readText(response.body, MAX_JSON_REPLY_BYTES);
+      if (truncated) throw geminiUnreadableReply(call, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
+      let document: unknown;
+      try {
+        document = JSON.parse(text);
+      } catch {
+        throw geminiUnreadableReply(call, 'the reply is not JSON', text);
+      }
+      const parsed = parseOperation(document);
+      if (!parsed.ok) throw geminiUnreadableReply(call, parsed.problem, text);
+      this.logger.debug('gemini_call', {
+        call,
+        operation: parsed.operation.name,
+        done: parsed.operation.done,
+        ms: Date.now() - started,
+      });
+      return parsed.operation;
+    });
+  }
+
+  /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
+  private async call<T>(
+    call: GeminiCall,
+    signal: AbortSignal,
+    timeoutMs: number,
+    work: (limit: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    signal.throwIfAborted();
+    const limit = new AbortController();
+    let timedOut = false;
+    const onAbort = () => limit.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      limit.abort(new Error(`gemini ${call} timed out`));
+    }, timeoutMs);
+    try {
+      return await work(limit.signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof GeminiError) throw error;
+      throw geminiTransportFailure(call, error, timedOut, (text) => this.options.redaction.text(text));
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private send(
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | undefined,
+    signal: AbortSignal,
+    withKey: boolean,
+  ): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (withKey && this.isOwnOrigin(url)) headers['x-goog-api-key'] = this.options.apiKey;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return request(url, {
+      method,
+      headers,
+      body,
+      signal,
+      dispatcher: this.dispatcher,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  /** Google answers a file download with a redirect to storage; the key stays on its own origin. */
+  private async followRedirects(startUrl: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let url = startUrl;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const response = await this.send('GET', url, undefined, signal, true);
+      const redirected = response.statusCode >= 300 && response.statusCode < 400;
+      if (!redirected) {
+        if (response.statusCode >= 400) throw await this.failure('download', response);
+        return response;
+      }
+      await response.body.dump();
+      const location = response.headers.location;
+      const next =
+        typeof location === 'string' && URL.canParse(location, url) ? new URL(location, url) : null;
+      if (!next || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
+        throw geminiUnreadableReply('download', `HTTP ${response.statusCode} without a usable location`);
+      }
+      url = next.toString();
+    }
+    throw geminiUnreadableReply('download', `more than ${MAX_REDIRECTS} redirects`);
+  }
+
+  private async failure(call: GeminiCall, response: Dispatcher.ResponseData): Promise<GeminiError> {
+    const { text } = await this.readText(response.body, MAX_ERROR_BODY_BYTES);
+    return geminiHttpFailure(call, response.statusCode, text, retryAfterMsOf(response.headers));
+  }
+
+  /** At most `maxBytes` of a body as text, the key already masked. */
+  private async readText(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        break;
+      }
+    }
+    const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+    return { text: this.options.redaction.withoutSecrets(text), truncated: size > maxBytes };
+  }
+}
