@@ -23,7 +23,10 @@ import { createUsageCommand } from './commands/slash/usage.ts';
 import { createVideoCommand } from './commands/slash/video.ts';
 import { createVideoSettingsCommand } from './commands/slash/video-settings.ts';
 import { createMentionTrigger } from './commands/triggers/mention.ts';
-import { type Config, offeredModels } from './config.ts';
+import type { Config } from './config.ts';
+import type { Catalogue } from './services/catalogue/catalogue.ts';
+import { modelIds } from './services/catalogue/catalogue-offer.ts';
+import { catalogueFromSettings } from './services/catalogue/settings-catalogue.ts';
 import type { CancelBus } from './services/cluster/cancel-bus.ts';
 import { HealthServer } from './services/cluster/health-server.ts';
 import type { JobQueue, QueuedPayload } from './services/cluster/job-queue.ts';
@@ -67,6 +70,8 @@ export interface App {
 export interface AppOptions {
   /** Where log lines go; stdout by default. */
   writeLog?: (line: string) => void;
+  /** The models offered, for tests that need several; from the settings by default. */
+  catalogue?: Catalogue;
 }
 
 /** How often queue and runner counts are sampled for the metrics. */
@@ -130,7 +135,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.STORE_TIMEOUT_MS,
   });
   const records = new JobRecords(store, logger, processId);
-  const models = offeredModels(config);
+  const catalogue = options.catalogue ?? catalogueFromSettings(config);
   const quotas = new QuotaService({
     store,
     defaults: quotaDefaultsFromConfig(config),
@@ -138,11 +143,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     processId,
   });
-  const settings = new VideoSettings({ store, offeredModels: models });
+  const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
   const admission = new QuotaAdmission({
     quotas,
     settings,
-    defaultModel: config.SORA_MODEL,
+    catalogue,
     logger,
     rolesIn: async (guildId, userId) =>
       ((await rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
@@ -150,7 +155,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const messages = new DiscordMessages(rest, uploads);
   const surfaceFor = (location: SurfaceLocation) => surfaceAt(location, { messages, logger });
   const provider = createVideoProvider(config, logger);
-  const capabilities = provider.capabilities(config.SORA_MODEL);
 
   const cluster = config.REDIS_URL ? await connectCluster(config.REDIS_URL, onClusterError) : undefined;
   // Not awaited: BullMQ holds commands until Redis answers, and a start during an outage must not hang.
@@ -221,11 +225,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   if (client && jobs && intake) {
     const requestOptions = {
       intake,
-      models,
+      catalogue,
       maxPromptLength: config.MAX_PROMPT_LENGTH,
       maxImageBytes: config.MAX_IMAGE_BYTES,
       allowDms: config.ALLOW_DMS,
-      capabilities,
       serverLanguage: serverLanguageFrom(settings),
     };
     const makeVideo = createMakeVideo(requestOptions);
@@ -234,7 +237,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       makeVideo.menu,
       createUsageCommand({ quotas }),
       createQuotaCommand({ quotas, logger }),
-      createVideoSettingsCommand({ settings, models, durations: capabilities.durations }),
+      createVideoSettingsCommand({ settings, catalogue }),
     ];
     const router = new Router({
       commands,

@@ -7,12 +7,13 @@ import { Presets, SingleBar } from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
+import { aspectRatioOf } from '../services/catalogue/aspect-ratio.ts';
+import type { AspectRatio } from '../services/catalogue/catalogue.ts';
 import type { MemberText } from '../services/i18n/member-text.ts';
 import { translatorFor } from '../services/i18n/translator.ts';
 import { createVideoProvider } from '../services/video-service/create-provider.ts';
 import { ServiceTextRedaction } from '../services/video-service/service-text-redaction.ts';
 import {
-  type Orientation,
   type VideoEvent,
   type VideoProvider,
   type VideoRequest,
@@ -142,7 +143,7 @@ async function readOptions(args: string[]): Promise<CliOptions | undefined> {
       imageUrl: await imageUrlOf(values.image),
       model: values.model,
       durationSeconds: durationOf(values.duration),
-      orientation: orientationOf(values.orientation),
+      aspectRatio: aspectRatioOfFlag(values.orientation),
     },
     out: resolve(values.out ?? `video-${new Date().toISOString().replace(/[:.]/g, '-')}.mp4`),
     format: values.format,
@@ -176,9 +177,12 @@ function durationOf(value: string | undefined): number | undefined {
   return seconds;
 }
 
-function orientationOf(value: string | undefined): Orientation | undefined {
-  if (value === undefined || value === 'landscape' || value === 'portrait') return value;
-  throw new UsageError('--orientation must be landscape or portrait.');
+/** `--orientation landscape|portrait` as before, or the aspect ratio itself (16:9, 9:16, 1:1). */
+function aspectRatioOfFlag(value: string | undefined): AspectRatio | undefined {
+  if (value === undefined) return undefined;
+  const aspectRatio = aspectRatioOf(value);
+  if (aspectRatio) return aspectRatio;
+  throw new UsageError('--orientation must be landscape, portrait, 16:9, 9:16 or 1:1.');
 }
 
 /** A URL is passed on as is; a local file goes as a data URL, since the relay cannot reach this disk. */

@@ -1,7 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/commands/triggers/mention.ts';
-import { VIDEO_DURATIONS } from '../../src/services/video-service/video-provider.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile } from '../support/fault-kit.ts';
 import { PNG_BYTES, startTestBot, type TestBot } from '../support/test-bot.ts';
@@ -104,7 +103,7 @@ describe('mention with an image', () => {
   it('answers with help when there is no image', async () => {
     const sent = bot.discord.sendMessage({ content: 'hello there', mentionsBot: true });
     const reply = await replyTo(sent);
-    expect(reply.content).toBe(helpText(VIDEO_DURATIONS));
+    expect(reply.content).toBe(helpText(bot.catalogue));
     expect(bot.service.requests).toHaveLength(0);
   });
 

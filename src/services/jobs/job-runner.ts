@@ -297,7 +297,7 @@ export class JobRunner {
         imageUrl: request.imageUrl,
         model: request.model,
         durationSeconds: request.durationSeconds,
-        orientation: request.orientation,
+        aspectRatio: request.aspectRatio,
       },
       controller.signal,
     );

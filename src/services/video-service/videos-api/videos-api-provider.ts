@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
+import { nearestDuration } from '../../catalogue/fit-request.ts';
 import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import type { DownloadResult } from '../download/video-download.ts';
@@ -14,7 +15,7 @@ import {
 import { ReferenceImageFetcher } from './reference-image-fetch.ts';
 import type { VideoJob } from './video-job.ts';
 import { VideoJobEvents } from './video-job-events.ts';
-import { nearestDuration, VIDEOS_API_SIZES, videosApiCapabilities } from './videos-api-capabilities.ts';
+import { VIDEOS_API_SIZES, videosApiCapabilities } from './videos-api-capabilities.ts';
 import {
   type ContentVariant,
   type CreateVideoJobRequest,
@@ -212,7 +213,7 @@ export class VideosApiProvider implements VideoProvider {
       prompt: request.prompt,
       model: request.model,
       seconds: seconds === undefined ? undefined : String(seconds),
-      size: request.orientation ? VIDEOS_API_SIZES[request.orientation] : undefined,
+      size: request.aspectRatio ? VIDEOS_API_SIZES[request.aspectRatio] : undefined,
       image: await this.referenceOf(request.imageUrl, signal),
     };
   }
