@@ -118,15 +118,16 @@ describe('mention with an image', () => {
     expect(bot.service.requests).toHaveLength(0);
   });
 
-  it('explains an inline duration it cannot use', async () => {
+  it('snaps an inline duration the model cannot do to the nearest it can, and says so', async () => {
+    bot.service.enqueue(progressStream());
     const sent = bot.discord.sendMessage({
       content: 'a dog --duration 30',
       mentionsBot: true,
       attachments: [image()],
     });
-    const reply = await replyTo(sent);
-    expect(reply.content).toContain('5, 10, 15 seconds');
-    expect(bot.service.requests).toHaveLength(0);
+    const reply = await replyTo(sent, hasVideoFile);
+    expect(reply.content).toContain('makes videos of 5, 10, 15 seconds, so yours will be 15 s instead of 30 s');
+    expect(bot.service.requests[0]?.promptText).toContain('duration: 15 seconds');
   });
 
   it('ignores messages from bots and webhooks', async () => {
