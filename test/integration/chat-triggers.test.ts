@@ -126,7 +126,9 @@ describe('mention with an image', () => {
       attachments: [image()],
     });
     const reply = await replyTo(sent, hasVideoFile);
-    expect(reply.content).toContain('makes videos of 5, 10, 15 seconds, so yours will be 15 s instead of 30 s');
+    expect(reply.content).toContain(
+      'makes videos of 5, 10, 15 seconds, so yours will be 15 s instead of 30 s',
+    );
     expect(bot.service.requests[0]?.promptText).toContain('duration: 15 seconds');
   });
 

@@ -127,7 +127,7 @@ describe('options follow the chosen model', () => {
     ]);
   });
 
-  it('a registration from before aspect ratios still sends `orientation`: portrait is read as 9:16', async () => {
+  it('a registration from before aspect ratios sends orientation: portrait is read as 9:16', async () => {
     const ix = bot.discord.slashCommand({
       name: 'video',
       options: videoOptions({ prompt: 'a lighthouse', orientation: 'portrait' }),
