@@ -24,14 +24,14 @@ import {
  * Makes one video from the command line, without Discord: for trying a relay, a key or a prompt.
  *
  *   npm run video -- --prompt "a cat chasing light" [--image cat.png|https://…] [--duration 10]
- *                    [--orientation portrait] [--model sora-2] [--out cat.mp4]
+ *                    [--aspect-ratio 9:16] [--model sora-2] [--out cat.mp4]
  *
  * Progress goes to stderr; the saved path and the video URL to stdout. Whatever the service said
  * (notes, reasons, URLs, download errors) is printed through the same redaction as in the bot.
  */
 
 const USAGE = `Usage: npm run video -- --prompt "…" [--image <path or URL>] [--duration <seconds>]
-                        [--orientation landscape|portrait] [--model <model>] [--out <file.mp4>]
+                        [--aspect-ratio 16:9|9:16|1:1] [--model <model>] [--out <file.mp4>]
                         [--format chat|videos]`;
 
 const IMAGE_TYPES: Record<string, string> = {
@@ -143,7 +143,7 @@ async function readOptions(args: string[]): Promise<CliOptions | undefined> {
       imageUrl: await imageUrlOf(values.image),
       model: values.model,
       durationSeconds: durationOf(values.duration),
-      aspectRatio: aspectRatioOfFlag(values.orientation),
+      aspectRatio: aspectRatioOfFlag(values['aspect-ratio'] ?? values.orientation),
     },
     out: resolve(values.out ?? `video-${new Date().toISOString().replace(/[:.]/g, '-')}.mp4`),
     format: values.format,
@@ -159,6 +159,8 @@ function parseCommandLine(args: string[]) {
       prompt: { type: 'string', short: 'p' },
       image: { type: 'string', short: 'i' },
       duration: { type: 'string', short: 'd' },
+      'aspect-ratio': { type: 'string' },
+      /** Before aspect ratios: landscape or portrait. */
       orientation: { type: 'string' },
       format: { type: 'string', short: 'f' },
       model: { type: 'string', short: 'm' },
@@ -177,12 +179,12 @@ function durationOf(value: string | undefined): number | undefined {
   return seconds;
 }
 
-/** `--orientation landscape|portrait` as before, or the aspect ratio itself (16:9, 9:16, 1:1). */
+/** `--aspect-ratio 16:9|9:16|1:1`, or `--orientation landscape|portrait` as before. */
 function aspectRatioOfFlag(value: string | undefined): AspectRatio | undefined {
   if (value === undefined) return undefined;
   const aspectRatio = aspectRatioOf(value);
   if (aspectRatio) return aspectRatio;
-  throw new UsageError('--orientation must be landscape, portrait, 16:9, 9:16 or 1:1.');
+  throw new UsageError('--aspect-ratio must be 16:9, 9:16 or 1:1.');
 }
 
 /** A URL is passed on as is; a local file goes as a data URL, since the relay cannot reach this disk. */

@@ -5,7 +5,14 @@ import type { Catalogue } from '../../src/services/catalogue/catalogue.ts';
 import { catalogueFromSettings } from '../../src/services/catalogue/settings-catalogue.ts';
 import type { FakeInteraction } from '../support/fake-discord/fake-discord.ts';
 import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
-import { customIdOf, hasVideoFile, jobIdOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
+import {
+  customIdOf,
+  hasVideoFile,
+  jobIdOf,
+  parseLogs,
+  usageOf,
+  waitForJobFinished,
+} from '../support/fault-kit.ts';
 import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
 
 /**
@@ -91,6 +98,13 @@ async function delivered(ix: FakeInteraction): Promise<APIMessage> {
   return done;
 }
 
+/** The refusal was logged, and no quota unit was reserved for it (not even one given back later). */
+function expectRefusedBeforeReserving(lines: string[]): void {
+  const events = parseLogs(lines).map((entry) => entry.event);
+  expect(events).toContain('job_request_unfit');
+  expect(events).not.toContain('quota_reserved');
+}
+
 describe('options follow the chosen model', () => {
   it('a length the default model cannot do is snapped to the nearest it can, and the member is told', async () => {
     const ix = bot.discord.slashCommand({
@@ -138,6 +152,7 @@ describe('options follow the chosen model', () => {
 
   it('a mention with --square on a model without 1:1 is refused with the frames it can make; nothing sent or reserved', async () => {
     const before = await usageOf(bot.discord);
+    const logsBefore = bot.logs.length;
     const sent = bot.discord.sendMessage({
       content: 'a spinning top --square',
       mentionsBot: true,
@@ -147,10 +162,12 @@ describe('options follow the chosen model', () => {
     expect(reply.content).toBe('**sora-2** cannot make 1:1 videos; it makes 16:9, 9:16.');
     expect(api.creates).toHaveLength(0);
     expect(await usageOf(bot.discord)).toEqual(before);
+    expectRefusedBeforeReserving(bot.logs.slice(logsBefore));
   });
 
   it('an image for a model without image input is refused clearly: no service call, nothing reserved', async () => {
     const before = await usageOf(bot.discord);
+    const logsBefore = bot.logs.length;
     const ix = bot.discord.slashCommand({
       name: 'video',
       options: videoOptions({ prompt: 'animate my cat', model: 'text-clip' }),
@@ -162,6 +179,7 @@ describe('options follow the chosen model', () => {
     );
     expect(api.requests).toHaveLength(0);
     expect(await usageOf(bot.discord)).toEqual(before);
+    expectRefusedBeforeReserving(bot.logs.slice(logsBefore));
   });
 
   it('the same model and options come back on Regenerate, fitted again', async () => {

@@ -97,7 +97,14 @@ export class QuotaAdmission implements JobAdmission {
       };
     }
     const fit = fitRequest(chosen, { durationSeconds, aspectRatio: ask.aspectRatio, imageUrl: ask.imageUrl });
-    if (!fit.ok) return fit;
+    if (!fit.ok) {
+      this.options.logger.info('job_request_unfit', {
+        userId: requester.userId,
+        model: chosen.id,
+        reason: fit.message.key,
+      });
+      return fit;
+    }
     const jobId = newJobId();
     const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId, ask.locale);
     if (!reserved.ok) return { ok: false, message: reserved.reason };
