@@ -24,6 +24,8 @@ import { createVideoCommand } from './commands/slash/video.ts';
 import { createVideoSettingsCommand } from './commands/slash/video-settings.ts';
 import { createMentionTrigger } from './commands/triggers/mention.ts';
 import type { Config } from './config.ts';
+import type { Catalogue } from './services/catalogue/catalogue.ts';
+import { modelIds } from './services/catalogue/catalogue-offer.ts';
 import { loadCatalogue } from './services/catalogue/load-catalogue.ts';
 import { ModelProviders } from './services/catalogue/model-providers.ts';
 import type { CancelBus } from './services/cluster/cancel-bus.ts';
@@ -71,6 +73,8 @@ export interface AppOptions {
   writeLog?: (line: string) => void;
   /** Where the catalogue's keys are read (by each provider's `api_key_env`); process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** The models offered, for tests that need several; from the settings by default. */
+  catalogue?: Catalogue;
 }
 
 /** How often queue and runner counts are sampled for the metrics. */
@@ -86,7 +90,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const given = options.env ?? process.env;
   const env = config.SORA_API_KEY ? { ...given, SORA_API_KEY: config.SORA_API_KEY } : given;
   // Before anything connects: a bad catalogue stops the start like a bad setting (ConfigError).
-  const catalogue = loadCatalogue(config, env);
+  const catalogue = options.catalogue ?? loadCatalogue(config, env);
   const serviceKeys = [...catalogue.providers.values()].flatMap((provider) => env[provider.apiKeyEnv] ?? []);
   const role = config.BOT_ROLE;
   // Names this process in leases, job records, reservations and logs: unique across restarts and machines.
@@ -140,11 +144,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.STORE_TIMEOUT_MS,
   });
   const records = new JobRecords(store, logger, processId);
-  // The default first, as every list of models shows them.
-  const models = [
-    catalogue.defaultModel,
-    ...catalogue.models.map((model) => model.id).filter((id) => id !== catalogue.defaultModel),
-  ];
   const quotas = new QuotaService({
     store,
     defaults: quotaDefaultsFromConfig(config),
@@ -152,11 +151,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     processId,
   });
-  const settings = new VideoSettings({ store, offeredModels: models });
+  const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
   const admission = new QuotaAdmission({
     quotas,
     settings,
-    defaultModel: catalogue.defaultModel,
+    catalogue,
     logger,
     rolesIn: async (guildId, userId) =>
       ((await rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
@@ -247,12 +246,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   if (client && jobs && intake) {
     const requestOptions = {
       intake,
-      models,
       catalogue,
       maxPromptLength: config.MAX_PROMPT_LENGTH,
       maxImageBytes: config.MAX_IMAGE_BYTES,
       allowDms: config.ALLOW_DMS,
-      capabilities,
       serverLanguage: serverLanguageFrom(settings),
     };
     const makeVideo = createMakeVideo(requestOptions);
@@ -261,7 +258,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       makeVideo.menu,
       createUsageCommand({ quotas }),
       createQuotaCommand({ quotas, logger }),
-      createVideoSettingsCommand({ settings, models, durations: capabilities.durations }),
+      createVideoSettingsCommand({ settings, catalogue }),
     ];
     const router = new Router({
       commands,

@@ -7,13 +7,14 @@ import { Presets, SingleBar } from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
 import { Agent, interceptors, request } from 'undici';
 import { ConfigError, loadServiceConfig } from '../config.ts';
+import { aspectRatioOf } from '../services/catalogue/aspect-ratio.ts';
+import type { AspectRatio } from '../services/catalogue/catalogue.ts';
 import { loadCatalogue } from '../services/catalogue/load-catalogue.ts';
 import { ModelProviders } from '../services/catalogue/model-providers.ts';
 import type { MemberText } from '../services/i18n/member-text.ts';
 import { translatorFor } from '../services/i18n/translator.ts';
 import { ServiceTextRedaction } from '../services/video-service/service-text-redaction.ts';
 import {
-  type Orientation,
   type VideoEvent,
   type VideoProvider,
   type VideoRequest,
@@ -24,7 +25,7 @@ import {
  * Makes one video from the command line, without Discord: for trying a relay, a key or a prompt.
  *
  *   npm run video -- --prompt "a cat chasing light" [--image cat.png|https://…] [--duration 10]
- *                    [--orientation portrait] [--model sora-2] [--out cat.mp4]
+ *                    [--aspect-ratio 9:16] [--model sora-2] [--out cat.mp4]
  *
  * `--model` is a model id of the catalogue (MODELS_FILE), or without one any name the relay knows.
  *
@@ -33,7 +34,7 @@ import {
  */
 
 const USAGE = `Usage: npm run video -- --prompt "…" [--image <path or URL>] [--duration <seconds>]
-                        [--orientation landscape|portrait] [--model <id>] [--out <file.mp4>]
+                        [--aspect-ratio 16:9|9:16|1:1] [--model <id>] [--out <file.mp4>]
                         [--format chat|videos]`;
 
 const IMAGE_TYPES: Record<string, string> = {
@@ -169,7 +170,7 @@ async function readOptions(args: string[]): Promise<CliOptions | undefined> {
       imageUrl: await imageUrlOf(values.image),
       model: values.model,
       durationSeconds: durationOf(values.duration),
-      orientation: orientationOf(values.orientation),
+      aspectRatio: aspectRatioOfFlag(values['aspect-ratio'] ?? values.orientation),
     },
     out: resolve(values.out ?? `video-${new Date().toISOString().replace(/[:.]/g, '-')}.mp4`),
     format: values.format,
@@ -185,6 +186,8 @@ function parseCommandLine(args: string[]) {
       prompt: { type: 'string', short: 'p' },
       image: { type: 'string', short: 'i' },
       duration: { type: 'string', short: 'd' },
+      'aspect-ratio': { type: 'string' },
+      /** Before aspect ratios: landscape or portrait. */
       orientation: { type: 'string' },
       format: { type: 'string', short: 'f' },
       model: { type: 'string', short: 'm' },
@@ -203,9 +206,12 @@ function durationOf(value: string | undefined): number | undefined {
   return seconds;
 }
 
-function orientationOf(value: string | undefined): Orientation | undefined {
-  if (value === undefined || value === 'landscape' || value === 'portrait') return value;
-  throw new UsageError('--orientation must be landscape or portrait.');
+/** `--aspect-ratio 16:9|9:16|1:1`, or `--orientation landscape|portrait` as before. */
+function aspectRatioOfFlag(value: string | undefined): AspectRatio | undefined {
+  if (value === undefined) return undefined;
+  const aspectRatio = aspectRatioOf(value);
+  if (aspectRatio) return aspectRatio;
+  throw new UsageError('--aspect-ratio must be 16:9, 9:16 or 1:1.');
 }
 
 /** A URL is passed on as is; a local file goes as a data URL, since the relay cannot reach this disk. */

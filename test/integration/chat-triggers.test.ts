@@ -1,7 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/commands/triggers/mention.ts';
-import { VIDEO_DURATIONS } from '../../src/services/video-service/video-provider.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile } from '../support/fault-kit.ts';
 import { PNG_BYTES, startTestBot, type TestBot } from '../support/test-bot.ts';
@@ -104,7 +103,7 @@ describe('mention with an image', () => {
   it('answers with help when there is no image', async () => {
     const sent = bot.discord.sendMessage({ content: 'hello there', mentionsBot: true });
     const reply = await replyTo(sent);
-    expect(reply.content).toBe(helpText(VIDEO_DURATIONS));
+    expect(reply.content).toBe(helpText(bot.catalogue));
     expect(bot.service.requests).toHaveLength(0);
   });
 
@@ -119,15 +118,18 @@ describe('mention with an image', () => {
     expect(bot.service.requests).toHaveLength(0);
   });
 
-  it('explains an inline duration it cannot use', async () => {
+  it('snaps an inline duration the model cannot do to the nearest it can, and says so', async () => {
+    bot.service.enqueue(progressStream());
     const sent = bot.discord.sendMessage({
       content: 'a dog --duration 30',
       mentionsBot: true,
       attachments: [image()],
     });
-    const reply = await replyTo(sent);
-    expect(reply.content).toContain('5, 10, 15 seconds');
-    expect(bot.service.requests).toHaveLength(0);
+    const reply = await replyTo(sent, hasVideoFile);
+    expect(reply.content).toContain(
+      'makes videos of 5, 10, 15 seconds, so yours will be 15 s instead of 30 s',
+    );
+    expect(bot.service.requests[0]?.promptText).toContain('duration: 15 seconds');
   });
 
   it('ignores messages from bots and webhooks', async () => {

@@ -1,7 +1,6 @@
 import { type APIMessage, PermissionFlagsBits } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/commands/triggers/mention.ts';
-import { VIDEO_DURATIONS } from '../../src/services/video-service/video-provider.ts';
 import { DEFAULT_APP_PERMISSIONS } from '../support/fake-discord/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
@@ -148,7 +147,7 @@ describe('refusals where the bot may not post', () => {
       discord.sendMessage({ content: 'hello?', mentionsBot: true, channel: discord.otherChannel });
       const dm = discord.dmChannel(discord.defaultMember);
       const help = await discord.waitForMessage(
-        (message) => message.content.startsWith(helpText(VIDEO_DURATIONS)),
+        (message) => message.content.startsWith(helpText(bot.catalogue)),
         {
           channelId: dm.id,
         },

@@ -21,7 +21,7 @@ describe('/video', () => {
     service.enqueue({ ...progressStream({ steps: [12, 48, 86] }), chunkDelayMs: 300 });
     const ix = discord.slashCommand({
       name: 'video',
-      options: videoOptions({ prompt: 'a cat chasing light', duration: 10, orientation: 'portrait' }),
+      options: videoOptions({ prompt: 'a cat chasing light', duration: 10, aspectRatio: '9:16' }),
       attachments: [{ filename: 'cat.png', contentType: 'image/png', bytes: PNG_BYTES }],
     });
 
@@ -42,7 +42,7 @@ describe('/video', () => {
     expect(serviceRequest?.body.model).toBe('sora-2');
     expect(serviceRequest?.promptText).toContain('a cat chasing light');
     expect(serviceRequest?.promptText).toContain('duration: 10 seconds');
-    expect(serviceRequest?.promptText).toContain('portrait');
+    expect(serviceRequest?.promptText).toContain('portrait 9:16');
     expect(serviceRequest?.imageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/attachments\/.*cat\.png/);
   });
 

@@ -56,7 +56,7 @@ beforeEach(() => {
 interface VideoAsk {
   prompt: string;
   duration?: number;
-  orientation?: string;
+  aspectRatio?: string;
   image?: boolean;
   attachmentSizeLimit?: number;
 }
@@ -64,7 +64,7 @@ interface VideoAsk {
 function askForVideo(ask: VideoAsk): FakeInteraction {
   return bot.discord.slashCommand({
     name: 'video',
-    options: videoOptions({ prompt: ask.prompt, duration: ask.duration, orientation: ask.orientation }),
+    options: videoOptions({ prompt: ask.prompt, duration: ask.duration, aspectRatio: ask.aspectRatio }),
     attachments: ask.image
       ? [{ filename: 'cat.png', contentType: 'image/png', bytes: PNG_BYTES }]
       : undefined,
@@ -140,9 +140,9 @@ describe('Videos API shape', () => {
     expect(create?.fields.input_reference).toBeUndefined();
   });
 
-  it('duration and orientation reach `seconds` and `size`', async () => {
-    expectDelivered(await videoJob({ prompt: 'a tall waterfall', duration: 8, orientation: 'portrait' }));
-    expectDelivered(await videoJob({ prompt: 'a wide valley', duration: 12, orientation: 'landscape' }));
+  it('duration and aspect ratio reach `seconds` and `size`', async () => {
+    expectDelivered(await videoJob({ prompt: 'a tall waterfall', duration: 8, aspectRatio: '9:16' }));
+    expectDelivered(await videoJob({ prompt: 'a wide valley', duration: 12, aspectRatio: '16:9' }));
     const [portrait, landscape] = api.creates;
     expect(portrait?.fields).toMatchObject({ prompt: 'a tall waterfall', seconds: '8', size: '720x1280' });
     expect(landscape?.fields).toMatchObject({ prompt: 'a wide valley', seconds: '12', size: '1280x720' });

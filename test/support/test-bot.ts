@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { APIApplicationCommandInteractionDataBasicOption, InteractionType } from 'discord-api-types/v10';
 import { type App, startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { Catalogue } from '../../src/services/catalogue/catalogue.ts';
+import { catalogueFromSettings } from '../../src/services/catalogue/settings-catalogue.ts';
 import { type FakeDiscord, startFakeDiscord } from './fake-discord/fake-discord.ts';
 import { type FakeVideoService, startFakeVideoService } from './fake-video-service.ts';
 
@@ -14,6 +16,8 @@ export interface TestBot {
   discord: FakeDiscord;
   service: FakeVideoService;
   app: App;
+  /** The models the bot offers: the test's own, or the one built from its settings. */
+  catalogue: Catalogue;
   logs: string[];
   dataDir: string;
   env: Record<string, string>;
@@ -28,6 +32,8 @@ export interface TestBotOptions {
   env?: Record<string, string>;
   discord?: FakeDiscord;
   service?: FakeVideoService;
+  /** Several models with their own options; without it, the catalogue of the SORA_* settings. */
+  catalogue?: Catalogue;
 }
 
 /**
@@ -52,9 +58,10 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     LOG_LEVEL: 'debug',
     ...options.env,
   };
+  const catalogue = options.catalogue ?? catalogueFromSettings(loadConfig(env));
   const boot = async () => {
     const ready = discord.nextReady();
-    const started = await startApp(loadConfig(env), { writeLog: (line) => logs.push(line), env });
+    const started = await startApp(loadConfig(env), { writeLog: (line) => logs.push(line), catalogue, env });
     await ready;
     return started;
   };
@@ -65,6 +72,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     get app() {
       return app;
     },
+    catalogue,
     logs,
     dataDir,
     env,
@@ -91,11 +99,14 @@ type CommandOption = APIApplicationCommandInteractionDataBasicOption<Interaction
 export function videoOptions(values: {
   prompt: string;
   duration?: number;
+  aspectRatio?: string;
+  /** What a registration made before aspect ratios sends (landscape, portrait). */
   orientation?: string;
   model?: string;
 }): CommandOption[] {
   const options: CommandOption[] = [{ name: 'prompt', type: 3, value: values.prompt }];
   if (values.duration) options.push({ name: 'duration', type: 4, value: values.duration });
+  if (values.aspectRatio) options.push({ name: 'aspect_ratio', type: 3, value: values.aspectRatio });
   if (values.orientation) options.push({ name: 'orientation', type: 3, value: values.orientation });
   if (values.model) options.push({ name: 'model', type: 3, value: values.model });
   return options;

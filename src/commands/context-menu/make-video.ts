@@ -1,4 +1,5 @@
 import { ApplicationCommandType, ContextMenuCommandBuilder, InteractionContextType } from 'discord.js';
+import { offeredDurations } from '../../services/catalogue/catalogue-offer.ts';
 import { english, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { MessageMenuCommand, ModalHandler } from '../command.ts';
@@ -12,7 +13,6 @@ export const MAKE_VIDEO_MENU_NAME = english('commands.makeVideo.name');
 
 export interface MakeVideoOptions extends MakeVideoFormOptions {
   intake: JobIntake;
-  models: string[];
   maxPromptLength: number;
   maxImageBytes: number;
 }
@@ -53,7 +53,7 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
           formId,
           interaction.targetMessage.content,
           options.maxPromptLength,
-          options.capabilities.durations,
+          offeredDurations(options.catalogue),
           t,
         ),
       );

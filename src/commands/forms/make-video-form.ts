@@ -5,9 +5,10 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
+import type { Catalogue } from '../../services/catalogue/catalogue.ts';
+import { modelIds } from '../../services/catalogue/catalogue-offer.ts';
 import { english, type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
-import type { ModelCapabilities } from '../../services/video-service/video-provider.ts';
 import { customIdArgument, type ModalHandler } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkPrompt } from '../input/request-checks.ts';
@@ -19,8 +20,7 @@ const MODAL_PREFIX = 'make-video';
 
 export interface MakeVideoFormOptions {
   intake: JobIntake;
-  models: string[];
-  capabilities: ModelCapabilities;
+  catalogue: Catalogue;
   maxPromptLength: number;
 }
 
@@ -31,8 +31,7 @@ function readForm(interaction: ModalSubmitInteraction, options: MakeVideoFormOpt
   const durationField = interaction.fields.getTextInputValue('duration').trim();
   return parseInlineOptions(
     durationField ? `${prompt} --duration ${durationField}` : prompt,
-    options.models,
-    options.capabilities.durations,
+    modelIds(options.catalogue),
     t,
   );
 }
@@ -72,7 +71,7 @@ export function createMakeVideoForm(options: MakeVideoFormOptions, pending: Pend
         model: inline.model,
         threadParentId: threadParentOf(interaction.channel),
         durationSeconds: inline.durationSeconds,
-        orientation: inline.orientation,
+        aspectRatio: inline.aspectRatio,
         source: 'context-menu',
       });
     },
@@ -96,7 +95,7 @@ export function makeVideoForm(
   if (prefill) prompt.setValue(prefill);
   const duration = new TextInputBuilder()
     .setCustomId('duration')
-    .setLabel(t('form.makeVideoDuration', { durations: durations.map((d) => t.number(d)).join(', ') }))
+    .setLabel(durationLabel(durations, t))
     .setStyle(TextInputStyle.Short)
     .setRequired(false)
     .setMaxLength(2)
@@ -108,4 +107,15 @@ export function makeVideoForm(
       new ActionRowBuilder<TextInputBuilder>().addComponents(prompt),
       new ActionRowBuilder<TextInputBuilder>().addComponents(duration),
     );
+}
+
+/** Discord's limit on a text input's label. */
+const LABEL_LIMIT = 45;
+
+/** The lengths the catalogue offers; as a range when a list of them would not fit the label. */
+function durationLabel(durations: readonly number[], t: Translator): string {
+  const listed = t('form.makeVideoDuration', { durations: durations.map((d) => t.number(d)).join(', ') });
+  if (listed.length <= LABEL_LIMIT || durations.length < 2) return listed.slice(0, LABEL_LIMIT);
+  const range = `${t.number(Math.min(...durations))}–${t.number(Math.max(...durations))}`;
+  return t('form.makeVideoDuration', { durations: range }).slice(0, LABEL_LIMIT);
 }

@@ -1,32 +1,41 @@
+import type { AspectRatio } from '../../services/catalogue/catalogue.ts';
 import { english, type Translator } from '../../services/i18n/translator.ts';
-import type { Orientation } from '../../services/video-service/video-provider.ts';
 
 /**
  * Options written inside a chat message, the way members already write them for video bots:
- * `--duration 10`, `--portrait` / `--landscape`, `--model sora-2-pro`, and the service's own
- * `duration: 10 seconds`. Whatever is not recognised stays in the prompt untouched. The flags are
- * the same in every language; only the problems are told in the member's (`t`).
+ * `--duration 10`, `--landscape` / `--portrait` / `--square` (or `--ar 9:16`), `--model veo-3.1`,
+ * and the service's own `duration: 10 seconds`. Whatever is not recognised stays in the prompt
+ * untouched. A length or frame is taken as asked: admission fits it to the model the job gets. The
+ * flags are the same in every language; only the problems are told in the member's (`t`).
  */
 
 export interface InlineOptions {
   prompt: string;
   durationSeconds?: number;
-  orientation?: Orientation;
+  aspectRatio?: AspectRatio;
   model?: string;
-  /** Member-facing problems with recognised options (a duration out of range, say). */
+  /** Member-facing problems with recognised options (a model that is not offered, say). */
   problems: string[];
 }
 
 const DURATION_FLAG = /(^|\s)--duration[=\s]+(\d+)\s*s?(?=\s|$)/i;
 const DURATION_TEXT =
   /(^|[\s,;，])duration\s*[:：]\s*(\d+)\s*(?:seconds?|secs?|s\b)?\s*[,;，]?(?=\s|$|[.。])/i;
-const ORIENTATION_FLAG = /(^|\s)--(portrait|landscape|vertical|horizontal)(?=\s|$)/i;
+const FRAME_FLAG = /(^|\s)--(portrait|landscape|vertical|horizontal|square)(?=\s|$)/i;
+const ASPECT_RATIO_FLAG = /(^|\s)--(?:ar|aspect[-_]?ratio)[=\s]+(16:9|9:16|1:1)(?=\s|$)/i;
 const MODEL_FLAG = /(^|\s)--model[=\s]+(\S+)(?=\s|$)/i;
+
+const ASPECT_RATIO_OF_WORD: Readonly<Record<string, AspectRatio>> = {
+  landscape: '16:9',
+  horizontal: '16:9',
+  portrait: '9:16',
+  vertical: '9:16',
+  square: '1:1',
+};
 
 export function parseInlineOptions(
   text: string,
   models: readonly string[],
-  durations: readonly number[],
   t: Translator = english,
 ): InlineOptions {
   const problems: string[] = [];
@@ -39,23 +48,12 @@ export function parseInlineOptions(
   };
 
   const durationText = take(DURATION_FLAG) ?? take(DURATION_TEXT);
-  let durationSeconds: number | undefined;
-  if (durationText !== undefined) {
-    const seconds = Number(durationText);
-    if (durations.includes(seconds)) durationSeconds = seconds;
-    else
-      problems.push(
-        t('check.duration', { durations: durations.map((d) => t.number(d)).join(', '), seconds }),
-      );
-  }
+  const durationSeconds = durationText === undefined ? undefined : Number(durationText);
 
-  const orientationWord = take(ORIENTATION_FLAG)?.toLowerCase();
-  const orientation: Orientation | undefined =
-    orientationWord === undefined
-      ? undefined
-      : orientationWord === 'portrait' || orientationWord === 'vertical'
-        ? 'portrait'
-        : 'landscape';
+  const frameWord = take(FRAME_FLAG)?.toLowerCase();
+  const aspectRatio =
+    (take(ASPECT_RATIO_FLAG) as AspectRatio | undefined) ??
+    (frameWord === undefined ? undefined : ASPECT_RATIO_OF_WORD[frameWord]);
 
   const modelName = take(MODEL_FLAG);
   let model: string | undefined;
@@ -64,5 +62,5 @@ export function parseInlineOptions(
     else problems.push(t('check.model', { model: modelName.slice(0, 60), models: models.join(', ') }));
   }
 
-  return { prompt: rest.replace(/\s+/g, ' ').trim(), durationSeconds, orientation, model, problems };
+  return { prompt: rest.replace(/\s+/g, ' ').trim(), durationSeconds, aspectRatio, model, problems };
 }

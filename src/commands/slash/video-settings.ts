@@ -7,6 +7,13 @@ import {
   SlashCommandBuilder,
   type SlashCommandChannelOption,
 } from 'discord.js';
+import type { Catalogue } from '../../services/catalogue/catalogue.ts';
+import {
+  defaultModelOf,
+  MAX_CHOICES,
+  modelChoices,
+  offeredDurations,
+} from '../../services/catalogue/catalogue-offer.ts';
 import { botLocaleOf, isBotLocale, LANGUAGE_NAMES, LOCALES } from '../../services/i18n/locales.ts';
 import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { ServerVideoSettings, VideoSettings } from '../../services/settings/video-settings.ts';
@@ -16,10 +23,8 @@ import { managesServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
 
 export interface VideoSettingsDefinitionOptions {
-  /** The offered models, default first (`offeredModels(config)`). */
-  models: readonly string[];
-  /** The lengths the default model offers. */
-  durations: readonly number[];
+  /** The models a server may default to, and the lengths they offer. */
+  catalogue: Catalogue;
 }
 
 export interface VideoSettingsCommandOptions extends VideoSettingsDefinitionOptions {
@@ -36,18 +41,15 @@ const VIDEO_CHANNEL_TYPES = [
   ChannelType.GuildForum,
 ] as const;
 
-/** Discord allows at most 25 choices on an option. */
-const MAX_CHOICES = 25;
-
 /**
  * `/video-settings`: where the bot answers and the defaults of a request on this server. Admin
  * only, checked here as well as by Discord's default permission.
  */
 export function createVideoSettingsCommand({
   settings,
-  models,
-  durations,
+  catalogue,
 }: VideoSettingsCommandOptions): SlashCommand {
+  const botDefault = defaultModelOf(catalogue).label;
   const handlers: Record<string, (interaction: GuildCommand, t: Translator) => Promise<string>> = {
     'channels add': async (interaction, t) => {
       const channelId = interaction.options.getChannel('channel', true).id;
@@ -78,8 +80,8 @@ export function createVideoSettingsCommand({
       const model = interaction.options.getString('name');
       await settings.update(interaction.guildId, { defaultModel: model });
       return model === null
-        ? t('settings.modelRemoved', { model: models[0] ?? '' })
-        : t('settings.modelSet', { model });
+        ? t('settings.modelRemoved', { model: botDefault })
+        : t('settings.modelSet', { model: labelOf(catalogue, model) });
     },
     language: async (interaction) => {
       const chosen = interaction.options.getString('language');
@@ -93,12 +95,12 @@ export function createVideoSettingsCommand({
         : t('settings.languageRemoved', { language: LANGUAGE_NAMES[spoken] });
     },
     show: async (interaction, t) =>
-      describeSettings(await settings.get(interaction.guildId), models, interaction.guildLocale, t),
+      describeSettings(await settings.get(interaction.guildId), catalogue, interaction.guildLocale, t),
   };
 
   return {
     kind: 'slash',
-    definition: videoSettingsCommandDefinition({ models, durations }),
+    definition: videoSettingsCommandDefinition({ catalogue }),
     preconditions: [managesServer],
     async execute(interaction) {
       if (!interaction.inGuild()) throw new Error('/video-settings outside a server passed its precondition');
@@ -117,9 +119,14 @@ function describeChannels({ allowedChannelIds }: ServerVideoSettings, t: Transla
   return t('settings.onlyChannels', { channels: allowedChannelIds.map(channelMention).join(', ') });
 }
 
+/** A model as members see it; an id the catalogue no longer has, as it is. */
+function labelOf(catalogue: Catalogue, id: string): string {
+  return catalogue.models.find((model) => model.id === id)?.label ?? id;
+}
+
 function describeSettings(
   current: ServerVideoSettings,
-  models: readonly string[],
+  catalogue: Catalogue,
   guildLocale: string | null,
   t: Translator,
 ): string {
@@ -135,13 +142,16 @@ function describeSettings(
         duration === null ? t('settings.serviceDefault') : t('settings.secondsValue', { seconds: duration }),
     }),
     t('settings.defaultModel', {
-      value: current.defaultModel ?? t('settings.botDefault', { model: models[0] ?? '' }),
+      value:
+        current.defaultModel === null
+          ? t('settings.botDefault', { model: defaultModelOf(catalogue).label })
+          : labelOf(catalogue, current.defaultModel),
     }),
     t('settings.language', { value: language }),
   ].join('\n');
 }
 
-export function videoSettingsCommandDefinition({ models, durations }: VideoSettingsDefinitionOptions) {
+export function videoSettingsCommandDefinition({ catalogue }: VideoSettingsDefinitionOptions) {
   const key = 'commands.videoSettings';
   const channelOption = (descriptionKey: string) => (option: SlashCommandChannelOption) =>
     describe(option, `${key}.channel`, `${key}.channel.${descriptionKey}`)
@@ -163,15 +173,15 @@ export function videoSettingsCommandDefinition({ models, durations }: VideoSetti
     .addSubcommand((subcommand) =>
       describe(subcommand, `${key}.duration`).addIntegerOption((option) =>
         describe(option, `${key}.duration.seconds`).addChoices(
-          ...durations.map((seconds) => choice(`${key}.duration.choice`, seconds, { seconds })),
+          ...offeredDurations(catalogue)
+            .slice(0, MAX_CHOICES)
+            .map((seconds) => choice(`${key}.duration.choice`, seconds, { seconds })),
         ),
       ),
     )
     .addSubcommand((subcommand) =>
       describe(subcommand, `${key}.model`).addStringOption((option) =>
-        describe(option, `${key}.model.option`).addChoices(
-          ...models.slice(0, MAX_CHOICES).map((model) => ({ name: model, value: model })),
-        ),
+        describe(option, `${key}.model.option`).addChoices(...modelChoices(catalogue)),
       ),
     )
     .addSubcommand((subcommand) =>

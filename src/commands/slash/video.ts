@@ -4,10 +4,17 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
 } from 'discord.js';
+import { aspectRatioOf } from '../../services/catalogue/aspect-ratio.ts';
+import type { AspectRatio, Catalogue } from '../../services/catalogue/catalogue.ts';
+import {
+  MAX_CHOICES,
+  modelChoices,
+  offeredAspectRatios,
+  offeredDurations,
+} from '../../services/catalogue/catalogue-offer.ts';
 import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
-import type { ModelCapabilities, Orientation } from '../../services/video-service/video-provider.ts';
 import type { SlashCommand } from '../command.ts';
 import { checkImage, checkPrompt } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
@@ -15,9 +22,8 @@ import { choice, describe } from '../localized.ts';
 import { startFromInteraction } from '../start-job.ts';
 
 export interface VideoDefinitionOptions {
-  models: string[];
-  /** What the default model offers: the duration and orientation choices. */
-  capabilities: ModelCapabilities;
+  /** The models members may pick, with what each can do. */
+  catalogue: Catalogue;
   maxPromptLength: number;
   allowDms: boolean;
 }
@@ -27,7 +33,17 @@ export interface VideoCommandOptions extends VideoDefinitionOptions {
   maxImageBytes: number;
 }
 
-/** `/video prompt:<text> [image] [duration] [orientation] [model]`: the main front door. */
+/** The word each frame's choice is named by in the locale files. */
+const ASPECT_RATIO_CHOICE = {
+  '16:9': 'landscape',
+  '9:16': 'portrait',
+  '1:1': 'square',
+} as const satisfies Record<AspectRatio, string>;
+
+/**
+ * `/video prompt:<text> [image] [duration] [aspect_ratio] [model]`: the main front door. Its
+ * choices list what any model offers; what the chosen model cannot do is settled at admission.
+ */
 export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
   return {
     kind: 'slash',
@@ -64,22 +80,21 @@ export function videoCommandDefinition(options: VideoDefinitionOptions) {
     .addAttachmentOption((option) => describe(option, 'commands.video.image'))
     .addIntegerOption((option) =>
       describe(option, 'commands.video.duration').addChoices(
-        ...options.capabilities.durations.map((seconds) =>
-          choice('commands.video.duration.choice', seconds, { seconds }),
-        ),
+        ...offeredDurations(options.catalogue)
+          .slice(0, MAX_CHOICES)
+          .map((seconds) => choice('commands.video.duration.choice', seconds, { seconds })),
       ),
     )
     .addStringOption((option) =>
-      describe(option, 'commands.video.orientation').addChoices(
-        choice('commands.video.orientation.landscape', 'landscape'),
-        choice('commands.video.orientation.portrait', 'portrait'),
+      describe(option, 'commands.video.aspectRatio').addChoices(
+        ...offeredAspectRatios(options.catalogue).map((ratio) =>
+          choice(`commands.video.aspectRatio.${ASPECT_RATIO_CHOICE[ratio]}`, ratio),
+        ),
       ),
     );
-  if (options.models.length > 1) {
+  if (options.catalogue.models.length > 1) {
     builder.addStringOption((option) =>
-      describe(option, 'commands.video.model').addChoices(
-        ...options.models.slice(0, 25).map((model) => ({ name: model, value: model })),
-      ),
+      describe(option, 'commands.video.model').addChoices(...modelChoices(options.catalogue)),
     );
   }
   return builder.toJSON();
@@ -88,16 +103,20 @@ export function videoCommandDefinition(options: VideoDefinitionOptions) {
 function readRequest(interaction: ChatInputCommandInteraction, options: VideoCommandOptions): JobAsk {
   const image: Attachment | null = interaction.options.getAttachment('image');
   const model = interaction.options.getString('model');
+  const offered = options.catalogue.models.some((each) => each.id === model);
   return {
     requesterId: interaction.user.id,
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     prompt: interaction.options.getString('prompt', true).trim(),
     imageUrl: image?.url,
-    model: model && options.models.includes(model) ? model : undefined,
+    model: model && offered ? model : undefined,
     threadParentId: threadParentOf(interaction.channel),
     durationSeconds: interaction.options.getInteger('duration') ?? undefined,
-    orientation: (interaction.options.getString('orientation') as Orientation | null) ?? undefined,
+    // `orientation` (landscape, portrait): what a registration made before aspect ratios still sends.
+    aspectRatio: aspectRatioOf(
+      interaction.options.getString('aspect_ratio') ?? interaction.options.getString('orientation'),
+    ),
     source: 'slash',
   };
 }

@@ -1,8 +1,9 @@
 import type { Attachment, Message } from 'discord.js';
+import type { Catalogue, CatalogueModel } from '../../services/catalogue/catalogue.ts';
+import { modelIds } from '../../services/catalogue/catalogue-offer.ts';
 import { english, type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobAsk } from '../../services/jobs/job.ts';
-import type { ModelCapabilities } from '../../services/video-service/video-provider.ts';
 import type { MessageTrigger } from '../command.ts';
 import { parseInlineOptions } from '../input/inline-options.ts';
 import { checkImage, checkPrompt, isAcceptedImage, sanitiseFileName } from '../input/request-checks.ts';
@@ -13,8 +14,7 @@ import { startFromMessage } from '../start-job.ts';
 
 export interface MentionTriggerOptions {
   intake: JobIntake;
-  capabilities: ModelCapabilities;
-  models: string[];
+  catalogue: Catalogue;
   maxPromptLength: number;
   maxImageBytes: number;
   allowDms: boolean;
@@ -22,12 +22,16 @@ export interface MentionTriggerOptions {
   serverLanguage: ServerLanguage;
 }
 
+/** Discord's limit on a message; models past it are left out of the help. */
+const MESSAGE_LIMIT = 2000;
+
 /**
- * What a mention without an image gets: the three ways to ask, with the options this service
- * offers. Command and option names as the member sees them in their language; flags as they are.
+ * What a mention without an image gets: the three ways to ask, the flags, and each model with
+ * what it can do. Command and option names as the member sees them in their language; flags and
+ * model ids as they are typed.
  */
-export function helpText(durations: readonly number[], t: Translator = english): string {
-  return [
+export function helpText(catalogue: Catalogue, t: Translator = english): string {
+  const lines = [
     t('help.intro'),
     t('help.slash', {
       command: t('commands.video.name'),
@@ -36,8 +40,26 @@ export function helpText(durations: readonly number[], t: Translator = english):
     }),
     t('help.mention'),
     t('help.menu', { menu: t('commands.makeVideo.name') }),
-    t('help.options', { durations: durations.join('|') }),
-  ].join('\n');
+    t('help.options'),
+  ];
+  let length = lines.join('\n').length;
+  for (const model of catalogue.models) {
+    const line = modelLine(model, model.id === catalogue.defaultModel, t);
+    if (length + line.length + 1 > MESSAGE_LIMIT) break;
+    lines.push(line);
+    length += line.length + 1;
+  }
+  return lines.join('\n');
+}
+
+function modelLine(model: CatalogueModel, isDefault: boolean, t: Translator): string {
+  return t('help.model', {
+    label: isDefault ? t('help.defaultModel', { label: model.label }) : model.label,
+    id: model.id,
+    durations: model.durations.map((seconds) => t.number(seconds)).join(', '),
+    aspectRatios: model.aspectRatios.join(', '),
+    inputs: t(model.imageInput ? 'help.inputs.image' : 'help.inputs.text'),
+  });
 }
 
 /**
@@ -59,21 +81,16 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
       const reply = (content: string) => replyInChat(message, content, locale);
       if (!message.inGuild() && !options.allowDms) return reply(t(DMS_OFF));
       const images = await findImages(message);
-      if (images.attachments.length === 0) return reply(helpText(options.capabilities.durations, t));
+      if (images.attachments.length === 0) return reply(helpText(options.catalogue, t));
       const image = images.attachments.find(isAcceptedImage);
       const imageProblem = checkImage(
         image ?? (images.attachments[0] as Attachment),
         options.maxImageBytes,
         t,
       );
-      if (!image || imageProblem) return reply(imageProblem ?? helpText(options.capabilities.durations, t));
+      if (!image || imageProblem) return reply(imageProblem ?? helpText(options.catalogue, t));
 
-      const inline = parseInlineOptions(
-        stripMention(message),
-        options.models,
-        options.capabilities.durations,
-        t,
-      );
+      const inline = parseInlineOptions(stripMention(message), modelIds(options.catalogue), t);
       const problem = inline.problems[0] ?? checkPrompt(inline.prompt, options.maxPromptLength, t);
       if (problem) return reply(problem);
 
@@ -86,7 +103,7 @@ export function createMentionTrigger(options: MentionTriggerOptions): MessageTri
         model: inline.model,
         threadParentId: threadParentOf(message.channel),
         durationSeconds: inline.durationSeconds,
-        orientation: inline.orientation,
+        aspectRatio: inline.aspectRatio,
         notice:
           images.count > 1
             ? t('job.multipleImages', { count: images.count, name: sanitiseFileName(image.name, t) })

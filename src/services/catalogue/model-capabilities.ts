@@ -1,5 +1,5 @@
-import type { ModelCapabilities, Orientation } from '../video-service/video-provider.ts';
-import type { AspectRatio, CatalogueModel, CatalogueProvider, ProviderShape } from './catalogue.ts';
+import type { ModelCapabilities } from '../video-service/video-provider.ts';
+import type { CatalogueModel, CatalogueProvider, ProviderShape } from './catalogue.ts';
 
 /**
  * What a catalogue model offers, known without a connection (the commands registered, the flags
@@ -15,16 +15,11 @@ const PROGRESS_OF_SHAPE: Record<ProviderShape, ModelCapabilities['progress']> = 
   gemini: 'none',
 };
 
-const ORIENTATION_OF_FRAME: Partial<Record<AspectRatio, Orientation>> = {
-  '16:9': 'landscape',
-  '9:16': 'portrait',
-};
-
 export function capabilitiesOfModel(model: CatalogueModel, provider: CatalogueProvider): ModelCapabilities {
   const plainVideosApi = provider.shape === 'openai-videos' && (provider.variant ?? 'openai') === 'openai';
   return {
     durations: model.durations,
-    orientations: model.aspectRatios.flatMap((frame) => ORIENTATION_OF_FRAME[frame] ?? []),
+    aspectRatios: model.aspectRatios,
     imageInput: model.imageInput,
     progress:
       plainVideosApi || provider.shape !== 'openai-videos' ? PROGRESS_OF_SHAPE[provider.shape] : 'none',

@@ -1,5 +1,5 @@
-import { nearestDuration } from '../video-service/videos-api/videos-api-capabilities.ts';
 import type { AspectRatio, Catalogue, CatalogueModel } from './catalogue.ts';
+import { nearestDuration } from './fit-request.ts';
 
 /**
  * Which model takes over a job whose model is gone (its create refused as unavailable, or its

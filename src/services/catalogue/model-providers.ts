@@ -1,5 +1,8 @@
 import type { Logger } from '../logging/logger.ts';
+import { FalQueueProvider } from '../video-service/fal-queue/fal-queue-provider.ts';
+import { GeminiProvider } from '../video-service/gemini/gemini-provider.ts';
 import { RelayVideoProvider } from '../video-service/relay/relay-video-provider.ts';
+import { ReplicateProvider } from '../video-service/replicate/replicate-provider.ts';
 import type { ShapeProviderOptions } from '../video-service/shape-options.ts';
 import type {
   ModelCapabilities,
@@ -8,9 +11,6 @@ import type {
   VideoRequest,
 } from '../video-service/video-provider.ts';
 import { VideosApiProvider } from '../video-service/videos-api/videos-api-provider.ts';
-import { FalQueueProvider } from '../video-service/fal-queue/fal-queue-provider.ts';
-import { GeminiProvider } from '../video-service/gemini/gemini-provider.ts';
-import { ReplicateProvider } from '../video-service/replicate/replicate-provider.ts';
 import type { Catalogue, CatalogueModel, CatalogueProvider, ProviderShape } from './catalogue.ts';
 import { capabilitiesOfModel } from './model-capabilities.ts';
 

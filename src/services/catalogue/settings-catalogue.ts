@@ -1,6 +1,6 @@
 import type { Config } from '../../config.ts';
 import { capabilitiesOf } from '../video-service/service-shapes.ts';
-import type { AspectRatio, Catalogue, CatalogueModel, CatalogueProvider } from './catalogue.ts';
+import type { Catalogue, CatalogueModel, CatalogueProvider } from './catalogue.ts';
 
 /**
  * The catalogue of a set-up without `MODELS_FILE`: one provider from the `SORA_*` settings and the
@@ -9,11 +9,6 @@ import type { AspectRatio, Catalogue, CatalogueModel, CatalogueProvider } from '
 
 /** The name the one provider of such a catalogue has (in logs and records). */
 export const SETTINGS_PROVIDER = 'default';
-
-const FRAME_OF_ORIENTATION = { landscape: '16:9', portrait: '9:16' } as const satisfies Record<
-  'landscape' | 'portrait',
-  AspectRatio
->;
 
 export function catalogueFromSettings(
   config: Pick<Config, 'SORA_API_URL' | 'SORA_MODEL' | 'SORA_MODELS' | 'SORA_API_FORMAT'>,
@@ -34,11 +29,7 @@ export function catalogueFromSettings(
       model: id,
       input: {},
       durations: [...capabilities.durations],
-      aspectRatios: capabilities.orientations.flatMap((orientation) =>
-        orientation in FRAME_OF_ORIENTATION
-          ? [FRAME_OF_ORIENTATION[orientation as keyof typeof FRAME_OF_ORIENTATION]]
-          : [],
-      ),
+      aspectRatios: [...capabilities.aspectRatios],
       imageInput: capabilities.imageInput,
       fallback: [],
     };

@@ -1,6 +1,9 @@
 import { channelMention } from '@discordjs/formatters';
 import pRetry from 'p-retry';
+import type { Catalogue } from '../catalogue/catalogue.ts';
+import { fitRequest } from '../catalogue/fit-request.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
+import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
@@ -12,7 +15,8 @@ import { newJobId } from './job-runner.ts';
 export interface QuotaAdmissionOptions {
   quotas: QuotaService;
   settings: VideoSettings;
-  defaultModel: string;
+  /** The models members may pick; each request is fitted to the one it gets. */
+  catalogue: Catalogue;
   logger: Logger;
   /** A member's roles in a server, for a request made elsewhere (Retry pressed in a DM). */
   rolesIn?: (guildId: string, userId: string) => Promise<string[] | undefined>;
@@ -30,7 +34,8 @@ const SETTLE_RETRY = {
 
 /**
  * The gate every front door goes through: the server's channel rules, its default duration and
- * model, then an atomic quota reservation that the job commits on delivery or releases otherwise.
+ * model, the request fitted to that model (fit-request.ts), then an atomic quota reservation that
+ * the job commits on delivery or releases otherwise. A request the model cannot do reserves nothing.
  */
 export class QuotaAdmission implements JobAdmission {
   private readonly settling = new Set<Promise<void>>();
@@ -79,17 +84,47 @@ export class QuotaAdmission implements JobAdmission {
       durationSeconds ??= settings.defaultDurationSeconds ?? undefined;
       serverLocale = settings.language ?? serverLocale;
     }
+    const { catalogue } = this.options;
+    const chosen = catalogue.models.find((each) => each.id === (model ?? catalogue.defaultModel));
+    if (!chosen) {
+      // A Retry of a job whose model the operator has since taken out of the catalogue.
+      return {
+        ok: false,
+        message: memberText('check.model', {
+          model: (model ?? '').slice(0, 60),
+          models: catalogue.models.map((each) => each.id).join(', '),
+        }),
+      };
+    }
+    const fit = fitRequest(chosen, { durationSeconds, aspectRatio: ask.aspectRatio, imageUrl: ask.imageUrl });
+    if (!fit.ok) {
+      this.options.logger.info('job_request_unfit', {
+        userId: requester.userId,
+        model: chosen.id,
+        reason: fit.message.key,
+      });
+      return fit;
+    }
     const jobId = newJobId();
     const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId, ask.locale);
     if (!reserved.ok) return { ok: false, message: reserved.reason };
     // A Retry or Remix of a job a fallback made asks that model itself: nothing fell back this time.
     const { fallbackFrom: _from, fallbackReason: _why, durationAskedSeconds: _asked, ...asked } = ask;
+    if (fit.notices.length > 0)
+      this.options.logger.info('job_request_fitted', {
+        jobId,
+        model: chosen.id,
+        askedSeconds: durationSeconds,
+        durationSeconds: fit.durationSeconds,
+      });
     return {
       ok: true,
       request: {
         ...asked,
-        model: model ?? this.options.defaultModel,
-        durationSeconds,
+        model: chosen.id,
+        durationSeconds: fit.durationSeconds,
+        aspectRatio: fit.aspectRatio,
+        notice: withNotices(ask.notice, fit.notices, ask.locale),
         serverLocale,
         requesterRoleIds: requester.roleIds,
       },
@@ -149,4 +184,11 @@ export class QuotaAdmission implements JobAdmission {
 
 function channelRefusal(allowedChannelIds: string[]): MemberText {
   return memberText('error.channelRefused', { channels: allowedChannelIds.map(channelMention).join(', ') });
+}
+
+/** The front door's remark and what fitting changed, in the language the job is shown in. */
+function withNotices(notice: string | undefined, fitted: MemberText[], locale: string | undefined) {
+  if (fitted.length === 0) return notice;
+  const t = translatorFor(locale);
+  return [notice, ...fitted.map((text) => t.text(text))].filter(Boolean).join(' ');
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { aspectRatioOf } from '../catalogue/aspect-ratio.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
@@ -89,12 +90,13 @@ export class JobRecords {
   }
 
   async get(jobId: string): Promise<JobRecord | undefined> {
-    return (await this.store.jobRecords.get<JobRecord>(jobId))?.record;
+    return (await this.stored(jobId))?.record;
   }
 
   /** The record with its owner and epoch, as the store has it now. */
-  stored(jobId: string): Promise<StoredJobRecord | undefined> {
-    return this.store.jobRecords.get<JobRecord>(jobId);
+  async stored(jobId: string): Promise<StoredJobRecord | undefined> {
+    const stored = await this.store.jobRecords.get<JobRecord>(jobId);
+    return stored && storedInTodaysWords(stored);
   }
 
   /**
@@ -106,8 +108,8 @@ export class JobRecords {
   }
 
   /** Jobs not finished, whoever owns them. */
-  unfinished(): Promise<StoredJobRecord[]> {
-    return this.store.jobRecords.unfinished<JobRecord>();
+  async unfinished(): Promise<StoredJobRecord[]> {
+    return (await this.store.jobRecords.unfinished<JobRecord>()).map(storedInTodaysWords);
   }
 
   /** Takes a dead owner's job over; from then on this process writes its record. */
@@ -231,4 +233,18 @@ export class JobRecords {
 
 function isFinal(state: RecordedState): boolean {
   return state !== 'delivering' && FINAL_STATES.has(state);
+}
+
+/**
+ * A record as this version names things: the previous one wrote the frame as `orientation`
+ * (landscape, portrait), read here as the aspect ratio it meant.
+ */
+function storedInTodaysWords(stored: StoredJobRecord): StoredJobRecord {
+  const { orientation, ...request } = stored.record.request as JobRequest & { orientation?: unknown };
+  if (orientation === undefined) return stored;
+  const aspectRatio = request.aspectRatio ?? aspectRatioOf(orientation);
+  return {
+    ...stored,
+    record: { ...stored.record, request: { ...request, ...(aspectRatio && { aspectRatio }) } },
+  };
 }

@@ -113,16 +113,6 @@ const FALLBACK_KINDS: ReadonlyMap<string, NonNullable<JobRequest['fallbackReason
   ['network', 'unreachable'],
 ]);
 
-const FRAME_OF_ORIENTATION = { landscape: '16:9', portrait: '9:16' } as const satisfies Record<
-  NonNullable<JobRequest['orientation']>,
-  AspectRatio
->;
-
-/** The frame a request asks for. */
-function aspectRatioOf(request: JobRequest): AspectRatio | undefined {
-  return request.orientation && FRAME_OF_ORIENTATION[request.orientation];
-}
-
 export const RESTART_REASON: MemberText = memberText('failure.restarted');
 
 /** Why a made video could not reach the member when the service gave no public link to it. */
@@ -321,7 +311,7 @@ export class JobRunner {
           chooseFallback(
             this.options.models.catalogue,
             job.request.model,
-            { ...job.request, aspectRatio: aspectRatioOf(job.request) },
+            job.request,
             tried,
             this.options.canPay ?? canPayAny,
           );
@@ -405,8 +395,7 @@ export class JobRunner {
         imageUrl: request.imageUrl,
         model: request.model,
         durationSeconds: request.durationSeconds,
-        orientation: request.orientation,
-        aspectRatio: aspectRatioOf(request),
+        aspectRatio: request.aspectRatio,
       },
       controller.signal,
     );

@@ -1,7 +1,7 @@
+import type { AspectRatio } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import type { Orientation } from '../video-service/video-provider.ts';
 
 /**
  * The plain job request every front door builds: who asked, where, and what for. Nothing in it
@@ -17,7 +17,7 @@ export interface JobRequest {
   imageUrl?: string;
   model: string;
   durationSeconds?: number;
-  orientation?: Orientation;
+  aspectRatio?: AspectRatio;
   /**
    * The model first asked for, when it was gone and a fallback made the video instead (`model` is
    * then the fallback's id, so a restart resumes with the fallback's provider).

@@ -29,7 +29,7 @@ export const JOB_BUTTON = {
 const PROMPT_PREVIEW_LENGTH = 180;
 const NOTE_LENGTH = 120;
 const REASON_LENGTH = 300;
-const NOTICE_LENGTH = 200;
+const NOTICE_LENGTH = 400;
 const BAR_CELLS = 12;
 
 /** In the job's language (`request.locale`) unless told another one; English when neither is known. */
@@ -142,7 +142,7 @@ function optionsLine(snapshot: JobSnapshot, t: Translator): string {
   const { request } = snapshot;
   const parts = [request.model];
   if (request.durationSeconds) parts.push(t('job.options.seconds', { seconds: request.durationSeconds }));
-  if (request.orientation) parts.push(t(`job.options.${request.orientation}`));
+  if (request.aspectRatio) parts.push(request.aspectRatio);
   parts.push(t(request.imageUrl ? 'job.options.fromImage' : 'job.options.textOnly'));
   return `-# ${parts.join(' · ')}`;
 }

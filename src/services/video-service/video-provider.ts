@@ -8,8 +8,6 @@ import type { DownloadResult } from './download/video-download.ts';
  * runner, the commands and Discord never know which one runs.
  */
 
-export type Orientation = 'landscape' | 'portrait';
-
 /** The lengths the chat shape offers, in seconds (Sora 2 makes at most 15 there). */
 export const VIDEO_DURATIONS = [5, 10, 15] as const;
 
@@ -19,8 +17,7 @@ export interface VideoRequest {
   imageUrl?: string;
   model: string;
   durationSeconds?: number;
-  orientation?: Orientation;
-  /** The frame asked for; shapes built from the catalogue read this (orientation goes away). */
+  /** The frame asked for; absent: the service's default. */
   aspectRatio?: AspectRatio;
 }
 
@@ -28,7 +25,7 @@ export interface VideoRequest {
 export interface ModelCapabilities {
   /** Lengths a member may pick, in seconds. */
   durations: readonly number[];
-  orientations: readonly Orientation[];
+  aspectRatios: readonly AspectRatio[];
   /** Whether a starting image can be given. */
   imageInput: boolean;
   /**

@@ -16,13 +16,13 @@ import { Router } from '../../../src/commands/router.ts';
 import { createQuotaCommand } from '../../../src/commands/slash/quota.ts';
 import { createUsageCommand } from '../../../src/commands/slash/usage.ts';
 import { createVideoSettingsCommand } from '../../../src/commands/slash/video-settings.ts';
+import { catalogueFromSettings } from '../../../src/services/catalogue/settings-catalogue.ts';
 import { createLogger, silentLogger } from '../../../src/services/logging/logger.ts';
 import { periodEnd } from '../../../src/services/quotas/quota-rules.ts';
 import { QuotaService } from '../../../src/services/quotas/quota-service.ts';
 import { VideoSettings } from '../../../src/services/settings/video-settings.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
-import { VIDEO_DURATIONS } from '../../../src/services/video-service/video-provider.ts';
 import {
   type FakeDiscord,
   type FakeMember,
@@ -38,6 +38,12 @@ import {
 type CommandOption = APIApplicationCommandInteractionDataBasicOption<InteractionType.ApplicationCommand>;
 
 const MODELS = ['sora-2', 'sora-2-pro'];
+const CATALOGUE = catalogueFromSettings({
+  SORA_API_URL: 'http://127.0.0.1:1',
+  SORA_MODEL: 'sora-2',
+  SORA_MODELS: ['sora-2-pro'],
+  SORA_API_FORMAT: 'chat',
+});
 
 describe('quota commands through discord.js', () => {
   let discord: FakeDiscord;
@@ -65,8 +71,7 @@ describe('quota commands through discord.js', () => {
       createUsageCommand({ quotas }),
       createVideoSettingsCommand({
         settings: new VideoSettings({ store, offeredModels: MODELS }),
-        models: MODELS,
-        durations: VIDEO_DURATIONS,
+        catalogue: CATALOGUE,
       }),
     ];
     // Through the router, which checks each command's preconditions; a handler failure is a test failure.
@@ -141,8 +146,7 @@ describe('quota commands through discord.js', () => {
     });
     const settings = createVideoSettingsCommand({
       settings: new VideoSettings({ store, offeredModels: MODELS }),
-      models: MODELS,
-      durations: VIDEO_DURATIONS,
+      catalogue: CATALOGUE,
     }).definition;
     expect(settings).toMatchObject({
       default_member_permissions: String(PermissionFlagsBits.ManageGuild),

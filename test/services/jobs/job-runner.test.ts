@@ -19,7 +19,7 @@ class ScriptedProvider implements VideoProvider {
   signals: AbortSignal[] = [];
   constructor(private readonly scripts: Array<(signal: AbortSignal) => AsyncIterable<VideoEvent>>) {}
   capabilities() {
-    return { durations: [5], orientations: [], imageInput: true, progress: 'text', remix: false } as const;
+    return { durations: [5], aspectRatios: [], imageInput: true, progress: 'text', remix: false } as const;
   }
   generate(request: VideoRequest, signal: AbortSignal): AsyncIterable<VideoEvent> {
     this.calls.push(request);

@@ -20,7 +20,7 @@ const base: JobSnapshot = {
     prompt: 'a cat',
     model: 'sora-2',
     durationSeconds: 10,
-    orientation: 'portrait',
+    aspectRatio: '9:16',
     imageUrl: 'https://cdn.example/cat.png',
     source: 'slash',
   },
@@ -36,7 +36,7 @@ describe('job message', () => {
     expect(message.content).toContain('42%');
     expect(message.content).toContain(progressBar(42));
     expect(message.content).toContain('1:25');
-    expect(message.content).toContain('sora-2 · 10 s · portrait · from an image');
+    expect(message.content).toContain('sora-2 · 10 s · 9:16 · from an image');
     expect(message.components[0]?.components[0]).toMatchObject({ label: 'Cancel', custom_id: 'cancel:job1' });
   });
 

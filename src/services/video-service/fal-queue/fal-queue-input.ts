@@ -1,5 +1,6 @@
 import type { CatalogueModel } from '../../catalogue/catalogue.ts';
-import { aspectRatioFor, durationFor, modelInput } from '../polled-job/model-input.ts';
+import { requestedDuration } from '../catalogue-request.ts';
+import { modelInput } from '../polled-job/model-input.ts';
 import type { VideoRequest } from '../video-provider.ts';
 
 /**
@@ -16,7 +17,7 @@ export function falInput(
   modelPath: string,
   request: VideoRequest,
 ): Record<string, unknown> {
-  const seconds = durationFor(model, request);
+  const seconds = requestedDuration(request, model);
   const withUnit = DURATION_WITH_UNIT.test(modelPath);
   return modelInput(
     model,
@@ -24,7 +25,7 @@ export function falInput(
       prompt: request.prompt,
       image: request.imageUrl,
       duration: seconds === undefined ? undefined : withUnit ? `${seconds}s` : String(seconds),
-      aspect_ratio: aspectRatioFor(request),
+      aspect_ratio: request.aspectRatio,
     },
     { image: 'image_url' },
   );

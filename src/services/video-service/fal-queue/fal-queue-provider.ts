@@ -1,10 +1,10 @@
-import type { CatalogueModel } from '../../catalogue/catalogue.ts';
+import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogue.ts';
+import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { memberText } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { type JobCallError, statusFailure, unreadableAnswer } from '../polled-job/job-call-errors.ts';
 import type { JobRun } from '../polled-job/job-run.ts';
 import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
-import { catalogueCapabilities } from '../polled-job/model-input.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
@@ -56,6 +56,7 @@ const CREATE_RETRY_DELAY_MS = 2_000;
  */
 export class FalQueueProvider implements VideoProvider {
   private readonly model: CatalogueModel;
+  private readonly catalogueProvider: CatalogueProvider;
   private readonly client: JsonApiClient;
   private readonly redaction: ServiceTextRedaction;
   private readonly logger: Logger;
@@ -63,6 +64,7 @@ export class FalQueueProvider implements VideoProvider {
 
   constructor(options: ShapeProviderOptions) {
     this.model = options.model;
+    this.catalogueProvider = options.provider;
     this.logger = options.logger ?? silentLogger;
     this.redaction = new ServiceTextRedaction([options.apiKey, `Key ${options.apiKey}`]);
     this.client = new JsonApiClient({
@@ -89,7 +91,7 @@ export class FalQueueProvider implements VideoProvider {
 
   /** One instance serves one catalogue model: what it offers is the catalogue's, whatever name is asked. */
   capabilities(_model: string): ModelCapabilities {
-    return catalogueCapabilities(this.model);
+    return capabilitiesOfModel(this.model, this.catalogueProvider);
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {

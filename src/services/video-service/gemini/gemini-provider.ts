@@ -1,12 +1,8 @@
-import type { CatalogueModel } from '../../catalogue/catalogue.ts';
+import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogue.ts';
+import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
-import {
-  catalogueCapabilities,
-  providerModelName,
-  requestedAspectRatio,
-  requestedDuration,
-} from '../catalogue-request.ts';
+import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
 import { JobRun, pause } from '../job-run.ts';
 import { memberSafeReason } from '../relay/relay-service-text.ts';
@@ -50,7 +46,6 @@ const MAX_UNREADABLE_POLLS = 5;
 const DOWNLOAD_ATTEMPTS = 3;
 const TRANSIENT_KINDS = new Set(['rate_limited', 'unavailable', 'network', 'timeout']);
 const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
-const CAPABILITIES = { progress: 'none', remix: false } as const;
 
 /**
  * Google's Veo models through the Gemini API: `predictLongRunning` makes an operation, whose name
@@ -68,6 +63,7 @@ export class GeminiProvider implements VideoProvider {
   private readonly redaction: ServiceTextRedaction;
   private readonly logger: Logger;
   private readonly model: CatalogueModel;
+  private readonly catalogueProvider: CatalogueProvider;
   private readonly pollIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly tuning: Required<GeminiTuning>;
@@ -75,6 +71,7 @@ export class GeminiProvider implements VideoProvider {
   constructor(options: ShapeProviderOptions, tuning: GeminiTuning = {}) {
     this.tuning = { ...DEFAULT_TUNING, ...tuning };
     this.model = options.model;
+    this.catalogueProvider = options.provider;
     this.pollIntervalMs = options.pollIntervalMs;
     this.timeoutMs = options.timeoutMs;
     this.logger = options.logger ?? silentLogger;
@@ -96,7 +93,7 @@ export class GeminiProvider implements VideoProvider {
   }
 
   capabilities(_model: string): ModelCapabilities {
-    return catalogueCapabilities(this.model, CAPABILITIES);
+    return capabilitiesOfModel(this.model, this.catalogueProvider);
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
@@ -170,7 +167,7 @@ export class GeminiProvider implements VideoProvider {
       instance.image = { bytesBase64Encoded: image.bytes.toString('base64'), mimeType: image.contentType };
     }
     const parameters: PredictLongRunningBody['parameters'] = {};
-    const aspectRatio = requestedAspectRatio(request);
+    const aspectRatio = request.aspectRatio;
     const durationSeconds = requestedDuration(request, this.model);
     if (aspectRatio) parameters.aspectRatio = aspectRatio;
     if (durationSeconds !== undefined) parameters.durationSeconds = durationSeconds;

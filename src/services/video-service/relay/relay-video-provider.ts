@@ -43,10 +43,10 @@ const CONTENT_TYPE_HEAD_CHARS = 200;
  * key, its bearer form and anything shaped like a credential are masked in every event's text and
  * URLs and in every error's messages, whatever the relay echoed.
  */
-/** The chat shape names options in the prompt text; relays make 5 to 15 s in either orientation. */
+/** The chat shape names options in the prompt text; relays make 5 to 15 s, landscape or portrait. */
 export const CHAT_CAPABILITIES: ModelCapabilities = {
   durations: VIDEO_DURATIONS,
-  orientations: ['landscape', 'portrait'],
+  aspectRatios: ['16:9', '9:16'],
   imageInput: true,
   progress: 'text',
   remix: false,
@@ -68,7 +68,7 @@ export class RelayVideoProvider implements VideoProvider {
     this.dispatcher = options.dispatcher ?? new Agent();
   }
 
-  /** The chat shape names options in the prompt text; relays make 5 to 15 s in either orientation. */
+  /** The chat shape names options in the prompt text; relays make 5 to 15 s, landscape or portrait. */
   capabilities(): ModelCapabilities {
     return CHAT_CAPABILITIES;
   }

@@ -1,5 +1,6 @@
 import type { CatalogueModel } from '../../catalogue/catalogue.ts';
-import { aspectRatioFor, durationFor, modelInput } from '../polled-job/model-input.ts';
+import { requestedDuration } from '../catalogue-request.ts';
+import { modelInput } from '../polled-job/model-input.ts';
 import type { VideoRequest } from '../video-provider.ts';
 
 /**
@@ -25,8 +26,8 @@ export function replicateCreate(model: CatalogueModel, request: VideoRequest): R
   const input = modelInput(model, {
     prompt: request.prompt,
     image: request.imageUrl,
-    duration: durationFor(model, request),
-    aspect_ratio: aspectRatioFor(request),
+    duration: requestedDuration(request, model),
+    aspect_ratio: request.aspectRatio,
   });
   return version
     ? { path: 'predictions', body: { version, input } }

@@ -1,4 +1,5 @@
-import type { CatalogueModel } from '../../catalogue/catalogue.ts';
+import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogue.ts';
+import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { memberText } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
@@ -10,7 +11,6 @@ import {
 } from '../polled-job/job-call-errors.ts';
 import type { JobRun } from '../polled-job/job-run.ts';
 import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
-import { catalogueCapabilities } from '../polled-job/model-input.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { cleanServiceMessage } from '../relay/relay-service-text.ts';
 import { serviceMessageOf } from '../service-error-text.ts';
@@ -50,6 +50,7 @@ const CREATE_RETRY_DELAY_MS = 2_000;
  */
 export class ReplicateProvider implements VideoProvider {
   private readonly model: CatalogueModel;
+  private readonly catalogueProvider: CatalogueProvider;
   private readonly client: JsonApiClient;
   private readonly redaction: ServiceTextRedaction;
   private readonly logger: Logger;
@@ -57,6 +58,7 @@ export class ReplicateProvider implements VideoProvider {
 
   constructor(options: ShapeProviderOptions) {
     this.model = options.model;
+    this.catalogueProvider = options.provider;
     this.logger = options.logger ?? silentLogger;
     this.redaction = new ServiceTextRedaction([options.apiKey, `Bearer ${options.apiKey}`]);
     this.client = new JsonApiClient({
@@ -83,7 +85,7 @@ export class ReplicateProvider implements VideoProvider {
 
   /** One instance serves one catalogue model: what it offers is the catalogue's, whatever name is asked. */
   capabilities(_model: string): ModelCapabilities {
-    return catalogueCapabilities(this.model);
+    return capabilitiesOfModel(this.model, this.catalogueProvider);
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {

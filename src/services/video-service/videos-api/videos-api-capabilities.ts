@@ -1,23 +1,26 @@
-import type { ModelCapabilities, Orientation } from '../video-provider.ts';
+import type { AspectRatio } from '../../catalogue/catalogue.ts';
+import type { ModelCapabilities } from '../video-provider.ts';
 
 /**
  * What the job-based Videos API offers per model. Lengths are sent as `seconds` (a string) and
- * orientations as `size`; both differ from the chat shape's 5/10/15 s named in the prompt text.
+ * aspect ratios as `size`; both differ from the chat shape's 5/10/15 s named in the prompt text.
  */
 
 /**
- * The `size` sent for each orientation. sora-2-pro also takes 1792x1024 / 1024x1792, but at a
+ * The `size` sent for each aspect ratio. sora-2-pro also takes 1792x1024 / 1024x1792, but at a
  * higher price per second and with files that more often pass Discord's upload limit, so both
- * models get the sizes every relay accepts.
+ * models get the sizes every relay accepts. Gateways selling other models under this shape take
+ * 1024x1024 for a square frame (Sora itself offers none).
  */
 export const VIDEOS_API_SIZES = {
-  landscape: '1280x720',
-  portrait: '720x1280',
-} as const satisfies Record<Orientation, string>;
+  '16:9': '1280x720',
+  '9:16': '720x1280',
+  '1:1': '1024x1024',
+} as const satisfies Record<AspectRatio, string>;
 
 const SORA_2: ModelCapabilities = {
   durations: [4, 8, 12],
-  orientations: ['landscape', 'portrait'],
+  aspectRatios: ['16:9', '9:16'],
   imageInput: true,
   progress: 'percent',
   remix: true,
@@ -31,17 +34,4 @@ const MODELS: Record<string, ModelCapabilities> = {
 /** Unknown models (relays sell many under this shape) get the sora-2 set, which most accept. */
 export function videosApiCapabilities(model: string): ModelCapabilities {
   return MODELS[model.trim().toLowerCase()] ?? SORA_2;
-}
-
-/** The allowed length closest to the one asked for; on a tie the shorter, so a member never pays for more. */
-export function nearestDuration(requested: number, allowed: readonly number[]): number | undefined {
-  let best: number | undefined;
-  for (const candidate of allowed) {
-    const distance = Math.abs(candidate - requested);
-    const bestDistance = best === undefined ? Number.POSITIVE_INFINITY : Math.abs(best - requested);
-    if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
-      best = candidate;
-    }
-  }
-  return best;
 }

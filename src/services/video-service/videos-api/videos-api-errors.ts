@@ -82,9 +82,6 @@ export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
-/** A service's words for a model it does not (or no longer) offer. */
-const MODEL_GONE =
-  /\bmodel\b.*\b(not found|does not exist|doesn't exist|not a valid model|no longer available|unavailable|deprecated|retired)\b/i;
 /** A token ends at a quote, a backslash (a JSON escape: masking it would break the document) or a separator. */
 const BEARER_TOKEN = /\bBearer\s+[^\s"'\\,;]+/gi;
 

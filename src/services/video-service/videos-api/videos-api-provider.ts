@@ -1,13 +1,10 @@
 import type { Dispatcher } from 'undici';
-import type { AspectRatio, CatalogueModel, OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
+import type { CatalogueModel, OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
+import { nearestDuration } from '../../catalogue/fit-request.ts';
+import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
-import {
-  catalogueCapabilities,
-  providerModelName,
-  requestedAspectRatio,
-  requestedDuration,
-} from '../catalogue-request.ts';
+import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
 import { JobRun, pause } from '../job-run.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
@@ -23,7 +20,7 @@ import { OPENROUTER_RESOLUTION } from './openrouter-variant.ts';
 import { ReferenceImageFetcher } from './reference-image-fetch.ts';
 import type { VideoJob } from './video-job.ts';
 import { VideoJobEvents } from './video-job-events.ts';
-import { nearestDuration, VIDEOS_API_SIZES, videosApiCapabilities } from './videos-api-capabilities.ts';
+import { VIDEOS_API_SIZES, videosApiCapabilities } from './videos-api-capabilities.ts';
 import {
   type ContentDownload,
   type ContentVariant,
@@ -93,11 +90,6 @@ const TRANSIENT_KINDS = new Set(['rate_limited', 'unavailable', 'network', 'time
 const CONTENT_PATH = /\/videos\/([^/?#]+)\/content(?:\?variant=(thumbnail|spritesheet))?$/;
 const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
 /** The `size` sent for a frame when the request names an aspect ratio (catalogue-built providers). */
-const SIZE_OF_ASPECT_RATIO: Record<AspectRatio, string> = {
-  '16:9': VIDEOS_API_SIZES.landscape,
-  '9:16': VIDEOS_API_SIZES.portrait,
-  '1:1': '1024x1024',
-};
 
 /**
  * A video service speaking the job-based Videos API (`POST /videos`, then polls of
@@ -144,6 +136,7 @@ export class VideosApiProvider implements VideoProvider {
       variant,
       imageInput: options.imageInput ?? (variant === 'openrouter' ? 'url' : 'bytes'),
       catalogueModel: options.model,
+      capabilities: capabilitiesOfModel(options.model, options.provider),
     });
   }
 
@@ -179,13 +172,7 @@ export class VideosApiProvider implements VideoProvider {
   }
 
   capabilities(model: string): ModelCapabilities {
-    if (this.modelCapabilities) return this.modelCapabilities;
-    if (this.catalogueModel) {
-      // OpenRouter reports no percent; remix is Sora's own, gone with it.
-      const progress = this.variant === 'openrouter' ? 'none' : 'percent';
-      return catalogueCapabilities(this.catalogueModel, { progress, remix: false });
-    }
-    return videosApiCapabilities(model);
+    return this.modelCapabilities ?? videosApiCapabilities(model);
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
@@ -269,7 +256,7 @@ export class VideosApiProvider implements VideoProvider {
       prompt: request.prompt,
       model: request.model,
       seconds: seconds === undefined ? undefined : String(seconds),
-      size: request.orientation ? VIDEOS_API_SIZES[request.orientation] : undefined,
+      size: request.aspectRatio ? VIDEOS_API_SIZES[request.aspectRatio] : undefined,
       image: await this.referenceOf(request.imageUrl, signal),
     };
   }
@@ -281,7 +268,7 @@ export class VideosApiProvider implements VideoProvider {
     signal: AbortSignal,
   ): Promise<CreateVideoJobRequest> {
     const seconds = requestedDuration(request, model);
-    const aspectRatio = requestedAspectRatio(request);
+    const aspectRatio = request.aspectRatio;
     const body: CreateVideoJobRequest = {
       prompt: request.prompt,
       model: providerModelName(request, model),
@@ -291,7 +278,7 @@ export class VideosApiProvider implements VideoProvider {
     if (this.variant === 'openrouter') {
       return { ...body, aspectRatio, resolution: OPENROUTER_RESOLUTION };
     }
-    return { ...body, size: aspectRatio ? SIZE_OF_ASPECT_RATIO[aspectRatio] : undefined };
+    return { ...body, size: aspectRatio ? VIDEOS_API_SIZES[aspectRatio] : undefined };
   }
 
   private async referenceOf(

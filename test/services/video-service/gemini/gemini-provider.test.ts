@@ -119,9 +119,7 @@ describe('GeminiProvider: a video from a prompt', () => {
   it("sends the asked frame as aspectRatio and the model's nearest length as a number of seconds", async () => {
     await collect(provider().generate({ ...REQUEST, durationSeconds: 8, aspectRatio: '9:16' }, signal()));
     // 5 s is between the model's 4 and 6: the shorter, so a member never pays for more than asked.
-    await collect(
-      provider().generate({ ...REQUEST, durationSeconds: 5, orientation: 'landscape' }, signal()),
-    );
+    await collect(provider().generate({ ...REQUEST, durationSeconds: 5, aspectRatio: '16:9' }, signal()));
 
     expect(google.creates.map((create) => create.body.parameters)).toEqual([
       { aspectRatio: '9:16', durationSeconds: 8 },

@@ -93,7 +93,7 @@ describe('RelayVideoProvider request', () => {
         model: 'sora-2-pro',
         imageUrl: 'https://img.example.com/fox.png',
         durationSeconds: 10,
-        orientation: 'portrait',
+        aspectRatio: '9:16',
       },
     );
     const recorded = service.requests.at(-1);
@@ -131,13 +131,15 @@ describe('RelayVideoProvider request', () => {
 });
 
 describe('buildPromptText', () => {
-  it('adds the duration and orientation hints relays understand', () => {
+  it('adds the duration and frame hints relays understand, square included', () => {
     expect(buildPromptText({ ...REQUEST, durationSeconds: 15 })).toBe(
       'a cat chasing light\n\nduration: 15 seconds',
     );
-    expect(buildPromptText({ ...REQUEST, orientation: 'landscape' })).toBe(
+    expect(buildPromptText({ ...REQUEST, aspectRatio: '16:9' })).toBe(
       'a cat chasing light\n\nlandscape 16:9',
     );
+    expect(buildPromptText({ ...REQUEST, aspectRatio: '9:16' })).toBe('a cat chasing light\n\nportrait 9:16');
+    expect(buildPromptText({ ...REQUEST, aspectRatio: '1:1' })).toBe('a cat chasing light\n\nsquare 1:1');
     expect(buildPromptText(REQUEST)).toBe('a cat chasing light');
   });
 });

@@ -109,9 +109,7 @@ describe("openai-videos, variant openrouter: OpenRouter's fields", () => {
   });
 
   it("snaps an asked length to the model's nearest, and reads an orientation as its aspect ratio", async () => {
-    await collect(
-      provider().generate({ ...REQUEST, durationSeconds: 3, orientation: 'landscape' }, signal()),
-    );
+    await collect(provider().generate({ ...REQUEST, durationSeconds: 3, aspectRatio: '16:9' }, signal()));
 
     expect(router.creates[0]?.body).toMatchObject({ duration: 4, aspect_ratio: '16:9' });
   });

@@ -8,10 +8,7 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
-import {
-  nearestDuration,
-  VIDEOS_API_SIZES,
-} from '../../../../src/services/video-service/videos-api/videos-api-capabilities.ts';
+import { VIDEOS_API_SIZES } from '../../../../src/services/video-service/videos-api/videos-api-capabilities.ts';
 import { VideosApiError } from '../../../../src/services/video-service/videos-api/videos-api-errors.ts';
 import {
   VideosApiProvider,
@@ -129,10 +126,10 @@ function capturingLogger(): {
 }
 
 describe('capabilities', () => {
-  it('offers 4, 8 and 12 s in both orientations, with percent progress, images and remix', () => {
+  it('offers 4, 8 and 12 s in 16:9 and 9:16, with percent progress, images and remix', () => {
     const expected = {
       durations: [4, 8, 12],
-      orientations: ['landscape', 'portrait'],
+      aspectRatios: ['16:9', '9:16'],
       imageInput: true,
       progress: 'percent',
       remix: true,
@@ -140,19 +137,7 @@ describe('capabilities', () => {
     expect(provider().capabilities('sora-2')).toEqual(expected);
     expect(provider().capabilities('sora-2-pro')).toEqual(expected);
     expect(provider().capabilities('kling-v2')).toEqual(expected);
-    expect(VIDEOS_API_SIZES).toEqual({ landscape: '1280x720', portrait: '720x1280' });
-  });
-
-  it.each([
-    [1, 4],
-    [5, 4],
-    [6, 4],
-    [7, 8],
-    [10, 8],
-    [11, 12],
-    [15, 12],
-  ])('maps %i s to %i s', (requested, expected) => {
-    expect(nearestDuration(requested, [4, 8, 12])).toBe(expected);
+    expect(VIDEOS_API_SIZES).toEqual({ '16:9': '1280x720', '9:16': '720x1280', '1:1': '1024x1024' });
   });
 });
 
@@ -277,10 +262,11 @@ describe('generate', () => {
   });
 
   it.each([
-    [{ durationSeconds: 8, orientation: 'landscape' }, '8', '1280x720'],
-    [{ durationSeconds: 4, orientation: 'portrait' }, '4', '720x1280'],
-    [{ durationSeconds: 10, orientation: 'portrait' }, '8', '720x1280'],
-    [{ durationSeconds: 15, orientation: 'landscape' }, '12', '1280x720'],
+    [{ durationSeconds: 8, aspectRatio: '16:9' }, '8', '1280x720'],
+    [{ durationSeconds: 4, aspectRatio: '9:16' }, '4', '720x1280'],
+    [{ durationSeconds: 10, aspectRatio: '9:16' }, '8', '720x1280'],
+    [{ durationSeconds: 15, aspectRatio: '16:9' }, '12', '1280x720'],
+    [{ durationSeconds: 8, aspectRatio: '1:1' }, '8', '1024x1024'],
     [{ durationSeconds: 5 }, '4', undefined],
   ] as const)('sends %j as seconds %s and size %s', async (options, seconds, size) => {
     api.scriptNextJob({ queuedMs: 0, processingMs: 0 });
