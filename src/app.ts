@@ -53,7 +53,6 @@ import { QuotaService } from './services/quotas/quota-service.ts';
 import { VideoSettings } from './services/settings/video-settings.ts';
 import { createStore } from './services/store/create-store.ts';
 import { HttpVideoDownloader } from './services/video-service/download/video-download.ts';
-import type { ModelCapabilities } from './services/video-service/video-provider.ts';
 
 export interface App {
   /** The gateway connection; absent on a worker, which talks to Discord over REST only. */
@@ -175,7 +174,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     },
     logger,
   });
-  const capabilities = providers.capabilitiesOf(catalogue.defaultModel) as ModelCapabilities;
 
   const cluster = config.REDIS_URL ? await connectCluster(config.REDIS_URL, onClusterError) : undefined;
   // Not awaited: BullMQ holds commands until Redis answers, and a start during an outage must not hang.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AspectRatio, Catalogue } from '../catalogue/catalogue.ts';
+import type { Catalogue } from '../catalogue/catalogue.ts';
 import { type CanPay, canPayAny, chooseFallback, type FallbackChoice } from '../catalogue/model-fallback.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
