@@ -312,6 +312,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics &&
     (await HealthServer.start({
       port: config.METRICS_PORT ?? 0,
+      host: config.METRICS_HOST,
+      metricsToken: config.METRICS_TOKEN,
       metrics,
       health: () => ({
         ready,
