@@ -40,6 +40,7 @@ import { createJobRecovery } from './services/jobs/job-recovery.ts';
 import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
 import { JobSweep } from './services/jobs/job-sweep.ts';
 import { LocalJobs } from './services/jobs/local-jobs.ts';
+import { TokenSeal } from './services/jobs/token-seal.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
@@ -129,7 +130,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     timeoutMs: config.STORE_TIMEOUT_MS,
   });
-  const records = new JobRecords(store, logger, processId);
+  const records = new JobRecords(store, logger, processId, TokenSeal.fromSecret(config.DISCORD_TOKEN));
   const models = offeredModels(config);
   const quotas = new QuotaService({
     store,

@@ -171,6 +171,7 @@ export type ServiceConfig = Pick<
   | 'SERVICE_TIMEOUT_MS'
   | 'MAX_IMAGE_BYTES'
   | 'ALLOW_PRIVATE_VIDEO_URLS'
+  | 'VIDEO_DOWNLOAD_TIMEOUT_MS'
 >;
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const service = schema.pick({
@@ -184,6 +185,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     SERVICE_TIMEOUT_MS: true,
     MAX_IMAGE_BYTES: true,
     ALLOW_PRIVATE_VIDEO_URLS: true,
+    VIDEO_DOWNLOAD_TIMEOUT_MS: true,
   });
   return parseWith(service, env);
 }

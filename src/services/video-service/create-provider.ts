@@ -16,7 +16,8 @@ export function createVideoProvider(
       pollIntervalMs: config.SORA_POLL_INTERVAL_MS,
       imageInput: config.SORA_IMAGE_INPUT,
       maxImageBytes: config.MAX_IMAGE_BYTES,
-      allowPrivateImageUrls: config.ALLOW_PRIVATE_VIDEO_URLS,
+      allowPrivateUrls: config.ALLOW_PRIVATE_VIDEO_URLS,
+      downloadTimeoutMs: config.VIDEO_DOWNLOAD_TIMEOUT_MS,
       timeoutMs: config.SERVICE_TIMEOUT_MS,
       logger,
     });
