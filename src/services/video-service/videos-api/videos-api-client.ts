@@ -211,10 +211,11 @@ export class VideosApiClient {
     url: string,
     body: string | FormData | undefined,
     signal: AbortSignal,
-    withKey = true,
   ): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (withKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.options.apiKey}`,
+    };
     // undici sets the multipart boundary itself; only JSON needs naming.
     if (typeof body === 'string') headers['content-type'] = 'application/json';
     return request(url, {
