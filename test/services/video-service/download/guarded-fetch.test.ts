@@ -102,6 +102,15 @@ describe('guardedFetch', () => {
     expect(internal.seen).toEqual([]);
   });
 
+  it('refuses a name that resolves to loopback, checked at connect time (so DNS rebinding too)', async () => {
+    const relay = await stand(redirectTo('https://localhost:1/video.mp4'));
+    expect(await guardedFetch(`${relay.origin}/content`, base({ firstHopTrusted: true }))).toMatchObject({
+      ok: false,
+      why: 'refused',
+      detail: expect.stringContaining('non-public address'),
+    });
+  });
+
   it('with allowPrivate, follows the redirect but never takes the key to another origin', async () => {
     const storage = await stand(serveVideo, '127.0.0.2');
     const relay = await stand(redirectTo(`${storage.origin}/file.mp4`));
