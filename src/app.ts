@@ -27,7 +27,7 @@ import type { Config } from './config.ts';
 import type { Catalogue } from './services/catalogue/catalogue.ts';
 import { modelIds } from './services/catalogue/catalogue-offer.ts';
 import { loadCatalogue } from './services/catalogue/load-catalogue.ts';
-import { ModelProviders } from './services/catalogue/model-providers.ts';
+import { ModelProviders, shapeSettingsOf } from './services/catalogue/model-providers.ts';
 import type { CancelBus } from './services/cluster/cancel-bus.ts';
 import { HealthServer } from './services/cluster/health-server.ts';
 import type { JobQueue, QueuedPayload } from './services/cluster/job-queue.ts';
@@ -44,6 +44,7 @@ import { createJobRecovery } from './services/jobs/job-recovery.ts';
 import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
 import { JobSweep } from './services/jobs/job-sweep.ts';
 import { LocalJobs } from './services/jobs/local-jobs.ts';
+import { TokenSeal } from './services/jobs/token-seal.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
@@ -142,7 +143,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     timeoutMs: config.STORE_TIMEOUT_MS,
   });
-  const records = new JobRecords(store, logger, processId);
+  const records = new JobRecords(store, logger, processId, TokenSeal.fromSecret(config.DISCORD_TOKEN));
   const quotas = new QuotaService({
     store,
     defaults: quotaDefaultsFromConfig(config),
@@ -164,14 +165,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const providers = new ModelProviders({
     catalogue,
     env,
-    settings: {
-      pollIntervalMs: config.SORA_POLL_INTERVAL_MS,
-      timeoutMs: config.SERVICE_TIMEOUT_MS,
-      stallTimeoutMs: config.SERVICE_STALL_TIMEOUT_MS,
-      imageInput: config.SORA_IMAGE_INPUT,
-      maxImageBytes: config.MAX_IMAGE_BYTES,
-      allowPrivateUrls: config.ALLOW_PRIVATE_VIDEO_URLS,
-    },
+    settings: shapeSettingsOf(config),
     logger,
   });
 
@@ -337,6 +331,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics &&
     (await HealthServer.start({
       port: config.METRICS_PORT ?? 0,
+      host: config.METRICS_HOST,
+      metricsToken: config.METRICS_TOKEN,
       metrics,
       health: () => ({
         ready,

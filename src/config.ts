@@ -13,12 +13,21 @@ const flag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const whole = (fallback: number, min = 0) =>
+/** Node fires a timer longer than this at once (and warns), so no wait may exceed it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A bound for counts nobody means to exceed; it catches a stray digit before it allocates or spins. */
+const MAX_COUNT = 1_000_000;
+
+const whole = (fallback: number, min = 0, max = MAX_COUNT) =>
   z.coerce
     .number({ message: 'must be a number' })
     .int({ message: 'must be a whole number' })
     .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` })
     .default(fallback);
+
+/** A wait in milliseconds: a whole number a Node timer can hold. */
+const duration = (fallback: number, min = 0) => whole(fallback, min, MAX_TIMER_MS);
 
 const httpUrl = z
   .string()
@@ -43,20 +52,24 @@ const schema = z.object({
   DISCORD_TOKEN: z.string({ message: 'is required' }).min(1, { message: 'is required' }),
   DISCORD_API_URL: httpUrl.optional(),
   DISCORD_GUILD_ID: snowflake.optional(),
-  SHARD_COUNT: whole(1, 1).optional(),
+  SHARD_COUNT: whole(1, 1, 100_000).optional(),
   SHARD_IDS: commaList
     .pipe(z.array(z.string().regex(/^\d+$/, { message: 'must be a comma list of shard numbers' })))
-    .transform((ids) => ids.map(Number)),
-  DISCORD_REQUESTS_PER_SECOND: whole(50, 1),
+    .transform((ids) => ids.map(Number))
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'must not name a shard twice' }),
+  DISCORD_REQUESTS_PER_SECOND: whole(50, 1, 10_000),
 
   BOT_ROLE: z.enum(BOT_ROLES, { message: 'must be all, gateway or worker' }).default('all'),
-  WORKER_CONCURRENCY: whole(10, 1),
+  WORKER_CONCURRENCY: whole(10, 1, 1_000),
   METRICS_PORT: z.coerce
     .number({ message: 'must be a number' })
     .int({ message: 'must be a whole number' })
     .min(1, { message: 'must be at least 1' })
     .max(65_535, { message: 'must be at most 65535' })
     .optional(),
+  // Loopback unless the operator opens it: /metrics tells anyone who asks how busy the bot is.
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
 
   // Required unless MODELS_FILE names the keys (checked with the other combinations).
   SORA_API_KEY: z.string().min(1).optional(),
@@ -64,7 +77,8 @@ const schema = z.object({
   SORA_MODEL: z.string().min(1).default('sora-2'),
   SORA_MODELS: commaList,
   SORA_API_FORMAT: z.enum(SERVICE_FORMATS, { message: 'must be chat or videos' }).default('chat'),
-  SORA_POLL_INTERVAL_MS: whole(5_000, 20),
+  // The floor keeps a mistyped value from hammering the relay; the integration tests poll every 50 ms.
+  SORA_POLL_INTERVAL_MS: duration(5_000, 50),
   SORA_IMAGE_INPUT: z.enum(['bytes', 'url'], { message: 'must be bytes or url' }).default('bytes'),
   /** The models catalogue (YAML or JSON); without it, one provider from the SORA_* settings. */
   MODELS_FILE: z.string().min(1).optional(),
@@ -75,26 +89,26 @@ const schema = z.object({
     .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
     .optional(),
 
-  STORE_TIMEOUT_MS: whole(2_000, 100),
-  PROCESS_LEASE_MS: whole(20_000, 1_000),
+  STORE_TIMEOUT_MS: duration(2_000, 100),
+  PROCESS_LEASE_MS: duration(20_000, 1_000),
 
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 
-  PROGRESS_EDIT_INTERVAL_MS: whole(5_000, 250),
-  SERVICE_STALL_TIMEOUT_MS: whole(180_000, 1_000),
-  SERVICE_TIMEOUT_MS: whole(30 * 60_000, 1_000),
-  SERVICE_RETRIES: whole(2, 0),
-  SERVICE_RETRY_DELAY_MS: whole(2_000, 0),
-  VIDEO_DOWNLOAD_TIMEOUT_MS: whole(120_000, 1_000),
-  VIDEO_UPLOAD_TIMEOUT_MS: whole(120_000, 1_000),
-  MAX_PROMPT_LENGTH: whole(1_500, 10),
-  MAX_IMAGE_BYTES: whole(20 * 1024 * 1024, 1024),
+  PROGRESS_EDIT_INTERVAL_MS: duration(5_000, 250),
+  SERVICE_STALL_TIMEOUT_MS: duration(180_000, 1_000),
+  SERVICE_TIMEOUT_MS: duration(30 * 60_000, 1_000),
+  SERVICE_RETRIES: whole(2, 0, 10),
+  SERVICE_RETRY_DELAY_MS: duration(2_000, 0),
+  VIDEO_DOWNLOAD_TIMEOUT_MS: duration(120_000, 1_000),
+  VIDEO_UPLOAD_TIMEOUT_MS: duration(120_000, 1_000),
+  MAX_PROMPT_LENGTH: whole(1_500, 10, 100_000),
+  MAX_IMAGE_BYTES: whole(20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   ALLOW_PRIVATE_VIDEO_URLS: flag(false),
-  MAX_CONCURRENT_JOBS: whole(10, 1),
-  MAX_CONCURRENT_DELIVERIES: whole(16, 1),
-  MAX_DELIVERY_BYTES_IN_FLIGHT: whole(320 * 1024 * 1024, 1024 * 1024),
-  SHUTDOWN_GRACE_MS: whole(30_000, 0),
-  INTERACTION_TOKEN_LIFETIME_MS: whole(15 * 60_000, 10_000),
+  MAX_CONCURRENT_JOBS: whole(10, 1, 10_000),
+  MAX_CONCURRENT_DELIVERIES: whole(16, 1, 10_000),
+  MAX_DELIVERY_BYTES_IN_FLIGHT: whole(320 * 1024 * 1024, 1024 * 1024, 64 * 1024 ** 3),
+  SHUTDOWN_GRACE_MS: duration(30_000, 0),
+  INTERACTION_TOKEN_LIFETIME_MS: duration(15 * 60_000, 10_000),
 
   ALLOW_DMS: flag(false),
   MESSAGE_CONTENT_INTENT: flag(true),
@@ -104,7 +118,7 @@ const schema = z.object({
   DEFAULT_PERIOD: z.enum(['day', 'week', 'month'], { message: 'must be day, week or month' }).default('day'),
   DEFAULT_SERVER_LIMIT: whole(0),
   DEFAULT_MAX_RUNNING_PER_MEMBER: whole(1, 0),
-  DEFAULT_COOLDOWN_SECONDS: whole(0),
+  DEFAULT_COOLDOWN_SECONDS: whole(0, 0, Math.floor(MAX_TIMER_MS / 1000)),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -162,6 +176,7 @@ export type ServiceConfig = Pick<
   | 'SERVICE_TIMEOUT_MS'
   | 'MAX_IMAGE_BYTES'
   | 'ALLOW_PRIVATE_VIDEO_URLS'
+  | 'VIDEO_DOWNLOAD_TIMEOUT_MS'
 >;
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const service = schema.pick({
@@ -177,6 +192,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     SERVICE_TIMEOUT_MS: true,
     MAX_IMAGE_BYTES: true,
     ALLOW_PRIVATE_VIDEO_URLS: true,
+    VIDEO_DOWNLOAD_TIMEOUT_MS: true,
   });
   return parseWith(service, env, serviceKeyProblems(env));
 }

@@ -75,6 +75,70 @@ describe('roles and the settings they need', () => {
   });
 });
 
+describe('bounds on every duration and count', () => {
+  const secrets = { DISCORD_TOKEN: 'token-value', SORA_API_KEY: 'key-value' };
+  const tooLongForATimer = String(2 ** 31);
+
+  // Node fires a timer above 2^31-1 ms at once: a lease or timeout meant as "very long" would end at once.
+  it.each([
+    'STORE_TIMEOUT_MS',
+    'PROCESS_LEASE_MS',
+    'PROGRESS_EDIT_INTERVAL_MS',
+    'SERVICE_STALL_TIMEOUT_MS',
+    'SERVICE_TIMEOUT_MS',
+    'SERVICE_RETRY_DELAY_MS',
+    'VIDEO_DOWNLOAD_TIMEOUT_MS',
+    'VIDEO_UPLOAD_TIMEOUT_MS',
+    'SHUTDOWN_GRACE_MS',
+    'INTERACTION_TOKEN_LIFETIME_MS',
+    'SORA_POLL_INTERVAL_MS',
+  ])('refuses %s longer than a Node timer can wait, and takes the longest one', (name) => {
+    expect(() => loadConfig({ ...secrets, [name]: tooLongForATimer })).toThrow(
+      new RegExp(`${name} must be at most 2147483647`),
+    );
+    expect(loadConfig({ ...secrets, [name]: String(2 ** 31 - 1) })[name as 'SERVICE_TIMEOUT_MS']).toBe(
+      2 ** 31 - 1,
+    );
+  });
+
+  it.each([
+    ['WORKER_CONCURRENCY', '1000000000'],
+    ['MAX_CONCURRENT_JOBS', '1000000000'],
+    ['MAX_CONCURRENT_DELIVERIES', '1000000000'],
+    ['SERVICE_RETRIES', '1000'],
+    ['SHARD_COUNT', '1000000000'],
+    ['DISCORD_REQUESTS_PER_SECOND', '1000000000'],
+    ['MAX_PROMPT_LENGTH', '1000000000'],
+    ['MAX_IMAGE_BYTES', String(2 ** 40)],
+    ['MAX_DELIVERY_BYTES_IN_FLIGHT', String(2 ** 60)],
+    ['DEFAULT_MEMBER_LIMIT', '1e12'],
+    ['DEFAULT_COOLDOWN_SECONDS', String(2 ** 31)],
+  ])('refuses an absurd %s', (name, value) => {
+    expect(() => loadConfig({ ...secrets, [name]: value })).toThrow(new RegExp(`${name} must be at most`));
+  });
+
+  it('polls no more often than every 50 ms', () => {
+    expect(() => loadConfig({ ...secrets, SORA_POLL_INTERVAL_MS: '10' })).toThrow(
+      /SORA_POLL_INTERVAL_MS must be at least 50/,
+    );
+  });
+
+  it('refuses a shard named twice in SHARD_IDS', () => {
+    expect(() => loadConfig({ ...secrets, SHARD_COUNT: '4', SHARD_IDS: '1,2,1' })).toThrow(
+      /SHARD_IDS must not name a shard twice/,
+    );
+    expect(loadConfig({ ...secrets, SHARD_COUNT: '4', SHARD_IDS: '1,2' }).SHARD_IDS).toEqual([1, 2]);
+  });
+
+  it('listens for metrics on loopback unless told otherwise, and wants a real token', () => {
+    expect(loadConfig(secrets).METRICS_HOST).toBe('127.0.0.1');
+    expect(loadConfig({ ...secrets, METRICS_HOST: '0.0.0.0' }).METRICS_HOST).toBe('0.0.0.0');
+    expect(() => loadConfig({ ...secrets, METRICS_TOKEN: 'short' })).toThrow(
+      /METRICS_TOKEN must be at least 16/,
+    );
+  });
+});
+
 describe('.env.example', () => {
   it('documents every setting the bot reads', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');

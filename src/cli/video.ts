@@ -10,7 +10,7 @@ import { ConfigError, loadServiceConfig } from '../config.ts';
 import { aspectRatioOf } from '../services/catalogue/aspect-ratio.ts';
 import type { AspectRatio } from '../services/catalogue/catalogue.ts';
 import { loadCatalogue } from '../services/catalogue/load-catalogue.ts';
-import { ModelProviders } from '../services/catalogue/model-providers.ts';
+import { ModelProviders, shapeSettingsOf } from '../services/catalogue/model-providers.ts';
 import type { MemberText } from '../services/i18n/member-text.ts';
 import { translatorFor } from '../services/i18n/translator.ts';
 import { ServiceTextRedaction } from '../services/video-service/service-text-redaction.ts';
@@ -85,14 +85,7 @@ async function main(signal: AbortSignal): Promise<number> {
   const providers = new ModelProviders({
     catalogue,
     env: process.env,
-    settings: {
-      pollIntervalMs: settings.SORA_POLL_INTERVAL_MS,
-      timeoutMs: settings.SERVICE_TIMEOUT_MS,
-      stallTimeoutMs: settings.SERVICE_STALL_TIMEOUT_MS,
-      imageInput: settings.SORA_IMAGE_INPUT,
-      maxImageBytes: settings.MAX_IMAGE_BYTES,
-      allowPrivateUrls: settings.ALLOW_PRIVATE_VIDEO_URLS,
-    },
+    settings: shapeSettingsOf(settings),
   });
   const provider = providers.providerFor(model);
   try {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
@@ -65,6 +65,13 @@ const startBot = () => startBotProcess(discord, env);
 afterEach(killBotProcesses);
 
 const usage = (member?: FakeMember) => usageOf(discord, member);
+
+/** Every file of the bot's store, raw, as one text. */
+async function storeDump(): Promise<string> {
+  const files = await readdir(dataDir);
+  const contents = await Promise.all(files.map((name) => readFile(path.join(dataDir, name)).catch(() => '')));
+  return contents.map((bytes) => bytes.toString('latin1')).join('\n');
+}
 
 const showsProgress = (message: APIMessage) => /\d+%/.test(message.content);
 const interrupted = (message: APIMessage) => message.content.includes('**Interrupted**');
@@ -151,5 +158,39 @@ describe('restart', () => {
     expect(after.lines.some((line) => line.includes('job_recovered_as_interrupted'))).toBe(false);
     after.child.kill('SIGTERM');
     expect(await after.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('interaction token at rest: a dump of the store mid-job has no token in clear, and the restarted bot still edits the reply through it', async () => {
+    const first = await startBot();
+    service.enqueue({ ...progressStream({ steps: [10] }), stallAfterFrames: 4 });
+    const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a lamp left on' }) });
+    await discord.waitForOriginal(ix, showsProgress);
+    // Every file of the store, raw, once the job's record (the only place its prompt is kept) is
+    // in it: what a copied data directory or a backup would give away.
+    let dump = await storeDump();
+    while (!dump.includes('a lamp left on')) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      dump = await storeDump();
+    }
+    expect(dump).not.toContain(ix.token);
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const before = discord.requests.length;
+    const second = await startBot();
+    const recovered = await discord.waitForOriginal(ix, interrupted);
+    expect(labelsOf(recovered)).toEqual(['Retry']);
+    // Edited through the interaction token, as only a bot that could open the sealed one can.
+    const edits = discord.requests
+      .slice(before)
+      .filter(
+        (request) => request.method === 'PATCH' && request.path.includes(`/${ix.token}/messages/@original`),
+      );
+    expect(edits.length).toBeGreaterThan(0);
+    await waitForLog(second.lines, (entry) => entry.event === 'jobs_recovered');
+    // Final now: the record keeps no token at all, sealed or not.
+    second.child.kill('SIGTERM');
+    await second.exited;
+    expect(await storeDump()).not.toContain(ix.token);
   });
 });

@@ -18,6 +18,8 @@ export interface StoreBackend {
   stop(): Promise<void>;
   /** Where the SQLite file lives; the Redis backend never touches it. */
   readonly dataDir: string;
+  /** The Redis backend's server, for tests that read its keys raw. */
+  readonly redisUrl?: string;
 }
 
 export function storeBackends(): StoreBackend[] {
@@ -49,6 +51,9 @@ function redisBackend(): StoreBackend {
   return {
     name: 'redis',
     dataDir: path.join(tmpdir(), 'sora-bot-redis-mode-never-written'),
+    get redisUrl() {
+      return redis?.url;
+    },
     async start() {
       redis = await startRedisServer();
     },

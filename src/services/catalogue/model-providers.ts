@@ -1,3 +1,4 @@
+import type { ServiceConfig } from '../../config.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FalQueueProvider } from '../video-service/fal-queue/fal-queue-provider.ts';
 import { GeminiProvider } from '../video-service/gemini/gemini-provider.ts';
@@ -62,6 +63,30 @@ export interface ModelProvidersOptions {
   env: NodeJS.ProcessEnv;
   settings: Omit<ShapeFactoryOptions, 'provider' | 'model' | 'apiKey' | 'logger'>;
   logger?: Logger;
+}
+
+/** The settings every provider is made with, read once from the bot's (or the CLI's) settings. */
+export function shapeSettingsOf(
+  config: Pick<
+    ServiceConfig,
+    | 'SORA_POLL_INTERVAL_MS'
+    | 'SERVICE_TIMEOUT_MS'
+    | 'SERVICE_STALL_TIMEOUT_MS'
+    | 'SORA_IMAGE_INPUT'
+    | 'MAX_IMAGE_BYTES'
+    | 'ALLOW_PRIVATE_VIDEO_URLS'
+    | 'VIDEO_DOWNLOAD_TIMEOUT_MS'
+  >,
+): ModelProvidersOptions['settings'] {
+  return {
+    pollIntervalMs: config.SORA_POLL_INTERVAL_MS,
+    timeoutMs: config.SERVICE_TIMEOUT_MS,
+    stallTimeoutMs: config.SERVICE_STALL_TIMEOUT_MS,
+    imageInput: config.SORA_IMAGE_INPUT,
+    maxImageBytes: config.MAX_IMAGE_BYTES,
+    allowPrivateUrls: config.ALLOW_PRIVATE_VIDEO_URLS,
+    downloadTimeoutMs: config.VIDEO_DOWNLOAD_TIMEOUT_MS,
+  };
 }
 
 export class ModelProviders {

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BotMetrics, ProcessRole } from './metrics.ts';
@@ -19,7 +20,10 @@ export interface Health {
 export interface HealthServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
+  /** Default loopback: the figures are the operator's, not every neighbour's on the network. */
   host?: string;
+  /** When set, `/metrics` wants `Authorization: Bearer <token>`; `/healthz` stays open for load balancers. */
+  metricsToken?: string;
   health: () => Health | Promise<Health>;
   metrics: BotMetrics;
   onError?: (error: unknown) => void;
@@ -43,7 +47,7 @@ export class HealthServer {
     server.on('error', onError);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.listen(options.port, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
@@ -68,6 +72,10 @@ async function answer(request: IncomingMessage, response: ServerResponse, option
     return send(response, healthy ? 200 : 503, 'application/json', JSON.stringify(health));
   }
   if (path === '/metrics') {
+    if (options.metricsToken !== undefined && !bearerMatches(request, options.metricsToken)) {
+      response.setHeader('www-authenticate', 'Bearer');
+      return send(response, 401, 'text/plain', 'unauthorized\n');
+    }
     return send(response, 200, options.metrics.contentType, await options.metrics.text());
   }
   return send(response, 404, 'text/plain', 'not found\n');
@@ -76,4 +84,11 @@ async function answer(request: IncomingMessage, response: ServerResponse, option
 function send(response: ServerResponse, status: number, contentType: string, body: string): void {
   response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   response.end(body);
+}
+
+/** Compares digests, so neither the token's length nor its prefix shows in the answer time. */
+function bearerMatches(request: IncomingMessage, token: string): boolean {
+  const given = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(token));
 }

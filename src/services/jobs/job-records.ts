@@ -5,6 +5,7 @@ import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
 import { FINAL_STATES, type JobReason, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
 import type { JobUpdate } from './job-runner.ts';
+import { isSealed, type TokenSeal } from './token-seal.ts';
 
 /**
  * A job's state as recorded: a live state, or `delivering` (the video is being posted; after a
@@ -62,10 +63,15 @@ export class JobRecords {
   private readonly writers = new Map<string, Writer>();
   private closed = false;
 
+  /**
+   * `seal` keeps interaction tokens sealed in the store while a job may still use them; without
+   * one, records hold no token at all (a restarted bot then edits replies with its own token).
+   */
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly processId: string,
+    private readonly seal?: TokenSeal,
   ) {}
 
   /** Records a state change in the background; never throws (a store hiccup must not break a job). */
@@ -96,7 +102,7 @@ export class JobRecords {
   /** The record with its owner and epoch, as the store has it now. */
   async stored(jobId: string): Promise<StoredJobRecord | undefined> {
     const stored = await this.store.jobRecords.get<JobRecord>(jobId);
-    return stored && storedInTodaysWords(stored);
+    return stored && storedInTodaysWords({ ...stored, record: this.opened(stored.record) });
   }
 
   /**
@@ -104,12 +110,19 @@ export class JobRecords {
    * claims it; false once one has (its records are then the worker's alone).
    */
   saveQueued(record: JobRecord): Promise<boolean> {
-    return this.store.jobRecords.write(record.id, record, QUEUE_FENCE, isFinal(record.state), Date.now());
+    return this.store.jobRecords.write(
+      record.id,
+      this.sealed(record),
+      QUEUE_FENCE,
+      isFinal(record.state),
+      Date.now(),
+    );
   }
 
   /** Jobs not finished, whoever owns them. */
   async unfinished(): Promise<StoredJobRecord[]> {
-    return (await this.store.jobRecords.unfinished<JobRecord>()).map(storedInTodaysWords);
+    const stored = await this.store.jobRecords.unfinished<JobRecord>();
+    return stored.map((job) => storedInTodaysWords({ ...job, record: this.opened(job.record) }));
   }
 
   /** Takes a dead owner's job over; from then on this process writes its record. */
@@ -124,7 +137,7 @@ export class JobRecords {
     const fence = this.fenceOf(record.id);
     const written = await this.store.jobRecords.write(
       record.id,
-      record,
+      this.sealed(record),
       fence,
       isFinal(record.state),
       Date.now(),
@@ -147,6 +160,32 @@ export class JobRecords {
   /** Drops finished records past their keeping time. */
   prune(now = Date.now()): Promise<number> {
     return this.store.jobRecords.pruneFinished(now - KEEP_FINISHED_MS);
+  }
+
+  /**
+   * The record as the store gets it: the interaction token sealed while the job may still use it,
+   * dropped once the job is final or the token past its use (a job handed over to a channel
+   * message has a channel location, with no token, already).
+   */
+  private sealed(record: JobRecord): JobRecord {
+    const { location } = record;
+    if (location.kind !== 'interaction' || location.token === '') return record;
+    const needed = !isFinal(record.state) && Date.now() < location.usableUntil;
+    if (!needed || !this.seal) return withoutToken(record);
+    if (isSealed(location.token)) return record;
+    return { ...record, location: { ...location, token: this.seal.seal(location.token, record.id) } };
+  }
+
+  /** The record as the bot uses it: the token opened, or none when it cannot be (another key). */
+  private opened(record: JobRecord): JobRecord {
+    const { location } = record;
+    if (location.kind !== 'interaction' || !isSealed(location.token)) return record;
+    const token = this.seal?.open(location.token, record.id);
+    if (token === undefined) {
+      this.logger.warn('job_record_token_unreadable', { jobId: record.id });
+      return withoutToken(record);
+    }
+    return { ...record, location: { ...location, token } };
   }
 
   private recordOf({ snapshot, location, reservation }: JobUpdate, state: RecordedState): JobRecord {
@@ -204,7 +243,7 @@ export class JobRecords {
       try {
         const written = await this.store.jobRecords.write(
           jobId,
-          record,
+          this.sealed(record),
           this.fenceOf(jobId),
           isFinal(record.state),
           Date.now(),
@@ -229,6 +268,12 @@ export class JobRecords {
     writer.running = undefined;
     if (!writer.latest) this.writers.delete(jobId);
   }
+}
+
+/** No token, and nothing that would have the bot try one: its reply is edited with the bot's own token. */
+function withoutToken(record: JobRecord): JobRecord {
+  if (record.location.kind !== 'interaction') return record;
+  return { ...record, location: { ...record.location, token: '', usableUntil: 0, handOverAt: 0 } };
 }
 
 function isFinal(state: RecordedState): boolean {

@@ -12,8 +12,10 @@ export interface ServiceRetries {
 const RETRYABLE_KINDS = new Set(['network', 'unavailable', 'rate_limited']);
 
 /**
- * Runs `attempt` again when the service refused before anything started (connection refused, 5xx,
- * 429): no video was started, so none is paid twice. Anything after the first event is final.
+ * Runs `attempt` again only when the service surely never took the request (connection refused,
+ * 429): no video was started, so none is paid twice. A 5xx, a reset or a silence after the request
+ * was sent may come from a service that already started (and billed) a video, so those are final,
+ * like anything after the first event.
  */
 export function withServiceRetries<T>(
   attempt: () => Promise<T>,

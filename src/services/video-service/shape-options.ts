@@ -16,6 +16,8 @@ export interface ShapeProviderOptions {
   timeoutMs: number;
   /** Largest starting image read, for shapes that send the image's bytes. */
   maxImageBytes: number;
+  /** VIDEO_DOWNLOAD_TIMEOUT_MS: one download of a result. */
+  downloadTimeoutMs?: number;
   /** ALLOW_PRIVATE_VIDEO_URLS: images and results may come from private or loopback addresses. */
   allowPrivateUrls: boolean;
   logger?: Logger;

@@ -94,7 +94,11 @@ export class VideoServiceError extends Error {
   /** What the bot tells the member, as a message key translated in their language. */
   readonly memberText?: MemberText;
   readonly status?: number;
-  /** True when no event had arrived yet, so a retry cannot pay for a second video. */
+  /**
+   * True when the service surely never took the request (it was never sent, or the service
+   * refused it outright: 429, 4xx), so a retry cannot pay for a second video. False once anything
+   * may have started there: an event arrived, a 5xx, a reset or a silence after the request was sent.
+   */
   readonly beforeAnyEvent: boolean;
 
   constructor(options: {

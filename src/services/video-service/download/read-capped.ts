@@ -9,7 +9,7 @@ export type CappedRead = { ok: true; bytes: Buffer } | { ok: false; detail: stri
 export async function readCapped(response: Dispatcher.ResponseData, maxBytes: number): Promise<CappedRead> {
   const { headers, body } = response;
   if (Number(headers['content-length'] ?? 0) > maxBytes) {
-    body.destroy();
+    discard(body);
     return { ok: false, detail: `content-length ${headers['content-length']}` };
   }
   const chunks: Buffer[] = [];
@@ -17,10 +17,19 @@ export async function readCapped(response: Dispatcher.ResponseData, maxBytes: nu
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > maxBytes) {
-      body.destroy();
+      discard(body);
       return { ok: false, detail: `more than ${maxBytes} bytes` };
     }
     chunks.push(chunk);
   }
   return { ok: true, bytes: Buffer.concat(chunks, size) };
+}
+
+/**
+ * Drops a body not read to its end. undici reports such a body as aborted through an 'error'
+ * event; nobody reads it any more, so that event is expected and must not crash the process.
+ */
+export function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }

@@ -1,12 +1,8 @@
 import { memberText } from '../../i18n/member-text.ts';
+import { surelyNeverSent } from '../never-sent.ts';
 import { describeHttpFailure, excerpt, type HttpFailure, serviceMessageOf } from '../service-error-text.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
-import {
-  type CreateOutcome,
-  MEMBER_TEXTS,
-  NOT_SENT_CODES,
-  USER_MESSAGES,
-} from '../videos-api/videos-api-errors.ts';
+import { type CreateOutcome, MEMBER_TEXTS, USER_MESSAGES } from '../videos-api/videos-api-errors.ts';
 
 /**
  * What Gemini API answers mean for the bot. Google's errors are `{error: {code, message, status,
@@ -74,7 +70,7 @@ export function geminiTransportFailure(
   mask: (text: string) => string,
 ): GeminiError {
   const code = (error as { code?: unknown } | undefined)?.code;
-  const notSent = typeof code === 'string' && NOT_SENT_CODES.has(code) && !timedOut;
+  const notSent = surelyNeverSent(error) && !timedOut;
   const createOutcome = call === 'create' ? (notSent ? 'not-sent' : 'unknown') : undefined;
   if (timedOut) {
     return new GeminiError({

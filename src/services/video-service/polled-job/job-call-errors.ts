@@ -1,12 +1,8 @@
 import { memberText } from '../../i18n/member-text.ts';
+import { surelyNeverSent } from '../never-sent.ts';
 import { describeHttpFailure, excerpt, type HttpFailure } from '../service-error-text.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
-import {
-  type CreateOutcome,
-  MEMBER_TEXTS,
-  NOT_SENT_CODES,
-  USER_MESSAGES,
-} from '../videos-api/videos-api-errors.ts';
+import { type CreateOutcome, MEMBER_TEXTS, USER_MESSAGES } from '../videos-api/videos-api-errors.ts';
 
 /**
  * The faults of one call to a service whose jobs are created and then polled (fal's queue,
@@ -120,7 +116,7 @@ export function transportFailure(
   mask: (text: string) => string,
 ): JobCallError {
   const code = (error as { code?: unknown } | undefined)?.code;
-  const notSent = typeof code === 'string' && NOT_SENT_CODES.has(code);
+  const notSent = surelyNeverSent(error);
   const createOutcome = call === 'create' ? (notSent && !timedOut ? 'not-sent' : 'unknown') : undefined;
   if (timedOut) {
     return new JobCallError({

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { isRefusalStatus } from '../never-sent.ts';
 import { describeCreateFailure, excerpt, serviceMessageOf } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { VideoServiceError } from '../video-provider.ts';
@@ -28,7 +29,11 @@ export const RELAY_MEMBER_TEXTS: Record<keyof typeof RELAY_USER_MESSAGES, Member
   unreadable: memberText('failure.service.unreadable'),
 };
 
-/** An HTTP error answer turned into a VideoServiceError: nothing had started, so it may be retried. */
+/**
+ * An HTTP error answer turned into a VideoServiceError. A refusal (429, 4xx) made no video, so it
+ * may be sent again; a 5xx may come from a relay that took the request and then failed, and may
+ * have billed it, so it is not.
+ */
 export async function httpErrorOf(
   response: Dispatcher.ResponseData,
   redaction: ServiceTextRedaction,
@@ -43,7 +48,7 @@ export async function httpErrorOf(
     userMessage,
     memberText,
     status,
-    beforeAnyEvent: true,
+    beforeAnyEvent: isRefusalStatus(status),
     logMessage: `video service answered HTTP ${status}: ${excerpt(body)}`,
   });
 }

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, errors, request } from 'undici';
 import { redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { surelyNeverSent } from '../never-sent.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import {
   type ModelCapabilities,
@@ -143,7 +144,9 @@ export class RelayVideoProvider implements VideoProvider {
   ): unknown {
     if (signals.cancelled.aborted) return signals.cancelled.reason;
     if (error instanceof VideoServiceError) return error;
-    const beforeAnyEvent = !started;
+    // Only a request that never left the bot is surely unbilled: once sent, a relay that then went
+    // silent, ran out of time or hung up may already have started (and charged for) the video.
+    const beforeAnyEvent = !started && surelyNeverSent(error);
     const { stallTimeoutMs, timeoutMs } = this.options;
     if (signals.deadline.aborted) {
       return new VideoServiceError({

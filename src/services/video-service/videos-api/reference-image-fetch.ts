@@ -1,6 +1,5 @@
-import { Agent, type Dispatcher, request } from 'undici';
-import { hasPrivateHostLiteral, publicOnlyLookup } from '../download/network-guard.ts';
-import { readCapped } from '../download/read-capped.ts';
+import type { Dispatcher } from 'undici';
+import { type GuardedFetchFailure, guardedFetch, IMAGE_TYPES } from '../download/guarded-fetch.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
 
 /**
@@ -20,11 +19,10 @@ export interface ReferenceImageFetchOptions {
   timeoutMs: number;
   /** Allows http and private addresses: for local testing and self-hosted setups only. */
   allowPrivate: boolean;
-  /** Used instead of the guarded agent when `allowPrivate` is set (tests). */
+  /** Used instead of the shared agent when `allowPrivate` is set (tests). */
   dispatcher?: Dispatcher;
 }
 
-const MAX_REDIRECTS = 3;
 const DATA_URL = /^data:([^,]*?),/i;
 const SIGNATURES: Array<{ type: string; test: (bytes: Buffer) => boolean }> = [
   { type: 'image/png', test: (b) => b.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex')) },
@@ -53,80 +51,50 @@ export const IMAGE_MESSAGES = {
 } as const;
 
 export class ReferenceImageFetcher {
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
-
-  constructor(private readonly options: ReferenceImageFetchOptions) {
-    this.ownsDispatcher = !(options.allowPrivate && options.dispatcher);
-    this.dispatcher =
-      options.allowPrivate && options.dispatcher
-        ? options.dispatcher
-        : options.allowPrivate
-          ? new Agent()
-          : new Agent({ connect: { lookup: publicOnlyLookup } });
-  }
+  constructor(private readonly options: ReferenceImageFetchOptions) {}
 
   /** Throws a VideoServiceError (nothing was sent to the service yet) or, on cancel, `signal.reason`. */
   async fetch(imageUrl: string, signal: AbortSignal): Promise<ReferenceImage> {
     signal.throwIfAborted();
     if (DATA_URL.test(imageUrl)) return this.decodeDataUrl(imageUrl);
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    try {
-      return await this.follow(imageUrl, AbortSignal.any([signal, timeout]));
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof VideoServiceError) throw error;
-      const code = (error as NodeJS.ErrnoException | undefined)?.code;
-      if (code === 'EPRIVATEADDRESS') throw imageError('rejected', IMAGE_MESSAGES.refused, 'private address');
-      const what = timeout.aborted ? 'timed out' : (code ?? String(error));
-      throw imageError('network', IMAGE_MESSAGES.unreachable, what, error);
-    }
+    const { maxBytes, timeoutMs, allowPrivate, dispatcher } = this.options;
+    // A member's link: no hop is trusted, the first one included.
+    const fetched = await guardedFetch(imageUrl, {
+      maxBytes,
+      allowedTypes: IMAGE_TYPES,
+      allowPrivate,
+      timeoutMs,
+      signal,
+      dispatcher: allowPrivate ? dispatcher : undefined,
+    });
+    if (!fetched.ok) throw this.failure(fetched);
+    return this.image(fetched.bytes, fetched.contentType ?? '', fileNameOf(fetched.url));
   }
 
-  async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
-  }
+  /** Nothing of its own to close: the guarded fetch's connection pools are shared. */
+  async close(): Promise<void> {}
 
-  private async follow(startUrl: string, signal: AbortSignal): Promise<ReferenceImage> {
-    let url = startUrl;
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const refusal = this.refusal(url);
-      if (refusal) throw imageError('rejected', IMAGE_MESSAGES.refused, refusal);
-      const response = await request(url, { method: 'GET', signal, dispatcher: this.dispatcher });
-      const location = response.headers.location;
-      if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string') {
-        await response.body.dump();
-        url = new URL(location, url).toString();
-        continue;
+  private failure(failure: GuardedFetchFailure): VideoServiceError {
+    switch (failure.why) {
+      case 'refused':
+        return imageError('rejected', IMAGE_MESSAGES.refused, failure.detail);
+      case 'too-large':
+        return imageError('rejected', IMAGE_MESSAGES.tooLarge(this.options.maxBytes), failure.detail);
+      case 'wrong-type':
+        return imageError('rejected', IMAGE_MESSAGES.notImage, failure.detail);
+      case 'http-status': {
+        const busy = failure.status >= 500 || failure.status === 429;
+        return busy
+          ? imageError('network', IMAGE_MESSAGES.unreachable, failure.detail)
+          : imageError('rejected', IMAGE_MESSAGES.gone, failure.detail);
       }
-      return await this.read(response, url);
+      case 'too-many-redirects':
+        return imageError('rejected', IMAGE_MESSAGES.unreachable, failure.detail);
+      case 'timeout':
+        return imageError('network', IMAGE_MESSAGES.unreachable, 'timed out');
+      case 'network':
+        return imageError('network', IMAGE_MESSAGES.unreachable, failure.detail, failure.cause);
     }
-    throw imageError('rejected', IMAGE_MESSAGES.unreachable, 'too many redirects');
-  }
-
-  private refusal(url: string): string | undefined {
-    if (!URL.canParse(url)) return 'not a URL';
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return `${parsed.protocol} URL`;
-    if (this.options.allowPrivate) return undefined;
-    if (parsed.protocol !== 'https:') return 'only https images are fetched';
-    if (hasPrivateHostLiteral(parsed)) return 'private address';
-    return undefined;
-  }
-
-  private async read(response: Dispatcher.ResponseData, url: string): Promise<ReferenceImage> {
-    const { statusCode, headers, body } = response;
-    if (statusCode !== 200) {
-      await body.dump();
-      const kind = statusCode >= 500 || statusCode === 429 ? 'network' : 'rejected';
-      const message = kind === 'network' ? IMAGE_MESSAGES.unreachable : IMAGE_MESSAGES.gone;
-      throw imageError(kind, message, `HTTP ${statusCode}`);
-    }
-    const { maxBytes } = this.options;
-    const read = await readCapped(response, maxBytes);
-    if (!read.ok) throw imageError('rejected', IMAGE_MESSAGES.tooLarge(maxBytes), read.detail);
-    const { bytes } = read;
-    return this.image(bytes, String(headers['content-type'] ?? ''), fileNameOf(url));
   }
 
   private decodeDataUrl(imageUrl: string): ReferenceImage {

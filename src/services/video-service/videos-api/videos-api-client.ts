@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher, FormData, request } from 'undici';
 import type { OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
-import { readCapped } from '../download/read-capped.ts';
+import { type GuardedFetchFailure, guardedFetch, VIDEO_TYPES } from '../download/guarded-fetch.ts';
 import { openRouterCreateBody } from './openrouter-variant.ts';
 import { parseVideoJob, type VideoJob } from './video-job.ts';
 import {
@@ -22,6 +22,11 @@ export interface VideosApiClientOptions {
   requestTimeoutMs?: number;
   /** Limit for one whole content download. Default 5 min. */
   downloadTimeoutMs?: number;
+  /**
+   * ALLOW_PRIVATE_VIDEO_URLS: a `/content` redirect may lead to http and private addresses. Off,
+   * only the relay's own origin may be one; storage it redirects to must be public https.
+   */
+  allowPrivateRedirects?: boolean;
   /** Limit for opening a connection, when the client makes its own agent. Default 10 s. */
   connectTimeoutMs?: number;
   logger?: Logger;
@@ -56,18 +61,20 @@ export interface DownloadContentOptions {
   variant?: ContentVariant;
 }
 
-/** Too large is an answer, not a fault: the caller then shows the job's public link instead. */
+/**
+ * Too large, or a redirect to an address the bot does not fetch from, is an answer, not a fault:
+ * the caller then shows the job's public link instead.
+ */
 export type ContentDownload =
   | { ok: true; bytes: Buffer; contentType: string }
-  | { ok: false; why: 'too-large'; maxBytes: number; detail: string };
+  | { ok: false; why: 'too-large'; maxBytes: number; detail: string }
+  | { ok: false; why: 'refused'; detail: string };
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const MAX_JSON_REPLY_BYTES = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
-const MAX_REDIRECTS = 3;
-const NOT_MEDIA = /^(application\/(json|problem)|text\/)/i;
 
 type Body = Dispatcher.ResponseData['body'];
 
@@ -151,15 +158,34 @@ export class VideosApiClient {
     );
   }
 
-  /** Fetches one of the service's own result links (`isOwnVideoUrl`) with the key. */
-  downloadKeyed(url: string, options: Omit<DownloadContentOptions, 'variant'>): Promise<ContentDownload> {
-    if (!this.isOwnVideoUrl(url)) {
-      return Promise.reject(unreadableReply('content', 'not a video link of the configured service'));
-    }
-    return this.call('content', options.signal, this.downloadTimeoutMs, async (limit) => {
-      const response = await this.followToContent(url, limit);
-      return await readContent(response, options.maxBytes);
+  /**
+   * Fetches one of the service's own result links (`isOwnVideoUrl`) with the key, through the one
+   * guarded fetch: the relay's own origin is trusted (it is configured), where it redirects to is
+   * checked at each hop, and the key never leaves the relay's origin.
+   */
+  async downloadKeyed(
+    url: string,
+    options: Omit<DownloadContentOptions, 'variant'>,
+  ): Promise<ContentDownload> {
+    if (!this.isOwnVideoUrl(url))
+      throw unreadableReply('content', 'not a video link of the configured service');
+    const fetched = await guardedFetch(url, {
+      maxBytes: options.maxBytes,
+      allowedTypes: VIDEO_TYPES,
+      allowPrivate: this.options.allowPrivateRedirects ?? false,
+      firstHopTrusted: true,
+      timeoutMs: this.downloadTimeoutMs,
+      signal: options.signal,
+      headers: { authorization: `Bearer ${this.options.apiKey}` },
+      dispatcher: this.dispatcher,
     });
+    if (fetched.ok)
+      return { ok: true, bytes: fetched.bytes, contentType: fetched.contentType ?? 'video/mp4' };
+    if (fetched.why === 'too-large') {
+      return { ok: false, why: 'too-large', maxBytes: options.maxBytes, detail: fetched.detail };
+    }
+    if (fetched.why === 'refused') return { ok: false, why: 'refused', detail: fetched.detail };
+    throw this.contentFailure(fetched);
   }
 
   async close(): Promise<void> {
@@ -222,10 +248,11 @@ export class VideosApiClient {
     url: string,
     body: string | FormData | undefined,
     signal: AbortSignal,
-    withKey = true,
   ): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (withKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.options.apiKey}`,
+    };
     // undici sets the multipart boundary itself; only JSON needs naming.
     if (typeof body === 'string') headers['content-type'] = 'application/json';
     return request(url, {
@@ -240,27 +267,27 @@ export class VideosApiClient {
     });
   }
 
-  /** Relays may answer `/content` with a redirect to storage; the key never leaves the relay's origin. */
-  private async followToContent(startUrl: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    const origin = new URL(startUrl).origin;
-    let url = startUrl;
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const response = await this.send('GET', url, undefined, signal, new URL(url).origin === origin);
-      const location = response.headers.location;
-      const redirected = response.statusCode >= 300 && response.statusCode < 400;
-      if (!redirected) {
-        if (response.statusCode >= 400) throw await this.failure('content', response);
-        return response;
-      }
-      await response.body.dump();
-      const next =
-        typeof location === 'string' && URL.canParse(location, url) ? new URL(location, url) : null;
-      if (!next || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
-        throw unreadableReply('content', `HTTP ${response.statusCode} without a usable location`);
-      }
-      url = next.toString();
+  /** A failed content fetch as the error every other call of this client throws. */
+  private contentFailure(
+    failure: Exclude<GuardedFetchFailure, { why: 'too-large' | 'refused' }>,
+  ): VideosApiError {
+    switch (failure.why) {
+      case 'http-status':
+        return httpFailure(
+          'content',
+          failure.status,
+          this.mask(failure.body),
+          retryAfterMsOf(failure.headers),
+        );
+      case 'wrong-type':
+        return unreadableReply('content', `not a video (${failure.contentType})`, this.mask(failure.body));
+      case 'too-many-redirects':
+        return unreadableReply('content', failure.detail);
+      case 'timeout':
+        return transportFailure('content', new Error(failure.detail), true, this.mask);
+      case 'network':
+        return transportFailure('content', failure.cause, false, this.mask);
     }
-    throw unreadableReply('content', `more than ${MAX_REDIRECTS} redirects`);
   }
 
   private async failure(call: VideosApiCall, response: Dispatcher.ResponseData): Promise<VideosApiError> {
@@ -313,18 +340,6 @@ function multipartCreate(job: CreateVideoJobRequest): FormData {
 
 function jobPath(id: string): string {
   return `/videos/${encodeURIComponent(id)}`;
-}
-
-async function readContent(response: Dispatcher.ResponseData, maxBytes: number): Promise<ContentDownload> {
-  const { headers, body } = response;
-  const contentType = String(headers['content-type'] ?? 'video/mp4');
-  if (NOT_MEDIA.test(contentType)) {
-    const { text } = await readBounded(body, MAX_ERROR_BODY_BYTES);
-    throw unreadableReply('content', `not a video (${contentType})`, text);
-  }
-  const read = await readCapped(response, maxBytes);
-  if (!read.ok) return { ok: false, why: 'too-large', maxBytes, detail: read.detail };
-  return { ok: true, bytes: read.bytes, contentType };
 }
 
 async function readBounded(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {

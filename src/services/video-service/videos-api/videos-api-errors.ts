@@ -1,5 +1,6 @@
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
 import { redact } from '../../logging/logger.ts';
+import { isRefusalStatus, surelyNeverSent } from '../never-sent.ts';
 import {
   describeCreateFailure,
   describeHttpFailure,
@@ -67,21 +68,6 @@ export const MEMBER_TEXTS: Record<keyof typeof USER_MESSAGES, MemberText> = {
   notFound: memberText('failure.service.notFound'),
 };
 
-/** Errors that only happen before a byte of the request is written (every shape's create outcome reads them). */
-export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 /** A token ends at a quote, a backslash (a JSON escape: masking it would break the document) or a separator. */
 const BEARER_TOKEN = /\bBearer\s+[^\s"'\\,;]+/gi;
 
@@ -107,7 +93,7 @@ export function httpFailure(
     memberText,
     status,
     retryAfterMs,
-    createOutcome: billable ? (status >= 500 ? 'unknown' : 'refused') : undefined,
+    createOutcome: billable ? (isRefusalStatus(status) ? 'refused' : 'unknown') : undefined,
     logMessage: `videos api ${call} answered HTTP ${status}: ${excerpt(body)}`,
   });
 }
@@ -121,7 +107,7 @@ export function transportFailure(
 ): VideosApiError {
   const billable = call === 'create' || call === 'remix';
   const code = (error as { code?: unknown } | undefined)?.code;
-  const notSent = typeof code === 'string' && NOT_SENT_CODES.has(code);
+  const notSent = surelyNeverSent(error);
   const createOutcome = billable ? (notSent && !timedOut ? 'not-sent' : 'unknown') : undefined;
   if (timedOut) {
     return new VideosApiError({

@@ -46,8 +46,13 @@ export interface VideosApiProviderOptions {
   maxImageBytes?: number;
   /** Limit on fetching the starting image. Default 30 s. */
   imageTimeoutMs?: number;
-  /** Fetch images from http and private addresses (local testing, self-hosted). Default false. */
-  allowPrivateImageUrls?: boolean;
+  /**
+   * ALLOW_PRIVATE_VIDEO_URLS: fetch starting images, and follow `/content` redirects, to http and
+   * private addresses (local testing, self-hosted). Default false.
+   */
+  allowPrivateUrls?: boolean;
+  /** Limit on one whole content download (VIDEO_DOWNLOAD_TIMEOUT_MS). Default 5 min. */
+  downloadTimeoutMs?: number;
   /** Limit on a whole job, from the create (or the resume) to its outcome. Default 20 min. */
   timeoutMs?: number;
   /** Sends of a create (or remix) that certainly made no job: refused with 429, or never sent. Default 2. */
@@ -130,7 +135,8 @@ export class VideosApiProvider implements VideoProvider {
       pollIntervalMs: options.pollIntervalMs,
       timeoutMs: options.timeoutMs,
       maxImageBytes: options.maxImageBytes,
-      allowPrivateImageUrls: options.allowPrivateUrls,
+      allowPrivateUrls: options.allowPrivateUrls,
+      downloadTimeoutMs: options.downloadTimeoutMs,
       logger: options.logger,
       dispatcher: options.dispatcher,
       variant,
@@ -159,6 +165,8 @@ export class VideosApiProvider implements VideoProvider {
       apiUrl: options.apiUrl,
       apiKey: options.apiKey,
       requestTimeoutMs: options.requestTimeoutMs,
+      downloadTimeoutMs: options.downloadTimeoutMs,
+      allowPrivateRedirects: options.allowPrivateUrls ?? false,
       logger: this.logger,
       dispatcher: options.dispatcher,
       variant: this.variant,
@@ -166,7 +174,7 @@ export class VideosApiProvider implements VideoProvider {
     this.images = new ReferenceImageFetcher({
       maxBytes: this.settings.maxImageBytes,
       timeoutMs: this.settings.imageTimeoutMs,
-      allowPrivate: options.allowPrivateImageUrls ?? false,
+      allowPrivate: options.allowPrivateUrls ?? false,
       dispatcher: options.dispatcher,
     });
   }
@@ -230,7 +238,10 @@ export class VideosApiProvider implements VideoProvider {
     for (let attempt = 1; ; attempt++) {
       try {
         const download = await content.fetch();
-        if (!download.ok) return { ok: false, why: 'too-large', detail: download.detail };
+        if (!download.ok) {
+          const why = download.why === 'refused' ? 'download-refused' : 'too-large';
+          return { ok: false, why, detail: download.detail };
+        }
         return { ok: true, video: { fileName, bytes: download.bytes, contentType: download.contentType } };
       } catch (error) {
         if (signal.aborted) throw signal.reason;

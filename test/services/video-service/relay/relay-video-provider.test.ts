@@ -229,7 +229,8 @@ describe('RelayVideoProvider HTTP errors', () => {
       const error = await failure({ status, body: JSON.parse(readStreamFixture(name)) });
       expect(error.kind).toBe(expectedKinds[status]);
       expect(error.status).toBe(status);
-      expect(error.beforeAnyEvent).toBe(true);
+      // A refusal made no video and may be sent again; a 5xx may come from a relay that billed it.
+      expect(error.beforeAnyEvent).toBe(status < 500);
       expect(error.message).toContain(String(status));
       expect(`${error.userMessage} ${error.message}`).not.toContain(API_KEY);
     });
@@ -310,10 +311,10 @@ describe('RelayVideoProvider transport faults', () => {
     );
   });
 
-  it('reports a cut before any frame as retryable', async () => {
+  it('reports a cut before any frame as not retryable: the relay had taken the request', async () => {
     const error = await failure({ ...progressStream(), cutAfterFrames: 0 });
     expect(error.kind).toBe('network');
-    expect(error.beforeAnyEvent).toBe(true);
+    expect(error.beforeAnyEvent).toBe(false);
   });
 
   it('gives up on a stalled stream', async () => {
@@ -323,10 +324,10 @@ describe('RelayVideoProvider transport faults', () => {
     expect(await service.requests.at(-1)?.ended).toBe('client-disconnected');
   });
 
-  it('gives up on a service that accepts the request and sends nothing', async () => {
+  it('gives up on a service that accepts the request and sends nothing, without a retry', async () => {
     const error = await failure({ ...progressStream(), stallAfterFrames: 0 }, { stallTimeoutMs: 300 });
     expect(error.kind).toBe('stalled');
-    expect(error.beforeAnyEvent).toBe(true);
+    expect(error.beforeAnyEvent).toBe(false);
   });
 
   it('gives up when the whole generation takes too long, pings or not', async () => {

@@ -130,7 +130,7 @@ describe("openai-videos, variant openrouter: OpenRouter's fields", () => {
       variant: 'openrouter',
       catalogueModel: VEO,
       imageInput: 'bytes',
-      allowPrivateImageUrls: true,
+      allowPrivateUrls: true,
       pollIntervalMs: 20,
     });
     providers.push(made);

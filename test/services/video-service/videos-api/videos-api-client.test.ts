@@ -349,9 +349,12 @@ describe('remix', () => {
 });
 
 describe('downloadContent', () => {
-  async function finishedJob(script: Parameters<FakeVideosApi['scriptNextJob']>[0] = {}) {
+  async function finishedJob(
+    script: Parameters<FakeVideosApi['scriptNextJob']>[0] = {},
+    options: Partial<VideosApiClientOptions> = {},
+  ) {
     api.scriptNextJob({ queuedMs: 0, processingMs: 0, ...script });
-    const videos = client();
+    const videos = client(options);
     const { id } = await videos.create({ prompt: 'p', model: 'sora-2' }, signal());
     return { videos, id };
   }
@@ -385,12 +388,27 @@ describe('downloadContent', () => {
 
   it('follows a redirect to storage elsewhere without taking the key along', async () => {
     const port = new URL(api.origin).port;
-    const { videos, id } = await finishedJob({ contentRedirectOrigin: `http://localhost:${port}` });
+    const { videos, id } = await finishedJob(
+      { contentRedirectOrigin: `http://localhost:${port}` },
+      // The storage stand-in is on loopback too, as ALLOW_PRIVATE_VIDEO_URLS allows.
+      { allowPrivateRedirects: true },
+    );
     const download = await videos.downloadContent(id, { maxBytes: 100_000, signal: signal() });
 
     expect(download.ok).toBe(true);
     const fetched = api.requests.find((call) => call.call === 'public');
     expect(fetched?.sentAuthorization).toBe(false);
+  });
+
+  it('refuses a redirect from the relay to a loopback or plain-http address, and never fetches it', async () => {
+    const port = new URL(api.origin).port;
+    // The relay itself is trusted on loopback (it is the configured base URL); where it sends the
+    // bot next is not: a relay must not be able to point the bot at the machine's own services.
+    const { videos, id } = await finishedJob({ contentRedirectOrigin: `http://localhost:${port}` });
+    const download = await videos.downloadContent(id, { maxBytes: 100_000, signal: signal() });
+
+    expect(download).toMatchObject({ ok: false, why: 'refused' });
+    expect(api.requests.filter((call) => call.call === 'public')).toEqual([]);
   });
 
   it('throws for a video that is not ready', async () => {

@@ -50,7 +50,7 @@ function provider(options: Partial<VideosApiProviderOptions> = {}): VideosApiPro
     apiKey: api.apiKey,
     pollIntervalMs: POLL_MS,
     createRetryDelayMs: 10,
-    allowPrivateImageUrls: true,
+    allowPrivateUrls: true,
     ...options,
   });
   providers.push(made);
@@ -245,7 +245,7 @@ describe('generate', () => {
 
   it('does not fetch images from private addresses unless allowed', async () => {
     const request = { ...REQUEST, imageUrl: `${images.origin}/cat.png` };
-    const error = await serviceError(provider({ allowPrivateImageUrls: false }).generate(request, signal()));
+    const error = await serviceError(provider({ allowPrivateUrls: false }).generate(request, signal()));
 
     expect(error).toMatchObject({ kind: 'rejected', beforeAnyEvent: true });
     expect(images.hits).toEqual([]);
