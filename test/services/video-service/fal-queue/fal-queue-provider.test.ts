@@ -437,9 +437,9 @@ describe('FalQueueProvider', () => {
 
     expect(made.capabilities('kling-3')).toEqual({
       durations: [5, 10],
-      orientations: ['landscape'],
+      aspectRatios: ['16:9', '1:1'],
       imageInput: false,
-      progress: 'none',
+      progress: 'queue',
       remix: false,
     });
   });

@@ -130,7 +130,7 @@ describe('GeminiProvider: a video from a prompt', () => {
   it("offers the catalogue model's lengths and frames, without a percent or remix", () => {
     expect(provider().capabilities('veo-3.1-fast')).toEqual({
       durations: [4, 6, 8],
-      orientations: ['landscape', 'portrait'],
+      aspectRatios: ['16:9', '9:16'],
       imageInput: true,
       progress: 'none',
       remix: false,
