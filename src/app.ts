@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import {
   type APIGuildMember,
   Client,
@@ -40,6 +39,7 @@ import { createJobRecovery } from './services/jobs/job-recovery.ts';
 import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
 import { JobSweep } from './services/jobs/job-sweep.ts';
 import { LocalJobs } from './services/jobs/local-jobs.ts';
+import { currentIdentity, isKnownDead, newProcessId } from './services/jobs/process-identity.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
@@ -80,7 +80,7 @@ const METRICS_SAMPLE_MS = 5_000;
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const role = config.BOT_ROLE;
   // Names this process in leases, job records, reservations and logs: unique across restarts and machines.
-  const processId = `${hostname()}-${process.pid}-${newJobId()}`;
+  const processId = newProcessId(currentIdentity(), newJobId());
   const logger = createLogger({
     level: config.LOG_LEVEL,
     secrets: [config.DISCORD_TOKEN, config.SORA_API_KEY],
@@ -269,6 +269,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     isLive: (jobId) => runner?.has(jobId) ?? false,
     uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
     queue: cluster?.queue,
+    knownDead: isKnownDead(store.backend, processId),
     recover: createJobRecovery({
       records,
       logger,
