@@ -40,6 +40,7 @@ import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
 import { JobSweep } from './services/jobs/job-sweep.ts';
 import { LocalJobs } from './services/jobs/local-jobs.ts';
 import { currentIdentity, isKnownDead, newProcessId } from './services/jobs/process-identity.ts';
+import { ProcessLease } from './services/jobs/process-lease.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
@@ -130,6 +131,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.STORE_TIMEOUT_MS,
   });
   const records = new JobRecords(store, logger, processId);
+  const lease = new ProcessLease({
+    processId,
+    processes: store.processes,
+    leaseMs: config.PROCESS_LEASE_MS,
+    logger,
+  });
   const models = offeredModels(config);
   const quotas = new QuotaService({
     store,
@@ -180,6 +187,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       onStreamEvent: metrics && ((type) => metrics.streamEvent(type)),
       onProgressEdit: metrics && ((seconds) => metrics.progressEdited(seconds)),
       onFinished: metrics && ((snapshot) => metrics.jobFinished(snapshot.state, reasonLabel(snapshot))),
+      ownership: { lease, isOwn: (jobId) => records.isOwn(jobId), leaseMs: config.PROCESS_LEASE_MS },
     });
     if (cluster) {
       queueWorker = new QueueWorker({
@@ -270,6 +278,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
     queue: cluster?.queue,
     knownDead: isKnownDead(store.backend, processId),
+    lease,
     recover: createJobRecovery({
       records,
       logger,

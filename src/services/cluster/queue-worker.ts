@@ -42,7 +42,7 @@ export class QueueWorker {
     this.stopListening = cancelBus.onCancel(({ jobId, byMemberId }) => {
       if (runner.has(jobId)) runner.cancel(jobId, byMemberId);
     });
-    queue.consume((payload) => this.run(payload.jobId), {
+    queue.consume((payload, { signal }) => this.run(payload.jobId, signal), {
       concurrency,
       lockDurationMs: this.options.holdMs,
       stalledIntervalMs: this.options.holdMs,
@@ -55,7 +55,8 @@ export class QueueWorker {
     this.stopListening?.();
   }
 
-  private async run(jobId: string): Promise<void> {
+  /** `signal` aborts on the queue's close deadline or when this worker lost its hold on the job: the run ends. */
+  private async run(jobId: string, signal: AbortSignal): Promise<void> {
     const { records, runner, cancelBus, logger } = this.options;
     const log = logger.child({ jobId });
     const stored = await records.stored(jobId);
@@ -88,6 +89,7 @@ export class QueueWorker {
       surface,
       charge: record.reservation && this.options.chargeFor(record.reservation),
       admitted: { jobId, startedAt: record.createdAt },
+      signal,
     });
     await done;
   }

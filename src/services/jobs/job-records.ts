@@ -98,6 +98,18 @@ export class JobRecords {
   }
 
   /**
+   * Whether this process still owns the job, by one read of its record against the fence this
+   * process writes with: false once another process has claimed it. A record not written yet is
+   * still this process's; a store that does not answer throws.
+   */
+  async isOwn(jobId: string): Promise<boolean> {
+    const stored = await this.store.jobRecords.get<JobRecord>(jobId);
+    if (!stored) return true;
+    const fence = this.fences.get(jobId) ?? { ownerId: this.processId, epoch: 1 };
+    return stored.ownerId === fence.ownerId && stored.epoch === fence.epoch;
+  }
+
+  /**
    * Writes the record of a job handed to the cluster queue, owned by the queue until a worker
    * claims it; false once one has (its records are then the worker's alone).
    */

@@ -17,6 +17,7 @@ import type {
   SurfaceLocation,
 } from './job.ts';
 import { FINAL_STATES } from './job.ts';
+import type { ProcessLease } from './process-lease.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { type ServiceRetries, withServiceRetries } from './service-retry.ts';
 import { VideoDelivery as Deliveries, type VideoDelivery, type VideoSource } from './video-delivery.ts';
@@ -49,6 +50,23 @@ export interface JobRunnerOptions {
   onProgressEdit?: (seconds: number) => void;
   /** Told once per job, with its final snapshot. */
   onFinished?: (snapshot: JobSnapshot) => void;
+  /**
+   * Whether this process may still act on a job another process could take over (leases): absent,
+   * every job this runner has is its own for good.
+   */
+  ownership?: JobOwnership;
+}
+
+/** What the runner asks before it edits, uploads or settles a job another process could have taken over. */
+export interface JobOwnership {
+  lease: Pick<ProcessLease, 'fresh' | 'untilFresh' | 'lapses'>;
+  /** One fenced read: whether the job's record is still this process's. */
+  isOwn(jobId: string): Promise<boolean>;
+  /**
+   * Longest wait for a stale lease to be renewed before the job is let go (its record, if nobody
+   * claimed it, is then this process's sweep's to settle): a full lease.
+   */
+  leaseMs: number;
 }
 
 /** One moment of a job, as its record keeps it. */
@@ -68,6 +86,11 @@ export interface SubmitOptions {
   resume?: { jobId: string; serviceJobId: string; startedAt: number };
   /** A job another process admitted and queued: it keeps its id and its start time. */
   admitted?: { jobId: string; startedAt: number };
+  /**
+   * Ends the job as interrupted when it aborts (the cluster queue's close deadline, or its lost
+   * hold on the job), unless another process has taken it over meanwhile.
+   */
+  signal?: AbortSignal;
 }
 
 /** How often the shown elapsed time may refresh when nothing else changed. */
@@ -83,6 +106,13 @@ class CancelledByMember extends Error {
 class Interrupted extends Error {
   constructor() {
     super('interrupted by shutdown');
+  }
+}
+
+/** Another process took the job over: this one lets it go without a word. */
+class TakenOver extends Error {
+  constructor() {
+    super('taken over by another process');
   }
 }
 
@@ -108,6 +138,8 @@ interface Job {
   log: Logger;
   done: Promise<JobSnapshot>;
   resolve: (snapshot: JobSnapshot) => void;
+  /** The lease's lapse count when the job was last known to be this process's. */
+  ownedAtLapse: number;
 }
 
 /**
@@ -132,7 +164,7 @@ export class JobRunner {
 
   submit(
     request: JobRequest,
-    { surface, charge, resume, admitted }: SubmitOptions,
+    { surface, charge, resume, admitted, signal }: SubmitOptions,
   ): { id: string; done: Promise<JobSnapshot> } {
     const id = resume?.jobId ?? admitted?.jobId ?? charge?.reservation.jobId ?? newJobId();
     let resolve!: (snapshot: JobSnapshot) => void;
@@ -157,14 +189,16 @@ export class JobRunner {
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,
-        send: (snapshot) => this.show(surface, snapshot),
+        send: (snapshot) => this.showIfOwn(job, snapshot),
         onError: (error) => log.warn('progress_edit_failed', { error }),
       }),
       log,
       done,
       resolve,
+      ownedAtLapse: this.options.ownership?.lease.lapses ?? 0,
     };
     this.jobs.set(id, job);
+    signal?.addEventListener('abort', () => this.interrupt(job), { once: true });
     surface.onMove(() => this.track(job));
     log.info('job_submitted', {
       source: request.source,
@@ -178,6 +212,7 @@ export class JobRunner {
     this.track(job);
     this.waiting.push(job);
     this.pump();
+    if (signal?.aborted) this.interrupt(job);
     return { id, done };
   }
 
@@ -210,6 +245,70 @@ export class JobRunner {
       job.controller.abort(new CancelledByMember(memberId));
     }
     return 'cancelled';
+  }
+
+  /** Ends one job as interrupted: taken out of the line if it waits, its run aborted if it runs. */
+  private interrupt(job: Job): void {
+    if (!this.jobs.has(job.id) || FINAL_STATES.has(job.snapshot.state)) return;
+    const queued = this.waiting.indexOf(job);
+    if (queued === -1) {
+      job.controller.abort(new Interrupted());
+      return;
+    }
+    this.waiting.splice(queued, 1);
+    this.showQueuePositions();
+    void this.end(job, { state: 'interrupted', reason: RESTART_REASON });
+  }
+
+  /**
+   * Whether this process may still act on the job. A stale lease is waited out first; then, after
+   * a lapse (or always, when `fenced`: before the final message and the charge), one read of the
+   * record says whether another process has claimed it meanwhile.
+   */
+  private async isStillOwn(job: Job, fenced: boolean): Promise<boolean> {
+    const ownership = this.options.ownership;
+    if (!ownership) return true;
+    try {
+      await ownership.lease.untilFresh(AbortSignal.timeout(ownership.leaseMs));
+    } catch {
+      job.log.warn('lease_not_renewed', { leaseMs: ownership.leaseMs });
+      return false;
+    }
+    if (!fenced && job.ownedAtLapse === ownership.lease.lapses) return true;
+    job.ownedAtLapse = ownership.lease.lapses;
+    try {
+      return await ownership.isOwn(job.id);
+    } catch (error) {
+      // The lease was renewed a moment ago, so no other process can have claimed the job.
+      job.log.warn('ownership_check_failed', { error });
+      return true;
+    }
+  }
+
+  private async showIfOwn(job: Job, snapshot: JobSnapshot): Promise<void> {
+    if (await this.isStillOwn(job, false)) {
+      await this.show(job.surface, snapshot);
+      return;
+    }
+    const queued = this.waiting.indexOf(job);
+    if (queued === -1) {
+      job.controller.abort(new TakenOver());
+      return;
+    }
+    this.waiting.splice(queued, 1);
+    this.showQueuePositions();
+    this.letGo(job);
+  }
+
+  /**
+   * The job is another process's now: no message, no charge, no record from here; the new owner
+   * has all of them.
+   */
+  private letGo(job: Job): void {
+    job.log.warn('job_let_go', { state: job.snapshot.state, why: 'taken over by another process' });
+    void job.throttle.close();
+    this.jobs.delete(job.id);
+    job.resolve(job.snapshot);
   }
 
   /**
@@ -362,7 +461,10 @@ export class JobRunner {
 
   private async endAfterError(job: Job, error: unknown): Promise<void> {
     const reason = job.controller.signal.reason;
-    if (reason instanceof CancelledByMember) {
+    if (reason instanceof TakenOver) {
+      await job.throttle.close();
+      this.letGo(job);
+    } else if (reason instanceof CancelledByMember) {
       await this.end(job, { state: 'cancelled', cancelledBy: reason.memberId });
     } else if (reason instanceof Interrupted) {
       await this.end(job, { state: 'interrupted', reason: RESTART_REASON });
@@ -382,6 +484,12 @@ export class JobRunner {
    */
   private async end(job: Job, change: Partial<JobSnapshot>, video?: DownloadedVideo): Promise<void> {
     await job.throttle.close();
+    // Checked once before the final message and the charge: a process that was paused past its
+    // lease must not post an outcome next to the one its successor posts.
+    if (!(await this.isStillOwn(job, true))) {
+      this.letGo(job);
+      return;
+    }
     this.update(job, change);
     let snapshot = job.snapshot;
     if (snapshot.state !== 'delivered') await this.settleCharge(job, false);

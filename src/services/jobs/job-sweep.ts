@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
 import type { ProcessRegistry, RecordFence } from '../store/store.ts';
 import { type JobRecords, QUEUE_OWNER, type StoredJobRecord } from './job-records.ts';
+import { ProcessLease } from './process-lease.ts';
 
 export interface JobSweepOptions {
   processId: string;
@@ -32,6 +33,8 @@ export interface JobSweepOptions {
    * process): its jobs are taken over at once, and an upload it had started is over with it.
    */
   knownDead?: (ownerId: string) => boolean;
+  /** This process's lease, when others (the runner) watch it too; one of its own otherwise. */
+  lease?: ProcessLease;
 }
 
 /**
@@ -52,8 +55,11 @@ export class JobSweep {
   private sweeping: Promise<void> | undefined;
   private lastPruneAt = 0;
   private readonly endedLeases = new Set<string>();
+  private readonly lease: ProcessLease;
 
-  constructor(private readonly options: JobSweepOptions) {}
+  constructor(private readonly options: JobSweepOptions) {
+    this.lease = options.lease ?? new ProcessLease(options);
+  }
 
   /**
    * Renews the lease now (a process must be alive before it may take anything over), then on a
@@ -86,11 +92,8 @@ export class JobSweep {
     return this.sweeping;
   }
 
-  private async renew(): Promise<void> {
-    const { processes, processId, leaseMs, logger } = this.options;
-    await processes
-      .renew(processId, leaseMs, Date.now())
-      .catch((error) => logger.debug('lease_renew_failed', { error }));
+  private renew(): Promise<void> {
+    return this.lease.renew();
   }
 
   private async sweepOnce(now: number): Promise<void> {
