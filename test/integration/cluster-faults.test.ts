@@ -438,6 +438,7 @@ describe('several processes on one Redis, on the Videos API: one gateway, two wo
   let api: FakeVideosApi;
   let dataDir: string;
   let workers: BotProcess[];
+  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     redis = await startRedisServer();
@@ -447,7 +448,7 @@ describe('several processes on one Redis, on the Videos API: one gateway, two wo
       defaults: { queuedMs: 100, processingMs: 1_500 },
     });
     dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-cluster-faults-'));
-    const env = clusterEnv({
+    env = clusterEnv({
       discord,
       redis,
       dataDir,
@@ -523,6 +524,54 @@ describe('several processes on one Redis, on the Videos API: one gateway, two wo
     ]);
     expect(await usageOf(discord, jay)).toEqual({ used: 1, running: 0 });
     expect(await usageOf(discord, kim)).toEqual({ used: 1, running: 0 });
+  });
+
+  it('a worker paused (SIGSTOP) past its lease on the Videos API and then resumed (SIGCONT): the other worker takes the job over and delivers it, the paused one lets it go; one outcome, one upload', async () => {
+    const extra = await startBotProcess(discord, { ...env, BOT_ROLE: 'worker' }, { gateway: false });
+    const live = [...workers.filter(alive), extra];
+    const lee = discord.member({ username: 'lee-cluster' });
+    api.scriptNextJob({ processingMs: 4_000 });
+    const ix = askVideo(discord, lee, discord.channel, 'paused and resumed');
+    const progress = await discord.waitForOriginal(ix, showsProgress, { timeoutMs: 20_000 });
+    const jobId = jobIdOf(progress);
+    const paused = (
+      await logIn(live, (entry) => entry.event === 'job_taken' && entry.jobId === jobId, 'job_taken')
+    ).bot;
+    const other = live.find((worker) => worker !== paused) as BotProcess;
+
+    paused.child.kill('SIGSTOP');
+    await waitForLog(other.lines, (entry) => entry.event === 'job_resumed' && entry.jobId === jobId, {
+      what: 'job_resumed on the other worker',
+      timeoutMs: 20_000,
+    });
+    paused.child.kill('SIGCONT');
+
+    const final = await discord.waitForOriginal(ix, isFinal, { timeoutMs: 30_000 });
+    expect(final.content).toContain(READY);
+    expect(hasVideoFile(final)).toBe(true);
+    const finished = await waitForLog(
+      other.lines,
+      (entry) => entry.event === 'job_finished' && entry.jobId === jobId,
+      { what: 'job_finished on the other worker' },
+    );
+    expect(finished.state).toBe('delivered');
+    // The paused worker's own ending of the job, whatever it is: it must be letting it go.
+    const { entry: ending } = await logIn(
+      [paused],
+      (entry) => (entry.event === 'job_let_go' || entry.event === 'job_finished') && entry.jobId === jobId,
+      'the paused worker ending the job',
+    );
+    expect(ending.event).toBe('job_let_go');
+    const uploads = discord.requests.filter(
+      (request) =>
+        request.files.length > 0 &&
+        (request.interactionId === ix.id || JSON.stringify(request.body).includes(jobId)),
+    );
+    expect(uploads).toHaveLength(1);
+    const history = discord.messageHistory(progress.id).map((message) => message.content);
+    expect(history.some((content) => content.includes('Interrupted'))).toBe(false);
+    expect(api.creates.filter((create) => create.fields.prompt === 'paused and resumed')).toHaveLength(1);
+    expect(await usageOf(discord, lee)).toEqual({ used: 1, running: 0 });
   });
 });
 
