@@ -200,6 +200,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         concurrency: config.WORKER_CONCURRENCY,
         holdMs: config.PROCESS_LEASE_MS,
         onTaken: metrics && ((waitedMs) => metrics.queueWaited(waitedMs / 1000)),
+        onFinished: metrics && ((state) => metrics.jobFinished(state, '')),
       });
     }
   }
@@ -213,6 +214,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         release: (reservation) => admission.chargeFor(reservation).release(),
         logger,
         refreshMs: config.PROGRESS_EDIT_INTERVAL_MS,
+        onFinished: metrics && ((state) => metrics.jobFinished(state, '')),
       })
     : undefined;
   const jobs: JobDispatch | undefined = queuedJobs ?? (runner && new LocalJobs(runner));

@@ -25,6 +25,8 @@ export interface QueueWorkerOptions {
   holdMs: number;
   /** How long a job waited between being queued and a worker taking it: for metrics. */
   onTaken?: (waitedMs: number) => void;
+  /** Told of a job this worker ended without running it (cancelled before it was taken): for metrics. */
+  onFinished?: (state: 'cancelled') => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export class QueueWorker {
         { records, surface, release: (reservation) => this.options.chargeFor(reservation).release(), log },
       );
       log.info('job_finished', { state: 'cancelled' });
+      this.options.onFinished?.('cancelled');
       return;
     }
     const { done } = runner.submit(record.request, {

@@ -31,6 +31,8 @@ export interface QueuedJobsOptions {
    * sees the job waiting, so this can outlast a reconnect (default 10 s).
    */
   timeoutMs?: number;
+  /** Told of a job this gateway ended itself (cancelled while it waited): for metrics. */
+  onFinished?: (state: 'cancelled') => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -124,6 +126,7 @@ export class QueuedJobs implements JobDispatch {
         { records, surface, release: this.options.release, log },
       );
       log.info('job_finished', { state: 'cancelled' });
+      this.options.onFinished?.('cancelled');
       return 'cancelled';
     }
     // Taken by a worker (or about to be): the worker running it ends it.
