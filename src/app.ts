@@ -281,6 +281,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     queue: cluster?.queue,
     knownDead: isKnownDead(store.backend, processId),
     lease,
+    // On the queue, a resumable job goes back in line, so it counts against MAX_CONCURRENT_JOBS.
+    requeue: queueWorker && provider.resume ? (job) => (queueWorker as QueueWorker).requeue(job) : undefined,
     recover: createJobRecovery({
       records,
       logger,

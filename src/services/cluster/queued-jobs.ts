@@ -113,7 +113,7 @@ export class QueuedJobs implements JobDispatch {
     const { state } = stored.record;
     if (stored.final || state === 'delivering' || state === 'fetching' || FINAL_STATES.has(state))
       return 'finished';
-    if (stored.ownerId === QUEUE_OWNER && (await queue.removeWaiting(jobId))) {
+    if (stored.ownerId === QUEUE_OWNER && (await queue.removeWaiting(jobId, stored.epoch))) {
       const fence = await records.claim(stored);
       if (!fence) return 'finished';
       const surface = this.waiting.get(jobId)?.surface ?? this.options.surfaceAt(stored.record.location);

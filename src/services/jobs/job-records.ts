@@ -129,6 +129,19 @@ export class JobRecords {
     return fence;
   }
 
+  /**
+   * Takes a dead owner's job over for the cluster queue rather than for this process: the record
+   * is the queue's again (at a new epoch, freshly dated), for whichever worker takes it from the
+   * line next. Resolves the new fence, or undefined when the owner is alive or someone was faster.
+   */
+  async claimForQueue(job: StoredJobRecord, now = Date.now()): Promise<RecordFence | undefined> {
+    const fence = await this.store.jobRecords.claim(job.id, job, QUEUE_OWNER, now);
+    if (!fence) return undefined;
+    // Dated now, so no sweep takes it for one the queue lost before it is in line.
+    await this.store.jobRecords.write(job.id, { ...job.record, updatedAt: now }, fence, false, now);
+    return fence;
+  }
+
   /** Writes a record of a job this process owns (or has just taken over), and waits for it. */
   async save(record: JobRecord): Promise<boolean> {
     const fence = this.fenceOf(record.id);

@@ -27,12 +27,18 @@ export interface JobSweepOptions {
    * The cluster queue, when there is one: a record the queue owns is left alone while the queue
    * still holds its job (waiting, or taken by a worker that has yet to claim it).
    */
-  queue?: { holds(jobId: string): Promise<boolean> };
+  queue?: { holds(jobId: string, epoch?: number): Promise<boolean> };
   /**
    * Whether an owner is certainly dead although its lease may still run (a predecessor of this very
    * process): its jobs are taken over at once, and an upload it had started is over with it.
    */
   knownDead?: (ownerId: string) => boolean;
+  /**
+   * Puts a dead owner's job back in the cluster queue instead of taking it over here, when it can
+   * be resumed there (it then waits for a free slot under MAX_CONCURRENT_JOBS like any other job);
+   * resolves false when it is not such a job or another process was faster.
+   */
+  requeue?: (job: StoredJobRecord) => Promise<boolean>;
   /** This process's lease, when others (the runner) watch it too; one of its own otherwise. */
   lease?: ProcessLease;
 }
@@ -155,6 +161,10 @@ export class JobSweep {
     // A dead process's upload died with its sockets: its message already shows how it ended.
     const uploadMayRun = !dead.has(job.ownerId) && now - job.updatedAt < this.options.uploadTimeoutMs;
     if (job.record.state === 'delivering' && uploadMayRun) return false;
+    if (await this.options.requeue?.(job)) {
+      logger.info('job_requeued', { jobId: job.id, from: job.ownerId, state: job.record.state });
+      return true;
+    }
     const fence = await records.claim(job, now);
     if (!fence) return false;
     logger.info('job_taken_over', { jobId: job.id, from: job.ownerId, state: job.record.state });
@@ -164,7 +174,7 @@ export class JobSweep {
   /** A queued job whose queue entry is gone (its worker died before claiming it, or it never got in). */
   private async leftByQueue(job: StoredJobRecord, now: number): Promise<boolean> {
     if (now - job.updatedAt < this.options.leaseMs) return false;
-    return !(await this.options.queue?.holds(job.id));
+    return !(await this.options.queue?.holds(job.id, job.epoch));
   }
 
   private async recoverLogged(job: StoredJobRecord, fence: RecordFence): Promise<boolean> {
