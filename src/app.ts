@@ -214,6 +214,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         release: (reservation) => admission.chargeFor(reservation).release(),
         logger,
         refreshMs: config.PROGRESS_EDIT_INTERVAL_MS,
+        discard: async (location) => {
+          if (location.kind === 'channel' && location.messageId)
+            await messages.delete(location.channelId, location.messageId);
+        },
         onFinished: metrics && ((state) => metrics.jobFinished(state, '')),
       })
     : undefined;
