@@ -187,7 +187,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       onStreamEvent: metrics && ((type) => metrics.streamEvent(type)),
       onProgressEdit: metrics && ((seconds) => metrics.progressEdited(seconds)),
       onFinished: metrics && ((snapshot) => metrics.jobFinished(snapshot.state, reasonLabel(snapshot))),
-      ownership: { lease, isOwn: (jobId) => records.isOwn(jobId), leaseMs: config.PROCESS_LEASE_MS },
+      ownership: { lease, isOwn: (jobId) => records.isOwn(jobId) },
     });
     if (cluster) {
       queueWorker = new QueueWorker({

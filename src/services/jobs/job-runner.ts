@@ -62,11 +62,6 @@ export interface JobOwnership {
   lease: Pick<ProcessLease, 'fresh' | 'untilFresh' | 'lapses'>;
   /** One fenced read: whether the job's record is still this process's. */
   isOwn(jobId: string): Promise<boolean>;
-  /**
-   * Longest wait for a stale lease to be renewed before the job is let go (its record, if nobody
-   * claimed it, is then this process's sweep's to settle): a full lease.
-   */
-  leaseMs: number;
 }
 
 /** One moment of a job, as its record keeps it. */
@@ -152,6 +147,8 @@ export class JobRunner {
   private readonly waiting: Job[] = [];
   private running = 0;
   private readonly deliveries: VideoDelivery;
+  /** Aborted once the shutdown grace is over: no job waits for a stale lease past it. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: JobRunnerOptions) {
     this.deliveries = new Deliveries({
@@ -265,14 +262,14 @@ export class JobRunner {
    * a lapse (or always, when `fenced`: before the final message and the charge), one read of the
    * record says whether another process has claimed it meanwhile.
    */
-  private async isStillOwn(job: Job, fenced: boolean): Promise<boolean> {
+  private async isStillOwn(job: Job, fenced: boolean, signal: AbortSignal): Promise<boolean | 'gave up'> {
     const ownership = this.options.ownership;
     if (!ownership) return true;
+    if (!ownership.lease.fresh()) job.log.info('waiting_for_lease', { fenced });
     try {
-      await ownership.lease.untilFresh(AbortSignal.timeout(ownership.leaseMs));
+      await ownership.lease.untilFresh(signal);
     } catch {
-      job.log.warn('lease_not_renewed', { leaseMs: ownership.leaseMs });
-      return false;
+      return 'gave up';
     }
     if (!fenced && job.ownedAtLapse === ownership.lease.lapses) return true;
     job.ownedAtLapse = ownership.lease.lapses;
@@ -286,7 +283,14 @@ export class JobRunner {
   }
 
   private async showIfOwn(job: Job, snapshot: JobSnapshot): Promise<void> {
-    if (await this.isStillOwn(job, false)) {
+    const own = await this.isStillOwn(
+      job,
+      false,
+      AbortSignal.any([job.controller.signal, this.stopping.signal]),
+    );
+    // The job ended (or the bot is stopping) while the lease was stale: its ending decides.
+    if (own === 'gave up') return;
+    if (own) {
       await this.show(job.surface, snapshot);
       return;
     }
@@ -304,8 +308,8 @@ export class JobRunner {
    * The job is another process's now: no message, no charge, no record from here; the new owner
    * has all of them.
    */
-  private letGo(job: Job): void {
-    job.log.warn('job_let_go', { state: job.snapshot.state, why: 'taken over by another process' });
+  private letGo(job: Job, why: 'taken over' | 'lease not renewed' = 'taken over'): void {
+    job.log.warn('job_let_go', { state: job.snapshot.state, why });
     void job.throttle.close();
     this.jobs.delete(job.id);
     job.resolve(job.snapshot);
@@ -316,11 +320,13 @@ export class JobRunner {
    * (final message with Retry, charge released).
    */
   async shutdown(graceMs: number): Promise<void> {
-    const waiting = this.waiting.splice(0);
-    await Promise.all(waiting.map((job) => this.end(job, { state: 'interrupted', reason: RESTART_REASON })));
     const pending = [...this.jobs.values()].map((job) => job.done);
+    const waiting = this.waiting.splice(0);
+    for (const job of waiting) void this.end(job, { state: 'interrupted', reason: RESTART_REASON });
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([Promise.all(pending), grace])) === 'timeout') {
+      // Nothing waits for a stale lease any more: what cannot be checked is left to the next sweep.
+      this.stopping.abort();
       for (const job of this.jobs.values()) job.controller.abort(new Interrupted());
       await Promise.all(pending);
     }
@@ -486,8 +492,9 @@ export class JobRunner {
     await job.throttle.close();
     // Checked once before the final message and the charge: a process that was paused past its
     // lease must not post an outcome next to the one its successor posts.
-    if (!(await this.isStillOwn(job, true))) {
-      this.letGo(job);
+    const own = await this.isStillOwn(job, true, this.stopping.signal);
+    if (own !== true) {
+      this.letGo(job, own === 'gave up' ? 'lease not renewed' : 'taken over');
       return;
     }
     this.update(job, change);

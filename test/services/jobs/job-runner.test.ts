@@ -290,7 +290,6 @@ describe('JobRunner', () => {
 
 /** A lease the test makes stale and renews by hand, and a record another process may claim. */
 class FakeOwnership implements JobOwnership {
-  leaseMs = 60_000;
   isFresh = true;
   takenOver = false;
   ownershipReads = 0;
