@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import {
   type APIGuildMember,
   Client,
@@ -44,6 +43,8 @@ import { createJobRecovery } from './services/jobs/job-recovery.ts';
 import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
 import { JobSweep } from './services/jobs/job-sweep.ts';
 import { LocalJobs } from './services/jobs/local-jobs.ts';
+import { currentIdentity, isKnownDead, newProcessId } from './services/jobs/process-identity.ts';
+import { ProcessLease } from './services/jobs/process-lease.ts';
 import { TokenSeal } from './services/jobs/token-seal.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
@@ -94,7 +95,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const serviceKeys = [...catalogue.providers.values()].flatMap((provider) => env[provider.apiKeyEnv] ?? []);
   const role = config.BOT_ROLE;
   // Names this process in leases, job records, reservations and logs: unique across restarts and machines.
-  const processId = `${hostname()}-${process.pid}-${newJobId()}`;
+  const processId = newProcessId(currentIdentity(), newJobId());
   const logger = createLogger({
     level: config.LOG_LEVEL,
     secrets: [config.DISCORD_TOKEN, ...serviceKeys],
@@ -144,6 +145,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.STORE_TIMEOUT_MS,
   });
   const records = new JobRecords(store, logger, processId, TokenSeal.fromSecret(config.DISCORD_TOKEN));
+  const lease = new ProcessLease({
+    processId,
+    processes: store.processes,
+    leaseMs: config.PROCESS_LEASE_MS,
+    logger,
+  });
   const quotas = new QuotaService({
     store,
     defaults: quotaDefaultsFromConfig(config),
@@ -197,6 +204,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       onStreamEvent: metrics && ((type) => metrics.streamEvent(type)),
       onProgressEdit: metrics && ((seconds) => metrics.progressEdited(seconds)),
       onFinished: metrics && ((snapshot) => metrics.jobFinished(snapshot.state, reasonLabel(snapshot))),
+      ownership: { lease, isOwn: (jobId) => records.isOwn(jobId) },
     });
     if (cluster) {
       queueWorker = new QueueWorker({
@@ -209,6 +217,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         concurrency: config.WORKER_CONCURRENCY,
         holdMs: config.PROCESS_LEASE_MS,
         onTaken: metrics && ((waitedMs) => metrics.queueWaited(waitedMs / 1000)),
+        onFinished: metrics && ((state) => metrics.jobFinished(state, '')),
       });
     }
   }
@@ -222,6 +231,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         release: (reservation) => admission.chargeFor(reservation).release(),
         logger,
         refreshMs: config.PROGRESS_EDIT_INTERVAL_MS,
+        discard: async (location) => {
+          if (location.kind === 'channel' && location.messageId)
+            await messages.delete(location.channelId, location.messageId);
+        },
+        onFinished: metrics && ((state) => metrics.jobFinished(state, '')),
       })
     : undefined;
   const jobs: JobDispatch | undefined = queuedJobs ?? (runner && new LocalJobs(runner));
@@ -275,6 +289,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   }
 
   // --- Leases and takeover ------------------------------------------------------------------
+  /** Whether a recorded job of this model can be followed again (job-based shapes, not the chat stream). */
+  const canResume = (model: string) => providers.has(model) && Boolean(providers.providerFor(model).resume);
   const postedVideo = new PostedVideoCheck(rest);
   const sweep = new JobSweep({
     processId,
@@ -285,6 +301,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     isLive: (jobId) => runner?.has(jobId) ?? false,
     uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
     queue: cluster?.queue,
+    knownDead: isKnownDead(store.backend, processId),
+    lease,
+    // On the queue, a resumable job goes back in line, so it counts against MAX_CONCURRENT_JOBS.
+    requeue: queueWorker
+      ? async (job) =>
+          canResume(job.record.request.model) ? (queueWorker as QueueWorker).requeue(job) : false
+      : undefined,
     recover: createJobRecovery({
       records,
       logger,
@@ -294,7 +317,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         // A model gone from the catalogue is still handed to the runner, which settles it (uncharged).
         const model = record.request.model;
         if (!runner || !record.serviceJobId) return false;
-        if (providers.has(model) && !providers.providerFor(model).resume) return false;
+        if (providers.has(model) && !canResume(model)) return false;
         runner.submit(record.request, {
           surface: surfaceFor(record.location),
           charge: record.reservation && admission.chargeFor(record.reservation),

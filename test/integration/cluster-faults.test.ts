@@ -438,6 +438,7 @@ describe('several processes on one Redis, on the Videos API: one gateway, two wo
   let api: FakeVideosApi;
   let dataDir: string;
   let workers: BotProcess[];
+  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     redis = await startRedisServer();
@@ -447,7 +448,7 @@ describe('several processes on one Redis, on the Videos API: one gateway, two wo
       defaults: { queuedMs: 100, processingMs: 1_500 },
     });
     dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-cluster-faults-'));
-    const env = clusterEnv({
+    env = clusterEnv({
       discord,
       redis,
       dataDir,
@@ -524,6 +525,128 @@ describe('several processes on one Redis, on the Videos API: one gateway, two wo
     expect(await usageOf(discord, jay)).toEqual({ used: 1, running: 0 });
     expect(await usageOf(discord, kim)).toEqual({ used: 1, running: 0 });
   });
+
+  it('a worker paused (SIGSTOP) past its lease on the Videos API and then resumed (SIGCONT): the other worker takes the job over and delivers it, the paused one lets it go; one outcome, one upload', async () => {
+    const extra = await startBotProcess(discord, { ...env, BOT_ROLE: 'worker' }, { gateway: false });
+    const live = [...workers.filter(alive), extra];
+    const lee = discord.member({ username: 'lee-cluster' });
+    api.scriptNextJob({ processingMs: 4_000 });
+    const ix = askVideo(discord, lee, discord.channel, 'paused and resumed');
+    const progress = await discord.waitForOriginal(ix, showsProgress, { timeoutMs: 20_000 });
+    const jobId = jobIdOf(progress);
+    const paused = (
+      await logIn(live, (entry) => entry.event === 'job_taken' && entry.jobId === jobId, 'job_taken')
+    ).bot;
+    const other = live.find((worker) => worker !== paused) as BotProcess;
+
+    paused.child.kill('SIGSTOP');
+    await waitForLog(other.lines, (entry) => entry.event === 'job_resumed' && entry.jobId === jobId, {
+      what: 'job_resumed on the other worker',
+      timeoutMs: 20_000,
+    });
+    paused.child.kill('SIGCONT');
+
+    const final = await discord.waitForOriginal(ix, isFinal, { timeoutMs: 30_000 });
+    expect(final.content).toContain(READY);
+    expect(hasVideoFile(final)).toBe(true);
+    const finished = await waitForLog(
+      other.lines,
+      (entry) => entry.event === 'job_finished' && entry.jobId === jobId,
+      { what: 'job_finished on the other worker' },
+    );
+    expect(finished.state).toBe('delivered');
+    // The paused worker's own ending of the job, whatever it is: it must be letting it go.
+    const { entry: ending } = await logIn(
+      [paused],
+      (entry) => (entry.event === 'job_let_go' || entry.event === 'job_finished') && entry.jobId === jobId,
+      'the paused worker ending the job',
+    );
+    expect(ending.event).toBe('job_let_go');
+    const uploads = discord.requests.filter(
+      (request) =>
+        request.files.length > 0 &&
+        (request.interactionId === ix.id || JSON.stringify(request.body).includes(jobId)),
+    );
+    expect(uploads).toHaveLength(1);
+    const history = discord.messageHistory(progress.id).map((message) => message.content);
+    expect(history.some((content) => content.includes('Interrupted'))).toBe(false);
+    expect(api.creates.filter((create) => create.fields.prompt === 'paused and resumed')).toHaveLength(1);
+    expect(await usageOf(discord, lee)).toEqual({ used: 1, running: 0 });
+  });
+});
+
+/**
+ * MAX_CONCURRENT_JOBS=1 across a cluster of one gateway and three workers on the Videos API: the
+ * cap must hold for a job resumed after its worker died as for any other.
+ */
+describe('MAX_CONCURRENT_JOBS across workers, on the Videos API', () => {
+  it('a worker killed (SIGKILL) mid-job with MAX_CONCURRENT_JOBS=1 and a job waiting: the lost job is resumed in its turn, never alongside the waiting one; both delivered', async () => {
+    const redis = await startRedisServer();
+    const discord = await startFakeDiscord();
+    const api = await startFakeVideosApi({
+      apiKey: TEST_API_KEY,
+      defaults: { queuedMs: 100, processingMs: 1_500 },
+    });
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-cluster-faults-'));
+    try {
+      const env = clusterEnv({
+        discord,
+        redis,
+        dataDir,
+        serviceUrl: api.apiUrl,
+        extra: { SORA_API_FORMAT: 'videos', SORA_POLL_INTERVAL_MS: '100', MAX_CONCURRENT_JOBS: '1' },
+      });
+      const worker = () => startBotProcess(discord, { ...env, BOT_ROLE: 'worker' }, { gateway: false });
+      const [, ...workers] = await Promise.all([
+        startBotProcess(discord, { ...env, BOT_ROLE: 'gateway' }),
+        worker(),
+        worker(),
+        worker(),
+      ]);
+      const ann = discord.member({ username: 'ann-capped' });
+      const ben = discord.member({ username: 'ben-capped' });
+      api.scriptNextJob({ processingMs: 8_000 });
+      const lost = askVideo(discord, ann, discord.channel, 'lost and resumed');
+      const lostProgress = await discord.waitForOriginal(lost, showsProgress, { timeoutMs: 20_000 });
+      const lostId = jobIdOf(lostProgress);
+      const doomed = (
+        await logIn(workers, (entry) => entry.event === 'job_taken' && entry.jobId === lostId, 'job_taken')
+      ).bot;
+      const waiting = askVideo(discord, ben, discord.channel, 'waits its turn');
+      await discord.waitForOriginal(waiting, (message) => message.content.includes('in line'));
+
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      const killedAt = Date.now();
+
+      const [resumed, delivered] = await Promise.all([
+        discord.waitForOriginal(lost, isFinal, { timeoutMs: 40_000 }),
+        discord.waitForOriginal(waiting, isFinal, { timeoutMs: 40_000 }),
+      ]);
+      expect(resumed.content).toContain(READY);
+      expect(delivered.content).toContain(READY);
+      // What each job asked of the service after the kill: never both at once.
+      const lostJob = api.creates.find((create) => create.fields.prompt === 'lost and resumed')?.jobId;
+      const waitedJob = api.creates.find((create) => create.fields.prompt === 'waits its turn')?.jobId;
+      const spanOf = (serviceJobId: string | undefined) => {
+        const times = api.requests
+          .filter((request) => request.jobId === serviceJobId && request.at > killedAt)
+          .map((request) => request.at);
+        return { from: Math.min(...times), to: Math.max(...times) };
+      };
+      const [a, b] = [spanOf(lostJob), spanOf(waitedJob)];
+      expect(a.to < b.from || b.to < a.from, `overlap: ${JSON.stringify({ a, b })}`).toBe(true);
+      expect(api.creates).toHaveLength(2);
+      expect(await usageOf(discord, ann)).toEqual({ used: 1, running: 0 });
+      expect(await usageOf(discord, ben)).toEqual({ used: 1, running: 0 });
+    } finally {
+      await killBotProcesses();
+      await discord.close();
+      await api.close();
+      await redis.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('a role that needs Redis, without it', () => {

@@ -10,6 +10,7 @@ import {
   progressStream,
   startFakeVideoService,
 } from '../support/fake-video-service.ts';
+import { startFakeVideosApi } from '../support/fake-videos-api.ts';
 import {
   customIdOf,
   hasVideoFile,
@@ -192,5 +193,80 @@ describe('restart', () => {
     second.child.kill('SIGTERM');
     await second.exited;
     expect(await storeDump()).not.toContain(ix.token);
+  });
+
+  it('killed (SIGKILL) during the upload, lease and upload timeout far off: the next start settles the job at once and the member may start another', {
+    timeout: 60_000,
+  }, async () => {
+    // Ten minutes each: a start that waited for the lease or the upload timeout would settle nothing within the test.
+    const longEnv = { ...env, PROCESS_LEASE_MS: '600000', VIDEO_UPLOAD_TIMEOUT_MS: '600000' };
+    const first = await startBotProcess(discord, longEnv);
+    const before = await usage();
+    // Discord never sees the upload through: it died with the process's socket.
+    discord.failNext({ route: '/messages/@original', method: 'PATCH', withFiles: true, delayMs: 45_000 });
+    service.enqueue(progressStream({ steps: [50] }));
+    const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a glass of water' }) });
+    const posting = await waitForLog(first.lines, (entry) => entry.event === 'video_posting', {
+      what: 'video_posting',
+    });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Whether or not the upload's body got through before the kill, no later request is held back.
+    discord.clearFaults();
+
+    const second = await startBotProcess(discord, longEnv);
+    const settled = await discord.waitForOriginal(ix, interrupted);
+    expect(labelsOf(settled)).toEqual(['Retry']);
+    expect(customIdOf(settled, 'Retry')).toBe(`retry:${posting.jobId}`);
+    expect(await usage()).toEqual({ used: before.used, running: 0 });
+
+    // One running job per member: the dead job no longer holds the member's slot.
+    const next = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a second glass' }) });
+    const delivered = await discord.waitForOriginal(next, hasVideoFile, { timeoutMs: 20_000 });
+    expect((await waitForJobFinished(second.lines, jobIdOf(delivered))).state).toBe('delivered');
+    expect(await usage()).toEqual({ used: before.used + 1, running: 0 });
+  });
+  it('restarted on the embedded store with a long lease, Videos API: the recorded job is polled again at once, not once the lease ran out, and delivered into the same message', {
+    timeout: 60_000,
+  }, async () => {
+    const relay = await startFakeVideosApi({
+      apiKey: TEST_API_KEY,
+      defaults: { queuedMs: 200, processingMs: 6_000 },
+    });
+    const ownData = await mkdtemp(path.join(tmpdir(), 'sora-bot-restart-videos-'));
+    try {
+      const videosEnv = {
+        ...env,
+        DATA_DIR: ownData,
+        SORA_API_FORMAT: 'videos',
+        SORA_API_URL: relay.apiUrl,
+        SORA_POLL_INTERVAL_MS: '50',
+        // Ten minutes: a start that waited for the dead process's lease would not poll within the test.
+        PROCESS_LEASE_MS: '600000',
+      };
+      const first = await startBotProcess(discord, videosEnv);
+      const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a slow tide' }) });
+      const progress = await discord.waitForOriginal(ix, showsProgress, { timeoutMs: 20_000 });
+      const serviceJobId = relay.creates[0]?.jobId as string;
+      expect(serviceJobId).toBeDefined();
+
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const killedAt = Date.now();
+      const second = await startBotProcess(discord, videosEnv);
+      await relay.waitForCall(
+        (call) => call.call === 'poll' && call.jobId === serviceJobId && call.at > killedAt,
+      );
+      const final = await discord.waitForOriginal(ix, hasVideoFile, { timeoutMs: 30_000 });
+      expect(final.id).toBe(progress.id);
+      expect((await waitForJobFinished(second.lines, jobIdOf(final))).state).toBe('delivered');
+      expect(discord.messageHistory(progress.id).some(interrupted)).toBe(false);
+      expect(relay.count('create')).toBe(1);
+      expect(await usage()).toEqual({ used: 1, running: 0 });
+    } finally {
+      await killBotProcesses();
+      await relay.close();
+      await rm(ownData, { recursive: true, force: true });
+    }
   });
 });

@@ -127,12 +127,13 @@ describe('store faults', () => {
 
   it('bot killed (SIGKILL) during the upload and started again: delivered and counted once, the member is not blocked', async () => {
     const { discord, service, env } = await processSetup();
-    // Recovery looks at the message only once an upload started then is surely over.
+    // On the embedded store the next start looks at the message at once: the upload must have
+    // landed at Discord by then (it got there whole before the kill; Discord takes 800 ms over it).
     env.VIDEO_UPLOAD_TIMEOUT_MS = '3000';
     const first = await startBotProcess(discord, env);
     const before = await usageOf(discord);
     // The upload takes a while at Discord, long enough to kill the bot while it is in flight.
-    discord.failNext({ route: '/messages/@original', method: 'PATCH', withFiles: true, delayMs: 1_500 });
+    discord.failNext({ route: '/messages/@original', method: 'PATCH', withFiles: true, delayMs: 800 });
     service.enqueue(progressStream({ steps: [50] }));
     const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a glass of water' }) });
     const posting = await waitForLog(first.lines, (entry) => entry.event === 'video_posting', {

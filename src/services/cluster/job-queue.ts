@@ -15,6 +15,12 @@ import { type BullConnection, createBullConnection } from './redis-connection.ts
 
 export interface QueuedPayload {
   jobId: string;
+  /**
+   * The epoch of the job's record when it was queued: absent for a job queued when admitted, the
+   * epoch of the takeover for one put back in line (a lost worker's job, resumed elsewhere), so
+   * each time in line has an id of its own.
+   */
+  epoch?: number;
 }
 
 export interface JobContext {
@@ -87,9 +93,11 @@ export class JobQueue<P extends QueuedPayload> {
     this.queue.on('error', this.onError);
   }
 
-  async enqueue(payload: P): Promise<void> {
+  /** `first`: at the head of the line (a job put back in line had already waited its turn). */
+  async enqueue(payload: P, options: { first?: boolean } = {}): Promise<void> {
     await this.queue.add(JOB_NAME, payload, {
-      jobId: queueIdOf(payload.jobId),
+      jobId: queueIdOf(payload.jobId, payload.epoch),
+      lifo: options.first ?? false,
       attempts: 1,
       removeOnComplete: KEEP_FINISHED,
       removeOnFail: KEEP_FINISHED,
@@ -97,16 +105,16 @@ export class JobQueue<P extends QueuedPayload> {
   }
 
   /** True only when the job was still waiting and is now gone; a job a worker took stays. */
-  async removeWaiting(jobId: string): Promise<boolean> {
-    const queueId = queueIdOf(jobId);
+  async removeWaiting(jobId: string, epoch?: number): Promise<boolean> {
+    const queueId = queueIdOf(jobId, epoch);
     if ((await this.queue.getJobState(queueId)) !== 'waiting') return false;
     // BullMQ refuses to remove a locked job, so one a worker took in the meantime is kept.
     return (await this.queue.remove(queueId)) === 1;
   }
 
   /** Whether the job is still the queue's: waiting, or taken by a worker whose lock holds. */
-  async holds(jobId: string): Promise<boolean> {
-    const state = await this.queue.getJobState(queueIdOf(jobId));
+  async holds(jobId: string, epoch?: number): Promise<boolean> {
+    const state = await this.queue.getJobState(queueIdOf(jobId, epoch));
     return state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized';
   }
 
@@ -220,10 +228,16 @@ export class JobQueue<P extends QueuedPayload> {
  */
 const QUEUE_ID_PREFIX = 'job-';
 
-function queueIdOf(jobId: string): string {
-  return `${QUEUE_ID_PREFIX}${jobId}`;
+/** A job put back in line carries its record's epoch after a '.' (base64url has none). */
+const EPOCH_SEPARATOR = '.';
+
+function queueIdOf(jobId: string, epoch?: number): string {
+  const again = epoch !== undefined && epoch > 1 ? `${EPOCH_SEPARATOR}${epoch}` : '';
+  return `${QUEUE_ID_PREFIX}${jobId}${again}`;
 }
 
 function jobIdOf(queueId: string): string {
-  return queueId.startsWith(QUEUE_ID_PREFIX) ? queueId.slice(QUEUE_ID_PREFIX.length) : queueId;
+  const id = queueId.startsWith(QUEUE_ID_PREFIX) ? queueId.slice(QUEUE_ID_PREFIX.length) : queueId;
+  const again = id.indexOf(EPOCH_SEPARATOR);
+  return again === -1 ? id : id.slice(0, again);
 }

@@ -1,5 +1,5 @@
 import type { JobCharge, JobSurface, SurfaceLocation } from '../jobs/job.ts';
-import { type JobRecords, QUEUE_OWNER } from '../jobs/job-records.ts';
+import { type JobRecords, QUEUE_OWNER, type StoredJobRecord } from '../jobs/job-records.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import { endUnrunJob } from '../jobs/unrun-job.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -25,6 +25,8 @@ export interface QueueWorkerOptions {
   holdMs: number;
   /** How long a job waited between being queued and a worker taking it: for metrics. */
   onTaken?: (waitedMs: number) => void;
+  /** Told of a job this worker ended without running it (cancelled before it was taken): for metrics. */
+  onFinished?: (state: 'cancelled') => void;
 }
 
 /**
@@ -42,7 +44,7 @@ export class QueueWorker {
     this.stopListening = cancelBus.onCancel(({ jobId, byMemberId }) => {
       if (runner.has(jobId)) runner.cancel(jobId, byMemberId);
     });
-    queue.consume((payload) => this.run(payload.jobId), {
+    queue.consume((payload, { signal }) => this.run(payload.jobId, signal), {
       concurrency,
       lockDurationMs: this.options.holdMs,
       stalledIntervalMs: this.options.holdMs,
@@ -55,7 +57,22 @@ export class QueueWorker {
     this.stopListening?.();
   }
 
-  private async run(jobId: string): Promise<void> {
+  /**
+   * Puts a lost worker's job that the service still has back at the head of the line, owned by the
+   * queue again, so the worker that takes it resumes it within MAX_CONCURRENT_JOBS. False for a job
+   * that cannot be resumed (the chat stream died with its worker), or one another process claimed.
+   */
+  async requeue(job: StoredJobRecord): Promise<boolean> {
+    if (!job.record.serviceJobId || job.record.state === 'delivering') return false;
+    const fence = await this.options.records.claimForQueue(job);
+    if (!fence) return false;
+    // If this add is lost, the record is the queue's with nothing in line: a later sweep finds it.
+    await this.options.queue.enqueue({ jobId: job.id, epoch: fence.epoch }, { first: true });
+    return true;
+  }
+
+  /** `signal` aborts on the queue's close deadline or when this worker lost its hold on the job: the run ends. */
+  private async run(jobId: string, signal: AbortSignal): Promise<void> {
     const { records, runner, cancelBus, logger } = this.options;
     const log = logger.child({ jobId });
     const stored = await records.stored(jobId);
@@ -71,7 +88,10 @@ export class QueueWorker {
     const { record } = stored;
     const waitedMs = Date.now() - record.createdAt;
     log.info('job_taken', { waitedMs });
-    this.options.onTaken?.(waitedMs);
+    if (record.serviceJobId)
+      log.info('job_resumed', { previousState: record.state, serviceJobId: record.serviceJobId });
+    // A job put back in line after its worker was lost waited once already.
+    if (!record.serviceJobId) this.options.onTaken?.(waitedMs);
     const surface = this.options.surfaceAt(record.location);
     // Cancel pressed in the moment between the gateway's look at the queue and this worker taking it.
     const cancel = await cancelBus.isCancelRequested(jobId).catch(() => undefined);
@@ -82,12 +102,16 @@ export class QueueWorker {
         { records, surface, release: (reservation) => this.options.chargeFor(reservation).release(), log },
       );
       log.info('job_finished', { state: 'cancelled' });
+      this.options.onFinished?.('cancelled');
       return;
     }
     const { done } = runner.submit(record.request, {
       surface,
       charge: record.reservation && this.options.chargeFor(record.reservation),
-      admitted: { jobId, startedAt: record.createdAt },
+      ...(record.serviceJobId
+        ? { resume: { jobId, serviceJobId: record.serviceJobId, startedAt: record.createdAt } }
+        : { admitted: { jobId, startedAt: record.createdAt } }),
+      signal,
     });
     await done;
   }

@@ -31,6 +31,13 @@ export interface QueuedJobsOptions {
    * sees the job waiting, so this can outlast a reconnect (default 10 s).
    */
   timeoutMs?: number;
+  /**
+   * Deletes a channel message this gateway posted for a waiting job whose token ran out, when a
+   * worker took the job before the move was recorded: that worker hands the job over itself.
+   */
+  discard?: (location: SurfaceLocation) => Promise<void>;
+  /** Told of a job this gateway ended itself (cancelled while it waited): for metrics. */
+  onFinished?: (state: 'cancelled') => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -88,16 +95,39 @@ export class QueuedJobs implements JobDispatch {
       throw error;
     }
     logger.info('job_enqueued', { jobId, requesterId: request.requesterId, guildId: request.guildId });
+    let withdrawn = false;
+    const withdraw = (location: SurfaceLocation) => {
+      withdrawn = true;
+      this.waiting.delete(jobId);
+      return this.discard(jobId, location);
+    };
     surface.onMove(() => {
+      const location = surface.location();
+      // A hand-over goes in two moves (to the channel, then to the message posted there).
+      if (withdrawn) {
+        void withdraw(location).catch(() => undefined);
+        return;
+      }
       // A long wait outlived the interaction token: the record must point at the new message.
       if (!this.waiting.has(jobId)) return;
       void records
-        .saveQueued({ ...record, location: surface.location(), updatedAt: Date.now() })
-        .catch(() => undefined);
+        .saveQueued({ ...record, location, updatedAt: Date.now() })
+        .then((saved) => (saved ? undefined : withdraw(location)))
+        .catch((error) => logger.warn('handover_record_failed', { jobId, error }));
     });
     this.waiting.set(jobId, { surface, snapshot });
     this.refresher ??= setInterval(() => void this.refreshPlaces(), this.options.refreshMs).unref();
     return jobId;
+  }
+
+  /**
+   * A worker claimed the job before this gateway's hand-over was recorded, so it read the old
+   * location and hands the job over itself: this gateway's message would be a second one.
+   */
+  private async discard(jobId: string, location: SurfaceLocation): Promise<void> {
+    if (location.kind !== 'channel' || !location.messageId) return;
+    this.options.logger.info('handover_message_withdrawn', { jobId });
+    await this.options.discard?.(location);
   }
 
   async requesterOf(jobId: string): Promise<string | undefined> {
@@ -111,7 +141,7 @@ export class QueuedJobs implements JobDispatch {
     const { state } = stored.record;
     if (stored.final || state === 'delivering' || state === 'fetching' || FINAL_STATES.has(state))
       return 'finished';
-    if (stored.ownerId === QUEUE_OWNER && (await queue.removeWaiting(jobId))) {
+    if (stored.ownerId === QUEUE_OWNER && (await queue.removeWaiting(jobId, stored.epoch))) {
       const fence = await records.claim(stored);
       if (!fence) return 'finished';
       const surface = this.waiting.get(jobId)?.surface ?? this.options.surfaceAt(stored.record.location);
@@ -124,6 +154,7 @@ export class QueuedJobs implements JobDispatch {
         { records, surface, release: this.options.release, log },
       );
       log.info('job_finished', { state: 'cancelled' });
+      this.options.onFinished?.('cancelled');
       return 'cancelled';
     }
     // Taken by a worker (or about to be): the worker running it ends it.

@@ -106,6 +106,18 @@ export class JobRecords {
   }
 
   /**
+   * Whether this process still owns the job, by one read of its record against the fence this
+   * process writes with: false once another process has claimed it. A record not written yet is
+   * still this process's; a store that does not answer throws.
+   */
+  async isOwn(jobId: string): Promise<boolean> {
+    const stored = await this.store.jobRecords.get<JobRecord>(jobId);
+    if (!stored) return true;
+    const fence = this.fences.get(jobId) ?? { ownerId: this.processId, epoch: 1 };
+    return stored.ownerId === fence.ownerId && stored.epoch === fence.epoch;
+  }
+
+  /**
    * Writes the record of a job handed to the cluster queue, owned by the queue until a worker
    * claims it; false once one has (its records are then the worker's alone).
    */
@@ -129,6 +141,19 @@ export class JobRecords {
   async claim(job: StoredJobRecord, now = Date.now()): Promise<RecordFence | undefined> {
     const fence = await this.store.jobRecords.claim(job.id, job, this.processId, now);
     if (fence) this.fences.set(job.id, fence);
+    return fence;
+  }
+
+  /**
+   * Takes a dead owner's job over for the cluster queue rather than for this process: the record
+   * is the queue's again (at a new epoch, freshly dated), for whichever worker takes it from the
+   * line next. Resolves the new fence, or undefined when the owner is alive or someone was faster.
+   */
+  async claimForQueue(job: StoredJobRecord, now = Date.now()): Promise<RecordFence | undefined> {
+    const fence = await this.store.jobRecords.claim(job.id, job, QUEUE_OWNER, now);
+    if (!fence) return undefined;
+    // Dated now, so no sweep takes it for one the queue lost before it is in line.
+    await this.store.jobRecords.write(job.id, { ...job.record, updatedAt: now }, fence, false, now);
     return fence;
   }
 

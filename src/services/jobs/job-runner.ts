@@ -19,6 +19,7 @@ import type {
   SurfaceLocation,
 } from './job.ts';
 import { FINAL_STATES } from './job.ts';
+import type { ProcessLease } from './process-lease.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { type ServiceRetries, withServiceRetries } from './service-retry.ts';
 import { VideoDelivery as Deliveries, type VideoDelivery, type VideoSource } from './video-delivery.ts';
@@ -63,6 +64,18 @@ export interface JobRunnerOptions {
   onProgressEdit?: (seconds: number) => void;
   /** Told once per job, with its final snapshot. */
   onFinished?: (snapshot: JobSnapshot) => void;
+  /**
+   * Whether this process may still act on a job another process could take over (leases): absent,
+   * every job this runner has is its own for good.
+   */
+  ownership?: JobOwnership;
+}
+
+/** What the runner asks before it edits, uploads or settles a job another process could have taken over. */
+export interface JobOwnership {
+  lease: Pick<ProcessLease, 'fresh' | 'untilFresh' | 'lapses'>;
+  /** One fenced read: whether the job's record is still this process's. */
+  isOwn(jobId: string): Promise<boolean>;
 }
 
 /** One moment of a job, as its record keeps it. */
@@ -82,6 +95,11 @@ export interface SubmitOptions {
   resume?: { jobId: string; serviceJobId: string; startedAt: number };
   /** A job another process admitted and queued: it keeps its id and its start time. */
   admitted?: { jobId: string; startedAt: number };
+  /**
+   * Ends the job as interrupted when it aborts (the cluster queue's close deadline, or its lost
+   * hold on the job), unless another process has taken it over meanwhile.
+   */
+  signal?: AbortSignal;
 }
 
 /** How often the shown elapsed time may refresh when nothing else changed. */
@@ -113,6 +131,13 @@ const FALLBACK_KINDS: ReadonlyMap<string, NonNullable<JobRequest['fallbackReason
   ['network', 'unreachable'],
 ]);
 
+/** Another process took the job over: this one lets it go without a word. */
+class TakenOver extends Error {
+  constructor() {
+    super('taken over by another process');
+  }
+}
+
 export const RESTART_REASON: MemberText = memberText('failure.restarted');
 
 /** Why a made video could not reach the member when the service gave no public link to it. */
@@ -135,6 +160,8 @@ interface Job {
   log: Logger;
   done: Promise<JobSnapshot>;
   resolve: (snapshot: JobSnapshot) => void;
+  /** The lease's lapse count when the job was last known to be this process's. */
+  ownedAtLapse: number;
 }
 
 /**
@@ -147,6 +174,8 @@ export class JobRunner {
   private readonly waiting: Job[] = [];
   private running = 0;
   private readonly deliveries: VideoDelivery;
+  /** Aborted once the shutdown grace is over: no job waits for a stale lease past it. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: JobRunnerOptions) {
     this.deliveries = new Deliveries({
@@ -158,7 +187,7 @@ export class JobRunner {
 
   submit(
     request: JobRequest,
-    { surface, charge, resume, admitted }: SubmitOptions,
+    { surface, charge, resume, admitted, signal }: SubmitOptions,
   ): { id: string; done: Promise<JobSnapshot> } {
     const id = resume?.jobId ?? admitted?.jobId ?? charge?.reservation.jobId ?? newJobId();
     let resolve!: (snapshot: JobSnapshot) => void;
@@ -183,14 +212,16 @@ export class JobRunner {
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,
-        send: (snapshot) => this.show(surface, snapshot),
+        send: (snapshot) => this.showIfOwn(job, snapshot),
         onError: (error) => log.warn('progress_edit_failed', { error }),
       }),
       log,
       done,
       resolve,
+      ownedAtLapse: this.options.ownership?.lease.lapses ?? 0,
     };
     this.jobs.set(id, job);
+    signal?.addEventListener('abort', () => this.interrupt(job), { once: true });
     surface.onMove(() => this.track(job));
     log.info('job_submitted', {
       source: request.source,
@@ -204,6 +235,7 @@ export class JobRunner {
     this.track(job);
     this.waiting.push(job);
     this.pump();
+    if (signal?.aborted) this.interrupt(job);
     return { id, done };
   }
 
@@ -238,16 +270,89 @@ export class JobRunner {
     return 'cancelled';
   }
 
+  /** Ends one job as interrupted: taken out of the line if it waits, its run aborted if it runs. */
+  private interrupt(job: Job): void {
+    if (!this.jobs.has(job.id) || FINAL_STATES.has(job.snapshot.state)) return;
+    const queued = this.waiting.indexOf(job);
+    if (queued === -1) {
+      job.controller.abort(new Interrupted());
+      return;
+    }
+    this.waiting.splice(queued, 1);
+    this.showQueuePositions();
+    void this.end(job, { state: 'interrupted', reason: RESTART_REASON });
+  }
+
+  /**
+   * Whether this process may still act on the job. A stale lease is waited out first; then, after
+   * a lapse (or always, when `fenced`: before the final message and the charge), one read of the
+   * record says whether another process has claimed it meanwhile.
+   */
+  private async isStillOwn(job: Job, fenced: boolean, signal: AbortSignal): Promise<boolean | 'gave up'> {
+    const ownership = this.options.ownership;
+    if (!ownership) return true;
+    if (!ownership.lease.fresh()) job.log.info('waiting_for_lease', { fenced });
+    try {
+      await ownership.lease.untilFresh(signal);
+    } catch {
+      return 'gave up';
+    }
+    if (!fenced && job.ownedAtLapse === ownership.lease.lapses) return true;
+    job.ownedAtLapse = ownership.lease.lapses;
+    try {
+      return await ownership.isOwn(job.id);
+    } catch (error) {
+      // The lease was renewed a moment ago, so no other process can have claimed the job.
+      job.log.warn('ownership_check_failed', { error });
+      return true;
+    }
+  }
+
+  private async showIfOwn(job: Job, snapshot: JobSnapshot): Promise<void> {
+    const own = await this.isStillOwn(
+      job,
+      false,
+      AbortSignal.any([job.controller.signal, this.stopping.signal]),
+    );
+    // The job ended (or the bot is stopping) while the lease was stale: its ending decides.
+    if (own === 'gave up') return;
+    if (own) {
+      await this.show(job.surface, snapshot);
+      return;
+    }
+    const queued = this.waiting.indexOf(job);
+    if (queued === -1) {
+      job.controller.abort(new TakenOver());
+      return;
+    }
+    this.waiting.splice(queued, 1);
+    this.showQueuePositions();
+    this.letGo(job);
+  }
+
+  /**
+   * The job is another process's now: no message, no charge, no record from here; the new owner
+   * has all of them.
+   */
+  private letGo(job: Job, why: 'taken over' | 'lease not renewed' = 'taken over'): void {
+    job.log.warn('job_let_go', { state: job.snapshot.state, why });
+    void job.throttle.close();
+    this.jobs.delete(job.id);
+    job.resolve(job.snapshot);
+  }
+
   /**
    * Stops taking jobs, gives running ones `graceMs` to finish, then ends the rest as interrupted
    * (final message with Retry, charge released).
    */
   async shutdown(graceMs: number): Promise<void> {
-    const waiting = this.waiting.splice(0);
-    await Promise.all(waiting.map((job) => this.end(job, { state: 'interrupted', reason: RESTART_REASON })));
     const pending = [...this.jobs.values()].map((job) => job.done);
+    const waiting = this.waiting.splice(0);
+    for (const job of waiting) void this.end(job, { state: 'interrupted', reason: RESTART_REASON });
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([Promise.all(pending), grace])) === 'timeout') {
+      // Nothing waits for a stale lease any more: what cannot be checked is left to the next sweep.
+      this.stopping.abort();
       for (const job of this.jobs.values()) job.controller.abort(new Interrupted());
       await Promise.all(pending);
     }
@@ -461,7 +566,10 @@ export class JobRunner {
 
   private async endAfterError(job: Job, error: unknown): Promise<void> {
     const reason = job.controller.signal.reason;
-    if (reason instanceof CancelledByMember) {
+    if (reason instanceof TakenOver) {
+      await job.throttle.close();
+      this.letGo(job);
+    } else if (reason instanceof CancelledByMember) {
       await this.end(job, { state: 'cancelled', cancelledBy: reason.memberId });
     } else if (reason instanceof Interrupted) {
       await this.end(job, { state: 'interrupted', reason: RESTART_REASON });
@@ -487,6 +595,13 @@ export class JobRunner {
    */
   private async end(job: Job, change: Partial<JobSnapshot>, video?: DownloadedVideo): Promise<void> {
     await job.throttle.close();
+    // Checked once before the final message and the charge: a process that was paused past its
+    // lease must not post an outcome next to the one its successor posts.
+    const own = await this.isStillOwn(job, true, this.stopping.signal);
+    if (own !== true) {
+      this.letGo(job, own === 'gave up' ? 'lease not renewed' : 'taken over');
+      return;
+    }
     this.update(job, change);
     let snapshot = job.snapshot;
     if (snapshot.state !== 'delivered') await this.settleCharge(job, false);

@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
 import type { ProcessRegistry, RecordFence } from '../store/store.ts';
 import { type JobRecords, QUEUE_OWNER, type StoredJobRecord } from './job-records.ts';
+import { ProcessLease } from './process-lease.ts';
 
 export interface JobSweepOptions {
   processId: string;
@@ -26,7 +27,20 @@ export interface JobSweepOptions {
    * The cluster queue, when there is one: a record the queue owns is left alone while the queue
    * still holds its job (waiting, or taken by a worker that has yet to claim it).
    */
-  queue?: { holds(jobId: string): Promise<boolean> };
+  queue?: { holds(jobId: string, epoch?: number): Promise<boolean> };
+  /**
+   * Whether an owner is certainly dead although its lease may still run (a predecessor of this very
+   * process): its jobs are taken over at once, and an upload it had started is over with it.
+   */
+  knownDead?: (ownerId: string) => boolean;
+  /**
+   * Puts a dead owner's job back in the cluster queue instead of taking it over here, when it can
+   * be resumed there (it then waits for a free slot under MAX_CONCURRENT_JOBS like any other job);
+   * resolves false when it is not such a job or another process was faster.
+   */
+  requeue?: (job: StoredJobRecord) => Promise<boolean>;
+  /** This process's lease, when others (the runner) watch it too; one of its own otherwise. */
+  lease?: ProcessLease;
 }
 
 /**
@@ -46,8 +60,12 @@ export class JobSweep {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private lastPruneAt = 0;
+  private readonly endedLeases = new Set<string>();
+  private readonly lease: ProcessLease;
 
-  constructor(private readonly options: JobSweepOptions) {}
+  constructor(private readonly options: JobSweepOptions) {
+    this.lease = options.lease ?? new ProcessLease(options);
+  }
 
   /**
    * Renews the lease now (a process must be alive before it may take anything over), then on a
@@ -80,24 +98,23 @@ export class JobSweep {
     return this.sweeping;
   }
 
-  private async renew(): Promise<void> {
-    const { processes, processId, leaseMs, logger } = this.options;
-    await processes
-      .renew(processId, leaseMs, Date.now())
-      .catch((error) => logger.debug('lease_renew_failed', { error }));
+  private renew(): Promise<void> {
+    return this.lease.renew();
   }
 
   private async sweepOnce(now: number): Promise<void> {
     const jobs = await this.options.records.unfinished();
+    const dead = await this.endLeasesOfTheDead(jobs.map((job) => job.ownerId));
     const jobOwners = await this.aliveOwners(
       jobs.map((job) => job.ownerId),
       now,
     );
     let recovered = 0;
-    for (const job of jobs) if (await this.takeOverIfAbandoned(job, jobOwners, now)) recovered += 1;
+    for (const job of jobs) if (await this.takeOverIfAbandoned(job, jobOwners, dead, now)) recovered += 1;
     if (recovered > 0) this.options.logger.info('jobs_recovered', { count: recovered });
     // Read after the recoveries, which settle the units of the jobs they ended.
     const reservations = await this.options.quotas.pendingReservations();
+    await this.endLeasesOfTheDead(reservations.map((reservation) => reservation.ownerId));
     const unitOwners = await this.aliveOwners(
       reservations.map((reservation) => reservation.ownerId),
       now,
@@ -106,13 +123,34 @@ export class JobSweep {
     await this.pruneNowAndThen(now);
   }
 
+  /**
+   * Ends the leases of owners known to be dead, as their own clean stop would have: the atomic
+   * claim then takes their jobs over now instead of once the lease runs out.
+   */
+  private async endLeasesOfTheDead(ownerIds: string[]): Promise<Set<string>> {
+    const { knownDead, processes, logger } = this.options;
+    const dead = new Set(knownDead ? ownerIds.filter(knownDead) : []);
+    for (const ownerId of dead) {
+      if (this.endedLeases.has(ownerId)) continue;
+      await processes.remove(ownerId);
+      this.endedLeases.add(ownerId);
+      logger.info('dead_predecessor_lease_ended', { ownerId });
+    }
+    return dead;
+  }
+
   private async aliveOwners(ownerIds: string[], now: number): Promise<Set<string>> {
     const others = [...new Set(ownerIds)].filter((id) => id !== this.options.processId);
     return this.options.processes.alive(others, now);
   }
 
   /** Resolves true when the job was taken over (or was this process's own, stranded) and recovered. */
-  private async takeOverIfAbandoned(job: StoredJobRecord, alive: Set<string>, now: number): Promise<boolean> {
+  private async takeOverIfAbandoned(
+    job: StoredJobRecord,
+    alive: Set<string>,
+    dead: Set<string>,
+    now: number,
+  ): Promise<boolean> {
     const { processId, records, isLive, logger } = this.options;
     if (job.ownerId === processId) {
       if (isLive(job.id) || now - job.updatedAt < OWN_STRANDED_AFTER_MS) return false;
@@ -120,7 +158,13 @@ export class JobSweep {
     }
     if (alive.has(job.ownerId)) return false;
     if (job.ownerId === QUEUE_OWNER && !(await this.leftByQueue(job, now))) return false;
-    if (job.record.state === 'delivering' && now - job.updatedAt < this.options.uploadTimeoutMs) return false;
+    // A dead process's upload died with its sockets: its message already shows how it ended.
+    const uploadMayRun = !dead.has(job.ownerId) && now - job.updatedAt < this.options.uploadTimeoutMs;
+    if (job.record.state === 'delivering' && uploadMayRun) return false;
+    if (await this.options.requeue?.(job)) {
+      logger.info('job_requeued', { jobId: job.id, from: job.ownerId, state: job.record.state });
+      return true;
+    }
     const fence = await records.claim(job, now);
     if (!fence) return false;
     logger.info('job_taken_over', { jobId: job.id, from: job.ownerId, state: job.record.state });
@@ -130,7 +174,7 @@ export class JobSweep {
   /** A queued job whose queue entry is gone (its worker died before claiming it, or it never got in). */
   private async leftByQueue(job: StoredJobRecord, now: number): Promise<boolean> {
     if (now - job.updatedAt < this.options.leaseMs) return false;
-    return !(await this.options.queue?.holds(job.id));
+    return !(await this.options.queue?.holds(job.id, job.epoch));
   }
 
   private async recoverLogged(job: StoredJobRecord, fence: RecordFence): Promise<boolean> {

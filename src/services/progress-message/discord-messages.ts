@@ -80,6 +80,10 @@ export class DiscordMessages {
     return this.write('patch', Routes.channelMessage(channelId, messageId), message, video, true);
   }
 
+  async delete(channelId: string, messageId: string): Promise<void> {
+    await this.rest.delete(Routes.channelMessage(channelId, messageId));
+  }
+
   private async write(
     method: 'post' | 'patch',
     route: `/${string}`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DownloadedVideo, JobRequest, JobSnapshot, JobSurface } from '../../../src/services/jobs/job.ts';
-import { JobRunner } from '../../../src/services/jobs/job-runner.ts';
+import { type JobOwnership, JobRunner } from '../../../src/services/jobs/job-runner.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
 import type {
   DownloadResult,
@@ -12,6 +12,7 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../src/services/video-service/video-provider.ts';
+import { waitUntil } from '../cluster/wait-until.ts';
 
 /** A provider that plays a script; each call to generate takes the next script. */
 class ScriptedProvider implements VideoProvider {
@@ -109,9 +110,15 @@ const request: JobRequest = {
 
 function runner(
   provider: VideoProvider,
-  options: { maxConcurrent?: number; downloader?: VideoDownloader; maxConcurrentDeliveries?: number } = {},
+  options: {
+    maxConcurrent?: number;
+    downloader?: VideoDownloader;
+    maxConcurrentDeliveries?: number;
+    ownership?: JobOwnership;
+  } = {},
 ) {
   return new JobRunner({
+    ownership: options.ownership,
     maxConcurrentDeliveries: options.maxConcurrentDeliveries,
     provider,
     downloader: options.downloader ?? okDownloader,
@@ -278,5 +285,110 @@ describe('JobRunner', () => {
     );
     expect(finals.map((final) => final.state)).toEqual(['delivered', 'delivered', 'delivered']);
     expect(mostInFlight).toBe(1);
+  });
+});
+
+/** A lease the test makes stale and renews by hand, and a record another process may claim. */
+class FakeOwnership implements JobOwnership {
+  isFresh = true;
+  takenOver = false;
+  ownershipReads = 0;
+  private wake: (() => void) | undefined;
+  lease = {
+    lapses: 0,
+    fresh: () => this.isFresh,
+    untilFresh: async () => {
+      if (this.isFresh) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    },
+  };
+  get waitingForRenewal(): boolean {
+    return this.wake !== undefined;
+  }
+  renew(): void {
+    this.isFresh = true;
+    this.lease.lapses += 1;
+    this.wake?.();
+    this.wake = undefined;
+  }
+  async isOwn(): Promise<boolean> {
+    this.ownershipReads += 1;
+    return !this.takenOver;
+  }
+}
+
+/** Events, then a wait for `gate`, then success. */
+function gated(gate: Promise<void>, ...before: VideoEvent[]) {
+  return async function* (): AsyncIterable<VideoEvent> {
+    yield* events(...before);
+    await gate;
+    yield { type: 'succeeded', urls: [VIDEO] };
+  };
+}
+
+describe('JobRunner, when another process may take its jobs over', () => {
+  it('a job whose queue hold is lost (its signal aborts) while it runs ends Interrupted and gives its unit back', async () => {
+    const provider = new ScriptedProvider([(signal) => thenHang(signal, { type: 'progress', percent: 20 })]);
+    const surface = new RecordingSurface();
+    const { record, charge: jobCharge } = charge();
+    const hold = new AbortController();
+    const { done } = runner(provider).submit(request, { surface, charge: jobCharge, signal: hold.signal });
+    await waitUntil('the job is generating', () => surface.shown.some((shot) => shot.state === 'generating'));
+
+    hold.abort(new Error('lock lost'));
+
+    expect((await done).state).toBe('interrupted');
+    expect(surface.finished.map((end) => end.snapshot.state)).toEqual(['interrupted']);
+    expect(provider.signals[0]?.aborted).toBe(true);
+    expect(record).toEqual({ commits: 0, releases: 1 });
+  });
+
+  it('a process paused past its lease whose job was taken over meanwhile posts nothing and settles nothing', async () => {
+    let finish!: () => void;
+    const provider = new ScriptedProvider([gated(new Promise((resolve) => (finish = resolve)))]);
+    const surface = new RecordingSurface();
+    const { record, charge: jobCharge } = charge();
+    const ownership = new FakeOwnership();
+    const { done } = runner(provider, { ownership }).submit(request, { surface, charge: jobCharge });
+    await waitUntil('the job is queued at the service', () =>
+      surface.shown.some((shot) => shot.state === 'queued'),
+    );
+
+    // The pause: the lease went stale, another process claimed the job, then the service finished.
+    ownership.isFresh = false;
+    ownership.takenOver = true;
+    finish();
+    await waitUntil('the runner waits for its lease', () => ownership.waitingForRenewal);
+    expect(surface.finished).toEqual([]);
+    ownership.renew();
+
+    await done;
+    expect(surface.finished).toEqual([]);
+    expect(record).toEqual({ commits: 0, releases: 0 });
+    expect(ownership.ownershipReads).toBeGreaterThan(0);
+  });
+
+  it('a stale lease holds back progress edits until it is renewed; a job still its own then carries on and is delivered', async () => {
+    let finish!: () => void;
+    const provider = new ScriptedProvider([
+      gated(new Promise((resolve) => (finish = resolve)), { type: 'progress', percent: 30 }),
+    ]);
+    const surface = new RecordingSurface();
+    const { record, charge: jobCharge } = charge();
+    const ownership = new FakeOwnership();
+    ownership.isFresh = false;
+    const { done } = runner(provider, { ownership }).submit(request, { surface, charge: jobCharge });
+
+    await waitUntil('the runner waits for its lease', () => ownership.waitingForRenewal);
+    expect(surface.shown).toEqual([]);
+    ownership.renew();
+    await waitUntil('progress is shown', () => surface.shown.some((shot) => shot.percent === 30));
+    finish();
+
+    expect((await done).state).toBe('delivered');
+    expect(surface.finished.map((end) => end.snapshot.state)).toEqual(['delivered']);
+    expect(record).toEqual({ commits: 1, releases: 0 });
   });
 });

@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 /** One bot process as the sweep sees it: its id, its records, its quotas and what its runner has. */
-function processNamed(processId: string, live: string[] = []) {
+function processNamed(processId: string, live: string[] = [], knownDead?: (ownerId: string) => boolean) {
   const records = new JobRecords(store, silentLogger, processId);
   const quotas = new QuotaService({
     store,
@@ -57,6 +57,7 @@ function processNamed(processId: string, live: string[] = []) {
     processes: store.processes,
     isLive: (jobId) => live.includes(jobId),
     uploadTimeoutMs: 120_000,
+    knownDead,
     recover: async (job) => {
       recovered.push(job);
       await records.save({ ...job.record, state: 'interrupted', updatedAt: Date.now() });
@@ -172,5 +173,41 @@ describe('JobSweep', () => {
     await Promise.all([a.sweep.sweep(), b.sweep.sweep()]);
     expect(a.recovered.length + b.recovered.length).toBe(1);
     expect(await running('u7', a.quotas)).toBe(0);
+  });
+
+  it("takes a known-dead predecessor's jobs over at once, its lease still running, an upload it had started included", async () => {
+    const predecessor = processNamed('host/1/before');
+    await store.processes.renew('host/1/before', 60_000, Date.now());
+    await predecessor.records.save(
+      recordOf('polling', 'generating', await reserve(predecessor, 'u8', 'polling')),
+    );
+    await predecessor.records.save(
+      recordOf('uploading', 'delivering', await reserve(predecessor, 'u9', 'uploading')),
+    );
+    const stranger = processNamed('elsewhere/7/x');
+    await store.processes.renew('elsewhere/7/x', 60_000, Date.now());
+    await stranger.records.save(recordOf('not-mine', 'generating'));
+    const successor = processNamed('host/1/after', [], (owner) => owner.startsWith('host/1/'));
+
+    await successor.sweep.sweep();
+
+    expect(successor.recovered.map((job) => job.id).sort()).toEqual(['polling', 'uploading']);
+    expect(await running('u8', successor.quotas)).toBe(0);
+    expect(await running('u9', successor.quotas)).toBe(0);
+    expect((await successor.records.get('not-mine'))?.state).toBe('generating');
+  });
+
+  it('without knowing its predecessor dead, waits for its lease and for its upload to be surely over', async () => {
+    const predecessor = processNamed('host/2/before');
+    await store.processes.renew('host/2/before', 60_000, Date.now());
+    await predecessor.records.save(recordOf('polling-2', 'generating'));
+    const successor = processNamed('host/2/after');
+    await successor.sweep.sweep();
+    expect(successor.recovered).toEqual([]);
+
+    await store.processes.remove('host/2/before');
+    await predecessor.records.save(recordOf('uploading-2', 'delivering'));
+    await successor.sweep.sweep();
+    expect(successor.recovered.map((job) => job.id)).toEqual(['polling-2']);
   });
 });
