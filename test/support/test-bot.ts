@@ -5,7 +5,7 @@ import type { APIApplicationCommandInteractionDataBasicOption, InteractionType }
 import { type App, startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Catalogue } from '../../src/services/catalogue/catalogue.ts';
-import { catalogueFromSettings } from '../../src/services/catalogue/settings-catalogue.ts';
+import { loadCatalogue } from '../../src/services/catalogue/load-catalogue.ts';
 import { type FakeDiscord, startFakeDiscord } from './fake-discord/fake-discord.ts';
 import { type FakeVideoService, startFakeVideoService } from './fake-video-service.ts';
 
@@ -32,7 +32,7 @@ export interface TestBotOptions {
   env?: Record<string, string>;
   discord?: FakeDiscord;
   service?: FakeVideoService;
-  /** Several models with their own options; without it, the catalogue of the SORA_* settings. */
+  /** Several models with their own options; without it, MODELS_FILE's or the SORA_* settings' one. */
   catalogue?: Catalogue;
 }
 
@@ -58,7 +58,8 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     LOG_LEVEL: 'debug',
     ...options.env,
   };
-  const catalogue = options.catalogue ?? catalogueFromSettings(loadConfig(env));
+  // As `npm start` reads it: MODELS_FILE when set, else the one model of the SORA_* settings.
+  const catalogue = options.catalogue ?? loadCatalogue(loadConfig(env), env);
   const boot = async () => {
     const ready = discord.nextReady();
     const started = await startApp(loadConfig(env), { writeLog: (line) => logs.push(line), catalogue, env });

@@ -677,6 +677,7 @@ function progressKey(snapshot: JobSnapshot): string {
     snapshot.state,
     Math.floor(snapshot.percent ?? -1),
     snapshot.queuePosition ?? '',
+    snapshot.serviceQueuePosition ?? '',
     snapshot.note ?? '',
     Math.floor(snapshot.elapsedMs / ELAPSED_STEP_MS),
   ].join('|');
