@@ -14,6 +14,7 @@ import { type FakeGemini, startFakeGemini } from '../support/fake-gemini.ts';
 import type { SeenRequest } from '../support/fake-http-kit.ts';
 import { type FakeOpenRouter, startFakeOpenRouter } from '../support/fake-openrouter.ts';
 import { type FakeReplicate, startFakeReplicate } from '../support/fake-replicate.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
 import {
   customIdOf,
   jobIdOf,
@@ -26,11 +27,11 @@ import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../support/
 
 /**
  * Each provider shape of the catalogue through the real bot and the fake Discord: one model per
- * shape (fal's queue, Replicate, Gemini's Veo, OpenRouter's Videos variant), each on its own
+ * shape (fal's queue, Replicate, Gemini's Veo, OpenRouter's Videos variant, OpenAI Videos), each on its own
  * stand-in with its own key. The suite is a table: every shape is one row of parameters (how its
  * stand-in is driven and read, what its fields must carry), and every test runs for every row.
- * The two older shapes (chat relay, OpenAI Videos) have their own suites (catalogue-faults,
- * videos-api, faults).
+ * The OpenAI Videos shape (a gateway such as new-api) is a row too; the chat relay streams instead
+ * of keeping a job to poll, and has its own suites (faults, catalogue-faults).
  */
 
 const READY = 'Your video is ready';
@@ -92,7 +93,10 @@ interface ShapeRow {
   sent: { duration: unknown; aspectRatio: unknown };
   /** How the image travels: its URL, or its bytes in base64. */
   imageAs: 'url' | 'bytes';
-  /** The service says "blocked by content rules" its own way (fal, Replicate, Gemini). */
+  /**
+   * The service marks a content refusal its own way (fal, Replicate, Gemini), so the bot words it;
+   * the Videos API shapes pass on the service's own words (videos-api and OpenRouter suites).
+   */
   blocks: boolean;
 }
 
@@ -205,6 +209,31 @@ function openRouterStandIn(router: FakeOpenRouter): StandIn {
   };
 }
 
+function videosApiStandIn(api: FakeVideosApi): StandIn {
+  return {
+    baseUrl: api.apiUrl,
+    key: api.apiKey,
+    seen: api.seen,
+    reset: () => api.reset({ queuedMs: 100, processingMs: 150 }),
+    creates: () =>
+      api.creates.map((create) => ({
+        model: String(create.fields.model),
+        image: create.image ? create.image.bytes.toString('base64') : create.imageUrl,
+        duration: create.fields.seconds,
+        aspectRatio: create.fields.size,
+      })),
+    lastJobId: () => api.creates.at(-1)?.jobId,
+    polls: (id) => api.count('poll', id),
+    cancels: () => undefined,
+    slowNext: () => api.scriptNextJob({ queuedMs: 100, processingMs: SLOW_MS }),
+    failNext: () =>
+      api.scriptNextJob({ outcome: { code: 'internal_error', message: 'The render crashed.' } }),
+    blockNext: () =>
+      api.scriptNextJob({ outcome: { code: 'moderation_blocked', message: 'Blocked by moderation.' } }),
+    close: () => api.close(),
+  };
+}
+
 const ROWS: ShapeRow[] = [
   {
     shape: 'fal-queue',
@@ -257,6 +286,18 @@ const ROWS: ShapeRow[] = [
     imageAs: 'url',
     blocks: false,
   },
+  {
+    shape: 'openai-videos',
+    id: 'hailuo',
+    keyEnv: 'GATEWAY_KEY',
+    start: async () => videosApiStandIn(await startFakeVideosApi({ apiKey: 'sk-gateway-SECRET-0005' })),
+    provider: (base) => `{ shape: openai-videos, base_url: "${base}", api_key_env: GATEWAY_KEY }`,
+    model: 'MiniMax-Hailuo-2.3',
+    ask: { duration: 8, aspectRatio: '9:16' },
+    sent: { duration: '8', aspectRatio: '720x1280' },
+    imageAs: 'bytes',
+    blocks: false,
+  },
 ];
 
 const DURATIONS: Record<string, string> = {
@@ -264,12 +305,14 @@ const DURATIONS: Record<string, string> = {
   wan: '[5, 10]',
   veo: '[4, 6, 8]',
   seedance: '[5, 10]',
+  hailuo: '[4, 8, 12]',
 };
 const ASPECT_RATIOS: Record<string, string> = {
   kling: '["16:9", "9:16", "1:1"]',
   wan: '["16:9", "9:16", "1:1"]',
   veo: '["16:9", "9:16"]',
   seedance: '["16:9", "9:16", "1:1"]',
+  hailuo: '["16:9", "9:16"]',
 };
 
 const standIns = new Map<string, StandIn>();
