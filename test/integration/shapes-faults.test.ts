@@ -325,6 +325,10 @@ function catalogueText(): string {
     const rename = row.shape === 'fal-queue' ? ', input: { image: start_image_url }' : '';
     return `  - { id: ${row.id}, label: ${row.id}, provider: ${row.id}, model: ${row.model}${image}${rename}, durations: ${DURATIONS[row.id]}, aspect_ratios: ${ASPECT_RATIOS[row.id]}, image_input: true }`;
   });
+  // A model Google no longer has (the Gemini stand-in answers 404 NOT_FOUND), falling back to fal's.
+  models.push(
+    '  - { id: veo-retired, label: Veo retired, provider: veo, model: veo-2.0-generate-001, durations: [5, 8], aspect_ratios: ["16:9"], image_input: true, fallback: [kling] }',
+  );
   return `default: ${ROWS[0]?.id}\nproviders:\n${providers.join('\n')}\nmodels:\n${models.join('\n')}\n`;
 }
 
@@ -544,6 +548,23 @@ describe('the queue of the video service', () => {
       message.content.includes('**#2** in line at the video service'),
     );
     expectDelivered(await settle(ix, before));
+  });
+});
+
+describe('a model gone at its service', () => {
+  it('a Gemini model answered 404 NOT_FOUND falls back to the fal model of its list, which makes it, and the reply says so', async () => {
+    const gemini = standInOf(ROWS.find((row) => row.shape === 'gemini') as ShapeRow);
+    const fal = standInOf(ROWS.find((row) => row.shape === 'fal-queue') as ShapeRow);
+    const outcome = await videoJob({ prompt: 'an old film', model: 'veo-retired', duration: 8 });
+
+    expectDelivered(outcome);
+    expect(gemini.creates().map((create) => create.model)).toEqual(['veo-2.0-generate-001']);
+    // fal's model makes 5 or 10 s: the 8 s asked becomes 10, and the member is told.
+    expect(fal.creates().map((create) => create.duration)).toEqual(['10']);
+    expect(outcome.final.content).toContain(
+      'Made with kling: veo-retired is not available at its video service.',
+    );
+    expect(outcome.final.content).toContain('kling makes 10 s videos, not 8 s.');
   });
 });
 
