@@ -5,6 +5,7 @@ import { runDeliveryBench } from './delivery.ts';
 import { runEditDisciplineBench } from './edit-discipline.ts';
 import { runQuotaLedgerBench } from './quota-ledger.ts';
 import { runRunningJobsBench } from './running-jobs.ts';
+import { runShapesBench } from './shapes.ts';
 import { runStreamClientBench } from './stream-client.ts';
 import { machine } from './support/report.ts';
 import { runVideosApiJobsBench } from './videos-api-jobs.ts';
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   'quota-ledger': runQuotaLedgerBench,
   'videos-api-jobs': runVideosApiJobsBench,
   cluster: runClusterBench,
+  shapes: runShapesBench,
 };
 
 const wanted = process.argv.slice(2);

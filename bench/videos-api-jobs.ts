@@ -36,7 +36,7 @@ function chatShape() {
       everyMs: 1_000,
       videoUrl,
     }).scenario;
-    return measure('chat', discord, bot, () => service.requests.length);
+    return measureJobs('chat', discord, bot, () => service.requests.length);
   });
 }
 
@@ -52,34 +52,40 @@ async function videosShape() {
       SORA_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
     };
     return await withBot({ env }, ({ discord }, bot) =>
-      measure('videos', discord, bot, () => videos.requests.length),
+      measureJobs('videos', discord, bot, () => videos.requests.length),
     );
   } finally {
     await videos.close();
   }
 }
 
-async function measure(
+/**
+ * `jobs` `/video` at once on a fresh bot, waited for until delivered: what they cost at the service
+ * (`serviceRequests` counts the stand-in's requests) and in the bot's CPU per minute of job.
+ */
+export async function measureJobs(
   shape: string,
   discord: Parameters<typeof videoCommands>[0],
   bot: Parameters<Parameters<typeof withBot>[1]>[1],
   serviceRequests: () => number,
+  size: { jobs: number; jobSeconds: number } = { jobs: JOBS, jobSeconds: JOB_SECONDS },
 ) {
-  const interactions = videoCommands(discord, JOBS, `shape-${shape}`);
+  const { jobs } = size;
+  const interactions = videoCommands(discord, jobs, `shape-${shape}`);
   const log = new InteractionLog(discord);
   bot.reset();
   const before = serviceRequests();
   dispatchAll(discord, interactions);
-  await log.waitForDeliveries(JOBS, (JOB_SECONDS + 120) * 1_000);
+  await log.waitForDeliveries(jobs, (size.jobSeconds + 120) * 1_000);
   const report = await bot.report();
   const durations = interactions.map((ix) => (log.timeline(ix).deliveredAt ?? Date.now()) - ix.dispatchedAt);
   const jobMinutes = durations.reduce((sum, ms) => sum + ms, 0) / 60_000;
   const cpuSeconds = (report.cpuUserMs + report.cpuSystemMs) / 1000;
   return {
     shape,
-    delivered: `${log.delivered}/${JOBS}`,
-    'service requests/job': round((serviceRequests() - before) / JOBS, 1),
-    'edits/job': round(log.editRequests / JOBS, 1),
+    delivered: `${log.delivered}/${jobs}`,
+    'service requests/job': round((serviceRequests() - before) / jobs, 1),
+    'edits/job': round(log.editRequests / jobs, 1),
     'CPU s': round(cpuSeconds, 1),
     'CPU s per job-min': round(cpuSeconds / jobMinutes, 4),
   };

@@ -9,6 +9,8 @@ import {
   type RecordedRequest,
   readBody,
   readJsonObject,
+  recordEveryRequest,
+  type SeenRequest,
   sendJson,
   sendVideo,
 } from './fake-http-kit.ts';
@@ -123,6 +125,8 @@ export class FakeFal {
   readonly apiKey: string;
   defaults: FakeFalScript;
   readonly creates: RecordedFalSubmit[] = [];
+  /** Every request's address and headers, as they came (see `recordEveryRequest`). */
+  readonly seen: SeenRequest[] = [];
   readonly jobs = new Map<string, FakeFalRequest>();
   /** Model paths that answer 404, as a retired model does. */
   readonly removedModels = new Set<string>();
@@ -138,6 +142,7 @@ export class FakeFal {
     options: FakeFalOptions,
   ) {
     const { port } = server.address() as AddressInfo;
+    recordEveryRequest(server, this.seen);
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.apiKey = options.apiKey ?? 'fal-key-0123456789abcdef';
     this.defaults = { ...BASE_DEFAULTS, ...options.defaults };
@@ -185,6 +190,7 @@ export class FakeFal {
   /** Forgets requests, scripts, faults, removed models and records, for a stand-in shared between tests. */
   reset(defaults: Partial<FakeFalScript> = {}): void {
     this.log.reset();
+    this.seen.length = 0;
     this.creates.length = 0;
     this.jobs.clear();
     this.removedModels.clear();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { recordEveryRequest, type SeenRequest } from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for the Gemini API's Veo calls under `/v1beta`:
@@ -117,6 +118,8 @@ export class FakeGemini {
   models: string[];
   readonly requests: FakeGeminiRequest[] = [];
   readonly creates: FakeGeminiCreate[] = [];
+  /** Every request's address and headers, as they came (see `recordEveryRequest`). */
+  readonly seen: SeenRequest[] = [];
   readonly operations = new Map<string, FakeOperation>();
   private readonly now: () => number;
   private readonly nextScripts: Array<Partial<FakeOperationScript>> = [];
@@ -128,6 +131,7 @@ export class FakeGemini {
     options: FakeGeminiOptions,
   ) {
     const { port } = server.address() as AddressInfo;
+    recordEveryRequest(server, this.seen);
     this.origin = `http://127.0.0.1:${port}`;
     this.storageOrigin = `http://localhost:${port}`;
     this.baseUrl = `${this.origin}/v1beta`;
@@ -163,6 +167,7 @@ export class FakeGemini {
 
   reset(defaults: Partial<FakeOperationScript> = {}): void {
     this.requests.length = 0;
+    this.seen.length = 0;
     this.creates.length = 0;
     this.operations.clear();
     this.nextScripts.length = 0;

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 /**
  * The small pieces every stand-in for a job-based video service needs (fal, Replicate): a
@@ -171,4 +177,20 @@ export async function answerFault(
   const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
   sendJson(response, fault.status, fault.body ?? wording(fault.status), headers);
   return true;
+}
+
+/** What a request carried outside its body: where a key could travel (a header, the query string). */
+export interface SeenRequest {
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * Records every request the server gets into `seen`, before any routing, so a test can check that
+ * no other provider's key ever reached this stand-in in any header or address.
+ */
+export function recordEveryRequest(server: Server, seen: SeenRequest[]): void {
+  server.prependListener('request', (request: IncomingMessage) => {
+    seen.push({ url: request.url ?? '/', headers: { ...request.headers } });
+  });
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { recordEveryRequest, type SeenRequest } from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for OpenRouter's video API under `/api/v1`:
@@ -81,6 +82,8 @@ export class FakeOpenRouter {
   models: string[];
   readonly requests: FakeOpenRouterRequest[] = [];
   readonly creates: FakeOpenRouterCreate[] = [];
+  /** Every request's address and headers, as they came (see `recordEveryRequest`). */
+  readonly seen: SeenRequest[] = [];
   readonly jobs = new Map<string, FakeJob>();
   private readonly nextScripts: Array<Partial<FakeOpenRouterScript>> = [];
   private readonly faults: Array<{
@@ -96,6 +99,7 @@ export class FakeOpenRouter {
     private readonly now: () => number = options.now ?? Date.now,
   ) {
     const { port } = server.address() as AddressInfo;
+    recordEveryRequest(server, this.seen);
     this.origin = `http://127.0.0.1:${port}`;
     this.storageOrigin = `http://localhost:${port}`;
     this.baseUrl = `${this.origin}/api/v1`;
@@ -129,6 +133,7 @@ export class FakeOpenRouter {
 
   reset(defaults: Partial<FakeOpenRouterScript> = {}): void {
     this.requests.length = 0;
+    this.seen.length = 0;
     this.creates.length = 0;
     this.jobs.clear();
     this.nextScripts.length = 0;

@@ -9,6 +9,8 @@ import {
   type RecordedRequest,
   readBody,
   readJsonObject,
+  recordEveryRequest,
+  type SeenRequest,
   sendJson,
   sendVideo,
 } from './fake-http-kit.ts';
@@ -93,6 +95,8 @@ export class FakeReplicate {
   readonly apiKey: string;
   defaults: FakeReplicateScript;
   readonly creates: RecordedReplicateCreate[] = [];
+  /** Every request's address and headers, as they came (see `recordEveryRequest`). */
+  readonly seen: SeenRequest[] = [];
   readonly predictions = new Map<string, FakePrediction>();
   /** `owner/name` models that answer 404, as a retired one does. */
   readonly removedModels = new Set<string>();
@@ -107,6 +111,7 @@ export class FakeReplicate {
     options: FakeReplicateOptions,
   ) {
     const { port } = server.address() as AddressInfo;
+    recordEveryRequest(server, this.seen);
     this.origin = `http://127.0.0.1:${port}`;
     this.baseUrl = `${this.origin}/v1`;
     this.apiKey = options.apiKey ?? 'r8_fake0123456789abcdef';
@@ -156,6 +161,7 @@ export class FakeReplicate {
 
   reset(defaults: Partial<FakeReplicateScript> = {}): void {
     this.log.reset();
+    this.seen.length = 0;
     this.creates.length = 0;
     this.predictions.clear();
     this.removedModels.clear();

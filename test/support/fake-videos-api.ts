@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { recordEveryRequest, type SeenRequest } from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for a relay that speaks the job-based Videos API
@@ -147,6 +148,8 @@ export class FakeVideosApi {
   defaults: FakeJobScript;
   readonly requests: RecordedCall[] = [];
   readonly creates: RecordedCreate[] = [];
+  /** Every request's address and headers, as they came (see `recordEveryRequest`). */
+  readonly seen: SeenRequest[] = [];
   readonly jobs = new Map<string, FakeJob>();
   private readonly now: () => number;
   private readonly nextScripts: Array<Partial<FakeJobScript>> = [];
@@ -159,6 +162,7 @@ export class FakeVideosApi {
     options: FakeVideosApiOptions,
   ) {
     const { port } = server.address() as AddressInfo;
+    recordEveryRequest(server, this.seen);
     this.origin = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.origin}/v1`;
     this.apiKey = options.apiKey ?? 'sk-fake-videos-0123456789';
@@ -214,6 +218,7 @@ export class FakeVideosApi {
   /** Forgets jobs, scripts, faults and records, for a fake shared between tests. */
   reset(defaults: Partial<FakeJobScript> = {}): void {
     this.requests.length = 0;
+    this.seen.length = 0;
     this.creates.length = 0;
     this.jobs.clear();
     this.nextScripts.length = 0;

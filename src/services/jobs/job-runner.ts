@@ -513,12 +513,17 @@ export class JobRunner {
         this.track(job);
         return undefined;
       case 'queued':
-        this.update(job, { state: 'queued' });
+        // The service counts the jobs ahead (0: next); a member reads a place in line.
+        this.update(job, {
+          state: 'queued',
+          serviceQueuePosition: event.position === undefined ? undefined : event.position + 1,
+        });
         return undefined;
       case 'progress': {
         const percent = Math.max(job.snapshot.percent ?? 0, event.percent ?? 0);
         this.update(job, {
           state: 'generating',
+          serviceQueuePosition: undefined,
           percent: event.percent === undefined ? job.snapshot.percent : percent,
         });
         return undefined;
@@ -672,6 +677,7 @@ function progressKey(snapshot: JobSnapshot): string {
     snapshot.state,
     Math.floor(snapshot.percent ?? -1),
     snapshot.queuePosition ?? '',
+    snapshot.serviceQueuePosition ?? '',
     snapshot.note ?? '',
     Math.floor(snapshot.elapsedMs / ELAPSED_STEP_MS),
   ].join('|');

@@ -71,6 +71,11 @@ export interface JobSnapshot {
   percent?: number;
   /** 1-based place in the bot's queue while waiting. */
   queuePosition?: number;
+  /**
+   * 1-based place in the video service's own queue, where the service says (fal), while the job
+   * waits there: not the bot's queue (`queuePosition`).
+   */
+  serviceQueuePosition?: number;
   /** The latest free-text line from the service. */
   note?: string;
   /** The service's own id for the job, once it has one (job-based services): a restart resumes it. */

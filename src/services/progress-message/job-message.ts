@@ -170,8 +170,14 @@ function statusLines(snapshot: JobSnapshot, t: Translator): string[] {
   switch (snapshot.state) {
     case 'waiting':
       return [t('job.status.waiting', { position: snapshot.queuePosition ?? 1, elapsed })];
-    case 'queued':
-      return [t('job.status.queued', { elapsed }), noteLine(snapshot, t)];
+    case 'queued': {
+      const position = snapshot.serviceQueuePosition;
+      const status =
+        position === undefined
+          ? t('job.status.queued', { elapsed })
+          : t('job.status.queuedAtService', { position, elapsed });
+      return [status, noteLine(snapshot, t)];
+    }
     case 'generating': {
       const percent = snapshot.percent;
       const status =

@@ -57,6 +57,19 @@ describe('job message', () => {
     expect(message.content).toContain('#3');
   });
 
+  it("shows the video service's own queue place apart from the bot's own line", () => {
+    const atService = renderJobMessage({
+      ...base,
+      state: 'queued',
+      serviceQueuePosition: 3,
+      percent: undefined,
+    });
+    expect(atService.content).toContain('**#3** in line at the video service');
+    expect(atService.content).not.toContain('Waiting for a free slot');
+    const unknownPlace = renderJobMessage({ ...base, state: 'queued', percent: undefined });
+    expect(unknownPlace.content).toContain('Queued at the video service');
+  });
+
   it('gives the link and why when the video could not be attached', () => {
     const message = renderJobMessage({
       ...base,

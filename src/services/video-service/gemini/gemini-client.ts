@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
-import { readCapped } from '../download/read-capped.ts';
+import { type GuardedFetchFailure, guardedFetch, VIDEO_TYPES } from '../download/guarded-fetch.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { retryAfterMsOf } from '../videos-api/videos-api-errors.ts';
 import {
@@ -22,6 +22,8 @@ export interface GeminiClientOptions {
   requestTimeoutMs?: number;
   /** Limit for one whole video download. Default 5 min. */
   downloadTimeoutMs?: number;
+  /** ALLOW_PRIVATE_VIDEO_URLS: where a download is sent on may be http or a private address. */
+  allowPrivate?: boolean;
   logger?: Logger;
   dispatcher?: Dispatcher;
 }
@@ -41,9 +43,6 @@ const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_JSON_REPLY_BYTES = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
-const MAX_REDIRECTS = 3;
-const NOT_MEDIA = /^(application\/(json|problem)|text\/)/i;
-
 type Body = Dispatcher.ResponseData['body'];
 
 /**
@@ -95,30 +94,34 @@ export class GeminiClient {
   }
 
   /**
-   * A generated video's bytes, capped. Only a URL on the base URL's origin is fetched (with the
-   * key); a redirect elsewhere (Google's storage) is followed without it.
+   * A generated video's bytes, capped, through the one guarded fetch every download uses. Only a
+   * URL on the base URL's origin is fetched: that first hop is trusted (the operator configured it)
+   * and alone gets the key; where Google sends it on (its storage) is checked like any address and
+   * fetched without the key.
    */
-  downloadVideo(url: string, maxBytes: number, signal: AbortSignal): Promise<VideoFileDownload> {
+  async downloadVideo(url: string, maxBytes: number, signal: AbortSignal): Promise<VideoFileDownload> {
     if (!this.isOwnOrigin(url)) {
-      return Promise.resolve({
+      return {
         ok: false,
         why: 'download-refused',
         detail: 'the video is not on the configured service origin',
-      });
+      };
     }
-    return this.call('download', signal, this.downloadTimeoutMs, async (limit) => {
-      const response = await this.followRedirects(url, limit);
-      const contentType = String(response.headers['content-type'] ?? 'video/mp4');
-      if (NOT_MEDIA.test(contentType)) {
-        const { text } = await this.readText(response.body, MAX_ERROR_BODY_BYTES);
-        throw geminiUnreadableReply('download', `not a video (${contentType})`, text);
-      }
-      // A body cut short at the cap reports its own abort; the cut is the answer, not a fault.
-      response.body.on('error', () => {});
-      const read = await readCapped(response, maxBytes);
-      if (!read.ok) return { ok: false, why: 'too-large', detail: read.detail };
-      return { ok: true, bytes: read.bytes, contentType };
+    const fetched = await guardedFetch(url, {
+      maxBytes,
+      allowedTypes: VIDEO_TYPES,
+      allowPrivate: this.options.allowPrivate ?? false,
+      firstHopTrusted: true,
+      timeoutMs: this.downloadTimeoutMs,
+      signal,
+      headers: { 'x-goog-api-key': this.options.apiKey },
+      dispatcher: this.dispatcher,
     });
+    if (fetched.ok)
+      return { ok: true, bytes: fetched.bytes, contentType: fetched.contentType ?? 'video/mp4' };
+    if (fetched.why === 'too-large') return { ok: false, why: 'too-large', detail: fetched.detail };
+    if (fetched.why === 'refused') return { ok: false, why: 'download-refused', detail: fetched.detail };
+    throw this.downloadFailure(fetched);
   }
 
   async close(): Promise<void> {
@@ -205,26 +208,32 @@ export class GeminiClient {
     });
   }
 
-  /** Google answers a file download with a redirect to storage; the key stays on its own origin. */
-  private async followRedirects(startUrl: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    let url = startUrl;
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const response = await this.send('GET', url, undefined, signal, true);
-      const redirected = response.statusCode >= 300 && response.statusCode < 400;
-      if (!redirected) {
-        if (response.statusCode >= 400) throw await this.failure('download', response);
-        return response;
-      }
-      await response.body.dump();
-      const location = response.headers.location;
-      const next =
-        typeof location === 'string' && URL.canParse(location, url) ? new URL(location, url) : null;
-      if (!next || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
-        throw geminiUnreadableReply('download', `HTTP ${response.statusCode} without a usable location`);
-      }
-      url = next.toString();
+  /** A download that went wrong as the error the provider's retry policy reads. */
+  private downloadFailure(
+    fetched: Exclude<GuardedFetchFailure, { why: 'too-large' | 'refused' }>,
+  ): GeminiError {
+    const mask = (text: string) => this.options.redaction.text(text);
+    switch (fetched.why) {
+      case 'http-status':
+        return geminiHttpFailure(
+          'download',
+          fetched.status,
+          this.options.redaction.withoutSecrets(fetched.body),
+          retryAfterMsOf(fetched.headers),
+        );
+      case 'wrong-type':
+        return geminiUnreadableReply(
+          'download',
+          `not a video (${fetched.contentType})`,
+          this.options.redaction.withoutSecrets(fetched.body),
+        );
+      case 'too-many-redirects':
+        return geminiUnreadableReply('download', fetched.detail);
+      case 'timeout':
+        return geminiTransportFailure('download', new Error(fetched.detail), true, mask);
+      case 'network':
+        return geminiTransportFailure('download', fetched.cause, false, mask);
     }
-    throw geminiUnreadableReply('download', `more than ${MAX_REDIRECTS} redirects`);
   }
 
   private async failure(call: GeminiCall, response: Dispatcher.ResponseData): Promise<GeminiError> {

@@ -81,6 +81,8 @@ export class GeminiProvider implements VideoProvider {
       apiKey: options.apiKey,
       redaction: this.redaction,
       requestTimeoutMs: this.tuning.requestTimeoutMs,
+      downloadTimeoutMs: options.downloadTimeoutMs,
+      allowPrivate: options.allowPrivateUrls,
       logger: this.logger,
       dispatcher: options.dispatcher,
     });

@@ -160,6 +160,17 @@ describe('ReplicateProvider', () => {
     expect(replicate.creates[0]?.body.input).toMatchObject({ image: IMAGE_URL });
   });
 
+  it('runs the image model of the catalogue when an image is given, the text model otherwise', async () => {
+    const made = provider({ input: {}, model: 'wan-video/wan-2.5-t2v', imageModel: 'wan-video/wan-2.5-i2v' });
+    await collect(made.generate({ ...REQUEST, imageUrl: IMAGE_URL }, signal()));
+    await collect(made.generate(REQUEST, signal()));
+
+    expect(replicate.creates.map((create) => create.model)).toEqual([
+      'wan-video/wan-2.5-i2v',
+      'wan-video/wan-2.5-t2v',
+    ]);
+  });
+
   it('sends the duration as an integer and the aspect ratio', async () => {
     await collect(provider().generate({ ...REQUEST, durationSeconds: 10, aspectRatio: '9:16' }, signal()));
 
