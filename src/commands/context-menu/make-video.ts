@@ -1,4 +1,4 @@
-import { ApplicationCommandType, ContextMenuCommandBuilder, InteractionContextType } from 'discord.js';
+import { ApplicationCommandType, ContextMenuCommandBuilder } from 'discord.js';
 import { offeredDurations } from '../../services/catalogue/catalogue-offer.ts';
 import { english, translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
@@ -7,6 +7,7 @@ import { createMakeVideoForm, type MakeVideoFormOptions, makeVideoForm } from '.
 import { PendingForms } from '../forms/pending-forms.ts';
 import { checkImage, isAcceptedImage } from '../input/request-checks.ts';
 import { localizations } from '../localized.ts';
+import { directMessagesAllowed } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
 
 export const MAKE_VIDEO_MENU_NAME = english('commands.makeVideo.name');
@@ -15,6 +16,7 @@ export interface MakeVideoOptions extends MakeVideoFormOptions {
   intake: JobIntake;
   maxPromptLength: number;
   maxImageBytes: number;
+  allowDms: boolean;
 }
 
 export function makeVideoMenuDefinition() {
@@ -22,7 +24,6 @@ export function makeVideoMenuDefinition() {
     .setName(MAKE_VIDEO_MENU_NAME)
     .setNameLocalizations(localizations('commands.makeVideo.name'))
     .setType(ApplicationCommandType.Message)
-    .setContexts(InteractionContextType.Guild)
     .toJSON();
 }
 
@@ -36,6 +37,7 @@ export function createMakeVideo(options: MakeVideoOptions): { menu: MessageMenuC
   const menu: MessageMenuCommand = {
     kind: 'message-menu',
     definition: makeVideoMenuDefinition(),
+    preconditions: [directMessagesAllowed(options.allowDms)],
     async execute(interaction) {
       const t = translatorFor(interaction.locale);
       const attachments = [...interaction.targetMessage.attachments.values()];
