@@ -61,6 +61,11 @@ export interface InteractionOptions {
   /** `app_permissions` (default: the bot's permissions in the channel). */
   appPermissions?: PermissionsInput;
   locale?: Locale;
+  /**
+   * Authorised by the member's own install only (`authorizing_integration_owners` {"1": user}):
+   * the default in a server the bot is not in (`discord.guildWithoutBot()`).
+   */
+  ownInstall?: boolean;
   /** false: only build and store it; send it later with `discord.dispatchInteraction(ix)`. */
   dispatch?: boolean;
 }
@@ -387,6 +392,7 @@ export class InteractionFactory {
       : state.dmChannelWith(user);
     if (!channel) throw new Error(`fake discord: unknown channel ${String(options.channel)}`);
     const guildId = inGuild && 'guild_id' in channel ? channel.guild_id : undefined;
+    const ownInstall = options.ownInstall ?? (guildId !== undefined && state.guildsWithoutBot.has(guildId));
     const appPermissions = options.appPermissions ?? state.appPermissionsIn(channel.id);
     const guildMember = guildId ? (state.memberOf(guildId, user.id) ?? member) : undefined;
     const guildLocaleOf = (id: string) => state.guilds.get(id)?.preferredLocale ?? Locale.EnglishUS;
@@ -398,9 +404,10 @@ export class InteractionFactory {
       app_permissions: permissionString(appPermissions),
       locale: options.locale ?? Locale.EnglishUS,
       entitlements: [],
-      authorizing_integration_owners: guildId
-        ? { [ApplicationIntegrationType.GuildInstall]: guildId }
-        : { [ApplicationIntegrationType.UserInstall]: user.id },
+      authorizing_integration_owners:
+        guildId && !ownInstall
+          ? { [ApplicationIntegrationType.GuildInstall]: guildId }
+          : { [ApplicationIntegrationType.UserInstall]: user.id },
       attachment_size_limit: options.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT,
       channel,
       channel_id: channel.id,

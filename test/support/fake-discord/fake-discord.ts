@@ -326,6 +326,19 @@ export class FakeDiscord {
 
   // ---- fixtures ------------------------------------------------------------------------------
 
+  /**
+   * A server the bot was never added to, with one text channel: interactions there come from
+   * members' own installs; the bot's token gets 403 Missing Access for its channels and 404
+   * Unknown Guild for the server. Never sent over the gateway.
+   */
+  guildWithoutBot(): { id: string; channel: APITextChannel } {
+    const id = snowflake();
+    const channel = makeTextChannel(id, 'chat', 0);
+    this.state.guildsWithoutBot.add(id);
+    this.state.channels.set(channel.id, channel);
+    return { id, channel };
+  }
+
   /** Adds a member (and its user) to a guild; returns what interactions and messages take as `member`/`author`. */
   member(options: MemberOptions = {}): FakeMember {
     const guild = this.resolveGuild(options.guild);
