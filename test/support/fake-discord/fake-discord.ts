@@ -63,6 +63,7 @@ import {
   type MessageRecord,
   type RequestRecord,
 } from './fake-discord-state.ts';
+import { HttpInteractionsClient } from './http-interactions.ts';
 import { snowflake, snowflakeOnShard } from './snowflake.ts';
 import type { WaitOptions } from './watch.ts';
 
@@ -337,6 +338,21 @@ export class FakeDiscord {
     this.state.guildsWithoutBot.add(id);
     this.state.channels.set(channel.id, channel);
     return { id, channel };
+  }
+
+  /**
+   * Discord's side of the bot's Interactions Endpoint URL, with a fresh application key:
+   * `publicKeyHex` is the bot's DISCORD_PUBLIC_KEY. Build interactions with `dispatch: false` and
+   * `deliver` them to the endpoint instead of the gateway.
+   */
+  httpInteractions(): HttpInteractionsClient {
+    return new HttpInteractionsClient({
+      apiUrl: this.apiUrl,
+      applicationId: this.applicationId,
+      markDispatched: (ix) => {
+        ix.dispatchedAt = this.state.now();
+      },
+    });
   }
 
   /** Adds a member (and its user) to a guild; returns what interactions and messages take as `member`/`author`. */
