@@ -22,7 +22,9 @@ describe('user install in a server without the bot', () => {
   let bot: TestBot;
 
   beforeAll(async () => {
-    bot = await startTestBot({ env: { DEFAULT_USER_LIMIT: '1', DEFAULT_MEMBER_LIMIT: '0' } });
+    bot = await startTestBot({
+      env: { DEFAULT_USER_LIMIT: '1', DEFAULT_MEMBER_LIMIT: '0', ALLOW_DMS: 'true' },
+    });
   });
   afterAll(() => bot?.close());
 
@@ -64,6 +66,57 @@ describe('user install in a server without the bot', () => {
     );
     expect(JSON.stringify(refusal.body)).toMatch(/limit|used/i);
     expect(service.requests).toHaveLength(1);
+  });
+});
+
+describe('user install in a DM between members', () => {
+  let bot: TestBot;
+
+  beforeAll(async () => {
+    bot = await startTestBot({ env: { ALLOW_DMS: 'true' } });
+  });
+  afterAll(() => bot?.close());
+
+  it('in a DM between members (ALLOW_DMS=true): delivered in the reply, nothing sent to that DM with the bot token', async () => {
+    const { discord, service } = bot;
+    const member = discord.member({ username: 'dm-user' });
+    const channel = discord.privateChannel(member);
+    service.enqueue(progressStream({ steps: [50] }));
+    const ix = discord.slashCommand({
+      name: 'video',
+      guild: false,
+      channel,
+      member,
+      options: videoOptions({ prompt: 'two friends at a campfire' }),
+    });
+    expect(ix.payload.context).toBe(2);
+    const delivered = await discord.waitForOriginal(ix, hasVideoFile);
+    expect(delivered.content).toContain('Your video is ready');
+    const touched = discord.requests.filter(
+      (request) => request.auth === 'bot' && request.path.includes(channel.id),
+    );
+    expect(touched).toEqual([]);
+  });
+
+  it('in a DM between members with ALLOW_DMS off: refused privately, nothing starts', async () => {
+    const discord = await startFakeDiscord();
+    const strict = await startTestBot({ discord });
+    try {
+      const member = discord.member({ username: 'dm-strict' });
+      const ix = discord.slashCommand({
+        name: 'video',
+        guild: false,
+        channel: discord.privateChannel(member),
+        member,
+        options: videoOptions({ prompt: 'not here' }),
+      });
+      const answer = await discord.waitForCallback(ix);
+      expect(answer.body).toMatchObject({ type: 4, data: { flags: 64 } });
+      expect(JSON.stringify(answer.body)).toMatch(/direct message/i);
+      expect(strict.service.requests).toEqual([]);
+    } finally {
+      await strict.close();
+    }
   });
 });
 

@@ -429,6 +429,7 @@ export class FakeRest {
     // A server the bot is not in: its channels are closed to the bot's token (Missing Access).
     if ('guild_id' in channel && channel.guild_id && this.state.guildsWithoutBot.has(channel.guild_id))
       throw discordError(403, 50001);
+    if (this.state.channelsWithoutBot.has(channel.id)) throw discordError(403, 50001);
     return channel;
   }
 

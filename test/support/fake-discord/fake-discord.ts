@@ -47,6 +47,7 @@ import {
   Intent,
   isoTime,
   MiB,
+  makeDMChannel,
   makeRole,
   makeTextChannel,
   makeUser,
@@ -338,6 +339,14 @@ export class FakeDiscord {
     this.state.guildsWithoutBot.add(id);
     this.state.channels.set(channel.id, channel);
     return { id, channel };
+  }
+
+  /** A DM between `member` and another member: the bot is not in it (403 Missing Access to its token). */
+  privateChannel(member: FakeMember): APIDMChannel {
+    const channel = makeDMChannel(makeUser({ username: `${member.user.username}-friend` }));
+    this.state.channelsWithoutBot.add(channel.id);
+    this.state.channels.set(channel.id, channel);
+    return channel;
   }
 
   /**
