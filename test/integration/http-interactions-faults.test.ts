@@ -4,7 +4,7 @@ import type { HttpInteractionsClient, Signing } from '../support/fake-discord/ht
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile, jobIdOf, parseLogs, waitForJobFinished } from '../support/fault-kit.ts';
 import { freePort } from '../support/free-port.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
 
 /**
  * Discord's Interactions Endpoint URL served by the real bot (INTERACTIONS_PORT): the fake Discord
@@ -58,6 +58,28 @@ describe('interactions over HTTP (INTERACTIONS_PORT)', () => {
       ['none', 204],
     ]);
     expect(service.requests[0]?.promptText).toContain('a paper boat on a river');
+  });
+
+  it('Make video over HTTP: the form is the HTTP answer, its submit the defer, the video delivered', async () => {
+    const { discord, service } = bot;
+    service.enqueue(progressStream({ steps: [50] }));
+    const target = discord.sendMessage({
+      content: 'a kite over the dunes',
+      attachments: [{ filename: 'kite.png', contentType: 'image/png', bytes: PNG_BYTES }],
+    });
+    const menu = discord.messageContextMenu({ name: 'Make video', targetMessage: target, dispatch: false });
+    const shown = await http.deliver(endpoint, menu);
+    expect(shown.body).toMatchObject({ type: 9 });
+    expect(menu.modal).toBeDefined();
+    const submit = discord.submitModal({
+      customId: menu.modal?.custom_id ?? '',
+      fields: { prompt: 'a kite over the dunes at dawn', duration: '5' },
+      dispatch: false,
+    });
+    expect((await http.deliver(endpoint, submit)).body).toMatchObject({ type: 5 });
+    await discord.waitForOriginal(submit, hasVideoFile);
+    expect(service.requests[0]?.promptText).toContain('a kite over the dunes at dawn');
+    expect(service.requests[0]?.imageUrl).toMatch(/kite\.png/);
   });
 
   it('answers /usage privately in the HTTP response', async () => {
