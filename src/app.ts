@@ -269,7 +269,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       allowDms: config.ALLOW_DMS,
       serverLanguage: serverLanguageFrom(settings),
     };
-    const makeVideo = createMakeVideo(requestOptions);
+    const makeVideo = createMakeVideo({ ...requestOptions, forms: store.collection('make-video-forms') });
     const commands: ApplicationCommand[] = [
       createVideoCommand(requestOptions),
       makeVideo.menu,

@@ -13,7 +13,7 @@ import {
 import { customIdOf, hasVideoFile, parseLogs } from '../support/fault-kit.ts';
 import { freePort } from '../support/free-port.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { TEST_API_KEY, videoOptions } from '../support/test-bot.ts';
+import { PNG_BYTES, TEST_API_KEY, videoOptions } from '../support/test-bot.ts';
 
 /**
  * The gateway-less scale-out: two HTTP front doors (BOT_ROLE=interactions, each on its own
@@ -132,5 +132,30 @@ describe('two HTTP front doors and a worker on one Redis, no gateway', () => {
     const usage = discord.slashCommand({ name: 'usage', member: alice, dispatch: false });
     const answer = await http.deliver(second, usage);
     expect(JSON.stringify(answer.body)).toMatch(/Your videos[^:]*:\*\* 1/);
+  }, 60_000);
+  it('Make video: the form shown by one front door, submitted at the other, makes the video from the image', async () => {
+    const [first, second] = endpoints as [string, string];
+    const carol = discord.member({ username: 'carol-http' });
+    service.enqueue(progressStream({ steps: [50] }));
+    const target = discord.sendMessage({
+      content: 'a heron in the reeds',
+      attachments: [{ filename: 'heron.png', contentType: 'image/png', bytes: PNG_BYTES }],
+    });
+    const menu = discord.messageContextMenu({
+      name: 'Make video',
+      targetMessage: target,
+      member: carol,
+      dispatch: false,
+    });
+    expect((await http.deliver(first, menu)).body).toMatchObject({ type: 9 });
+    const submit = discord.submitModal({
+      customId: menu.modal?.custom_id ?? '',
+      fields: { prompt: 'a heron takes off', duration: '5' },
+      dispatch: false,
+    });
+    expect((await http.deliver(second, submit)).body).toMatchObject({ type: 5 });
+    await discord.waitForOriginal(submit, hasVideoFile, { timeoutMs: 20_000 });
+    const asked = service.requests.find((request) => request.promptText?.includes('a heron takes off'));
+    expect(asked?.imageUrl).toMatch(/heron\.png/);
   }, 60_000);
 });
