@@ -1,6 +1,7 @@
 import {
   type APIGuildMember,
   Client,
+  DefaultRestOptions,
   Events,
   GatewayIntentBits,
   Partials,
@@ -16,6 +17,7 @@ import type { ApplicationCommand } from './commands/command.ts';
 import { createMakeVideo } from './commands/context-menu/make-video.ts';
 import { createRemixForm } from './commands/forms/remix-form.ts';
 import { serverLanguageFrom } from './commands/languages.ts';
+import { rawInteractionHandler } from './commands/raw-interactions.ts';
 import { Router } from './commands/router.ts';
 import { createQuotaCommand } from './commands/slash/quota.ts';
 import { createUsageCommand } from './commands/slash/usage.ts';
@@ -34,8 +36,10 @@ import type { BotMetrics } from './services/cluster/metrics.ts';
 import { QueueWorker } from './services/cluster/queue-worker.ts';
 import { QueuedJobs } from './services/cluster/queued-jobs.ts';
 import { ClusterRateLimit } from './services/cluster/rest-rate-limit.ts';
-import { runsFrontDoors, runsJobs } from './services/cluster/roles.ts';
+import { connectsGateway, runsFrontDoors, runsJobs } from './services/cluster/roles.ts';
 import { JobIntake } from './services/intake/job-intake.ts';
+import { InteractionCallbacks } from './services/interactions-endpoint/interaction-callbacks.ts';
+import { InteractionsEndpoint } from './services/interactions-endpoint/interactions-endpoint.ts';
 import type { JobDispatch, SurfaceLocation } from './services/jobs/job.ts';
 import { QuotaAdmission } from './services/jobs/job-admission.ts';
 import { JobRecords } from './services/jobs/job-records.ts';
@@ -114,12 +118,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         onError: onClusterError,
       })
     : undefined;
+  // With INTERACTIONS_PORT, the first answer to an interaction that came over HTTP is its response.
+  const callbacks =
+    config.INTERACTIONS_PORT !== undefined && runsFrontDoors(role) ? new InteractionCallbacks() : undefined;
+  const makeRequest = restLimit?.makeRequest() ?? DefaultRestOptions.makeRequest;
   const restOptions: Partial<RESTOptions> = {
     ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}),
     globalRequestsPerSecond: config.DISCORD_REQUESTS_PER_SECOND,
-    ...(restLimit ? { makeRequest: restLimit.makeRequest() } : {}),
+    ...(restLimit || callbacks ? { makeRequest: callbacks?.wrap(makeRequest) ?? makeRequest } : {}),
   };
+  // An interactions front door has a client too, never logged in: it turns payloads into interactions.
   const client = runsFrontDoors(role) ? createGatewayClient(config, restOptions) : undefined;
+  if (client && !connectsGateway(role)) client.rest.setToken(config.DISCORD_TOKEN);
   const rest = client?.rest ?? new REST(restOptions).setToken(config.DISCORD_TOKEN);
   const uploads = new REST({ ...restOptions, timeout: config.VIDEO_UPLOAD_TIMEOUT_MS, retries: 0 }).setToken(
     config.DISCORD_TOKEN,
@@ -249,6 +259,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
         })
       : undefined;
+  let endpoint: InteractionsEndpoint | undefined;
   if (client && jobs && intake) {
     const requestOptions = {
       intake,
@@ -258,7 +269,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       allowDms: config.ALLOW_DMS,
       serverLanguage: serverLanguageFrom(settings),
     };
-    const makeVideo = createMakeVideo(requestOptions);
+    const makeVideo = createMakeVideo({ ...requestOptions, forms: store.collection('make-video-forms') });
     const commands: ApplicationCommand[] = [
       createVideoCommand(requestOptions),
       makeVideo.menu,
@@ -283,9 +294,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     client.on(Events.InteractionCreate, (interaction) => void router.handleInteraction(interaction));
     client.on(Events.MessageCreate, (message) => void router.handleMessage(message));
     client.on(Events.Error, (error) => logger.error('discord_client_error', { error }));
-    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-    await client.login(config.DISCORD_TOKEN);
-    await ready;
+    if (connectsGateway(role)) {
+      const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+      await client.login(config.DISCORD_TOKEN);
+      await ready;
+    }
+    if (callbacks && config.INTERACTIONS_PORT !== undefined && config.DISCORD_PUBLIC_KEY) {
+      endpoint = await InteractionsEndpoint.start({
+        port: config.INTERACTIONS_PORT,
+        publicKey: config.DISCORD_PUBLIC_KEY,
+        callbacks,
+        handle: rawInteractionHandler(client),
+        logger,
+      });
+    }
   }
 
   // --- Leases and takeover ------------------------------------------------------------------
@@ -375,6 +397,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     models: catalogue.models.length,
     queue: cluster ? 'redis' : 'in-process',
     metricsPort: health?.port,
+    interactionsPort: endpoint?.port,
   });
 
   const finishJobs = async (graceMs: number) => {
@@ -398,6 +421,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await records.flush(config.STORE_TIMEOUT_MS);
       records.close();
       await sweep.stop();
+      await endpoint?.close();
       await client?.destroy();
       await downloader?.close();
       await providers.close();

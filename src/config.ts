@@ -58,8 +58,19 @@ const schema = z.object({
     .transform((ids) => ids.map(Number))
     .refine((ids) => new Set(ids).size === ids.length, { message: 'must not name a shard twice' }),
   DISCORD_REQUESTS_PER_SECOND: whole(50, 1, 10_000),
+  // Discord's Interactions Endpoint URL is served on this port (POST /interactions) when set.
+  INTERACTIONS_PORT: z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be at least 1' })
+    .max(65_535, { message: 'must be at most 65535' })
+    .optional(),
+  DISCORD_PUBLIC_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { message: 'must be the 64 hex characters of the Developer Portal' })
+    .optional(),
 
-  BOT_ROLE: z.enum(BOT_ROLES, { message: 'must be all, gateway or worker' }).default('all'),
+  BOT_ROLE: z.enum(BOT_ROLES, { message: 'must be all, gateway, worker or interactions' }).default('all'),
   WORKER_CONCURRENCY: whole(10, 1, 1_000),
   METRICS_PORT: z.coerce
     .number({ message: 'must be a number' })
@@ -115,6 +126,8 @@ const schema = z.object({
 
   OWNER_IDS: commaList.pipe(z.array(snowflake)),
   DEFAULT_MEMBER_LIMIT: whole(0),
+  // A member's own allowance outside servers (DMs, their own install); unset: DEFAULT_MEMBER_LIMIT.
+  DEFAULT_USER_LIMIT: whole(0).optional(),
   DEFAULT_PERIOD: z.enum(['day', 'week', 'month'], { message: 'must be day, week or month' }).default('day'),
   DEFAULT_SERVER_LIMIT: whole(0),
   DEFAULT_MAX_RUNNING_PER_MEMBER: whole(1, 0),
@@ -131,8 +144,16 @@ function checkCombinations(config: Config): string[] {
   const problems: string[] = [];
   if (config.BOT_ROLE !== 'all' && !config.REDIS_URL) {
     problems.push(
-      `BOT_ROLE=${config.BOT_ROLE} needs REDIS_URL: gateways and workers share their queue there`,
+      `BOT_ROLE=${config.BOT_ROLE} needs REDIS_URL: front doors and workers share their queue there`,
     );
+  }
+  if (config.INTERACTIONS_PORT !== undefined && !config.DISCORD_PUBLIC_KEY) {
+    problems.push(
+      'INTERACTIONS_PORT needs DISCORD_PUBLIC_KEY: every request Discord sends is verified with it',
+    );
+  }
+  if (config.BOT_ROLE === 'interactions' && config.INTERACTIONS_PORT === undefined) {
+    problems.push('BOT_ROLE=interactions needs INTERACTIONS_PORT: it has no gateway, Discord POSTs to it');
   }
   if (config.SHARD_COUNT !== undefined && config.SHARD_IDS.some((id) => id >= (config.SHARD_COUNT ?? 0))) {
     problems.push('SHARD_IDS must each be below SHARD_COUNT (the total number of shards, 1 when unset)');

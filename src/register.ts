@@ -1,6 +1,6 @@
 import { type APIApplication, REST, Routes } from 'discord.js';
 import { config as loadDotenv } from 'dotenv';
-import { commandDefinitions } from './commands/definitions.ts';
+import { registrationPlan } from './commands/definitions.ts';
 import { ConfigError, loadRegistrationConfig } from './config.ts';
 import { loadCatalogue } from './services/catalogue/load-catalogue.ts';
 import { redact } from './services/logging/logger.ts';
@@ -8,8 +8,10 @@ import { redact } from './services/logging/logger.ts';
 loadDotenv({ quiet: true });
 
 /**
- * `npm run register`: puts the bot's commands on Discord — in one server when DISCORD_GUILD_ID is
- * set (instant, handy while testing), otherwise globally. The application id comes from the API.
+ * `npm run register`: puts the bot's commands on Discord. /video, /usage and Make video always
+ * globally (a member's own install takes them anywhere); the admin commands in one server when
+ * DISCORD_GUILD_ID is set (instant, handy while testing), otherwise globally too. The application
+ * id comes from the API.
  */
 async function register(): Promise<string> {
   const config = loadRegistrationConfig();
@@ -19,16 +21,19 @@ async function register(): Promise<string> {
     config.DISCORD_TOKEN,
   );
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
-  const definitions = commandDefinitions(config, catalogue);
+  const plan = registrationPlan(config, catalogue);
   const guildId = config.DISCORD_GUILD_ID;
-  const route = guildId
-    ? Routes.applicationGuildCommands(application.id, guildId)
-    : Routes.applicationCommands(application.id);
-  await rest.put(route, { body: definitions });
-  const names = definitions.map((definition) => definition.name).join(', ');
-  return guildId
-    ? `Registered ${definitions.length} commands (${names}) for ${application.name} in server ${guildId}.`
-    : `Registered ${definitions.length} commands (${names}) for ${application.name} globally.`;
+  const names = (list: typeof plan.global) => list.map((definition) => definition.name).join(', ');
+  if (!guildId) {
+    const all = [...plan.global, ...plan.server];
+    await rest.put(Routes.applicationCommands(application.id), { body: all });
+    return `Registered ${all.length} commands (${names(all)}) for ${application.name} globally.`;
+  }
+  // A user install's commands are global even while testing in one server: Discord reads
+  // integration_types and contexts on global commands only.
+  await rest.put(Routes.applicationCommands(application.id), { body: plan.global });
+  await rest.put(Routes.applicationGuildCommands(application.id, guildId), { body: plan.server });
+  return `Registered ${plan.global.length} commands (${names(plan.global)}) for ${application.name} globally and ${plan.server.length} (${names(plan.server)}) in server ${guildId}.`;
 }
 
 try {

@@ -62,11 +62,34 @@ describe('roles and the settings they need', () => {
 
   it('refuses an unknown role and a shard beyond the count', () => {
     expect(() => loadConfig({ ...secrets, BOT_ROLE: 'leader' })).toThrow(
-      /BOT_ROLE must be all, gateway or worker/,
+      /BOT_ROLE must be all, gateway, worker or interactions/,
     );
     expect(() => loadConfig({ ...secrets, SHARD_COUNT: '2', SHARD_IDS: '0,2' })).toThrow(/below SHARD_COUNT/);
     expect(() => loadConfig({ ...secrets, SHARD_IDS: '1' })).toThrow(/below SHARD_COUNT/);
     expect(loadConfig({ ...secrets, SHARD_COUNT: '2', SHARD_IDS: '1' }).SHARD_IDS).toEqual([1]);
+  });
+
+  it('serves interactions over HTTP only with the public key to verify them; an interactions role needs the port', () => {
+    const key = 'a'.repeat(64);
+    expect(() => loadConfig({ ...secrets, INTERACTIONS_PORT: '8080' })).toThrow(/needs DISCORD_PUBLIC_KEY/);
+    expect(() => loadConfig({ ...secrets, DISCORD_PUBLIC_KEY: 'not-hex' })).toThrow(
+      /DISCORD_PUBLIC_KEY must be/,
+    );
+    expect(
+      loadConfig({ ...secrets, INTERACTIONS_PORT: '8080', DISCORD_PUBLIC_KEY: key }).INTERACTIONS_PORT,
+    ).toBe(8080);
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(() => loadConfig({ ...secrets, ...redis, BOT_ROLE: 'interactions' })).toThrow(
+      /BOT_ROLE=interactions needs INTERACTIONS_PORT/,
+    );
+    expect(() =>
+      loadConfig({
+        ...secrets,
+        BOT_ROLE: 'interactions',
+        INTERACTIONS_PORT: '8080',
+        DISCORD_PUBLIC_KEY: key,
+      }),
+    ).toThrow(/needs REDIS_URL/);
   });
 
   it('takes a metrics port between 1 and 65535', () => {

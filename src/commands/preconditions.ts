@@ -6,6 +6,7 @@ import {
 } from 'discord.js';
 import { english, translatorFor } from '../services/i18n/translator.ts';
 import { customIdArgument, type Precondition } from './command.ts';
+import { DMS_OFF } from './replies.ts';
 
 /**
  * Checks done by the bot itself, named so every handler declares the ones it needs: Discord's
@@ -58,5 +59,17 @@ export function requesterOrServerManager(
       if (requesterId !== interaction.user.id && !canManageServer(interaction)) return t(refusals.notYours);
       return undefined;
     },
+  };
+}
+
+/**
+ * Outside a server only when the operator allows DMs (ALLOW_DMS): the job commands are registered
+ * for DMs too, since a member's own install goes wherever they are.
+ */
+export function directMessagesAllowed(allowDms: boolean): Precondition<BaseInteraction> {
+  return {
+    name: 'direct-messages-allowed',
+    check: (interaction) =>
+      interaction.guildId === null && !allowDms ? translatorFor(interaction.locale)(DMS_OFF) : undefined,
   };
 }

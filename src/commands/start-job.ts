@@ -4,7 +4,7 @@ import { translatorFor } from '../services/i18n/translator.ts';
 import type { JobIntake } from '../services/intake/job-intake.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
 import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
-import { requesterOf, requesterOfMessage } from './input/requester.ts';
+import { isOwnInstallOnly, requesterOf, requesterOfMessage } from './input/requester.ts';
 
 /**
  * The front doors' way into the intake: the request, who asks and where the progress will live,
@@ -17,8 +17,11 @@ export async function startFromInteraction(
   interaction: RepliableInteraction,
   ask: JobAsk,
 ): Promise<void> {
+  const ownInstall = isOwnInstallOnly(interaction);
   const localised = {
     ...ask,
+    // The job belongs to the member: no server's settings, rules or quota apply.
+    guildId: ownInstall ? null : ask.guildId,
     locale: interaction.locale,
     serverLocale: interaction.guildLocale ?? undefined,
   };
@@ -29,6 +32,7 @@ export async function startFromInteraction(
     createdAt: interaction.createdTimestamp,
     channelId: ask.channelId,
     uploadLimitBytes: interaction.attachmentSizeLimit,
+    ...(ownInstall ? { directMessageTo: interaction.user.id } : {}),
   });
   if (result.ok) return;
   await interaction.deleteReply().catch(() => undefined);

@@ -76,6 +76,52 @@ describe('npm run register', () => {
     expect(result.stdout).toContain('globally');
     const names = discord.registeredCommands.global.map((command) => command.name).sort();
     expect(names).toEqual(['Make video', 'quota', 'usage', 'video', 'video-settings']);
+    const placement = Object.fromEntries(
+      discord.registeredCommands.global.map((command) => [
+        command.name,
+        [command.integration_types, command.contexts],
+      ]),
+    );
+    // A member's own install (1) brings the job commands to any server, group DM or DM; admin ones stay in servers.
+    expect(placement).toEqual({
+      video: [
+        [0, 1],
+        [0, 1, 2],
+      ],
+      usage: [
+        [0, 1],
+        [0, 1, 2],
+      ],
+      'Make video': [
+        [0, 1],
+        [0, 1, 2],
+      ],
+      quota: [[0], [0]],
+      'video-settings': [[0], [0]],
+    });
+    const image = (
+      discord.registeredCommands.global.find((command) => command.name === 'video') as {
+        options?: { name: string; file_types?: string[] }[];
+      }
+    ).options?.find((option) => option.name === 'image');
+    expect(image?.file_types).toEqual(['image']);
+  });
+
+  it('with DISCORD_GUILD_ID: the job commands still globally (user installs need that), the admin ones in the server', async () => {
+    const result = await script('src/register.ts', {
+      DISCORD_TOKEN: discord.botToken,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: discord.guild.id,
+    });
+    expect(result.stderr).toBe('');
+    expect(discord.registeredCommands.global.map((command) => command.name).sort()).toEqual([
+      'Make video',
+      'usage',
+      'video',
+    ]);
+    expect(
+      discord.registeredCommands.guilds[discord.guild.id]?.map((command) => command.name).sort(),
+    ).toEqual(['quota', 'video-settings']);
   });
 
   it('registers in one server when DISCORD_GUILD_ID is set, with the model choice when several are offered', async () => {
@@ -86,9 +132,7 @@ describe('npm run register', () => {
       SORA_MODELS: 'sora-2,sora-2-pro',
     });
     expect(result.stdout).toContain(`in server ${discord.guild.id}`);
-    const video = discord.registeredCommands.guilds[discord.guild.id]?.find(
-      (command) => command.name === 'video',
-    );
+    const video = discord.registeredCommands.global.find((command) => command.name === 'video');
     expect(JSON.stringify(video)).toContain('sora-2-pro');
   });
 
@@ -100,9 +144,7 @@ describe('npm run register', () => {
       MODELS_FILE: 'models.example.yaml',
     });
     expect(result.stderr).toBe('');
-    const video = discord.registeredCommands.guilds[discord.guild.id]?.find(
-      (command) => command.name === 'video',
-    );
+    const video = discord.registeredCommands.global.find((command) => command.name === 'video');
     const offered = JSON.stringify(video);
     for (const id of ['veo-3.1-fast', 'kling-3', 'wan-2.5', 'seedance-2']) expect(offered).toContain(id);
     expect(offered).not.toContain('sora-2-pro');

@@ -27,10 +27,13 @@ export function createRetryButton(options: {
         notYours: 'refusal.retryNotYours',
       }),
       {
-        // A server's job is admitted under that server's quota, wherever the button was pressed.
+        // A server's job is admitted under that server's quota, wherever the button was pressed; a
+        // member's own-install job in a server is theirs (no server), but not a DM.
         name: 'direct-messages-allowed',
         check: async (interaction) =>
-          (await recordOf(interaction))?.request.guildId === null && !options.allowDms
+          interaction.guildId === null &&
+          (await recordOf(interaction))?.request.guildId === null &&
+          !options.allowDms
             ? translatorFor(interaction.locale)(DMS_OFF)
             : undefined,
       },

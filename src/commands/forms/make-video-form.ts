@@ -43,8 +43,8 @@ export function createMakeVideoForm(options: MakeVideoFormOptions, pending: Pend
     preconditions: [
       {
         name: 'form-still-open',
-        check: (interaction) => {
-          if (pending.isOpen(customIdArgument(interaction.customId))) return undefined;
+        check: async (interaction) => {
+          if (await pending.isOpen(customIdArgument(interaction.customId))) return undefined;
           const t = translatorFor(interaction.locale);
           return t('refusal.formExpired', { menu: t('commands.makeVideo.name') });
         },
@@ -60,7 +60,7 @@ export function createMakeVideoForm(options: MakeVideoFormOptions, pending: Pend
     ],
     defer: 'public',
     async execute(interaction) {
-      const imageUrl = pending.take(customIdArgument(interaction.customId));
+      const imageUrl = await pending.take(customIdArgument(interaction.customId));
       const inline = readForm(interaction, options);
       await startFromInteraction(options.intake, interaction, {
         requesterId: interaction.user.id,

@@ -1,13 +1,29 @@
-import type { BaseInteraction, Message } from 'discord.js';
+import { type BaseInteraction, InteractionContextType, type Message } from 'discord.js';
 import type { Requester } from '../../services/quotas/quota-rules.ts';
 
 /**
  * Who is asking, as quotas see them. Role ids include the server's @everyone role (its id is the
  * server's), as Discord treats it as a role every member has.
  */
-export function requesterOf(interaction: Pick<BaseInteraction, 'guildId' | 'user' | 'member'>): Requester {
+type InteractionPlace = Pick<BaseInteraction, 'authorizingIntegrationOwners' | 'context'>;
+
+/**
+ * Only the member's own install authorises this interaction, somewhere the bot is not: a server
+ * that never installed it, or a DM between members. The bot can only answer it (no channel
+ * messages, no reading the server); its jobs are the member's, never that server's.
+ */
+export function isOwnInstallOnly(interaction: InteractionPlace): boolean {
+  const owners = interaction.authorizingIntegrationOwners;
+  return !owners?.guildId && Boolean(owners?.userId) && interaction.context !== InteractionContextType.BotDM;
+}
+
+export function requesterOf(
+  interaction: Pick<BaseInteraction, 'guildId' | 'user' | 'member'> & InteractionPlace,
+): Requester {
   const { guildId, user, member } = interaction;
-  if (!guildId || !member) return { guildId: null, userId: user.id, roleIds: [] };
+  // A member's own install counts against their own allowance, not the server's they are in.
+  if (!guildId || !member || isOwnInstallOnly(interaction))
+    return { guildId: null, userId: user.id, roleIds: [] };
   // A member from a cached server has a role manager; an uncached one arrives as the raw payload's id list.
   const roleIds = Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
   return { guildId, userId: user.id, roleIds: withEveryone(roleIds, guildId) };

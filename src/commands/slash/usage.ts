@@ -1,4 +1,4 @@
-import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { SlashCommandBuilder } from 'discord.js';
 import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
 import {
   describeLimit,
@@ -59,7 +59,5 @@ function describeUsage(usage: UsageSummary, t: Translator): string {
 }
 
 export function usageCommandDefinition() {
-  return describe(new SlashCommandBuilder(), 'commands.usage')
-    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
-    .toJSON();
+  return describe(new SlashCommandBuilder(), 'commands.usage').toJSON();
 }

@@ -1,9 +1,4 @@
-import {
-  type Attachment,
-  type ChatInputCommandInteraction,
-  InteractionContextType,
-  SlashCommandBuilder,
-} from 'discord.js';
+import { type Attachment, type ChatInputCommandInteraction, SlashCommandBuilder } from 'discord.js';
 import { aspectRatioOf } from '../../services/catalogue/aspect-ratio.ts';
 import type { AspectRatio, Catalogue } from '../../services/catalogue/catalogue.ts';
 import {
@@ -19,17 +14,18 @@ import type { SlashCommand } from '../command.ts';
 import { checkImage, checkPrompt } from '../input/request-checks.ts';
 import { threadParentOf } from '../input/requester.ts';
 import { choice, describe } from '../localized.ts';
+import { directMessagesAllowed } from '../preconditions.ts';
 import { startFromInteraction } from '../start-job.ts';
 
 export interface VideoDefinitionOptions {
   /** The models members may pick, with what each can do. */
   catalogue: Catalogue;
   maxPromptLength: number;
-  allowDms: boolean;
 }
 
 export interface VideoCommandOptions extends VideoDefinitionOptions {
   intake: JobIntake;
+  allowDms: boolean;
   maxImageBytes: number;
 }
 
@@ -49,6 +45,7 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
     kind: 'slash',
     definition: videoCommandDefinition(options),
     preconditions: [
+      directMessagesAllowed(options.allowDms),
       {
         name: 'valid-request',
         check: (interaction) => {
@@ -67,11 +64,9 @@ export function createVideoCommand(options: VideoCommandOptions): SlashCommand {
   };
 }
 
+/** Where /video is offered is settled with the other commands' in `definitions.ts`. */
 export function videoCommandDefinition(options: VideoDefinitionOptions) {
-  const contexts = [InteractionContextType.Guild];
-  if (options.allowDms) contexts.push(InteractionContextType.BotDM);
   const builder = describe(new SlashCommandBuilder(), 'commands.video')
-    .setContexts(contexts)
     .addStringOption((option) =>
       describe(option, 'commands.video.prompt')
         .setRequired(true)
@@ -97,7 +92,12 @@ export function videoCommandDefinition(options: VideoDefinitionOptions) {
       describe(option, 'commands.video.model').addChoices(...modelChoices(options.catalogue)),
     );
   }
-  return builder.toJSON();
+  const definition = builder.toJSON();
+  // Discord's picker offers images only where it supports `file_types` (the bytes are still checked).
+  for (const option of definition.options ?? []) {
+    if (option.name === 'image') Object.assign(option, { file_types: ['image'] });
+  }
+  return definition;
 }
 
 function readRequest(interaction: ChatInputCommandInteraction, options: VideoCommandOptions): JobAsk {

@@ -28,6 +28,8 @@ export type Placement =
       channelId: string;
       /** Discord's upload limit for this interaction, when it said. */
       uploadLimitBytes?: number;
+      /** A member's own install where the bot is not: past the token the job goes to their DMs. */
+      directMessageTo?: string;
     }
   | {
       /** The bot's reply to a chat message. */
@@ -99,6 +101,7 @@ export class JobIntake {
       handOverAt: expiresAt - margin,
       usableUntil: expiresAt - Math.floor(margin / 2),
       uploadLimitBytes,
+      ...(placement.directMessageTo ? { directMessageTo: placement.directMessageTo } : {}),
     } as const;
   }
 }

@@ -142,6 +142,11 @@ export type SurfaceLocation =
       /** The reply's message id once known, so it can still be edited with the bot's token. */
       messageId?: string;
       uploadLimitBytes: number;
+      /**
+       * A member's own install where the bot is not: the job lives in the reply alone, and past
+       * the token goes to this user's DMs, never to the channel (the bot cannot post there).
+       */
+      directMessageTo?: string;
     }
   | { kind: 'channel'; channelId: string; messageId?: string; uploadLimitBytes: number };
 

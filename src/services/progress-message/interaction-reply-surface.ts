@@ -19,7 +19,12 @@ export interface InteractionReplySurfaceOptions {
   uploadLimitBytes: number;
   logger: Logger;
   /** Where the job continues once the token can no longer be used. */
-  openFallback: () => JobSurface;
+  openFallback: () => JobSurface | Promise<JobSurface>;
+  /**
+   * A member's own install where the bot is not: the fallback is their DMs, and nothing is ever
+   * sent to the channel (or read from it) with the bot's token.
+   */
+  directMessageTo?: string;
 }
 
 /**
@@ -36,6 +41,7 @@ export class InteractionReplySurface implements JobSurface {
   private readonly moves = new MoveListeners();
   readonly uploadLimitBytes: number;
   private fallback: JobSurface | undefined;
+  private handingOver: Promise<void> | undefined;
   private tokenDead = false;
   private messageId: string | undefined;
 
@@ -50,7 +56,8 @@ export class InteractionReplySurface implements JobSurface {
 
   location(): SurfaceLocation {
     if (this.fallback) return this.fallback.location();
-    const { applicationId, token, handOverAt, usableUntil, channelId, uploadLimitBytes } = this.options;
+    const { applicationId, token, handOverAt, usableUntil, channelId, uploadLimitBytes, directMessageTo } =
+      this.options;
     const { messageId } = this;
     return {
       kind: 'interaction',
@@ -61,6 +68,7 @@ export class InteractionReplySurface implements JobSurface {
       channelId,
       messageId,
       uploadLimitBytes,
+      ...(directMessageTo ? { directMessageTo } : {}),
     };
   }
 
@@ -82,7 +90,10 @@ export class InteractionReplySurface implements JobSurface {
       write: (message, file) => this.editReply(message, file),
       fallbacks: [
         (message) => messages.followUp(applicationId, token, message),
-        (message) => messages.send(channelId, message),
+        // Where the bot is not a member, the channel is closed to it.
+        ...(this.options.directMessageTo
+          ? []
+          : [(message: OutgoingMessage) => messages.send(channelId, message)]),
       ],
       onUploadFailed: (delivery) => {
         remaining = { snapshot: { ...snapshot, delivery }, video: undefined };
@@ -118,18 +129,35 @@ export class InteractionReplySurface implements JobSurface {
         this.options.logger.warn('interaction_token_dead', { error });
       }
     }
-    if (!this.fallback) await this.handOver(snapshot);
-    return viaFallback(this.fallback as JobSurface);
+    if (!this.fallback) {
+      this.handingOver ??= this.handOver(snapshot);
+      await this.handingOver;
+    }
+    return viaFallback(this.fallback as unknown as JobSurface);
   }
 
   /** The reply says where the job went, in the language of the member it answers. */
   private async handOver(snapshot: JobSnapshot): Promise<void> {
-    this.fallback = this.options.openFallback();
-    this.fallback.onMove(() => this.moves.moved());
+    const { directMessageTo } = this.options;
+    let fallback: JobSurface;
+    try {
+      fallback = await this.options.openFallback();
+    } catch (error) {
+      // Tried again on the next update; the reply is left as it is meanwhile.
+      this.handingOver = undefined;
+      throw error;
+    }
+    this.fallback = fallback;
+    fallback.onMove(() => this.moves.moved());
     this.moves.moved();
-    this.options.logger.info('progress_moved_to_channel_message', { tokenDead: this.tokenDead });
+    this.options.logger.info(
+      directMessageTo ? 'progress_moved_to_direct_message' : 'progress_moved_to_channel_message',
+      { jobId: snapshot.jobId, tokenDead: this.tokenDead },
+    );
     const note: OutgoingMessage = {
-      content: translatorFor(snapshot.request.locale)('job.handover'),
+      content: translatorFor(snapshot.request.locale)(
+        directMessageTo ? 'job.handoverDirectMessage' : 'job.handover',
+      ),
       components: [],
       allowed_mentions: NO_PINGS,
     };
@@ -143,7 +171,8 @@ export class InteractionReplySurface implements JobSurface {
         this.tokenDead = true;
       }
     }
-    if (!this.messageId) return;
+    // The bot's own token reaches only channels it is in.
+    if (!this.messageId || directMessageTo) return;
     try {
       await this.options.messages.edit(this.options.channelId, this.messageId, note);
     } catch (error) {

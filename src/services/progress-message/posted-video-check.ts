@@ -32,10 +32,12 @@ export class PostedVideoCheck {
         }),
       );
     }
-    if (location.messageId)
+    // Where only the member's own install reaches, the channel is not the bot's to read.
+    const inChannel = !(location.kind === 'interaction' && location.directMessageTo);
+    if (location.messageId && inChannel)
       await add(() => this.rest.get(Routes.channelMessage(location.channelId, location.messageId as string)));
     const query = new URLSearchParams({ limit: String(RECENT_MESSAGES) });
-    await add(() => this.rest.get(Routes.channelMessages(location.channelId), { query }));
+    if (inChannel) await add(() => this.rest.get(Routes.channelMessages(location.channelId), { query }));
     return found.filter((message) => message.id === location.messageId || carriesJob(message, record.id));
   }
 }

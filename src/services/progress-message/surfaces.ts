@@ -12,7 +12,8 @@ export interface SurfaceDeps {
 /**
  * The surface for a location: a live job's, or one read back from the store after a restart. A
  * surface behind an interaction token moves to a new channel message, pinging the requester with
- * the result, once the token can no longer be used.
+ * the result, once the token can no longer be used; a job of a member's own install where the bot
+ * is not moves to the member's DMs instead.
  */
 export function surfaceAt(
   location: SurfaceLocation,
@@ -23,19 +24,27 @@ export function surfaceAt(
   if (location.kind === 'channel') {
     return new ChannelMessageSurface({ messages, logger, ...location, replyTo: options.replyTo });
   }
-  const { channelId, uploadLimitBytes } = location;
+  const { channelId, uploadLimitBytes, directMessageTo } = location;
   return new InteractionReplySurface({
     messages,
     logger,
     ...location,
-    openFallback: () =>
-      new ChannelMessageSurface({
-        messages,
-        logger,
-        channelId,
-        uploadLimitBytes,
-        pingOnFinish: true,
-        inServerLanguage: true,
-      }),
+    openFallback: directMessageTo
+      ? async () =>
+          new ChannelMessageSurface({
+            messages,
+            logger,
+            channelId: await messages.openDirectMessage(directMessageTo),
+            uploadLimitBytes,
+          })
+      : () =>
+          new ChannelMessageSurface({
+            messages,
+            logger,
+            channelId,
+            uploadLimitBytes,
+            pingOnFinish: true,
+            inServerLanguage: true,
+          }),
   });
 }

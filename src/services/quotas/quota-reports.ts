@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { LedgerSituation, QuotaLedger } from '../store/store.ts';
 import {
   type AppliedRule,
+  defaultsForScope,
   type GuildQuotaRules,
   type Limit,
   type MemberQuota,
@@ -73,7 +74,7 @@ export class QuotaReports {
   async usage(member: Requester, now = Date.now()): Promise<UsageSummary> {
     const { ledger, rules: admin, defaults, ownerIds } = this.options;
     const rules = await admin.rulesFor(member.guildId);
-    const quota = memberQuota(rules, defaults, member, ownerIds);
+    const quota = memberQuota(rules, defaultsForScope(defaults, member.guildId), member, ownerIds);
     const situation = await ledger.situation(scopeKey(member), member.userId, periodKeysAt(now));
     const used = situation.memberUsed[quota.period];
     return {

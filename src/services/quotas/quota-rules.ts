@@ -34,16 +34,29 @@ export interface QuotaDefaults {
   period: Period;
   maxRunningPerMember: number;
   cooldownSeconds: number;
+  /**
+   * A member's own allowance, outside any server: in DMs and for their own install used where the
+   * bot is not (DEFAULT_USER_LIMIT; unset: `memberLimit`).
+   */
+  userLimit?: number;
 }
 
 export function quotaDefaultsFromConfig(config: Config): QuotaDefaults {
   return {
     memberLimit: config.DEFAULT_MEMBER_LIMIT,
+    userLimit: config.DEFAULT_USER_LIMIT,
     serverLimit: config.DEFAULT_SERVER_LIMIT,
     period: config.DEFAULT_PERIOD,
     maxRunningPerMember: config.DEFAULT_MAX_RUNNING_PER_MEMBER,
     cooldownSeconds: config.DEFAULT_COOLDOWN_SECONDS,
   };
+}
+
+/** The defaults of a scope: a server's, or the member's own (no server), which has its own limit. */
+export function defaultsForScope(defaults: QuotaDefaults, guildId: string | null): QuotaDefaults {
+  return guildId === null && defaults.userLimit !== undefined
+    ? { ...defaults, memberLimit: defaults.userLimit }
+    : defaults;
 }
 
 /** Who is asking, as quotas see them (role ids include the server's @everyone role; none in DMs). */

@@ -11,6 +11,7 @@ import type {
 import { describeBlock } from './quota-format.ts';
 import { QuotaReports, type ServerUsage, type UsageSummary } from './quota-reports.ts';
 import {
+  defaultsForScope,
   findBlock,
   type GuildQuotaRules,
   type Limit,
@@ -90,7 +91,7 @@ export class QuotaService {
     locale?: string,
   ): Promise<ReserveResult> {
     const rules = await this.admin.rulesFor(member.guildId);
-    const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
+    const quota = memberQuota(rules, defaultsForScope(this.defaults, member.guildId), member, this.ownerIds);
     const reservation: Reservation = {
       id: randomUUID(),
       scope: scopeKey(member),

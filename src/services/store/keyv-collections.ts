@@ -20,9 +20,9 @@ export class KeyvCollections {
     const { keyv, lock, guard } = this;
     const collection: Collection<T> = {
       get: (key) => guard.run('get', () => keyv.get<T>(prefix + key)),
-      set: (key, value) =>
+      set: (key, value, ttlMs) =>
         guard.run('set', async () => {
-          await keyv.set(prefix + key, value);
+          await keyv.set(prefix + key, value, ttlMs);
         }),
       delete: (key) => guard.run('delete', () => keyv.delete(prefix + key)),
       entries: () =>

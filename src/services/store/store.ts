@@ -25,7 +25,8 @@ export interface Store {
 
 export interface Collection<T> {
   get(key: string): Promise<T | undefined>;
-  set(key: string, value: T): Promise<void>;
+  /** `ttlMs`: the entry is forgotten that long after (for short-lived data such as open forms). */
+  set(key: string, value: T, ttlMs?: number): Promise<void>;
   /** Resolves true when there was something to delete. */
   delete(key: string): Promise<boolean>;
   /** Every entry of the collection; for start-up and admin views, not per-message paths. */

@@ -50,7 +50,10 @@ import { snowflake } from './snowflake.ts';
 export interface InteractionOptions {
   /** Who acts (default: `discord.defaultMember`). In DMs only `member.user` is used. */
   member?: FakeMember;
-  /** false: the interaction comes from the bot's DM with the user (no member, `memberPermissions` null). */
+  /**
+   * false: the interaction comes from the bot's DM with the user (no member, `memberPermissions`
+   * null); with a `channel` too (`discord.privateChannel()`), from a DM between members (context 2).
+   */
   guild?: boolean;
   /** A channel object or id (default: `discord.channel`, or the message's channel for clicks). */
   channel?: FakeChannel | string;
@@ -61,6 +64,11 @@ export interface InteractionOptions {
   /** `app_permissions` (default: the bot's permissions in the channel). */
   appPermissions?: PermissionsInput;
   locale?: Locale;
+  /**
+   * Authorised by the member's own install only (`authorizing_integration_owners` {"1": user}):
+   * the default in a server the bot is not in (`discord.guildWithoutBot()`).
+   */
+  ownInstall?: boolean;
   /** false: only build and store it; send it later with `discord.dispatchInteraction(ix)`. */
   dispatch?: boolean;
 }
@@ -380,13 +388,19 @@ export class InteractionFactory {
     const inGuild = options.guild ?? true;
     const member = options.member ?? this.host.defaultMember;
     const user = member.user;
+    const given = typeof options.channel === 'string' ? state.channels.get(options.channel) : options.channel;
+    // Outside servers, a channel given is a DM between members (context 2), not the bot's own DM.
+    const privateChannel = !inGuild && options.channel !== undefined;
     const channel = inGuild
-      ? typeof options.channel === 'string'
-        ? state.channels.get(options.channel)
-        : (options.channel ?? this.host.defaultChannel)
-      : state.dmChannelWith(user);
+      ? (given ?? (options.channel === undefined ? this.host.defaultChannel : undefined))
+      : privateChannel
+        ? given
+        : state.dmChannelWith(user);
     if (!channel) throw new Error(`fake discord: unknown channel ${String(options.channel)}`);
     const guildId = inGuild && 'guild_id' in channel ? channel.guild_id : undefined;
+    const ownInstall =
+      options.ownInstall ??
+      (privateChannel || (guildId !== undefined && state.guildsWithoutBot.has(guildId)));
     const appPermissions = options.appPermissions ?? state.appPermissionsIn(channel.id);
     const guildMember = guildId ? (state.memberOf(guildId, user.id) ?? member) : undefined;
     const guildLocaleOf = (id: string) => state.guilds.get(id)?.preferredLocale ?? Locale.EnglishUS;
@@ -398,13 +412,18 @@ export class InteractionFactory {
       app_permissions: permissionString(appPermissions),
       locale: options.locale ?? Locale.EnglishUS,
       entitlements: [],
-      authorizing_integration_owners: guildId
-        ? { [ApplicationIntegrationType.GuildInstall]: guildId }
-        : { [ApplicationIntegrationType.UserInstall]: user.id },
+      authorizing_integration_owners:
+        guildId && !ownInstall
+          ? { [ApplicationIntegrationType.GuildInstall]: guildId }
+          : { [ApplicationIntegrationType.UserInstall]: user.id },
       attachment_size_limit: options.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT,
       channel,
       channel_id: channel.id,
-      context: guildId ? InteractionContextType.Guild : InteractionContextType.BotDM,
+      context: guildId
+        ? InteractionContextType.Guild
+        : privateChannel
+          ? InteractionContextType.PrivateChannel
+          : InteractionContextType.BotDM,
       ...(guildMember && guildId
         ? {
             guild: { id: guildId, features: [], locale: guildLocaleOf(guildId) },

@@ -426,6 +426,10 @@ export class FakeRest {
   private channel(id: string | undefined) {
     const channel = id ? this.state.channels.get(id) : undefined;
     if (!channel) throw discordError(404, 10003);
+    // A server the bot is not in: its channels are closed to the bot's token (Missing Access).
+    if ('guild_id' in channel && channel.guild_id && this.state.guildsWithoutBot.has(channel.guild_id))
+      throw discordError(403, 50001);
+    if (this.state.channelsWithoutBot.has(channel.id)) throw discordError(403, 50001);
     return channel;
   }
 

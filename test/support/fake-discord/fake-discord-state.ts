@@ -120,6 +120,10 @@ export type FakeChannel = APITextChannel | APIDMChannel;
 
 export class FakeDiscordState {
   readonly guilds = new Map<string, FakeGuild>();
+  /** Servers the bot is not in: members reach it there only through their own install. */
+  readonly guildsWithoutBot = new Set<string>();
+  /** DMs between members: reached only through their own installs. */
+  readonly channelsWithoutBot = new Set<string>();
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, APIUser>();
   readonly messages = new Map<string, MessageRecord>();

@@ -47,6 +47,7 @@ import {
   Intent,
   isoTime,
   MiB,
+  makeDMChannel,
   makeRole,
   makeTextChannel,
   makeUser,
@@ -63,6 +64,7 @@ import {
   type MessageRecord,
   type RequestRecord,
 } from './fake-discord-state.ts';
+import { HttpInteractionsClient } from './http-interactions.ts';
 import { snowflake, snowflakeOnShard } from './snowflake.ts';
 import type { WaitOptions } from './watch.ts';
 
@@ -325,6 +327,42 @@ export class FakeDiscord {
   }
 
   // ---- fixtures ------------------------------------------------------------------------------
+
+  /**
+   * A server the bot was never added to, with one text channel: interactions there come from
+   * members' own installs; the bot's token gets 403 Missing Access for its channels and 404
+   * Unknown Guild for the server. Never sent over the gateway.
+   */
+  guildWithoutBot(): { id: string; channel: APITextChannel } {
+    const id = snowflake();
+    const channel = makeTextChannel(id, 'chat', 0);
+    this.state.guildsWithoutBot.add(id);
+    this.state.channels.set(channel.id, channel);
+    return { id, channel };
+  }
+
+  /** A DM between `member` and another member: the bot is not in it (403 Missing Access to its token). */
+  privateChannel(member: FakeMember): APIDMChannel {
+    const channel = makeDMChannel(makeUser({ username: `${member.user.username}-friend` }));
+    this.state.channelsWithoutBot.add(channel.id);
+    this.state.channels.set(channel.id, channel);
+    return channel;
+  }
+
+  /**
+   * Discord's side of the bot's Interactions Endpoint URL, with a fresh application key:
+   * `publicKeyHex` is the bot's DISCORD_PUBLIC_KEY. Build interactions with `dispatch: false` and
+   * `deliver` them to the endpoint instead of the gateway.
+   */
+  httpInteractions(): HttpInteractionsClient {
+    return new HttpInteractionsClient({
+      apiUrl: this.apiUrl,
+      applicationId: this.applicationId,
+      markDispatched: (ix) => {
+        ix.dispatchedAt = this.state.now();
+      },
+    });
+  }
 
   /** Adds a member (and its user) to a guild; returns what interactions and messages take as `member`/`author`. */
   member(options: MemberOptions = {}): FakeMember {
