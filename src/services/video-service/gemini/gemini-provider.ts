@@ -103,7 +103,7 @@ export class GeminiProvider implements VideoProvider {
       const operation = await this.sendCreate(run, () =>
         this.client.predictLongRunning(model, body, run.signal),
       );
-      run.started = true;
+      run.jobId = operation.name;
       this.logger.info('gemini_job_created', {
         operation: operation.name,
         model,
@@ -118,7 +118,7 @@ export class GeminiProvider implements VideoProvider {
 
   resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
     return this.runJob(signal, async function* (this: GeminiProvider, run) {
-      run.started = true;
+      run.jobId = serviceJobId;
       if (!isOperationName(serviceJobId)) {
         // A record from another shape or a damaged store: polling it could only ever fail.
         throw new GeminiError({

@@ -3,7 +3,7 @@ import type { Logger } from '../../logging/logger.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { type VideoEvent, VideoServiceError } from '../video-provider.ts';
 import { JobCallError } from './job-call-errors.ts';
-import { JobRun, pause } from './job-run.ts';
+import { JobRun, pause } from '../job-run.ts';
 
 export interface PolledJobSettings {
   /** Between two polls of a running job. */

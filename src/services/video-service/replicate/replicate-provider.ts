@@ -9,7 +9,7 @@ import {
   statusFailure,
   unreadableAnswer,
 } from '../polled-job/job-call-errors.ts';
-import type { JobRun } from '../polled-job/job-run.ts';
+import type { JobRun } from '../job-run.ts';
 import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { cleanServiceMessage } from '../relay/relay-service-text.ts';

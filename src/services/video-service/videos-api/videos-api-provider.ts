@@ -201,7 +201,7 @@ export class VideosApiProvider implements VideoProvider {
   resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
     return this.runJob(signal, async function* (this: VideosApiProvider, run) {
       // Nothing is created on this path, but a resumed job is never to be re-made by a retry either.
-      run.started = true;
+      run.jobId = serviceJobId;
       this.logger.info('videos_api_job_resumed', { videoId: serviceJobId });
       yield* this.follow(serviceJobId, undefined, run);
     });
@@ -323,7 +323,7 @@ export class VideosApiProvider implements VideoProvider {
 
   /** A create (or remix) made a job: from here it is never sent again, only followed. */
   private async *started(job: VideoJob, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
-    run.started = true;
+    run.jobId = job.id;
     yield { type: 'created', serviceJobId: job.id };
     yield* this.follow(job.id, job, run);
   }
