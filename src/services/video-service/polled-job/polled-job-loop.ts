@@ -1,9 +1,9 @@
 import { memberText, redactParams } from '../../i18n/member-text.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { JobRun, pause } from '../job-run.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { type VideoEvent, VideoServiceError } from '../video-provider.ts';
 import { JobCallError } from './job-call-errors.ts';
-import { JobRun, pause } from '../job-run.ts';
 
 export interface PolledJobSettings {
   /** Between two polls of a running job. */

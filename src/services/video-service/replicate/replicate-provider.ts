@@ -2,6 +2,7 @@ import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogu
 import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { memberText } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
+import type { JobRun } from '../job-run.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
 import {
   type JobCall,
@@ -9,7 +10,6 @@ import {
   statusFailure,
   unreadableAnswer,
 } from '../polled-job/job-call-errors.ts';
-import type { JobRun } from '../job-run.ts';
 import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { cleanServiceMessage } from '../relay/relay-service-text.ts';
