@@ -3,9 +3,9 @@ import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { memberText } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import type { JobRun } from '../job-run.ts';
-import { type JobCallError, statusFailure, unreadableAnswer } from '../polled-job/job-call-errors.ts';
 import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
+import { type ServiceCallError, statusFailure, unreadableAnswer } from '../service-call-errors.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
 import {
@@ -217,7 +217,7 @@ export class FalQueueProvider implements VideoProvider {
     return said ?? `HTTP ${answer.status}`;
   }
 
-  private failure(call: 'create' | 'poll' | 'result', answer: JsonAnswer): JobCallError {
+  private failure(call: 'create' | 'poll' | 'result', answer: JsonAnswer): ServiceCallError {
     const { said, contentPolicy } = failureOf(answer.document, answer.text);
     return statusFailure(call, answer.status, {
       said,

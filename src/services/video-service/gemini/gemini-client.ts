@@ -1,15 +1,14 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { readCapped } from '../download/read-capped.ts';
-import type { ServiceTextRedaction } from '../service-text-redaction.ts';
-import { retryAfterMsOf } from '../videos-api/videos-api-errors.ts';
 import {
-  type GeminiCall,
-  GeminiError,
-  geminiHttpFailure,
-  geminiTransportFailure,
-  geminiUnreadableReply,
-} from './gemini-errors.ts';
+  retryAfterMsOf,
+  ServiceCallError,
+  transportFailure,
+  unreadableAnswer,
+} from '../service-call-errors.ts';
+import type { ServiceTextRedaction } from '../service-text-redaction.ts';
+import { GEMINI, type GeminiCall, geminiHttpFailure } from './gemini-errors.ts';
 import { type GeminiOperation, isOperationName, parseOperation } from './gemini-operation.ts';
 
 export interface GeminiClientOptions {
@@ -51,7 +50,7 @@ type Body = Dispatcher.ResponseData['body'];
  * {base}/{operation name}`, and the download of a generated video's `uri`. The key travels in
  * `x-goog-api-key`, only ever to the base URL's origin (never in a query string, where it would
  * reach logs). Nothing is retried here; a create's error says through `createOutcome` whether
- * sending it again is safe. A cancel throws `signal.reason`, never a GeminiError.
+ * sending it again is safe. A cancel throws `signal.reason`, never a ServiceCallError.
  */
 export class GeminiClient {
   private readonly base: string;
@@ -84,7 +83,7 @@ export class GeminiClient {
 
   getOperation(name: string, signal: AbortSignal): Promise<GeminiOperation> {
     if (!isOperationName(name)) {
-      return Promise.reject(geminiUnreadableReply('poll', `not an operation name: ${name.slice(0, 80)}`));
+      return Promise.reject(unreadableAnswer('poll', GEMINI, `not an operation name: ${name.slice(0, 80)}`));
     }
     return this.operationCall('poll', 'GET', `${this.base}/${name}`, undefined, signal);
   }
@@ -111,7 +110,7 @@ export class GeminiClient {
       const contentType = String(response.headers['content-type'] ?? 'video/mp4');
       if (NOT_MEDIA.test(contentType)) {
         const { text } = await this.readText(response.body, MAX_ERROR_BODY_BYTES);
-        throw geminiUnreadableReply('download', `not a video (${contentType})`, text);
+        throw unreadableAnswer('download', GEMINI, `not a video (${contentType})`, text);
       }
       // A body cut short at the cap reports its own abort; the cut is the answer, not a fault.
       response.body.on('error', () => {});
@@ -137,15 +136,16 @@ export class GeminiClient {
       const response = await this.send(method, url, body, limit, true);
       if (response.statusCode >= 300) throw await this.failure(call, response);
       const { text, truncated } = await this.readText(response.body, MAX_JSON_REPLY_BYTES);
-      if (truncated) throw geminiUnreadableReply(call, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
+      if (truncated)
+        throw unreadableAnswer(call, GEMINI, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
       let document: unknown;
       try {
         document = JSON.parse(text);
       } catch {
-        throw geminiUnreadableReply(call, 'the reply is not JSON', text);
+        throw unreadableAnswer(call, GEMINI, 'the reply is not JSON', text);
       }
       const parsed = parseOperation(document);
-      if (!parsed.ok) throw geminiUnreadableReply(call, parsed.problem, text);
+      if (!parsed.ok) throw unreadableAnswer(call, GEMINI, parsed.problem, text);
       this.logger.debug('gemini_call', {
         call,
         operation: parsed.operation.name,
@@ -176,8 +176,8 @@ export class GeminiClient {
       return await work(limit.signal);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (error instanceof GeminiError) throw error;
-      throw geminiTransportFailure(call, error, timedOut, (text) => this.options.redaction.text(text));
+      if (error instanceof ServiceCallError) throw error;
+      throw transportFailure(call, GEMINI, error, timedOut, (text) => this.options.redaction.text(text));
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -220,14 +220,14 @@ export class GeminiClient {
       const next =
         typeof location === 'string' && URL.canParse(location, url) ? new URL(location, url) : null;
       if (!next || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
-        throw geminiUnreadableReply('download', `HTTP ${response.statusCode} without a usable location`);
+        throw unreadableAnswer('download', GEMINI, `HTTP ${response.statusCode} without a usable location`);
       }
       url = next.toString();
     }
-    throw geminiUnreadableReply('download', `more than ${MAX_REDIRECTS} redirects`);
+    throw unreadableAnswer('download', GEMINI, `more than ${MAX_REDIRECTS} redirects`);
   }
 
-  private async failure(call: GeminiCall, response: Dispatcher.ResponseData): Promise<GeminiError> {
+  private async failure(call: GeminiCall, response: Dispatcher.ResponseData): Promise<ServiceCallError> {
     const { text } = await this.readText(response.body, MAX_ERROR_BODY_BYTES);
     return geminiHttpFailure(call, response.statusCode, text, retryAfterMsOf(response.headers));
   }

@@ -6,6 +6,7 @@ import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
 import { JobRun, pause } from '../job-run.ts';
 import { memberSafeReason } from '../relay/relay-service-text.ts';
+import { MEMBER_TEXTS, ServiceCallError, USER_MESSAGES } from '../service-call-errors.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
 import {
@@ -16,9 +17,7 @@ import {
   VideoServiceError,
 } from '../video-provider.ts';
 import { ReferenceImageFetcher } from '../videos-api/reference-image-fetch.ts';
-import { MEMBER_TEXTS, USER_MESSAGES } from '../videos-api/videos-api-errors.ts';
 import { GeminiClient, type PredictLongRunningBody } from './gemini-client.ts';
-import { GeminiError } from './gemini-errors.ts';
 import { type GeminiOperation, isOperationName } from './gemini-operation.ts';
 
 /** Knobs the catalogue does not set: tests and benchmarks turn them. */
@@ -121,7 +120,7 @@ export class GeminiProvider implements VideoProvider {
       run.jobId = serviceJobId;
       if (!isOperationName(serviceJobId)) {
         // A record from another shape or a damaged store: polling it could only ever fail.
-        throw new GeminiError({
+        throw new ServiceCallError({
           call: 'poll',
           kind: 'rejected',
           userMessage: USER_MESSAGES.notFound,
@@ -195,7 +194,7 @@ export class GeminiProvider implements VideoProvider {
       try {
         return await send();
       } catch (error) {
-        if (!(error instanceof GeminiError) || run.signal.aborted) throw error;
+        if (!(error instanceof ServiceCallError) || run.signal.aborted) throw error;
         const safe =
           error.createOutcome === 'not-sent' || (error.createOutcome === 'refused' && error.status === 429);
         const delayMs = error.retryAfterMs ?? this.tuning.createRetryDelayMs * 2 ** attempt;
@@ -294,7 +293,7 @@ export class GeminiProvider implements VideoProvider {
 
   /** Google's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
   private backoffMs(error: unknown, failuresBefore: number): number {
-    const retryAfterMs = error instanceof GeminiError ? error.retryAfterMs : undefined;
+    const retryAfterMs = error instanceof ServiceCallError ? error.retryAfterMs : undefined;
     if (retryAfterMs !== undefined) {
       return Math.min(Math.max(retryAfterMs, this.pollIntervalMs), MAX_RETRY_AFTER_MS);
     }

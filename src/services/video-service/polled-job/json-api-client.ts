@@ -1,8 +1,13 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
+import {
+  retryAfterMsOf,
+  type ServiceCall,
+  ServiceCallError,
+  transportFailure,
+  unreadableAnswer,
+} from '../service-call-errors.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
-import { retryAfterMsOf } from '../videos-api/videos-api-errors.ts';
-import { type JobCall, JobCallError, transportFailure, unreadableAnswer } from './job-call-errors.ts';
 
 export interface JsonApiClientOptions {
   /** For log lines and error texts: `fal`, `replicate`. */
@@ -70,9 +75,9 @@ export class JsonApiClient {
     return url.toString();
   }
 
-  /** Sends one call and reads its JSON answer, whatever the status; throws JobCallError for transport faults. */
+  /** Sends one call and reads its JSON answer, whatever the status; throws ServiceCallError for transport faults. */
   send(
-    call: JobCall,
+    call: ServiceCall,
     method: 'GET' | 'POST' | 'PUT',
     path: string,
     body: object | undefined,
@@ -119,7 +124,7 @@ export class JsonApiClient {
 
   /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
   private async limited<T>(
-    call: JobCall,
+    call: ServiceCall,
     signal: AbortSignal,
     work: (limit: AbortSignal) => Promise<T>,
   ): Promise<T> {
@@ -137,7 +142,7 @@ export class JsonApiClient {
       return await work(limit.signal);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (error instanceof JobCallError) throw error;
+      if (error instanceof ServiceCallError) throw error;
       throw transportFailure(call, this.options.service, error, timedOut, (text) =>
         this.options.redaction.text(text),
       );

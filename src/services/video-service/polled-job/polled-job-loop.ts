@@ -1,9 +1,9 @@
 import { memberText, redactParams } from '../../i18n/member-text.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { JobRun, pause } from '../job-run.ts';
+import { ServiceCallError } from '../service-call-errors.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { type VideoEvent, VideoServiceError } from '../video-provider.ts';
-import { JobCallError } from './job-call-errors.ts';
 
 export interface PolledJobSettings {
   /** Between two polls of a running job. */
@@ -76,7 +76,7 @@ export class PolledJobLoop {
       try {
         return await send();
       } catch (error) {
-        if (!(error instanceof JobCallError) || run.signal.aborted) throw error;
+        if (!(error instanceof ServiceCallError) || run.signal.aborted) throw error;
         const delayMs = this.createRetryDelayMs(error, attempt);
         if (delayMs === undefined || attempt >= this.options.settings.createRetries) throw error;
         this.options.logger.warn(`${this.options.service}_create_retry`, {
@@ -133,7 +133,7 @@ export class PolledJobLoop {
   }
 
   /** undefined when sending again could make a second job, or when the service asks for too long a wait. */
-  private createRetryDelayMs(error: JobCallError, attempt: number): number | undefined {
+  private createRetryDelayMs(error: ServiceCallError, attempt: number): number | undefined {
     const safe =
       error.createOutcome === 'not-sent' || (error.createOutcome === 'refused' && error.status === 429);
     if (!safe) return undefined;
@@ -143,7 +143,7 @@ export class PolledJobLoop {
 
   /** The service's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
   private backoffMs(error: VideoServiceError, failuresBefore: number): number {
-    const retryAfterMs = error instanceof JobCallError ? error.retryAfterMs : undefined;
+    const retryAfterMs = error instanceof ServiceCallError ? error.retryAfterMs : undefined;
     const { pollIntervalMs } = this.options.settings;
     if (retryAfterMs !== undefined)
       return Math.min(Math.max(retryAfterMs, pollIntervalMs), MAX_RETRY_AFTER_MS);

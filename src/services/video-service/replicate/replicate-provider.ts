@@ -4,15 +4,15 @@ import { memberText } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import type { JobRun } from '../job-run.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
-import {
-  type JobCall,
-  type JobCallError,
-  statusFailure,
-  unreadableAnswer,
-} from '../polled-job/job-call-errors.ts';
 import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { cleanServiceMessage } from '../relay/relay-service-text.ts';
+import {
+  type ServiceCall,
+  type ServiceCallError,
+  statusFailure,
+  unreadableAnswer,
+} from '../service-call-errors.ts';
 import { serviceMessageOf } from '../service-error-text.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
@@ -145,7 +145,7 @@ export class ReplicateProvider implements VideoProvider {
   }
 
   private async read(
-    call: JobCall,
+    call: ServiceCall,
     method: 'GET' | 'POST',
     path: string,
     body: object | undefined,
@@ -164,7 +164,7 @@ export class ReplicateProvider implements VideoProvider {
   }
 
   /** Replicate's problem bodies: `{title, detail, status}`. */
-  private failure(call: JobCall, answer: JsonAnswer): JobCallError {
+  private failure(call: ServiceCall, answer: JsonAnswer): ServiceCallError {
     const title = isRecord(answer.document) ? stringOf(answer.document.title) : undefined;
     const said = serviceMessageOf(answer.text) ?? (title ? cleanServiceMessage(title) : undefined);
     return statusFailure(call, answer.status, {

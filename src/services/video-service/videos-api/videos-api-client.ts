@@ -2,17 +2,15 @@ import { Agent, type Dispatcher, FormData, request } from 'undici';
 import type { OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { type GuardedFetchFailure, guardedFetch, VIDEO_TYPES } from '../download/guarded-fetch.ts';
+import {
+  retryAfterMsOf,
+  ServiceCallError,
+  transportFailure,
+  unreadableAnswer,
+} from '../service-call-errors.ts';
 import { openRouterCreateBody } from './openrouter-variant.ts';
 import { parseVideoJob, type VideoJob } from './video-job.ts';
-import {
-  httpFailure,
-  redactKey,
-  retryAfterMsOf,
-  transportFailure,
-  unreadableReply,
-  type VideosApiCall,
-  VideosApiError,
-} from './videos-api-errors.ts';
+import { httpFailure, redactKey, VIDEOS_API, type VideosApiCall } from './videos-api-errors.ts';
 
 export interface VideosApiClientOptions {
   /** Base URL such as `https://relay.example/v1`; `/videos…` is added. */
@@ -85,7 +83,7 @@ type Body = Dispatcher.ResponseData['body'];
  * Nothing is retried here. Polls and downloads may be retried freely by the caller (honouring
  * `retryAfterMs`); a create or remix may be billed, so its error says through `createOutcome`
  * whether sending it again is safe. When the caller's signal aborts, a call throws
- * `signal.reason` itself, never a VideosApiError, so a cancel stays distinguishable from a fault.
+ * `signal.reason` itself, never a ServiceCallError, so a cancel stays distinguishable from a fault.
  */
 export class VideosApiClient {
   private readonly base: string;
@@ -168,7 +166,7 @@ export class VideosApiClient {
     options: Omit<DownloadContentOptions, 'variant'>,
   ): Promise<ContentDownload> {
     if (!this.isOwnVideoUrl(url))
-      throw unreadableReply('content', 'not a video link of the configured service');
+      throw unreadableAnswer('content', VIDEOS_API, 'not a video link of the configured service');
     const fetched = await guardedFetch(url, {
       maxBytes: options.maxBytes,
       allowedTypes: VIDEO_TYPES,
@@ -235,8 +233,8 @@ export class VideosApiClient {
       return await work(limit.signal);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (error instanceof VideosApiError) throw error;
-      throw transportFailure(call, error, timedOut, this.mask);
+      if (error instanceof ServiceCallError) throw error;
+      throw transportFailure(call, VIDEOS_API, error, timedOut, this.mask);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -270,7 +268,7 @@ export class VideosApiClient {
   /** A failed content fetch as the error every other call of this client throws. */
   private contentFailure(
     failure: Exclude<GuardedFetchFailure, { why: 'too-large' | 'refused' }>,
-  ): VideosApiError {
+  ): ServiceCallError {
     switch (failure.why) {
       case 'http-status':
         return httpFailure(
@@ -280,17 +278,22 @@ export class VideosApiClient {
           retryAfterMsOf(failure.headers),
         );
       case 'wrong-type':
-        return unreadableReply('content', `not a video (${failure.contentType})`, this.mask(failure.body));
+        return unreadableAnswer(
+          'content',
+          VIDEOS_API,
+          `not a video (${failure.contentType})`,
+          this.mask(failure.body),
+        );
       case 'too-many-redirects':
-        return unreadableReply('content', failure.detail);
+        return unreadableAnswer('content', VIDEOS_API, failure.detail);
       case 'timeout':
-        return transportFailure('content', new Error(failure.detail), true, this.mask);
+        return transportFailure('content', VIDEOS_API, new Error(failure.detail), true, this.mask);
       case 'network':
-        return transportFailure('content', failure.cause, false, this.mask);
+        return transportFailure('content', VIDEOS_API, failure.cause, false, this.mask);
     }
   }
 
-  private async failure(call: VideosApiCall, response: Dispatcher.ResponseData): Promise<VideosApiError> {
+  private async failure(call: VideosApiCall, response: Dispatcher.ResponseData): Promise<ServiceCallError> {
     const { text } = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
     const retryAfterMs = retryAfterMsOf(response.headers);
     return httpFailure(call, response.statusCode, this.mask(text), retryAfterMs);
@@ -299,15 +302,16 @@ export class VideosApiClient {
   private async readJob(call: VideosApiCall, body: Body): Promise<VideoJob> {
     const { text, truncated } = await readBounded(body, MAX_JSON_REPLY_BYTES);
     const masked = this.mask(text);
-    if (truncated) throw unreadableReply(call, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
+    if (truncated)
+      throw unreadableAnswer(call, VIDEOS_API, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
     let document: unknown;
     try {
       document = JSON.parse(masked);
     } catch {
-      throw unreadableReply(call, 'the reply is not JSON', masked);
+      throw unreadableAnswer(call, VIDEOS_API, 'the reply is not JSON', masked);
     }
     const parsed = parseVideoJob(document);
-    if (!parsed.ok) throw unreadableReply(call, parsed.problem, masked);
+    if (!parsed.ok) throw unreadableAnswer(call, VIDEOS_API, parsed.problem, masked);
     return parsed.job;
   }
 

@@ -7,6 +7,7 @@ import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
 import { JobRun, pause } from '../job-run.ts';
+import { ServiceCallError } from '../service-call-errors.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
 import {
@@ -28,7 +29,6 @@ import {
   type ReferenceImage,
   VideosApiClient,
 } from './videos-api-client.ts';
-import { VideosApiError } from './videos-api-errors.ts';
 
 export interface VideosApiProviderOptions {
   /** Base URL such as `https://relay.example/v1`; `/videos…` is added. */
@@ -338,7 +338,7 @@ export class VideosApiProvider implements VideoProvider {
       try {
         return await send();
       } catch (error) {
-        if (!(error instanceof VideosApiError) || run.signal.aborted) throw error;
+        if (!(error instanceof ServiceCallError) || run.signal.aborted) throw error;
         const delayMs = this.createRetryDelayMs(error, attempt);
         if (delayMs === undefined || attempt >= this.settings.createRetries) throw error;
         this.logger.warn('videos_api_create_retry', {
@@ -355,7 +355,7 @@ export class VideosApiProvider implements VideoProvider {
   }
 
   /** undefined when sending again could make a second job, or when the relay asks for too long a wait. */
-  private createRetryDelayMs(error: VideosApiError, attempt: number): number | undefined {
+  private createRetryDelayMs(error: ServiceCallError, attempt: number): number | undefined {
     const safe =
       error.createOutcome === 'not-sent' || (error.createOutcome === 'refused' && error.status === 429);
     if (!safe) return undefined;
@@ -416,7 +416,7 @@ export class VideosApiProvider implements VideoProvider {
 
   /** The relay's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
   private backoffMs(error: unknown, failuresBefore: number): number {
-    const retryAfterMs = error instanceof VideosApiError ? error.retryAfterMs : undefined;
+    const retryAfterMs = error instanceof ServiceCallError ? error.retryAfterMs : undefined;
     const { pollIntervalMs } = this.settings;
     if (retryAfterMs !== undefined)
       return Math.min(Math.max(retryAfterMs, pollIntervalMs), MAX_RETRY_AFTER_MS);
@@ -467,7 +467,7 @@ export class VideosApiProvider implements VideoProvider {
         beforeAnyEvent: !run.started,
       });
     }
-    if (error instanceof VideosApiError && !run.started) return this.redactedCreateError(error);
+    if (error instanceof ServiceCallError && !run.started) return this.redactedCreateError(error);
     if (!(error instanceof VideoServiceError)) return error;
     return new VideoServiceError({
       kind: error.kind,
@@ -485,8 +485,8 @@ export class VideosApiProvider implements VideoProvider {
   }
 
   /** The client's error with its texts redacted, its create outcome (so `beforeAnyEvent`) kept. */
-  private redactedCreateError(error: VideosApiError): VideosApiError {
-    return new VideosApiError({
+  private redactedCreateError(error: ServiceCallError): ServiceCallError {
+    return new ServiceCallError({
       call: error.call,
       kind: error.kind,
       userMessage: this.redaction.text(error.userMessage),

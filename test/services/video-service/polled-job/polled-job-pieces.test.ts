@@ -5,8 +5,8 @@ import {
   requestOf,
 } from '../../../../src/services/video-service/fal-queue/fal-request.ts';
 import { saysContentPolicy } from '../../../../src/services/video-service/polled-job/content-policy.ts';
-import { saysModelUnavailable } from '../../../../src/services/video-service/polled-job/job-call-errors.ts';
 import { JsonApiClient } from '../../../../src/services/video-service/polled-job/json-api-client.ts';
+import { saysModelUnavailable } from '../../../../src/services/video-service/service-error-text.ts';
 import { ServiceTextRedaction } from '../../../../src/services/video-service/service-text-redaction.ts';
 
 describe('fal request addresses', () => {

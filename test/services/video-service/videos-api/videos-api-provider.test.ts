@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../src/services/logging/logger.ts';
+import { ServiceCallError as VideosApiError } from '../../../../src/services/video-service/service-call-errors.ts';
 import {
   type VideoEvent,
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
 import { VIDEOS_API_SIZES } from '../../../../src/services/video-service/videos-api/videos-api-capabilities.ts';
-import { VideosApiError } from '../../../../src/services/video-service/videos-api/videos-api-errors.ts';
 import {
   VideosApiProvider,
   type VideosApiProviderOptions,
