@@ -1,6 +1,6 @@
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { isRecord, stringOf } from '../json-api-client.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
-import { isRecord, stringOf } from '../polled-job/json-api-client.ts';
 import {
   cleanServiceMessage,
   GENERIC_FAILURE_REASON,

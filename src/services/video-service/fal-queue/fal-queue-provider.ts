@@ -3,7 +3,7 @@ import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { memberText } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import type { JobRun } from '../job-run.ts';
-import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
+import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../json-api-client.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { type ServiceCallError, statusFailure, unreadableAnswer } from '../service-call-errors.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
@@ -70,7 +70,7 @@ export class FalQueueProvider implements VideoProvider {
     this.client = new JsonApiClient({
       service: SERVICE,
       baseUrl: options.provider.baseUrl,
-      authorization: `Key ${options.apiKey}`,
+      keyHeader: { authorization: `Key ${options.apiKey}` },
       redaction: this.redaction,
       logger: this.logger,
       dispatcher: options.dispatcher,

@@ -1,6 +1,6 @@
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { isRecord, stringOf } from '../json-api-client.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
-import { isRecord, stringOf } from '../polled-job/json-api-client.ts';
 import { GENERIC_FAILURE_REASON, memberSafeReason } from '../relay/relay-service-text.ts';
 import { CONTENT_POLICY_REASON } from '../service-call-errors.ts';
 

@@ -3,8 +3,8 @@ import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { memberText } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import type { JobRun } from '../job-run.ts';
+import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../json-api-client.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
-import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
 import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { cleanServiceMessage } from '../relay/relay-service-text.ts';
 import {
@@ -64,7 +64,7 @@ export class ReplicateProvider implements VideoProvider {
     this.client = new JsonApiClient({
       service: SERVICE,
       baseUrl: options.provider.baseUrl,
-      authorization: `Bearer ${options.apiKey}`,
+      keyHeader: { authorization: `Bearer ${options.apiKey}` },
       redaction: this.redaction,
       logger: this.logger,
       dispatcher: options.dispatcher,

@@ -1,23 +1,23 @@
-import { Agent, type Dispatcher, request } from 'undici';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { Agent, type Dispatcher, type FormData, request } from 'undici';
+import { type Logger, silentLogger } from '../logging/logger.ts';
 import {
   retryAfterMsOf,
   type ServiceCall,
   ServiceCallError,
   transportFailure,
   unreadableAnswer,
-} from '../service-call-errors.ts';
-import type { ServiceTextRedaction } from '../service-text-redaction.ts';
+} from './service-call-errors.ts';
+import type { ServiceTextRedaction } from './service-text-redaction.ts';
 
 export interface JsonApiClientOptions {
-  /** For log lines and error texts: `fal`, `replicate`. */
+  /** For log lines and error texts: `videos api`, `gemini`, `fal`, `replicate`. */
   service: string;
   /** Every call goes under this URL, and nowhere else: the key is sent only here. */
   baseUrl: string;
-  /** The whole `Authorization` header value (`Key …`, `Bearer …`). */
-  authorization: string;
+  /** The header that carries the key (`authorization: Key …`, `x-goog-api-key: …`). */
+  keyHeader: Record<string, string>;
   /** Masks the key in everything read back, before it is parsed, logged or shown. */
-  redaction: ServiceTextRedaction;
+  redaction: Pick<ServiceTextRedaction, 'withoutSecrets' | 'text'>;
   /** Limit for one call, reply included. Default 30 s. */
   requestTimeoutMs?: number;
   /** Limit for opening a connection, when the client makes its own agent. Default 10 s. */
@@ -42,8 +42,12 @@ const MAX_REPLY_BYTES = 1024 * 1024;
 
 type Body = Dispatcher.ResponseData['body'];
 
+/** A JSON document, a body already written as JSON, or a multipart form (undici names its boundary). */
+export type CallBody = object | string | FormData;
+
 /**
- * A JSON API under one base URL with one key, for the shapes whose jobs are created and polled.
+ * A JSON API under one base URL with one key: the one call path of every job-based shape (the
+ * Videos API, Gemini, fal's queue, Replicate).
  * Paths are joined to the base URL and the result is checked to still be under it, so a job id
  * or a model path can never send the key elsewhere. Nothing is retried here. When the caller's
  * signal aborts, a call throws `signal.reason` itself, so a cancel stays apart from a fault.
@@ -55,9 +59,12 @@ export class JsonApiClient {
   private readonly ownsDispatcher: boolean;
   private readonly requestTimeoutMs: number;
 
+  private readonly logEvent: string;
+
   constructor(private readonly options: JsonApiClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, '')}/`);
     this.logger = options.logger ?? silentLogger;
+    this.logEvent = `${options.service.replace(/\W+/g, '_')}_call`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.ownsDispatcher = !options.dispatcher;
     // Never undici's process-wide dispatcher: discord.js uses it with its own undici version.
@@ -78,9 +85,9 @@ export class JsonApiClient {
   /** Sends one call and reads its JSON answer, whatever the status; throws ServiceCallError for transport faults. */
   send(
     call: ServiceCall,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
-    body: object | undefined,
+    body: CallBody | undefined,
     signal: AbortSignal,
   ): Promise<JsonAnswer> {
     return this.limited(call, signal, async (limit) => {
@@ -89,10 +96,11 @@ export class JsonApiClient {
         method,
         headers: {
           accept: 'application/json',
-          authorization: this.options.authorization,
-          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...this.options.keyHeader,
+          // undici names a multipart form's boundary itself; only JSON needs naming.
+          ...(body !== undefined && !isForm(body) ? { 'content-type': 'application/json' } : {}),
         },
-        body: body ? JSON.stringify(body) : undefined,
+        body: body === undefined || isForm(body) || typeof body === 'string' ? body : JSON.stringify(body),
         signal: limit,
         dispatcher: this.dispatcher,
         // The call's own deadline governs waiting, whatever undici's defaults.
@@ -104,7 +112,7 @@ export class JsonApiClient {
       if (truncated && response.statusCode < 300) {
         throw unreadableAnswer(call, this.options.service, `a reply larger than ${MAX_REPLY_BYTES} bytes`);
       }
-      this.logger.debug(`${this.options.service}_call`, {
+      this.logger.debug(this.logEvent, {
         call,
         status: response.statusCode,
         ms: Date.now() - started,
@@ -151,6 +159,10 @@ export class JsonApiClient {
       signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+function isForm(body: CallBody): body is FormData {
+  return typeof body === 'object' && typeof (body as Partial<FormData>).append === 'function';
 }
 
 function parseJson(text: string): unknown {
