@@ -130,34 +130,57 @@ export class JsonApiClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
-  private async limited<T>(
+  private limited<T>(
     call: ServiceCall,
     signal: AbortSignal,
     work: (limit: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    signal.throwIfAborted();
-    // One controller per call, its listener removed after: a job's signal outlives hundreds of polls.
-    const limit = new AbortController();
-    let timedOut = false;
-    const onAbort = () => limit.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      limit.abort(new Error(`${this.options.service} ${call} timed out`));
-    }, this.requestTimeoutMs);
-    try {
-      return await work(limit.signal);
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof ServiceCallError) throw error;
-      throw transportFailure(call, this.options.service, error, timedOut, (text) =>
-        this.options.redaction.text(text),
-      );
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+    const { service, redaction } = this.options;
+    const mask = (text: string) => redaction.text(text);
+    return callWithDeadline({ call, service, signal, timeoutMs: this.requestTimeoutMs, mask }, work);
+  }
+}
+
+export interface CallLimits {
+  call: ServiceCall;
+  /** For error texts: `videos api`, `gemini`, `fal`, `replicate`. */
+  service: string;
+  /** The caller's signal: its abort throws its own reason, never a ServiceCallError. */
+  signal: AbortSignal;
+  /** This one call's limit, reply included. */
+  timeoutMs: number;
+  /** Masks the key in a transport error's text. */
+  mask: (text: string) => string;
+}
+
+/**
+ * Runs one call under its own deadline and turns whatever went wrong into what the caller
+ * expects: the caller's abort reason, the call's own ServiceCallError, or a transport failure.
+ */
+export async function callWithDeadline<T>(
+  limits: CallLimits,
+  work: (limit: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { call, service, signal, timeoutMs, mask } = limits;
+  signal.throwIfAborted();
+  // One controller per call, its listener removed after: a job's signal outlives hundreds of polls.
+  const limit = new AbortController();
+  let timedOut = false;
+  const onAbort = () => limit.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    limit.abort(new Error(`${service} ${call} timed out`));
+  }, timeoutMs);
+  try {
+    return await work(limit.signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (error instanceof ServiceCallError) throw error;
+    throw transportFailure(call, service, error, timedOut, mask);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
@@ -173,7 +196,11 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function readBounded(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+/** At most `maxBytes` of a body as text, and whether there was more. */
+export async function readBounded(
+  body: Body,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {

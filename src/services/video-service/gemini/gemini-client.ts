@@ -1,12 +1,8 @@
 import { Agent, type Dispatcher, request } from 'undici';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
+import type { Logger } from '../../logging/logger.ts';
 import { readCapped } from '../download/read-capped.ts';
-import {
-  retryAfterMsOf,
-  ServiceCallError,
-  transportFailure,
-  unreadableAnswer,
-} from '../service-call-errors.ts';
+import { callWithDeadline, JsonApiClient, readBounded } from '../json-api-client.ts';
+import { retryAfterMsOf, type ServiceCallError, unreadableAnswer } from '../service-call-errors.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { GEMINI, type GeminiCall, geminiHttpFailure } from './gemini-errors.ts';
 import { type GeminiOperation, isOperationName, parseOperation } from './gemini-operation.ts';
@@ -38,12 +34,9 @@ export type VideoFileDownload =
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
-const MAX_JSON_REPLY_BYTES = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
 const MAX_REDIRECTS = 3;
 const NOT_MEDIA = /^(application\/(json|problem)|text\/)/i;
-
-type Body = Dispatcher.ResponseData['body'];
 
 /**
  * The Gemini API's video calls: `POST {base}/models/{model}:predictLongRunning`, `GET
@@ -57,19 +50,25 @@ export class GeminiClient {
   private readonly origin: string;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
-  private readonly logger: Logger;
-  private readonly requestTimeoutMs: number;
+  private readonly api: JsonApiClient;
   private readonly downloadTimeoutMs: number;
 
   constructor(private readonly options: GeminiClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
     this.origin = new URL(this.base).origin;
-    this.logger = options.logger ?? silentLogger;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.downloadTimeoutMs = options.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
     this.ownsDispatcher = !options.dispatcher;
     // Never undici's process-wide dispatcher: discord.js uses it with its own undici version.
     this.dispatcher = options.dispatcher ?? new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS } });
+    this.api = new JsonApiClient({
+      service: GEMINI,
+      baseUrl: this.base,
+      keyHeader: { 'x-goog-api-key': options.apiKey },
+      redaction: options.redaction,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      logger: options.logger,
+      dispatcher: this.dispatcher,
+    });
   }
 
   predictLongRunning(
@@ -77,15 +76,15 @@ export class GeminiClient {
     body: PredictLongRunningBody,
     signal: AbortSignal,
   ): Promise<GeminiOperation> {
-    const url = `${this.base}/models/${encodeURIComponent(model)}:predictLongRunning`;
-    return this.operationCall('create', 'POST', url, JSON.stringify(body), signal);
+    const path = `models/${encodeURIComponent(model)}:predictLongRunning`;
+    return this.operationCall('create', 'POST', path, body, signal);
   }
 
   getOperation(name: string, signal: AbortSignal): Promise<GeminiOperation> {
     if (!isOperationName(name)) {
       return Promise.reject(unreadableAnswer('poll', GEMINI, `not an operation name: ${name.slice(0, 80)}`));
     }
-    return this.operationCall('poll', 'GET', `${this.base}/${name}`, undefined, signal);
+    return this.operationCall('poll', 'GET', name, undefined, signal);
   }
 
   /** Whether a URL is on the provider's own origin, the only place the key is sent. */
@@ -124,64 +123,33 @@ export class GeminiClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  private operationCall(
+  private async operationCall(
     call: GeminiCall,
     method: 'GET' | 'POST',
-    url: string,
-    body: string | undefined,
+    path: string,
+    body: PredictLongRunningBody | undefined,
     signal: AbortSignal,
   ): Promise<GeminiOperation> {
-    return this.call(call, signal, this.requestTimeoutMs, async (limit) => {
-      const started = Date.now();
-      const response = await this.send(method, url, body, limit, true);
-      if (response.statusCode >= 300) throw await this.failure(call, response);
-      const { text, truncated } = await this.readText(response.body, MAX_JSON_REPLY_BYTES);
-      if (truncated)
-        throw unreadableAnswer(call, GEMINI, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
-      let document: unknown;
-      try {
-        document = JSON.parse(text);
-      } catch {
-        throw unreadableAnswer(call, GEMINI, 'the reply is not JSON', text);
-      }
-      const parsed = parseOperation(document);
-      if (!parsed.ok) throw unreadableAnswer(call, GEMINI, parsed.problem, text);
-      this.logger.debug('gemini_call', {
-        call,
-        operation: parsed.operation.name,
-        done: parsed.operation.done,
-        ms: Date.now() - started,
-      });
-      return parsed.operation;
-    });
+    const answer = await this.api.send(call, method, path, body, signal);
+    if (answer.status >= 300) {
+      throw geminiHttpFailure(call, answer.status, answer.text, answer.retryAfterMs);
+    }
+    if (answer.document === undefined)
+      throw unreadableAnswer(call, GEMINI, 'the reply is not JSON', answer.text);
+    const parsed = parseOperation(answer.document);
+    if (!parsed.ok) throw unreadableAnswer(call, GEMINI, parsed.problem, answer.text);
+    return parsed.operation;
   }
 
   /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
-  private async call<T>(
+  private call<T>(
     call: GeminiCall,
     signal: AbortSignal,
     timeoutMs: number,
     work: (limit: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    signal.throwIfAborted();
-    const limit = new AbortController();
-    let timedOut = false;
-    const onAbort = () => limit.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      limit.abort(new Error(`gemini ${call} timed out`));
-    }, timeoutMs);
-    try {
-      return await work(limit.signal);
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof ServiceCallError) throw error;
-      throw transportFailure(call, GEMINI, error, timedOut, (text) => this.options.redaction.text(text));
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+    const mask = (text: string) => this.options.redaction.text(text);
+    return callWithDeadline({ call, service: GEMINI, signal, timeoutMs, mask }, work);
   }
 
   private send(
@@ -233,18 +201,11 @@ export class GeminiClient {
   }
 
   /** At most `maxBytes` of a body as text, the key already masked. */
-  private async readText(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size > maxBytes) {
-        body.destroy();
-        break;
-      }
-    }
-    const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
-    return { text: this.options.redaction.withoutSecrets(text), truncated: size > maxBytes };
+  private async readText(
+    body: Dispatcher.ResponseData['body'],
+    maxBytes: number,
+  ): Promise<{ text: string; truncated: boolean }> {
+    const { text, truncated } = await readBounded(body, maxBytes);
+    return { text: this.options.redaction.withoutSecrets(text), truncated };
   }
 }
