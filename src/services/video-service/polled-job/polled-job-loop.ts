@@ -84,8 +84,8 @@ export class PolledJobLoop {
     }
   }
 
-  /** Sends a create, again only while it certainly made no job. */
-  async create<T>(run: JobRun, send: () => Promise<T>): Promise<T> {
+  /** Sends a create (or a remix), again only while it certainly made no job. */
+  async create<T>(run: JobRun, send: () => Promise<T>, call: 'create' | 'remix' = 'create'): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await send();
@@ -94,6 +94,7 @@ export class PolledJobLoop {
         const delayMs = this.createRetryDelayMs(error, attempt);
         if (delayMs === undefined || attempt >= this.options.settings.createRetries) throw error;
         this.options.logger.warn(`${this.logPrefix}_create_retry`, {
+          call,
           attempt: attempt + 1,
           delayMs,
           kind: error.kind,
@@ -183,8 +184,22 @@ export class PolledJobLoop {
         beforeAnyEvent: !run.started,
       });
     }
-    if (!(error instanceof VideoServiceError)) return error;
     const redact = (text: string) => this.options.redaction.text(text);
+    if (error instanceof ServiceCallError && !run.started) {
+      // Nothing was made yet: the call's own error, its create outcome (so `beforeAnyEvent`) kept.
+      return new ServiceCallError({
+        call: error.call,
+        kind: error.kind,
+        userMessage: redact(error.userMessage),
+        memberText: error.memberText && redactParams(error.memberText, redact),
+        logMessage: redact(error.message),
+        status: error.status,
+        createOutcome: error.createOutcome,
+        retryAfterMs: error.retryAfterMs,
+        cause: error.cause,
+      });
+    }
+    if (!(error instanceof VideoServiceError)) return error;
     return new VideoServiceError({
       kind: error.kind,
       userMessage: redact(error.userMessage),
