@@ -1,5 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  closeServer,
+  listenOnLoopback,
+  readBody,
+  readJsonObject,
+  sendJson,
+  sendVideo,
+} from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for the Gemini API's Veo calls under `/v1beta`:
@@ -172,10 +180,7 @@ export class FakeGemini {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeServer(this.server);
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -357,8 +362,7 @@ export class FakeGemini {
 }
 
 export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<FakeGemini> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   return new FakeGemini(server, options);
 }
 
@@ -411,37 +415,4 @@ function defaultMessage(status: number): string {
 
 function sendError(response: ServerResponse, status: number, message: string, statusWord: string): void {
   sendJson(response, status, { error: { code: status, message, status: statusWord } });
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response
-    .writeHead(status, {
-      'content-type': 'application/json; charset=UTF-8',
-      'content-length': Buffer.byteLength(text),
-    })
-    .end(text);
-}
-
-function sendVideo(response: ServerResponse, size: number): void {
-  const bytes = Buffer.alloc(size);
-  bytes.write('\u0000\u0000\u0000\u0018ftypmp42', 0, 'latin1');
-  response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size }).end(bytes);
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function readJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /**
- * The small pieces every stand-in for a job-based video service needs (fal, Replicate): a
+ * The small pieces every stand-in for a video service needs (the Videos API, OpenRouter, Gemini,
+ * fal, Replicate, the chat relay): a
  * loopback server, bodies read and written as JSON, an mp4 to serve, faults armed for the next
  * calls of a kind, and recorded calls a test can wait on.
  */
@@ -116,8 +117,13 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
 }
 
 export async function readBody(request: IncomingMessage): Promise<Buffer> {

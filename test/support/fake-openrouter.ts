@@ -1,5 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  closeServer,
+  listenOnLoopback,
+  readBody,
+  readJsonObject,
+  sendJson,
+  sendVideo,
+} from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for OpenRouter's video API under `/api/v1`:
@@ -138,10 +146,7 @@ export class FakeOpenRouter {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeServer(this.server);
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -261,8 +266,7 @@ export class FakeOpenRouter {
 export async function startFakeOpenRouter(
   options: { apiKey?: string; now?: () => number } = {},
 ): Promise<FakeOpenRouter> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   return new FakeOpenRouter(server, options);
 }
 
@@ -295,34 +299,4 @@ function invalidBody(body: Record<string, unknown>): string | undefined {
 
 function sendError(response: ServerResponse, status: number, message: string): void {
   sendJson(response, status, { error: { code: status, message } });
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response
-    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-    .end(text);
-}
-
-function sendVideo(response: ServerResponse, size: number): void {
-  const bytes = Buffer.alloc(size);
-  bytes.write('\u0000\u0000\u0000\u0018ftypmp42', 0, 'latin1');
-  response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size }).end(bytes);
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function readJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  closeServer,
+  listenOnLoopback,
+  mp4Filler,
+  readBody,
+  readJsonObject,
+  sendJson,
+} from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for a relay that speaks the job-based Videos API
@@ -223,10 +231,7 @@ export class FakeVideosApi {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeServer(this.server);
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -442,8 +447,7 @@ export class FakeVideosApi {
 }
 
 export async function startFakeVideosApi(options: FakeVideosApiOptions = {}): Promise<FakeVideosApi> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   return new FakeVideosApi(server, options);
 }
 
@@ -548,51 +552,10 @@ function sendError(
   sendJson(response, status, { error: { message, type, param: null, code } }, headers);
 }
 
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: object,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function drain(request: IncomingMessage): Promise<void> {
   await readBody(request);
 }
 
-function readJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function stringField(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** An `ftyp` box followed by an `mdat` box of zeros: enough to pass a magic-bytes check. */
-function mp4Filler(size: number): Buffer {
-  const bytes = Buffer.alloc(Math.max(size, 0));
-  const header = Buffer.alloc(32);
-  header.writeUInt32BE(24, 0);
-  header.write('ftypisom', 4, 'latin1');
-  header.writeUInt32BE(0x200, 12);
-  header.write('isomiso2', 16, 'latin1');
-  header.writeUInt32BE(Math.max(size - 24, 8), 24);
-  header.write('mdat', 28, 'latin1');
-  header.copy(bytes, 0, 0, Math.min(size, header.length));
-  return bytes;
 }
