@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /**
  * The small pieces every stand-in for a video service needs (the Videos API, OpenRouter, Gemini,
@@ -98,6 +99,74 @@ export class CallLog<Call extends string> {
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+/**
+ * What the stand-ins of job-based services (fal, Replicate) share: a loopback server whose
+ * requests go to `route`, the log of calls with its armed faults, and the stand-in's clock.
+ */
+export abstract class FakeJobService<Call extends string> {
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  protected readonly log = new CallLog<Call>();
+  protected readonly now: () => number;
+
+  constructor(
+    private readonly server: Server,
+    now: (() => number) | undefined,
+  ) {
+    const { port } = server.address() as AddressInfo;
+    this.origin = `http://127.0.0.1:${port}`;
+    this.now = now ?? Date.now;
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      this.route(request, response).catch((error: unknown) => response.destroy(error as Error));
+    });
+  }
+
+  get requests(): readonly RecordedRequest<Call>[] {
+    return this.log.requests;
+  }
+
+  /** The next `times` calls of this kind (of one job, with `jobId`) get the fault instead of an answer. */
+  failNext(call: Call, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
+    this.log.failNext(call, fault, options);
+  }
+
+  count(call: Call, jobId?: string): number {
+    return this.log.count(call, jobId);
+  }
+
+  waitForCall(predicate: (call: RecordedRequest<Call>) => boolean): Promise<RecordedRequest<Call>> {
+    return this.log.waitForCall(predicate);
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server);
+  }
+
+  /** Records one arriving call; `authorized` when it carried exactly `expectedAuthorization`. */
+  protected record(
+    request: IncomingMessage,
+    response: ServerResponse,
+    call: Call,
+    jobId: string | undefined,
+    expectedAuthorization: string,
+  ): RecordedRequest<Call> {
+    const authorization = request.headers.authorization;
+    const recorded: RecordedRequest<Call> = {
+      call,
+      method: request.method ?? 'GET',
+      path: new URL(request.url ?? '/', this.origin).pathname,
+      at: this.now(),
+      jobId,
+      authorization,
+      authorized: authorization === expectedAuthorization,
+    };
+    this.log.record(recorded, response);
+    return recorded;
+  }
+
+  protected abstract route(request: IncomingMessage, response: ServerResponse): Promise<void>;
 }
 
 export async function listenOnLoopback(): Promise<Server> {
