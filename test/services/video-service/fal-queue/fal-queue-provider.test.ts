@@ -9,6 +9,7 @@ import {
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
 import { FAL_CONTENT_POLICY, type FakeFal, startFakeFal } from '../../../support/fake-fal.ts';
+import { collect, createdId, shape, signal } from '../../../support/provider-events.ts';
 
 const POLL_MS = 20;
 const TEXT_MODEL = 'fal-ai/kling-video/v3/standard/text-to-video';
@@ -76,16 +77,6 @@ function provider(
   return made;
 }
 
-function signal(): AbortSignal {
-  return new AbortController().signal;
-}
-
-async function collect(events: AsyncIterable<VideoEvent>): Promise<VideoEvent[]> {
-  const seen: VideoEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
-
 async function outcome(events: AsyncIterable<VideoEvent>): Promise<{ seen: VideoEvent[]; error: unknown }> {
   const seen: VideoEvent[] = [];
   try {
@@ -102,17 +93,6 @@ async function serviceError(
   const { seen, error } = await outcome(events);
   expect(error).toBeInstanceOf(VideoServiceError);
   return { seen, error: error as VideoServiceError };
-}
-
-/** The event types in order, repeats of one type folded. */
-function shape(events: VideoEvent[]): string[] {
-  return events.map((event) => event.type).filter((type, index, types) => types[index - 1] !== type);
-}
-
-function createdId(events: VideoEvent[]): string {
-  const created = events[0];
-  if (created?.type !== 'created') throw new Error(`first event is ${created?.type}`);
-  return created.serviceJobId;
 }
 
 /** Every text an error or an event could leak through. */

@@ -8,6 +8,7 @@ import {
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
 import { type FakeReplicate, startFakeReplicate } from '../../../support/fake-replicate.ts';
+import { collect, shape, signal } from '../../../support/provider-events.ts';
 
 const POLL_MS = 20;
 const MODEL = 'kwaivgi/kling-v2.1';
@@ -68,16 +69,6 @@ function provider(
   return made;
 }
 
-function signal(): AbortSignal {
-  return new AbortController().signal;
-}
-
-async function collect(events: AsyncIterable<VideoEvent>): Promise<VideoEvent[]> {
-  const seen: VideoEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
-
 async function serviceError(
   events: AsyncIterable<VideoEvent>,
 ): Promise<{ seen: VideoEvent[]; error: VideoServiceError }> {
@@ -89,11 +80,6 @@ async function serviceError(
     return { seen, error: error as VideoServiceError };
   }
   throw new Error(`expected a throw, got ${JSON.stringify(seen)}`);
-}
-
-/** The event types in order, repeats of one type folded. */
-function shape(events: VideoEvent[]): string[] {
-  return events.map((event) => event.type).filter((type, index, types) => types[index - 1] !== type);
 }
 
 function allTextOf(events: VideoEvent[], error?: VideoServiceError): string {
