@@ -54,11 +54,12 @@ export const TRANSIENT_KINDS: ReadonlySet<string> = new Set([
 const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
 
 /**
- * The life of one job at a service that creates and then polls (Gemini's operations, fal's
- * queue, Replicate's predictions), the same for every such shape: one deadline, a create sent again only while it
- * certainly made no job, polls retried with backoff (honouring `Retry-After`) until the deadline,
- * and when the caller aborts (or the deadline passes) after the create, the job cancelled at the
- * service before the abort reason is thrown. Every error leaves redacted.
+ * The life of one job at a service that creates and then polls (the Videos API's jobs, Gemini's
+ * operations, fal's queue, Replicate's predictions), the same for every such shape: one
+ * deadline, a create sent again only while it certainly made no job, polls retried with backoff
+ * (honouring `Retry-After`) until the deadline, and when the caller aborts (or the deadline
+ * passes) after the create, the job cancelled at the service (where it has a cancel) before the
+ * abort reason is thrown. Every error leaves redacted.
  */
 export class PolledJobLoop {
   /** `videos api` logs as `videos_api_…`. */
