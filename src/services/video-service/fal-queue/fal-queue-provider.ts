@@ -1,5 +1,5 @@
 import type { JobRun } from '../job-run.ts';
-import { isRecord, type JsonAnswer, stringOf } from '../json-api-client.ts';
+import { isRecord, type JsonAnswer, type JsonApiClient, stringOf } from '../json-api-client.ts';
 import type { PollStep } from '../polled-job/polled-job-loop.ts';
 import { notSetUpForModel, PolledJobProvider } from '../polled-job/polled-job-provider.ts';
 import { type ServiceCallError, statusFailure, unreadableAnswer } from '../service-call-errors.ts';
@@ -43,8 +43,16 @@ const SERVICE = 'fal';
  * (`PUT …/cancel`) before the abort reason is thrown. Whatever fal says is redacted.
  */
 export class FalQueueProvider extends PolledJobProvider {
+  private readonly client: JsonApiClient;
+
   constructor(options: ShapeProviderOptions) {
-    super(options, { service: SERVICE, keyScheme: 'Key' });
+    const authorization = `Key ${options.apiKey}`;
+    super(options, { service: SERVICE, secrets: [authorization], cancels: true });
+    this.client = this.authorizedJsonClient(options, authorization);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
   }
 
   protected async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
@@ -150,7 +158,7 @@ export class FalQueueProvider extends PolledJobProvider {
   }
 
   /** Best effort: 202 `CANCELLATION_REQUESTED`, or 400 `ALREADY_COMPLETED`. */
-  protected async cancel(jobId: string, signal: AbortSignal): Promise<string> {
+  protected override async cancel(jobId: string, signal: AbortSignal): Promise<string> {
     const falRequest = this.requestOf(jobId);
     if (!falRequest) return 'unusable id';
     const answer = await this.client.send('cancel', 'PUT', cancelPath(falRequest), undefined, signal);

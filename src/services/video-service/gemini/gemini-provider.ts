@@ -1,22 +1,13 @@
-import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogue.ts';
-import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { memberText } from '../../i18n/member-text.ts';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
 import { type JobRun, pause } from '../job-run.ts';
-import { backoffMs, PolledJobLoop, TRANSIENT_KINDS } from '../polled-job/polled-job-loop.ts';
+import { backoffMs, TRANSIENT_KINDS } from '../polled-job/polled-job-loop.ts';
+import { PolledJobProvider } from '../polled-job/polled-job-provider.ts';
 import { memberSafeReason } from '../relay/relay-service-text.ts';
 import { MEMBER_TEXTS, ServiceCallError, USER_MESSAGES } from '../service-call-errors.ts';
-import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
-import {
-  type ModelCapabilities,
-  type VideoEvent,
-  type VideoProvider,
-  type VideoRequest,
-  VideoServiceError,
-} from '../video-provider.ts';
+import { type VideoEvent, type VideoRequest, VideoServiceError } from '../video-provider.ts';
 import { ReferenceImageFetcher } from '../videos-api/reference-image-fetch.ts';
 import { GeminiClient, type PredictLongRunningBody } from './gemini-client.ts';
 import { GEMINI } from './gemini-errors.ts';
@@ -52,23 +43,20 @@ const DOWNLOAD_ATTEMPTS = 3;
  * Google's safety filters withheld (`raiMediaFilteredCount`) is a content-policy failure, which
  * Google does not charge. Whatever Google says passes one ServiceTextRedaction first.
  */
-export class GeminiProvider implements VideoProvider {
+export class GeminiProvider extends PolledJobProvider {
   private readonly client: GeminiClient;
   private readonly images: ReferenceImageFetcher;
-  private readonly redaction: ServiceTextRedaction;
-  private readonly logger: Logger;
-  private readonly model: CatalogueModel;
-  private readonly catalogueProvider: CatalogueProvider;
   private readonly pollIntervalMs: number;
-  private readonly loop: PolledJobLoop;
 
   constructor(options: ShapeProviderOptions, tuning: GeminiTuning = {}) {
     const settings = { ...DEFAULT_TUNING, ...tuning };
-    this.model = options.model;
-    this.catalogueProvider = options.provider;
+    super(options, {
+      service: GEMINI,
+      createRetries: settings.createRetries,
+      createRetryDelayMs: settings.createRetryDelayMs,
+      cancels: false,
+    });
     this.pollIntervalMs = options.pollIntervalMs;
-    this.logger = options.logger ?? silentLogger;
-    this.redaction = new ServiceTextRedaction([options.apiKey]);
     this.client = new GeminiClient({
       baseUrl: options.provider.baseUrl,
       apiKey: options.apiKey,
@@ -83,32 +71,9 @@ export class GeminiProvider implements VideoProvider {
       allowPrivate: options.allowPrivateUrls,
       dispatcher: options.dispatcher,
     });
-    this.loop = new PolledJobLoop({
-      service: GEMINI,
-      settings: {
-        pollIntervalMs: options.pollIntervalMs,
-        timeoutMs: options.timeoutMs,
-        createRetries: settings.createRetries,
-        createRetryDelayMs: settings.createRetryDelayMs,
-      },
-      logger: this.logger,
-      redaction: this.redaction,
-    });
   }
 
-  capabilities(_model: string): ModelCapabilities {
-    return capabilitiesOfModel(this.model, this.catalogueProvider);
-  }
-
-  generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.loop.run(signal, (run) => this.created(request, run));
-  }
-
-  resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.loop.run(signal, (run) => this.resumed(serviceJobId, run));
-  }
-
-  private async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+  protected async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
     const model = providerModelName(request, this.model);
     const body = await this.createBody(request, run.signal);
     const operation = await this.loop.create(run, () =>
@@ -127,7 +92,7 @@ export class GeminiProvider implements VideoProvider {
     else yield* this.follow(operation.name, run, false);
   }
 
-  private async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+  protected async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
     run.jobId = serviceJobId;
     if (!isOperationName(serviceJobId)) {
       // A record from another shape or a damaged store: polling it could only ever fail.

@@ -1,5 +1,5 @@
 import type { JobRun } from '../job-run.ts';
-import { isRecord, type JsonAnswer, stringOf } from '../json-api-client.ts';
+import { isRecord, type JsonAnswer, type JsonApiClient, stringOf } from '../json-api-client.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
 import type { PollStep } from '../polled-job/polled-job-loop.ts';
 import { notSetUpForModel, PolledJobProvider } from '../polled-job/polled-job-provider.ts';
@@ -38,8 +38,16 @@ const SERVICE = 'replicate';
  * is redacted.
  */
 export class ReplicateProvider extends PolledJobProvider {
+  private readonly client: JsonApiClient;
+
   constructor(options: ShapeProviderOptions) {
-    super(options, { service: SERVICE, keyScheme: 'Bearer' });
+    const authorization = `Bearer ${options.apiKey}`;
+    super(options, { service: SERVICE, secrets: [authorization], cancels: true });
+    this.client = this.authorizedJsonClient(options, authorization);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
   }
 
   protected async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
@@ -100,7 +108,7 @@ export class ReplicateProvider extends PolledJobProvider {
     return prediction;
   }
 
-  protected async cancel(id: string, signal: AbortSignal): Promise<string> {
+  protected override async cancel(id: string, signal: AbortSignal): Promise<string> {
     const answer = await this.client.send('cancel', 'POST', `predictions/${id}/cancel`, undefined, signal);
     return predictionOf(answer.document)?.word ?? `HTTP ${answer.status}`;
   }
