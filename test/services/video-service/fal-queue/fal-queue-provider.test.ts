@@ -8,10 +8,10 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
+import { shapeOptions } from '../../../support/catalogue-fixtures.ts';
 import { FAL_CONTENT_POLICY, type FakeFal, startFakeFal } from '../../../support/fake-fal.ts';
 import { collect, createdId, shape, signal } from '../../../support/provider-events.ts';
 
-const POLL_MS = 20;
 const TEXT_MODEL = 'fal-ai/kling-video/v3/standard/text-to-video';
 const IMAGE_MODEL = 'fal-ai/kling-video/v3/standard/image-to-video';
 const IMAGE_URL = 'https://cdn.discordapp.com/attachments/1/2/start.png';
@@ -58,21 +58,11 @@ function provider(
   model: Partial<CatalogueModel> = {},
   options: Partial<ShapeProviderOptions> & { baseUrl?: string } = {},
 ): FalQueueProvider {
-  const made = new FalQueueProvider({
-    provider: {
-      name: 'fal',
-      shape: 'fal-queue',
-      baseUrl: options.baseUrl ?? fal.baseUrl,
-      apiKeyEnv: 'FAL_KEY',
-    },
-    model: catalogueModel(model),
-    apiKey: fal.apiKey,
-    pollIntervalMs: POLL_MS,
-    timeoutMs: 30_000,
-    maxImageBytes: 1024 * 1024,
-    allowPrivateUrls: true,
-    ...options,
-  });
+  const { baseUrl = fal.baseUrl, ...patch } = options;
+  const where = { name: 'fal', shape: 'fal-queue', baseUrl, apiKeyEnv: 'FAL_KEY' } as const;
+  const made = new FalQueueProvider(
+    shapeOptions(where, fal.apiKey, { model: catalogueModel(model), ...patch }),
+  );
   providers.push(made);
   return made;
 }
