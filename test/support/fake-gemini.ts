@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ArmedFaults,
   closeServer,
   listenOnLoopback,
   readBody,
@@ -87,12 +88,6 @@ interface FakeOperation {
   script: FakeOperationScript;
 }
 
-interface ArmedFault {
-  call: FakeGeminiCall;
-  fault: FakeGeminiFault;
-  remaining: number;
-}
-
 export interface FakeGeminiOptions {
   apiKey?: string;
   /** Models `predictLongRunning` accepts. */
@@ -128,7 +123,7 @@ export class FakeGemini {
   readonly operations = new Map<string, FakeOperation>();
   private readonly now: () => number;
   private readonly nextScripts: Array<Partial<FakeOperationScript>> = [];
-  private readonly faults: ArmedFault[] = [];
+  private readonly faults = new ArmedFaults<FakeGeminiCall, FakeGeminiFault>();
   private sequence = 0;
 
   constructor(
@@ -155,7 +150,7 @@ export class FakeGemini {
 
   /** The next `times` calls of this kind get the fault instead of an answer. */
   failNext(call: FakeGeminiCall, fault: FakeGeminiFault, times = 1): void {
-    this.faults.push({ call, fault, remaining: times });
+    this.faults.arm(call, fault, times);
   }
 
   count(call: FakeGeminiCall): number {
@@ -174,7 +169,7 @@ export class FakeGemini {
     this.creates.length = 0;
     this.operations.clear();
     this.nextScripts.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.models = [...DEFAULT_MODELS];
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
@@ -221,7 +216,7 @@ export class FakeGemini {
       sendError(response, 403, said, 'PERMISSION_DENIED');
       return;
     }
-    const fault = this.takeFault(call);
+    const fault = this.faults.take(call);
     if (fault && 'hang' in fault) return;
     if (fault && 'status' in fault) {
       if (fault.retryAfter) response.setHeader('retry-after', fault.retryAfter);
@@ -351,13 +346,6 @@ export class FakeGemini {
       return;
     }
     sendVideo(response, operation.script.contentBytes);
-  }
-
-  private takeFault(call: FakeGeminiCall): FakeGeminiFault | undefined {
-    const armed = this.faults.find((fault) => fault.call === call && fault.remaining > 0);
-    if (!armed) return undefined;
-    armed.remaining -= 1;
-    return armed.fault;
   }
 }
 

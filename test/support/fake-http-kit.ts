@@ -36,17 +36,33 @@ export interface RecordedRequest<Call extends string> {
   status?: number;
 }
 
-interface ArmedFault<Call extends string> {
-  call: Call;
-  fault: FakeFault;
-  remaining: number;
-  jobId?: string;
+/** Faults armed for the next calls of a kind (of one job, when armed with its id), each used up in turn. */
+export class ArmedFaults<Call extends string, Fault> {
+  private readonly armed: Array<{ call: Call; fault: Fault; remaining: number; jobId?: string }> = [];
+
+  arm(call: Call, fault: Fault, times = 1, jobId?: string): void {
+    this.armed.push({ call, fault, remaining: times, jobId });
+  }
+
+  /** The first fault armed for this call that is not used up, counted as used once more. */
+  take(call: Call, jobId?: string): Fault | undefined {
+    const armed = this.armed.find(
+      (f) => f.call === call && f.remaining > 0 && (f.jobId === undefined || f.jobId === jobId),
+    );
+    if (!armed) return undefined;
+    armed.remaining -= 1;
+    return armed.fault;
+  }
+
+  clear(): void {
+    this.armed.length = 0;
+  }
 }
 
 /** The requests a stand-in saw, the faults armed on it, and waiting for a call to arrive. */
 export class CallLog<Call extends string> {
   readonly requests: RecordedRequest<Call>[] = [];
-  private readonly faults: ArmedFault<Call>[] = [];
+  private readonly faults = new ArmedFaults<Call, FakeFault>();
   private readonly waiters = new Set<() => void>();
 
   record(request: RecordedRequest<Call>, response: ServerResponse): void {
@@ -60,16 +76,11 @@ export class CallLog<Call extends string> {
 
   /** The next `times` calls of this kind (of one job, with `jobId`) get the fault instead of an answer. */
   failNext(call: Call, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
-    this.faults.push({ call, fault, remaining: options.times ?? 1, jobId: options.jobId });
+    this.faults.arm(call, fault, options.times, options.jobId);
   }
 
   takeFault(call: Call, jobId: string | undefined): FakeFault | undefined {
-    const armed = this.faults.find(
-      (f) => f.call === call && f.remaining > 0 && (f.jobId === undefined || f.jobId === jobId),
-    );
-    if (!armed) return undefined;
-    armed.remaining -= 1;
-    return armed.fault;
+    return this.faults.take(call, jobId);
   }
 
   count(call: Call, jobId?: string): number {
@@ -92,7 +103,7 @@ export class CallLog<Call extends string> {
 
   reset(): void {
     this.requests.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.waiters.clear();
   }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ArmedFaults,
   closeServer,
   listenOnLoopback,
   readBody,
@@ -91,11 +92,7 @@ export class FakeOpenRouter {
   readonly creates: FakeOpenRouterCreate[] = [];
   readonly jobs = new Map<string, FakeJob>();
   private readonly nextScripts: Array<Partial<FakeOpenRouterScript>> = [];
-  private readonly faults: Array<{
-    call: FakeOpenRouterCall;
-    fault: FakeOpenRouterFault;
-    remaining: number;
-  }> = [];
+  private readonly faults = new ArmedFaults<FakeOpenRouterCall, FakeOpenRouterFault>();
   private sequence = 0;
 
   constructor(
@@ -120,7 +117,7 @@ export class FakeOpenRouter {
   }
 
   failNext(call: FakeOpenRouterCall, fault: FakeOpenRouterFault, times = 1): void {
-    this.faults.push({ call, fault, remaining: times });
+    this.faults.arm(call, fault, times);
   }
 
   count(call: FakeOpenRouterCall): number {
@@ -140,7 +137,7 @@ export class FakeOpenRouter {
     this.creates.length = 0;
     this.jobs.clear();
     this.nextScripts.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.models = [...DEFAULT_MODELS];
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
@@ -186,9 +183,7 @@ export class FakeOpenRouter {
       sendError(response, 401, 'No auth credentials found');
       return;
     }
-    const armed = this.faults.find((fault) => fault.call === call && fault.remaining > 0);
-    if (armed) armed.remaining -= 1;
-    const fault = armed?.fault;
+    const fault = this.faults.take(call);
     if (fault && 'status' in fault) {
       sendError(response, fault.status, fault.message ?? 'Provider returned error');
       return;

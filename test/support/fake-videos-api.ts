@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ArmedFaults,
   closeServer,
   listenOnLoopback,
   mp4Filler,
@@ -122,13 +123,6 @@ export interface FakeVideosApiOptions {
   now?: () => number;
 }
 
-interface ArmedFault {
-  call: FakeCall;
-  fault: FakeFault;
-  remaining: number;
-  jobId?: string;
-}
-
 const BASE_DEFAULTS: FakeJobScript = {
   queuedMs: 200,
   processingMs: 300,
@@ -158,7 +152,7 @@ export class FakeVideosApi {
   readonly jobs = new Map<string, FakeJob>();
   private readonly now: () => number;
   private readonly nextScripts: Array<Partial<FakeJobScript>> = [];
-  private readonly faults: ArmedFault[] = [];
+  private readonly faults = new ArmedFaults<FakeCall, FakeFault>();
   private readonly waiters = new Set<() => void>();
   private sequence = 0;
 
@@ -191,7 +185,7 @@ export class FakeVideosApi {
 
   /** The next `times` calls of this kind (of one job, with `jobId`) get the fault instead of an answer. */
   failNext(call: FakeCall, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
-    this.faults.push({ call, fault, remaining: options.times ?? 1, jobId: options.jobId });
+    this.faults.arm(call, fault, options.times, options.jobId);
   }
 
   /** Where a job is at on the fake's clock. */
@@ -225,7 +219,7 @@ export class FakeVideosApi {
     this.creates.length = 0;
     this.jobs.clear();
     this.nextScripts.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.waiters.clear();
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
@@ -263,7 +257,7 @@ export class FakeVideosApi {
       sendError(response, 401, defaultMessage(401, presented), 'invalid_api_key');
       return;
     }
-    const fault = this.takeFault(call, jobId);
+    const fault = this.faults.take(call, jobId);
     if (fault && !('reset' in fault)) {
       await drain(request);
       if ('hang' in fault) return;
@@ -430,15 +424,6 @@ export class FakeVideosApi {
       return;
     }
     sendVideo(response, job.script);
-  }
-
-  private takeFault(call: FakeCall, jobId: string | undefined): FakeFault | undefined {
-    const armed = this.faults.find(
-      (f) => f.call === call && f.remaining > 0 && (f.jobId === undefined || f.jobId === jobId),
-    );
-    if (!armed) return undefined;
-    armed.remaining -= 1;
-    return armed.fault;
   }
 
   private notify(): void {
