@@ -1,12 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   answerFault,
-  CallLog,
-  closeServer,
-  type FakeFault,
+  FakeJobService,
   listenOnLoopback,
-  type RecordedRequest,
   readBody,
   readJsonObject,
   recordEveryRequest,
@@ -119,7 +115,7 @@ const BASE_DEFAULTS: FakeFalScript = {
 const REQUEST_PATH = /^\/([^/]+\/[^/]+)\/requests\/([^/]+)(\/status|\/cancel)?$/;
 const FILE_PATH = /^\/files\/([^/]+)\.mp4$/;
 
-export class FakeFal {
+export class FakeFal extends FakeJobService<FakeFalCall> {
   /** The base URL to put in the catalogue, e.g. `http://127.0.0.1:43210` (fal's queue has no path). */
   readonly baseUrl: string;
   readonly apiKey: string;
@@ -130,32 +126,19 @@ export class FakeFal {
   readonly jobs = new Map<string, FakeFalRequest>();
   /** Model paths that answer 404, as a retired model does. */
   readonly removedModels = new Set<string>();
-  private readonly log = new CallLog<FakeFalCall>();
-  private readonly now: () => number;
   private readonly answerUrlsOrigin: string;
   private readonly models?: ReadonlySet<string>;
   private readonly nextScripts: Array<Partial<FakeFalScript>> = [];
   private sequence = 0;
 
-  constructor(
-    private readonly server: Server,
-    options: FakeFalOptions,
-  ) {
-    const { port } = server.address() as AddressInfo;
+  constructor(server: Server, options: FakeFalOptions) {
+    super(server, options.now);
     recordEveryRequest(server, this.seen);
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.baseUrl = this.origin;
     this.apiKey = options.apiKey ?? 'fal-key-0123456789abcdef';
     this.defaults = { ...BASE_DEFAULTS, ...options.defaults };
-    this.now = options.now ?? Date.now;
     this.answerUrlsOrigin = options.answerUrlsOrigin ?? this.baseUrl;
     this.models = options.models && new Set(options.models);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      this.route(request, response).catch((error: unknown) => response.destroy(error as Error));
-    });
-  }
-
-  get requests(): readonly RecordedRequest<FakeFalCall>[] {
-    return this.log.requests;
   }
 
   /** The next request submitted gets this patch over `defaults`; patches go in order. */
@@ -165,20 +148,6 @@ export class FakeFal {
 
   removeModel(modelPath: string): void {
     this.removedModels.add(modelPath);
-  }
-
-  failNext(call: FakeFalCall, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
-    this.log.failNext(call, fault, options);
-  }
-
-  count(call: FakeFalCall, requestId?: string): number {
-    return this.log.count(call, requestId);
-  }
-
-  waitForCall(
-    predicate: (call: RecordedRequest<FakeFalCall>) => boolean,
-  ): Promise<RecordedRequest<FakeFalCall>> {
-    return this.log.waitForCall(predicate);
   }
 
   stateOf(id: string): { state: FakeFalState; position?: number } {
@@ -198,25 +167,11 @@ export class FakeFal {
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
 
-  close(): Promise<void> {
-    return closeServer(this.server);
-  }
-
-  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', this.baseUrl).pathname;
-    const method = request.method ?? 'GET';
-    const { call, jobId, app } = classify(method, path);
-    const authorization = request.headers.authorization;
-    const recorded: RecordedRequest<FakeFalCall> = {
-      call,
-      method,
-      path,
-      at: this.now(),
-      jobId,
-      authorization,
-      authorized: authorization === `Key ${this.apiKey}`,
-    };
-    this.log.record(recorded, response);
+    const { call, jobId, app } = classify(request.method ?? 'GET', path);
+    const recorded = this.record(request, response, call, jobId, `Key ${this.apiKey}`);
+    const { authorization } = recorded;
     if (call === 'file') {
       await readBody(request);
       this.serveFile(jobId, response);

@@ -1,6 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { recordEveryRequest, type SeenRequest } from './fake-http-kit.ts';
+import {
+  ArmedFaults,
+  closeServer,
+  listenOnLoopback,
+  readBody,
+  readJsonObject,
+  recordEveryRequest,
+  type SeenRequest,
+  sendJson,
+  sendVideo,
+} from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for the Gemini API's Veo calls under `/v1beta`:
@@ -80,12 +90,6 @@ interface FakeOperation {
   script: FakeOperationScript;
 }
 
-interface ArmedFault {
-  call: FakeGeminiCall;
-  fault: FakeGeminiFault;
-  remaining: number;
-}
-
 export interface FakeGeminiOptions {
   apiKey?: string;
   /** Models `predictLongRunning` accepts. */
@@ -123,7 +127,7 @@ export class FakeGemini {
   readonly operations = new Map<string, FakeOperation>();
   private readonly now: () => number;
   private readonly nextScripts: Array<Partial<FakeOperationScript>> = [];
-  private readonly faults: ArmedFault[] = [];
+  private readonly faults = new ArmedFaults<FakeGeminiCall, FakeGeminiFault>();
   private sequence = 0;
 
   constructor(
@@ -151,7 +155,7 @@ export class FakeGemini {
 
   /** The next `times` calls of this kind get the fault instead of an answer. */
   failNext(call: FakeGeminiCall, fault: FakeGeminiFault, times = 1): void {
-    this.faults.push({ call, fault, remaining: times });
+    this.faults.arm(call, fault, times);
   }
 
   count(call: FakeGeminiCall): number {
@@ -171,16 +175,13 @@ export class FakeGemini {
     this.creates.length = 0;
     this.operations.clear();
     this.nextScripts.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.models = [...DEFAULT_MODELS];
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeServer(this.server);
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -221,7 +222,7 @@ export class FakeGemini {
       sendError(response, 403, said, 'PERMISSION_DENIED');
       return;
     }
-    const fault = this.takeFault(call);
+    const fault = this.faults.take(call);
     if (fault && 'hang' in fault) return;
     if (fault && 'status' in fault) {
       if (fault.retryAfter) response.setHeader('retry-after', fault.retryAfter);
@@ -352,18 +353,10 @@ export class FakeGemini {
     }
     sendVideo(response, operation.script.contentBytes);
   }
-
-  private takeFault(call: FakeGeminiCall): FakeGeminiFault | undefined {
-    const armed = this.faults.find((fault) => fault.call === call && fault.remaining > 0);
-    if (!armed) return undefined;
-    armed.remaining -= 1;
-    return armed.fault;
-  }
 }
 
 export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<FakeGemini> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   return new FakeGemini(server, options);
 }
 
@@ -416,37 +409,4 @@ function defaultMessage(status: number): string {
 
 function sendError(response: ServerResponse, status: number, message: string, statusWord: string): void {
   sendJson(response, status, { error: { code: status, message, status: statusWord } });
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response
-    .writeHead(status, {
-      'content-type': 'application/json; charset=UTF-8',
-      'content-length': Buffer.byteLength(text),
-    })
-    .end(text);
-}
-
-function sendVideo(response: ServerResponse, size: number): void {
-  const bytes = Buffer.alloc(size);
-  bytes.write('\u0000\u0000\u0000\u0018ftypmp42', 0, 'latin1');
-  response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size }).end(bytes);
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function readJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -5,9 +5,11 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /**
- * The small pieces every stand-in for a job-based video service needs (fal, Replicate): a
+ * The small pieces every stand-in for a video service needs (the Videos API, OpenRouter, Gemini,
+ * fal, Replicate, the chat relay): a
  * loopback server, bodies read and written as JSON, an mp4 to serve, faults armed for the next
  * calls of a kind, and recorded calls a test can wait on.
  */
@@ -40,17 +42,33 @@ export interface RecordedRequest<Call extends string> {
   status?: number;
 }
 
-interface ArmedFault<Call extends string> {
-  call: Call;
-  fault: FakeFault;
-  remaining: number;
-  jobId?: string;
+/** Faults armed for the next calls of a kind (of one job, when armed with its id), each used up in turn. */
+export class ArmedFaults<Call extends string, Fault> {
+  private readonly armed: Array<{ call: Call; fault: Fault; remaining: number; jobId?: string }> = [];
+
+  arm(call: Call, fault: Fault, times = 1, jobId?: string): void {
+    this.armed.push({ call, fault, remaining: times, jobId });
+  }
+
+  /** The first fault armed for this call that is not used up, counted as used once more. */
+  take(call: Call, jobId?: string): Fault | undefined {
+    const armed = this.armed.find(
+      (f) => f.call === call && f.remaining > 0 && (f.jobId === undefined || f.jobId === jobId),
+    );
+    if (!armed) return undefined;
+    armed.remaining -= 1;
+    return armed.fault;
+  }
+
+  clear(): void {
+    this.armed.length = 0;
+  }
 }
 
 /** The requests a stand-in saw, the faults armed on it, and waiting for a call to arrive. */
 export class CallLog<Call extends string> {
   readonly requests: RecordedRequest<Call>[] = [];
-  private readonly faults: ArmedFault<Call>[] = [];
+  private readonly faults = new ArmedFaults<Call, FakeFault>();
   private readonly waiters = new Set<() => void>();
 
   record(request: RecordedRequest<Call>, response: ServerResponse): void {
@@ -64,16 +82,11 @@ export class CallLog<Call extends string> {
 
   /** The next `times` calls of this kind (of one job, with `jobId`) get the fault instead of an answer. */
   failNext(call: Call, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
-    this.faults.push({ call, fault, remaining: options.times ?? 1, jobId: options.jobId });
+    this.faults.arm(call, fault, options.times, options.jobId);
   }
 
   takeFault(call: Call, jobId: string | undefined): FakeFault | undefined {
-    const armed = this.faults.find(
-      (f) => f.call === call && f.remaining > 0 && (f.jobId === undefined || f.jobId === jobId),
-    );
-    if (!armed) return undefined;
-    armed.remaining -= 1;
-    return armed.fault;
+    return this.faults.take(call, jobId);
   }
 
   count(call: Call, jobId?: string): number {
@@ -96,13 +109,81 @@ export class CallLog<Call extends string> {
 
   reset(): void {
     this.requests.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.waiters.clear();
   }
 
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+/**
+ * What the stand-ins of job-based services (fal, Replicate) share: a loopback server whose
+ * requests go to `route`, the log of calls with its armed faults, and the stand-in's clock.
+ */
+export abstract class FakeJobService<Call extends string> {
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  protected readonly log = new CallLog<Call>();
+  protected readonly now: () => number;
+
+  constructor(
+    private readonly server: Server,
+    now: (() => number) | undefined,
+  ) {
+    const { port } = server.address() as AddressInfo;
+    this.origin = `http://127.0.0.1:${port}`;
+    this.now = now ?? Date.now;
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      this.route(request, response).catch((error: unknown) => response.destroy(error as Error));
+    });
+  }
+
+  get requests(): readonly RecordedRequest<Call>[] {
+    return this.log.requests;
+  }
+
+  /** The next `times` calls of this kind (of one job, with `jobId`) get the fault instead of an answer. */
+  failNext(call: Call, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
+    this.log.failNext(call, fault, options);
+  }
+
+  count(call: Call, jobId?: string): number {
+    return this.log.count(call, jobId);
+  }
+
+  waitForCall(predicate: (call: RecordedRequest<Call>) => boolean): Promise<RecordedRequest<Call>> {
+    return this.log.waitForCall(predicate);
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server);
+  }
+
+  /** Records one arriving call; `authorized` when it carried exactly `expectedAuthorization`. */
+  protected record(
+    request: IncomingMessage,
+    response: ServerResponse,
+    call: Call,
+    jobId: string | undefined,
+    expectedAuthorization: string,
+  ): RecordedRequest<Call> {
+    const authorization = request.headers.authorization;
+    const recorded: RecordedRequest<Call> = {
+      call,
+      method: request.method ?? 'GET',
+      path: new URL(request.url ?? '/', this.origin).pathname,
+      at: this.now(),
+      jobId,
+      authorization,
+      authorized: authorization === expectedAuthorization,
+    };
+    this.log.record(recorded, response);
+    return recorded;
+  }
+
+  protected abstract route(request: IncomingMessage, response: ServerResponse): Promise<void>;
 }
 
 export async function listenOnLoopback(): Promise<Server> {
@@ -122,8 +203,13 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
 }
 
 export async function readBody(request: IncomingMessage): Promise<Buffer> {

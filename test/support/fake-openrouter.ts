@@ -1,6 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { recordEveryRequest, type SeenRequest } from './fake-http-kit.ts';
+import {
+  ArmedFaults,
+  closeServer,
+  listenOnLoopback,
+  readBody,
+  readJsonObject,
+  recordEveryRequest,
+  type SeenRequest,
+  sendJson,
+  sendVideo,
+} from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for OpenRouter's video API under `/api/v1`:
@@ -86,11 +96,7 @@ export class FakeOpenRouter {
   readonly seen: SeenRequest[] = [];
   readonly jobs = new Map<string, FakeJob>();
   private readonly nextScripts: Array<Partial<FakeOpenRouterScript>> = [];
-  private readonly faults: Array<{
-    call: FakeOpenRouterCall;
-    fault: FakeOpenRouterFault;
-    remaining: number;
-  }> = [];
+  private readonly faults = new ArmedFaults<FakeOpenRouterCall, FakeOpenRouterFault>();
   private sequence = 0;
 
   constructor(
@@ -116,7 +122,7 @@ export class FakeOpenRouter {
   }
 
   failNext(call: FakeOpenRouterCall, fault: FakeOpenRouterFault, times = 1): void {
-    this.faults.push({ call, fault, remaining: times });
+    this.faults.arm(call, fault, times);
   }
 
   count(call: FakeOpenRouterCall): number {
@@ -137,16 +143,13 @@ export class FakeOpenRouter {
     this.creates.length = 0;
     this.jobs.clear();
     this.nextScripts.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.models = [...DEFAULT_MODELS];
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeServer(this.server);
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -186,9 +189,7 @@ export class FakeOpenRouter {
       sendError(response, 401, 'No auth credentials found');
       return;
     }
-    const armed = this.faults.find((fault) => fault.call === call && fault.remaining > 0);
-    if (armed) armed.remaining -= 1;
-    const fault = armed?.fault;
+    const fault = this.faults.take(call);
     if (fault && 'status' in fault) {
       sendError(response, fault.status, fault.message ?? 'Provider returned error');
       return;
@@ -266,8 +267,7 @@ export class FakeOpenRouter {
 export async function startFakeOpenRouter(
   options: { apiKey?: string; now?: () => number } = {},
 ): Promise<FakeOpenRouter> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   return new FakeOpenRouter(server, options);
 }
 
@@ -300,34 +300,4 @@ function invalidBody(body: Record<string, unknown>): string | undefined {
 
 function sendError(response: ServerResponse, status: number, message: string): void {
   sendJson(response, status, { error: { code: status, message } });
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response
-    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-    .end(text);
-}
-
-function sendVideo(response: ServerResponse, size: number): void {
-  const bytes = Buffer.alloc(size);
-  bytes.write('\u0000\u0000\u0000\u0018ftypmp42', 0, 'latin1');
-  response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size }).end(bytes);
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function readJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,12 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   answerFault,
-  CallLog,
-  closeServer,
-  type FakeFault,
+  FakeJobService,
   listenOnLoopback,
-  type RecordedRequest,
   readBody,
   readJsonObject,
   recordEveryRequest,
@@ -88,10 +84,9 @@ const MODEL_CREATE = /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/;
 const PREDICTION_PATH = /^\/v1\/predictions\/([^/]+)(\/cancel)?$/;
 const FILE_PATH = /^\/files\/([^/]+)\.mp4$/;
 
-export class FakeReplicate {
+export class FakeReplicate extends FakeJobService<FakeReplicateCall> {
   /** The base URL to put in the catalogue, e.g. `http://127.0.0.1:43210/v1`. */
   readonly baseUrl: string;
-  readonly origin: string;
   readonly apiKey: string;
   defaults: FakeReplicateScript;
   readonly creates: RecordedReplicateCreate[] = [];
@@ -100,31 +95,17 @@ export class FakeReplicate {
   readonly predictions = new Map<string, FakePrediction>();
   /** `owner/name` models that answer 404, as a retired one does. */
   readonly removedModels = new Set<string>();
-  private readonly log = new CallLog<FakeReplicateCall>();
-  private readonly now: () => number;
   private readonly models?: ReadonlySet<string>;
   private readonly nextScripts: Array<Partial<FakeReplicateScript>> = [];
   private sequence = 0;
 
-  constructor(
-    private readonly server: Server,
-    options: FakeReplicateOptions,
-  ) {
-    const { port } = server.address() as AddressInfo;
+  constructor(server: Server, options: FakeReplicateOptions) {
+    super(server, options.now);
     recordEveryRequest(server, this.seen);
-    this.origin = `http://127.0.0.1:${port}`;
     this.baseUrl = `${this.origin}/v1`;
     this.apiKey = options.apiKey ?? 'r8_fake0123456789abcdef';
     this.defaults = { ...BASE_DEFAULTS, ...options.defaults };
-    this.now = options.now ?? Date.now;
     this.models = options.models && new Set(options.models);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      this.route(request, response).catch((error: unknown) => response.destroy(error as Error));
-    });
-  }
-
-  get requests(): readonly RecordedRequest<FakeReplicateCall>[] {
-    return this.log.requests;
   }
 
   scriptNextPrediction(patch: Partial<FakeReplicateScript>): void {
@@ -133,24 +114,6 @@ export class FakeReplicate {
 
   removeModel(model: string): void {
     this.removedModels.add(model);
-  }
-
-  failNext(
-    call: FakeReplicateCall,
-    fault: FakeFault,
-    options: { times?: number; jobId?: string } = {},
-  ): void {
-    this.log.failNext(call, fault, options);
-  }
-
-  count(call: FakeReplicateCall, predictionId?: string): number {
-    return this.log.count(call, predictionId);
-  }
-
-  waitForCall(
-    predicate: (call: RecordedRequest<FakeReplicateCall>) => boolean,
-  ): Promise<RecordedRequest<FakeReplicateCall>> {
-    return this.log.waitForCall(predicate);
   }
 
   statusOf(id: string): FakePredictionStatus {
@@ -169,25 +132,10 @@ export class FakeReplicate {
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
 
-  close(): Promise<void> {
-    return closeServer(this.server);
-  }
-
-  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', this.origin).pathname;
-    const method = request.method ?? 'GET';
-    const { call, jobId, model } = classify(method, path);
-    const authorization = request.headers.authorization;
-    const recorded: RecordedRequest<FakeReplicateCall> = {
-      call,
-      method,
-      path,
-      at: this.now(),
-      jobId,
-      authorization,
-      authorized: authorization === `Bearer ${this.apiKey}`,
-    };
-    this.log.record(recorded, response);
+    const { call, jobId, model } = classify(request.method ?? 'GET', path);
+    const recorded = this.record(request, response, call, jobId, `Bearer ${this.apiKey}`);
     if (call === 'file') {
       await readBody(request);
       this.serveFile(jobId, response);

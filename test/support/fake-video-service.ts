@@ -1,12 +1,7 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { closeServer, listenOnLoopback, mp4Filler } from './fake-http-kit.ts';
 import { splitSseFrames } from './fixtures.ts';
 
 /**
@@ -166,10 +161,7 @@ export class FakeVideoService {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeServer(this.server);
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -240,15 +232,13 @@ export class FakeVideoService {
 }
 
 export async function startFakeVideoService(): Promise<FakeVideoService> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   return new FakeVideoService(server);
 }
 
 /** An API URL on a local port where nothing listens, for "connection refused". */
 export async function unusedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return `http://127.0.0.1:${port}/v1`;
@@ -377,18 +367,4 @@ function firstMessageParts(body: ChatRequestBody): Pick<RecordedRequest, 'prompt
     promptText: content?.find((part) => part.type === 'text')?.text,
     imageUrl: content?.find((part) => part.type === 'image_url')?.image_url?.url,
   };
-}
-
-/** An `ftyp` box followed by an `mdat` box of zeros: enough to pass a magic-bytes check. */
-function mp4Filler(size: number): Buffer {
-  const bytes = Buffer.alloc(Math.max(size, 0));
-  const header = Buffer.alloc(32);
-  header.writeUInt32BE(24, 0);
-  header.write('ftypisom', 4, 'latin1');
-  header.writeUInt32BE(0x200, 12);
-  header.write('isomiso2', 16, 'latin1');
-  header.writeUInt32BE(Math.max(size - 24, 8), 24);
-  header.write('mdat', 28, 'latin1');
-  header.copy(bytes, 0, 0, Math.min(size, header.length));
-  return bytes;
 }

@@ -1,6 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { recordEveryRequest, type SeenRequest } from './fake-http-kit.ts';
+import {
+  ArmedFaults,
+  closeServer,
+  listenOnLoopback,
+  mp4Filler,
+  readBody,
+  readJsonObject,
+  recordEveryRequest,
+  type SeenRequest,
+  sendJson,
+} from './fake-http-kit.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for a relay that speaks the job-based Videos API
@@ -115,13 +125,6 @@ export interface FakeVideosApiOptions {
   now?: () => number;
 }
 
-interface ArmedFault {
-  call: FakeCall;
-  fault: FakeFault;
-  remaining: number;
-  jobId?: string;
-}
-
 const BASE_DEFAULTS: FakeJobScript = {
   queuedMs: 200,
   processingMs: 300,
@@ -153,7 +156,7 @@ export class FakeVideosApi {
   readonly jobs = new Map<string, FakeJob>();
   private readonly now: () => number;
   private readonly nextScripts: Array<Partial<FakeJobScript>> = [];
-  private readonly faults: ArmedFault[] = [];
+  private readonly faults = new ArmedFaults<FakeCall, FakeFault>();
   private readonly waiters = new Set<() => void>();
   private sequence = 0;
 
@@ -187,7 +190,7 @@ export class FakeVideosApi {
 
   /** The next `times` calls of this kind (of one job, with `jobId`) get the fault instead of an answer. */
   failNext(call: FakeCall, fault: FakeFault, options: { times?: number; jobId?: string } = {}): void {
-    this.faults.push({ call, fault, remaining: options.times ?? 1, jobId: options.jobId });
+    this.faults.arm(call, fault, options.times, options.jobId);
   }
 
   /** Where a job is at on the fake's clock. */
@@ -222,16 +225,13 @@ export class FakeVideosApi {
     this.creates.length = 0;
     this.jobs.clear();
     this.nextScripts.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.waiters.clear();
     this.defaults = { ...BASE_DEFAULTS, ...defaults };
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeServer(this.server);
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -263,7 +263,7 @@ export class FakeVideosApi {
       sendError(response, 401, defaultMessage(401, presented), 'invalid_api_key');
       return;
     }
-    const fault = this.takeFault(call, jobId);
+    const fault = this.faults.take(call, jobId);
     if (fault && !('reset' in fault)) {
       await drain(request);
       if ('hang' in fault) return;
@@ -432,23 +432,13 @@ export class FakeVideosApi {
     sendVideo(response, job.script);
   }
 
-  private takeFault(call: FakeCall, jobId: string | undefined): FakeFault | undefined {
-    const armed = this.faults.find(
-      (f) => f.call === call && f.remaining > 0 && (f.jobId === undefined || f.jobId === jobId),
-    );
-    if (!armed) return undefined;
-    armed.remaining -= 1;
-    return armed.fault;
-  }
-
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
 
 export async function startFakeVideosApi(options: FakeVideosApiOptions = {}): Promise<FakeVideosApi> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenOnLoopback();
   return new FakeVideosApi(server, options);
 }
 
@@ -553,51 +543,10 @@ function sendError(
   sendJson(response, status, { error: { message, type, param: null, code } }, headers);
 }
 
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: object,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function drain(request: IncomingMessage): Promise<void> {
   await readBody(request);
 }
 
-function readJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function stringField(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** An `ftyp` box followed by an `mdat` box of zeros: enough to pass a magic-bytes check. */
-function mp4Filler(size: number): Buffer {
-  const bytes = Buffer.alloc(Math.max(size, 0));
-  const header = Buffer.alloc(32);
-  header.writeUInt32BE(24, 0);
-  header.write('ftypisom', 4, 'latin1');
-  header.writeUInt32BE(0x200, 12);
-  header.write('isomiso2', 16, 'latin1');
-  header.writeUInt32BE(Math.max(size - 24, 8), 24);
-  header.write('mdat', 28, 'latin1');
-  header.copy(bytes, 0, 0, Math.min(size, header.length));
-  return bytes;
 }

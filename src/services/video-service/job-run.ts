@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * One job's signal, shared by the job-based shapes (Videos API, Gemini): aborted by the caller or
- * by the job's deadline, telling the two apart so a cancel stays a cancel and a deadline a timeout.
+ * One job's signal, shared by every job-based shape: aborted by the caller or by the job's
+ * deadline, telling the two apart so a cancel stays a cancel and a deadline a timeout.
  */
 export class JobRun {
-  /** True once `created` was yielded (or on resume): from then on no retry may create again. */
-  started = false;
+  /** The service's id of the job once the create answered (or on resume): from then on no retry may create again. */
+  jobId: string | undefined;
   deadlineReached = false;
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
@@ -24,6 +24,10 @@ export class JobRun {
       this.deadlineReached = true;
       this.controller.abort(new Error('video job deadline reached'));
     }, timeoutMs).unref();
+  }
+
+  get started(): boolean {
+    return this.jobId !== undefined;
   }
 
   get cancelled(): boolean {

@@ -65,6 +65,19 @@ const MODEL_GONE_WORDS =
   /\bmodel\b[^.\n]{0,60}?\b(?:not found|does not exist|doesn't exist|not exist|unavailable|not available|no longer|retired|deprecated|not supported)|\b(?:unknown|invalid|unsupported|no such) model\b|model_not_found|模型.{0,20}(?:不存在|无可用|不可用|已下线)/i;
 
 /**
+ * The same in the words of services whose models are apps, versions or endpoints (fal, Replicate).
+ * Only words naming the model (or version, app, endpoint) count, so "image not found" stays an
+ * ordinary refusal.
+ */
+const NAMED_PART_GONE_WORDS =
+  /\b(model|version|application|app|endpoint)\b[^.]{0,80}?\b(not found|does not exist|doesn't exist|is unavailable|not available|no longer|retired|deprecated|removed)/i;
+
+/** Whether a refusal's words say the model is gone: then the catalogue's `fallback` is for it. */
+export function saysModelUnavailable(said: string | undefined): boolean {
+  return said !== undefined && (MODEL_GONE_WORDS.test(said) || NAMED_PART_GONE_WORDS.test(said));
+}
+
+/**
  * A create refused because the model is gone: 404 or 410, or a 400/422 whose words say so. The
  * job may then move to a fallback model: nothing was created.
  */
@@ -72,7 +85,7 @@ export function describeCreateFailure(status: number, said: string | undefined, 
   const gone =
     status === 404 ||
     status === 410 ||
-    ((status === 400 || status === 422) && MODEL_GONE_WORDS.test(said ?? body));
+    ((status === 400 || status === 422) && saysModelUnavailable(said ?? body));
   return gone ? MODEL_UNAVAILABLE : describeHttpFailure(status, said);
 }
 

@@ -1,12 +1,12 @@
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { isRecord, stringOf } from '../json-api-client.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
-import { CONTENT_POLICY_REASON } from '../polled-job/job-call-errors.ts';
-import { isRecord, stringOf } from '../polled-job/json-api-client.ts';
 import {
   cleanServiceMessage,
   GENERIC_FAILURE_REASON,
   memberSafeReason,
 } from '../relay/relay-service-text.ts';
+import { CONTENT_POLICY_REASON } from '../service-call-errors.ts';
 import { serviceMessageOf } from '../service-error-text.ts';
 
 /**

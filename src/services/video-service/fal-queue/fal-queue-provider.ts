@@ -1,20 +1,10 @@
-import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogue.ts';
-import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
-import { memberText } from '../../i18n/member-text.ts';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
-import { type JobCallError, statusFailure, unreadableAnswer } from '../polled-job/job-call-errors.ts';
-import type { JobRun } from '../polled-job/job-run.ts';
-import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
-import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
-import { ServiceTextRedaction } from '../service-text-redaction.ts';
+import type { JobRun } from '../job-run.ts';
+import { isRecord, type JsonAnswer, type JsonApiClient, stringOf } from '../json-api-client.ts';
+import type { PollStep } from '../polled-job/polled-job-loop.ts';
+import { notSetUpForModel, PolledJobProvider } from '../polled-job/polled-job-provider.ts';
+import { type ServiceCallError, statusFailure, unreadableAnswer } from '../service-call-errors.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
-import {
-  type ModelCapabilities,
-  type VideoEvent,
-  type VideoProvider,
-  type VideoRequest,
-  VideoServiceError,
-} from '../video-provider.ts';
+import type { VideoEvent, VideoRequest, VideoServiceError } from '../video-provider.ts';
 import {
   CANCELLED_REASON,
   type FalFailure,
@@ -40,8 +30,6 @@ import {
 } from './fal-request.ts';
 
 const SERVICE = 'fal';
-const CREATE_RETRIES = 2;
-const CREATE_RETRY_DELAY_MS = 2_000;
 
 /**
  * A catalogue model on fal's queue (`shape: fal-queue`): `POST {base}/{model path}` with
@@ -54,59 +42,20 @@ const CREATE_RETRY_DELAY_MS = 2_000;
  * `base_url` only. When the caller aborts after the submit, the request is cancelled at fal
  * (`PUT …/cancel`) before the abort reason is thrown. Whatever fal says is redacted.
  */
-export class FalQueueProvider implements VideoProvider {
-  private readonly model: CatalogueModel;
-  private readonly catalogueProvider: CatalogueProvider;
+export class FalQueueProvider extends PolledJobProvider {
   private readonly client: JsonApiClient;
-  private readonly redaction: ServiceTextRedaction;
-  private readonly logger: Logger;
-  private readonly loop: PolledJobLoop;
 
   constructor(options: ShapeProviderOptions) {
-    this.model = options.model;
-    this.catalogueProvider = options.provider;
-    this.logger = options.logger ?? silentLogger;
-    this.redaction = new ServiceTextRedaction([options.apiKey, `Key ${options.apiKey}`]);
-    this.client = new JsonApiClient({
-      service: SERVICE,
-      baseUrl: options.provider.baseUrl,
-      authorization: `Key ${options.apiKey}`,
-      redaction: this.redaction,
-      logger: this.logger,
-      dispatcher: options.dispatcher,
-    });
-    this.loop = new PolledJobLoop({
-      service: SERVICE,
-      settings: {
-        pollIntervalMs: options.pollIntervalMs,
-        timeoutMs: options.timeoutMs,
-        createRetries: CREATE_RETRIES,
-        createRetryDelayMs: CREATE_RETRY_DELAY_MS,
-      },
-      logger: this.logger,
-      redaction: this.redaction,
-      cancelAtService: (jobId, signal) => this.cancel(jobId, signal),
-    });
-  }
-
-  /** One instance serves one catalogue model: what it offers is the catalogue's, whatever name is asked. */
-  capabilities(_model: string): ModelCapabilities {
-    return capabilitiesOfModel(this.model, this.catalogueProvider);
-  }
-
-  generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.loop.run(signal, (run) => this.submitted(request, run));
-  }
-
-  resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.loop.run(signal, (run) => this.resumed(serviceJobId, run));
+    const authorization = `Key ${options.apiKey}`;
+    super(options, { service: SERVICE, secrets: [authorization], cancels: true });
+    this.client = this.authorizedJsonClient(options, authorization);
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
 
-  private async *submitted(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+  protected async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
     const modelPath = falModelPath(this.model, request);
     const urlPath = modelUrlPath(modelPath);
     const app = appOf(modelPath);
@@ -131,7 +80,7 @@ export class FalQueueProvider implements VideoProvider {
     yield* this.follow(falRequest, run, false, events);
   }
 
-  private async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+  protected async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
     const falRequest = this.requestOf(serviceJobId);
     if (!falRequest) throw notAModelPath(serviceJobId);
     run.jobId = recordedIdOf(falRequest);
@@ -209,7 +158,7 @@ export class FalQueueProvider implements VideoProvider {
   }
 
   /** Best effort: 202 `CANCELLATION_REQUESTED`, or 400 `ALREADY_COMPLETED`. */
-  private async cancel(jobId: string, signal: AbortSignal): Promise<string> {
+  protected override async cancel(jobId: string, signal: AbortSignal): Promise<string> {
     const falRequest = this.requestOf(jobId);
     if (!falRequest) return 'unusable id';
     const answer = await this.client.send('cancel', 'PUT', cancelPath(falRequest), undefined, signal);
@@ -217,7 +166,7 @@ export class FalQueueProvider implements VideoProvider {
     return said ?? `HTTP ${answer.status}`;
   }
 
-  private failure(call: 'create' | 'poll' | 'result', answer: JsonAnswer): JobCallError {
+  private failure(call: 'create' | 'poll' | 'result', answer: JsonAnswer): ServiceCallError {
     const { said, contentPolicy } = failureOf(answer.document, answer.text);
     return statusFailure(call, answer.status, {
       said,
@@ -251,11 +200,5 @@ class FalQueueEvents {
 }
 
 function notAModelPath(what: string): VideoServiceError {
-  return new VideoServiceError({
-    kind: 'rejected',
-    userMessage: "The bot is not set up right for this model. Please tell the bot's owner.",
-    memberText: memberText('failure.crashed'),
-    logMessage: `fal: "${what}" is not an owner/app model path or recorded request id`,
-    beforeAnyEvent: true,
-  });
+  return notSetUpForModel(`fal: "${what}" is not an owner/app model path or recorded request id`);
 }

@@ -1,24 +1,16 @@
-import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogue.ts';
-import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
-import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { memberText } from '../../i18n/member-text.ts';
 import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
-import { JobRun, pause } from '../job-run.ts';
+import { type JobRun, pause } from '../job-run.ts';
+import { backoffMs, TRANSIENT_KINDS } from '../polled-job/polled-job-loop.ts';
+import { PolledJobProvider } from '../polled-job/polled-job-provider.ts';
 import { memberSafeReason } from '../relay/relay-service-text.ts';
-import { ServiceTextRedaction } from '../service-text-redaction.ts';
+import { MEMBER_TEXTS, ServiceCallError, USER_MESSAGES } from '../service-call-errors.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
-import {
-  type ModelCapabilities,
-  type VideoEvent,
-  type VideoProvider,
-  type VideoRequest,
-  VideoServiceError,
-} from '../video-provider.ts';
+import { type VideoEvent, type VideoRequest, VideoServiceError } from '../video-provider.ts';
 import { ReferenceImageFetcher } from '../videos-api/reference-image-fetch.ts';
-import { MEMBER_TEXTS, USER_MESSAGES } from '../videos-api/videos-api-errors.ts';
 import { GeminiClient, type PredictLongRunningBody } from './gemini-client.ts';
-import { GeminiError } from './gemini-errors.ts';
+import { GEMINI } from './gemini-errors.ts';
 import { type GeminiOperation, isOperationName } from './gemini-operation.ts';
 
 /** Knobs the catalogue does not set: tests and benchmarks turn them. */
@@ -39,13 +31,7 @@ const DEFAULT_TUNING: Required<GeminiTuning> = {
   requestTimeoutMs: 30_000,
   imageTimeoutMs: 30_000,
 };
-const MAX_POLL_BACKOFF_MS = 60_000;
-const MAX_RETRY_AFTER_MS = 5 * 60_000;
-const MAX_CREATE_WAIT_MS = 30_000;
-const MAX_UNREADABLE_POLLS = 5;
 const DOWNLOAD_ATTEMPTS = 3;
-const TRANSIENT_KINDS = new Set(['rate_limited', 'unavailable', 'network', 'timeout']);
-const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
 
 /**
  * Google's Veo models through the Gemini API: `predictLongRunning` makes an operation, whose name
@@ -57,30 +43,25 @@ const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped wai
  * Google's safety filters withheld (`raiMediaFilteredCount`) is a content-policy failure, which
  * Google does not charge. Whatever Google says passes one ServiceTextRedaction first.
  */
-export class GeminiProvider implements VideoProvider {
+export class GeminiProvider extends PolledJobProvider {
   private readonly client: GeminiClient;
   private readonly images: ReferenceImageFetcher;
-  private readonly redaction: ServiceTextRedaction;
-  private readonly logger: Logger;
-  private readonly model: CatalogueModel;
-  private readonly catalogueProvider: CatalogueProvider;
   private readonly pollIntervalMs: number;
-  private readonly timeoutMs: number;
-  private readonly tuning: Required<GeminiTuning>;
 
   constructor(options: ShapeProviderOptions, tuning: GeminiTuning = {}) {
-    this.tuning = { ...DEFAULT_TUNING, ...tuning };
-    this.model = options.model;
-    this.catalogueProvider = options.provider;
+    const settings = { ...DEFAULT_TUNING, ...tuning };
+    super(options, {
+      service: GEMINI,
+      createRetries: settings.createRetries,
+      createRetryDelayMs: settings.createRetryDelayMs,
+      cancels: false,
+    });
     this.pollIntervalMs = options.pollIntervalMs;
-    this.timeoutMs = options.timeoutMs;
-    this.logger = options.logger ?? silentLogger;
-    this.redaction = new ServiceTextRedaction([options.apiKey]);
     this.client = new GeminiClient({
       baseUrl: options.provider.baseUrl,
       apiKey: options.apiKey,
       redaction: this.redaction,
-      requestTimeoutMs: this.tuning.requestTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
       downloadTimeoutMs: options.downloadTimeoutMs,
       allowPrivate: options.allowPrivateUrls,
       logger: this.logger,
@@ -88,52 +69,45 @@ export class GeminiProvider implements VideoProvider {
     });
     this.images = new ReferenceImageFetcher({
       maxBytes: options.maxImageBytes,
-      timeoutMs: this.tuning.imageTimeoutMs,
+      timeoutMs: settings.imageTimeoutMs,
       allowPrivate: options.allowPrivateUrls,
       dispatcher: options.dispatcher,
     });
   }
 
-  capabilities(_model: string): ModelCapabilities {
-    return capabilitiesOfModel(this.model, this.catalogueProvider);
+  protected async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+    const model = providerModelName(request, this.model);
+    const body = await this.createBody(request, run.signal);
+    const operation = await this.loop.create(run, () =>
+      this.client.predictLongRunning(model, body, run.signal),
+    );
+    run.jobId = operation.name;
+    this.logger.info('gemini_job_created', {
+      operation: operation.name,
+      model,
+      durationSeconds: body.parameters.durationSeconds,
+      aspectRatio: body.parameters.aspectRatio,
+      image: body.instances[0]?.image ? 'bytes' : 'none',
+    });
+    yield { type: 'created', serviceJobId: operation.name };
+    if (operation.done) yield this.finished(operation);
+    else yield* this.follow(operation.name, run, false);
   }
 
-  generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.runJob(signal, async function* (this: GeminiProvider, run) {
-      const model = providerModelName(request, this.model);
-      const body = await this.createBody(request, run.signal);
-      const operation = await this.sendCreate(run, () =>
-        this.client.predictLongRunning(model, body, run.signal),
-      );
-      run.started = true;
-      this.logger.info('gemini_job_created', {
-        operation: operation.name,
-        model,
-        durationSeconds: body.parameters.durationSeconds,
-        aspectRatio: body.parameters.aspectRatio,
-        image: body.instances[0]?.image ? 'bytes' : 'none',
+  protected async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+    run.jobId = serviceJobId;
+    if (!isOperationName(serviceJobId)) {
+      // A record from another shape or a damaged store: polling it could only ever fail.
+      throw new ServiceCallError({
+        call: 'poll',
+        kind: 'rejected',
+        userMessage: USER_MESSAGES.notFound,
+        memberText: MEMBER_TEXTS.notFound,
+        logMessage: 'gemini resume: the recorded job id is not an operation name',
       });
-      yield { type: 'created', serviceJobId: operation.name };
-      yield* this.follow(operation, run);
-    });
-  }
-
-  resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.runJob(signal, async function* (this: GeminiProvider, run) {
-      run.started = true;
-      if (!isOperationName(serviceJobId)) {
-        // A record from another shape or a damaged store: polling it could only ever fail.
-        throw new GeminiError({
-          call: 'poll',
-          kind: 'rejected',
-          userMessage: USER_MESSAGES.notFound,
-          memberText: MEMBER_TEXTS.notFound,
-          logMessage: 'gemini resume: the recorded job id is not an operation name',
-        });
-      }
-      this.logger.info('gemini_job_resumed', { operation: serviceJobId });
-      yield* this.follow({ name: serviceJobId, done: false }, run, 0);
-    });
+    }
+    this.logger.info('gemini_job_resumed', { operation: serviceJobId });
+    yield* this.follow(serviceJobId, run, true);
   }
 
   async downloadFile(
@@ -176,93 +150,25 @@ export class GeminiProvider implements VideoProvider {
     return { instances: [instance], parameters };
   }
 
-  /** One job's run under its deadline: every failure explained the same way, its timers always let go. */
-  private async *runJob(
-    signal: AbortSignal,
-    steps: (this: GeminiProvider, run: JobRun) => AsyncGenerator<VideoEvent, void, undefined>,
-  ): AsyncGenerator<VideoEvent, void, undefined> {
-    const run = new JobRun(signal, this.timeoutMs);
-    try {
-      yield* steps.call(this, run);
-    } catch (error) {
-      throw this.explain(error, run);
-    } finally {
-      run.dispose();
-    }
-  }
-
-  /** Sends the create again only while it certainly made no operation. */
-  private async sendCreate(run: JobRun, send: () => Promise<GeminiOperation>): Promise<GeminiOperation> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        if (!(error instanceof GeminiError) || run.signal.aborted) throw error;
-        const safe =
-          error.createOutcome === 'not-sent' || (error.createOutcome === 'refused' && error.status === 429);
-        const delayMs = error.retryAfterMs ?? this.tuning.createRetryDelayMs * 2 ** attempt;
-        if (!safe || delayMs > MAX_CREATE_WAIT_MS || attempt >= this.tuning.createRetries) throw error;
-        this.logger.warn('gemini_create_retry', {
-          attempt: attempt + 1,
-          delayMs,
-          kind: error.kind,
-          status: error.status,
-          outcome: error.createOutcome,
-        });
-        await pause(delayMs, run.signal);
-      }
-    }
-  }
-
-  /** Polls the operation until it is done; `waitMs` 0 polls at once (a resume). */
-  private async *follow(
-    first: GeminiOperation,
+  /** Polls the operation until it is done; Veo reports no percent: one `progress` once it runs. */
+  private follow(
+    name: string,
     run: JobRun,
-    firstWaitMs = this.pollIntervalMs,
+    pollAtOnce: boolean,
   ): AsyncGenerator<VideoEvent, void, undefined> {
-    const { name } = first;
-    let operation: GeminiOperation | undefined = first;
-    let waitMs = firstWaitMs;
-    let failures = 0;
-    let unreadable = 0;
     let progressShown = false;
-    for (;;) {
-      if (operation?.done) {
-        const outcome = this.outcomeOf(operation);
-        this.logger.info('gemini_job_finished', { operation: name, outcome: operation.outcome });
-        yield outcome;
-        return;
-      }
-      if (operation && !progressShown && operation !== first) {
-        // Veo reports no percent: one sign of life once Google has the job running.
-        progressShown = true;
-        yield { type: 'progress' };
-      }
-      if (waitMs > 0) await pause(waitMs, run.signal);
-      run.signal.throwIfAborted();
-      try {
-        operation = await this.client.getOperation(name, run.signal);
-        waitMs = this.pollIntervalMs;
-        failures = 0;
-        unreadable = 0;
-      } catch (error) {
-        if (run.signal.aborted || !(error instanceof VideoServiceError)) throw error;
-        unreadable = error.kind === 'protocol' ? unreadable + 1 : 0;
-        const retryable =
-          TRANSIENT_KINDS.has(error.kind) || (error.kind === 'protocol' && unreadable < MAX_UNREADABLE_POLLS);
-        if (!retryable) throw error;
-        operation = undefined;
-        waitMs = this.backoffMs(error, failures);
-        failures += 1;
-        this.logger.warn('gemini_poll_retry', {
-          operation: name,
-          failures,
-          waitMs,
-          kind: error.kind,
-          status: error.status,
-        });
-      }
-    }
+    return this.loop.follow(run, pollAtOnce, async (signal) => {
+      const operation = await this.client.getOperation(name, signal);
+      if (operation.done) return { events: [this.finished(operation)], done: true };
+      if (progressShown) return { events: [], done: false };
+      progressShown = true;
+      return { events: [{ type: 'progress' }], done: false };
+    });
+  }
+
+  private finished(operation: Extract<GeminiOperation, { done: true }>): VideoEvent {
+    this.logger.info('gemini_job_finished', { operation: operation.name, outcome: operation.outcome });
+    return this.outcomeOf(operation);
   }
 
   private outcomeOf(operation: Extract<GeminiOperation, { done: true }>): VideoEvent {
@@ -296,41 +202,6 @@ export class GeminiProvider implements VideoProvider {
 
   /** Google's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
   private backoffMs(error: unknown, failuresBefore: number): number {
-    const retryAfterMs = error instanceof GeminiError ? error.retryAfterMs : undefined;
-    if (retryAfterMs !== undefined) {
-      return Math.min(Math.max(retryAfterMs, this.pollIntervalMs), MAX_RETRY_AFTER_MS);
-    }
-    return Math.min(
-      this.pollIntervalMs * 2 ** failuresBefore,
-      Math.max(MAX_POLL_BACKOFF_MS, this.pollIntervalMs),
-    );
-  }
-
-  /** What the caller gets for whatever ended a job: the cancel reason, or a redacted VideoServiceError. */
-  private explain(error: unknown, run: JobRun): unknown {
-    if (run.cancelled) return run.callerReason;
-    if (run.deadlineReached) {
-      return new VideoServiceError({
-        kind: 'timeout',
-        userMessage: TIMEOUT_MESSAGE,
-        memberText: memberText('failure.service.timeout'),
-        logMessage: `gemini job took longer than ${this.timeoutMs} ms`,
-        beforeAnyEvent: !run.started,
-      });
-    }
-    if (!(error instanceof VideoServiceError)) return error;
-    return new VideoServiceError({
-      kind: error.kind,
-      userMessage: this.redaction.text(error.userMessage),
-      memberText: this.redactedText(error.memberText),
-      logMessage: this.redaction.text(error.message),
-      status: error.status,
-      beforeAnyEvent: run.started ? false : error.beforeAnyEvent,
-      cause: error.cause,
-    });
-  }
-
-  private redactedText(text: MemberText | undefined): MemberText | undefined {
-    return text && redactParams(text, (value) => this.redaction.text(value));
+    return backoffMs(error, failuresBefore, this.pollIntervalMs);
   }
 }

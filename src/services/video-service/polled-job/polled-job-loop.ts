@@ -1,9 +1,9 @@
 import { memberText, redactParams } from '../../i18n/member-text.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { JobRun, pause } from '../job-run.ts';
+import { ServiceCallError } from '../service-call-errors.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import { type VideoEvent, VideoServiceError } from '../video-provider.ts';
-import { JobCallError } from './job-call-errors.ts';
-import { JobRun, pause } from './job-run.ts';
 
 export interface PolledJobSettings {
   /** Between two polls of a running job. */
@@ -23,13 +23,16 @@ export interface PollStep {
 }
 
 export interface PolledJobLoopOptions {
-  /** For log event names: `fal`, `replicate`. */
+  /** For log lines and error texts: `videos api`, `gemini`, `fal`, `replicate`. */
   service: string;
   settings: PolledJobSettings;
   logger: Logger;
   redaction: ServiceTextRedaction;
-  /** Asks the service to stop a job the bot no longer waits for; best effort, its answer only logged. */
-  cancelAtService(jobId: string, signal: AbortSignal): Promise<string>;
+  /**
+   * Asks the service to stop a job the bot no longer waits for; best effort, its answer only
+   * logged. Absent where the service has no cancel (Gemini): the bot then only stops waiting.
+   */
+  cancelAtService?(jobId: string, signal: AbortSignal): Promise<string>;
 }
 
 /** Backoff after failed polls grows to this; a `Retry-After` may ask for longer, up to the next. */
@@ -41,18 +44,30 @@ const MAX_CREATE_WAIT_MS = 30_000;
 const MAX_UNREADABLE_POLLS = 5;
 /** A cancel is a courtesy to the service (and the bill): it may not hold a cancelled job long. */
 const CANCEL_TIMEOUT_MS = 10_000;
-const TRANSIENT_KINDS = new Set(['rate_limited', 'unavailable', 'network', 'timeout']);
+/** Faults that pass: a poll (or a download) is tried again after them. */
+export const TRANSIENT_KINDS: ReadonlySet<string> = new Set([
+  'rate_limited',
+  'unavailable',
+  'network',
+  'timeout',
+]);
 const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
 
 /**
- * The life of one job at a service that creates and then polls (fal's queue, Replicate's
- * predictions), the same for every such shape: one deadline, a create sent again only while it
- * certainly made no job, polls retried with backoff (honouring `Retry-After`) until the deadline,
- * and when the caller aborts (or the deadline passes) after the create, the job cancelled at the
- * service before the abort reason is thrown. Every error leaves redacted.
+ * The life of one job at a service that creates and then polls (the Videos API's jobs, Gemini's
+ * operations, fal's queue, Replicate's predictions), the same for every such shape: one
+ * deadline, a create sent again only while it certainly made no job, polls retried with backoff
+ * (honouring `Retry-After`) until the deadline, and when the caller aborts (or the deadline
+ * passes) after the create, the job cancelled at the service (where it has a cancel) before the
+ * abort reason is thrown. Every error leaves redacted.
  */
 export class PolledJobLoop {
-  constructor(private readonly options: PolledJobLoopOptions) {}
+  /** `videos api` logs as `videos_api_…`. */
+  private readonly logPrefix: string;
+
+  constructor(private readonly options: PolledJobLoopOptions) {
+    this.logPrefix = options.service.replace(/\W+/g, '_');
+  }
 
   /** One job's run under its deadline: every failure explained the same way, its timers always let go. */
   async *run(
@@ -70,16 +85,17 @@ export class PolledJobLoop {
     }
   }
 
-  /** Sends a create, again only while it certainly made no job. */
-  async create<T>(run: JobRun, send: () => Promise<T>): Promise<T> {
+  /** Sends a create (or a remix), again only while it certainly made no job. */
+  async create<T>(run: JobRun, send: () => Promise<T>, call: 'create' | 'remix' = 'create'): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await send();
       } catch (error) {
-        if (!(error instanceof JobCallError) || run.signal.aborted) throw error;
+        if (!(error instanceof ServiceCallError) || run.signal.aborted) throw error;
         const delayMs = this.createRetryDelayMs(error, attempt);
         if (delayMs === undefined || attempt >= this.options.settings.createRetries) throw error;
-        this.options.logger.warn(`${this.options.service}_create_retry`, {
+        this.options.logger.warn(`${this.logPrefix}_create_retry`, {
+          call,
           attempt: attempt + 1,
           delayMs,
           kind: error.kind,
@@ -115,7 +131,7 @@ export class PolledJobLoop {
         if (!retryable) throw error;
         waitMs = this.backoffMs(error, failures);
         failures += 1;
-        this.options.logger.warn(`${this.options.service}_poll_retry`, {
+        this.options.logger.warn(`${this.logPrefix}_poll_retry`, {
           jobId: run.jobId,
           failures,
           waitMs,
@@ -133,7 +149,7 @@ export class PolledJobLoop {
   }
 
   /** undefined when sending again could make a second job, or when the service asks for too long a wait. */
-  private createRetryDelayMs(error: JobCallError, attempt: number): number | undefined {
+  private createRetryDelayMs(error: ServiceCallError, attempt: number): number | undefined {
     const safe =
       error.createOutcome === 'not-sent' || (error.createOutcome === 'refused' && error.status === 429);
     if (!safe) return undefined;
@@ -141,23 +157,19 @@ export class PolledJobLoop {
     return delayMs > MAX_CREATE_WAIT_MS ? undefined : delayMs;
   }
 
-  /** The service's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
   private backoffMs(error: VideoServiceError, failuresBefore: number): number {
-    const retryAfterMs = error instanceof JobCallError ? error.retryAfterMs : undefined;
-    const { pollIntervalMs } = this.options.settings;
-    if (retryAfterMs !== undefined)
-      return Math.min(Math.max(retryAfterMs, pollIntervalMs), MAX_RETRY_AFTER_MS);
-    return Math.min(pollIntervalMs * 2 ** failuresBefore, Math.max(MAX_POLL_BACKOFF_MS, pollIntervalMs));
+    return backoffMs(error, failuresBefore, this.options.settings.pollIntervalMs);
   }
 
   private async cancel(jobId: string): Promise<void> {
-    const { logger, service } = this.options;
+    const { logger, cancelAtService } = this.options;
+    if (!cancelAtService) return;
     try {
-      const outcome = await this.options.cancelAtService(jobId, AbortSignal.timeout(CANCEL_TIMEOUT_MS));
-      logger.info(`${service}_job_cancelled`, { jobId, outcome });
+      const outcome = await cancelAtService(jobId, AbortSignal.timeout(CANCEL_TIMEOUT_MS));
+      logger.info(`${this.logPrefix}_job_cancelled`, { jobId, outcome });
     } catch (error) {
       const detail = this.options.redaction.text(error instanceof Error ? error.message : String(error));
-      logger.warn(`${service}_job_cancel_failed`, { jobId, detail });
+      logger.warn(`${this.logPrefix}_job_cancel_failed`, { jobId, detail });
     }
   }
 
@@ -173,8 +185,22 @@ export class PolledJobLoop {
         beforeAnyEvent: !run.started,
       });
     }
-    if (!(error instanceof VideoServiceError)) return error;
     const redact = (text: string) => this.options.redaction.text(text);
+    if (error instanceof ServiceCallError && !run.started) {
+      // Nothing was made yet: the call's own error, its create outcome (so `beforeAnyEvent`) kept.
+      return new ServiceCallError({
+        call: error.call,
+        kind: error.kind,
+        userMessage: redact(error.userMessage),
+        memberText: error.memberText && redactParams(error.memberText, redact),
+        logMessage: redact(error.message),
+        status: error.status,
+        createOutcome: error.createOutcome,
+        retryAfterMs: error.retryAfterMs,
+        cause: error.cause,
+      });
+    }
+    if (!(error instanceof VideoServiceError)) return error;
     return new VideoServiceError({
       kind: error.kind,
       userMessage: redact(error.userMessage),
@@ -185,4 +211,14 @@ export class PolledJobLoop {
       cause: error.cause,
     });
   }
+}
+
+/**
+ * How long to wait after a failed poll (or download): the service's `Retry-After` when it gave
+ * one, else the poll interval doubled per failure in a row.
+ */
+export function backoffMs(error: unknown, failuresBefore: number, pollIntervalMs: number): number {
+  const retryAfterMs = error instanceof ServiceCallError ? error.retryAfterMs : undefined;
+  if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, pollIntervalMs), MAX_RETRY_AFTER_MS);
+  return Math.min(pollIntervalMs * 2 ** failuresBefore, Math.max(MAX_POLL_BACKOFF_MS, pollIntervalMs));
 }

@@ -1,8 +1,8 @@
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { isRecord, stringOf } from '../json-api-client.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
-import { CONTENT_POLICY_REASON } from '../polled-job/job-call-errors.ts';
-import { isRecord, stringOf } from '../polled-job/json-api-client.ts';
 import { GENERIC_FAILURE_REASON, memberSafeReason } from '../relay/relay-service-text.ts';
+import { CONTENT_POLICY_REASON } from '../service-call-errors.ts';
 
 /**
  * A Replicate prediction (`POST …/predictions`, `GET /predictions/{id}`), read into what the bot

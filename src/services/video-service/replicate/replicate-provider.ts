@@ -1,28 +1,19 @@
-import type { CatalogueModel, CatalogueProvider } from '../../catalogue/catalogue.ts';
-import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
-import { memberText } from '../../i18n/member-text.ts';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
+import type { JobRun } from '../job-run.ts';
+import { isRecord, type JsonAnswer, type JsonApiClient, stringOf } from '../json-api-client.ts';
 import { saysContentPolicy } from '../polled-job/content-policy.ts';
+import type { PollStep } from '../polled-job/polled-job-loop.ts';
+import { notSetUpForModel, PolledJobProvider } from '../polled-job/polled-job-provider.ts';
+import { cleanServiceMessage } from '../relay/relay-service-text.ts';
 import {
-  type JobCall,
-  type JobCallError,
+  type ServiceCall,
+  type ServiceCallError,
   statusFailure,
   unreadableAnswer,
-} from '../polled-job/job-call-errors.ts';
-import type { JobRun } from '../polled-job/job-run.ts';
-import { isRecord, type JsonAnswer, JsonApiClient, stringOf } from '../polled-job/json-api-client.ts';
-import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
-import { cleanServiceMessage } from '../relay/relay-service-text.ts';
+} from '../service-call-errors.ts';
 import { serviceMessageOf } from '../service-error-text.ts';
-import { ServiceTextRedaction } from '../service-text-redaction.ts';
+import type { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
-import {
-  type ModelCapabilities,
-  type VideoEvent,
-  type VideoProvider,
-  type VideoRequest,
-  VideoServiceError,
-} from '../video-provider.ts';
+import type { VideoEvent, VideoRequest, VideoServiceError } from '../video-provider.ts';
 import { replicateCreate } from './replicate-input.ts';
 import {
   CANCELLED_REASON,
@@ -34,8 +25,6 @@ import {
 } from './replicate-prediction.ts';
 
 const SERVICE = 'replicate';
-const CREATE_RETRIES = 2;
-const CREATE_RETRY_DELAY_MS = 2_000;
 
 /**
  * A catalogue model on Replicate (`shape: replicate`): `POST {base}/models/{owner}/{name}/predictions`
@@ -48,59 +37,20 @@ const CREATE_RETRY_DELAY_MS = 2_000;
  * (`POST /predictions/{id}/cancel`) before the abort reason is thrown. Whatever Replicate says
  * is redacted.
  */
-export class ReplicateProvider implements VideoProvider {
-  private readonly model: CatalogueModel;
-  private readonly catalogueProvider: CatalogueProvider;
+export class ReplicateProvider extends PolledJobProvider {
   private readonly client: JsonApiClient;
-  private readonly redaction: ServiceTextRedaction;
-  private readonly logger: Logger;
-  private readonly loop: PolledJobLoop;
 
   constructor(options: ShapeProviderOptions) {
-    this.model = options.model;
-    this.catalogueProvider = options.provider;
-    this.logger = options.logger ?? silentLogger;
-    this.redaction = new ServiceTextRedaction([options.apiKey, `Bearer ${options.apiKey}`]);
-    this.client = new JsonApiClient({
-      service: SERVICE,
-      baseUrl: options.provider.baseUrl,
-      authorization: `Bearer ${options.apiKey}`,
-      redaction: this.redaction,
-      logger: this.logger,
-      dispatcher: options.dispatcher,
-    });
-    this.loop = new PolledJobLoop({
-      service: SERVICE,
-      settings: {
-        pollIntervalMs: options.pollIntervalMs,
-        timeoutMs: options.timeoutMs,
-        createRetries: CREATE_RETRIES,
-        createRetryDelayMs: CREATE_RETRY_DELAY_MS,
-      },
-      logger: this.logger,
-      redaction: this.redaction,
-      cancelAtService: (jobId, signal) => this.cancel(jobId, signal),
-    });
-  }
-
-  /** One instance serves one catalogue model: what it offers is the catalogue's, whatever name is asked. */
-  capabilities(_model: string): ModelCapabilities {
-    return capabilitiesOfModel(this.model, this.catalogueProvider);
-  }
-
-  generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.loop.run(signal, (run) => this.created(request, run));
-  }
-
-  resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.loop.run(signal, (run) => this.resumed(serviceJobId, run));
+    const authorization = `Bearer ${options.apiKey}`;
+    super(options, { service: SERVICE, secrets: [authorization], cancels: true });
+    this.client = this.authorizedJsonClient(options, authorization);
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
 
-  private async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+  protected async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
     const create = replicateCreate(this.model, request);
     if (!create) throw notAModelName(this.model.model);
     const first = await this.loop.create(run, () => this.send(create.path, create.body, run.signal));
@@ -119,7 +69,7 @@ export class ReplicateProvider implements VideoProvider {
     if (!step.done) yield* this.follow(first.id, run, false, events);
   }
 
-  private async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+  protected async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
     if (!isPredictionId(serviceJobId)) throw notAModelName(serviceJobId);
     run.jobId = serviceJobId;
     this.logger.info('replicate_job_resumed', { jobId: serviceJobId });
@@ -145,7 +95,7 @@ export class ReplicateProvider implements VideoProvider {
   }
 
   private async read(
-    call: JobCall,
+    call: ServiceCall,
     method: 'GET' | 'POST',
     path: string,
     body: object | undefined,
@@ -158,13 +108,13 @@ export class ReplicateProvider implements VideoProvider {
     return prediction;
   }
 
-  private async cancel(id: string, signal: AbortSignal): Promise<string> {
+  protected override async cancel(id: string, signal: AbortSignal): Promise<string> {
     const answer = await this.client.send('cancel', 'POST', `predictions/${id}/cancel`, undefined, signal);
     return predictionOf(answer.document)?.word ?? `HTTP ${answer.status}`;
   }
 
   /** Replicate's problem bodies: `{title, detail, status}`. */
-  private failure(call: JobCall, answer: JsonAnswer): JobCallError {
+  private failure(call: ServiceCall, answer: JsonAnswer): ServiceCallError {
     const title = isRecord(answer.document) ? stringOf(answer.document.title) : undefined;
     const said = serviceMessageOf(answer.text) ?? (title ? cleanServiceMessage(title) : undefined);
     return statusFailure(call, answer.status, {
@@ -219,11 +169,5 @@ function running(events: VideoEvent[]): PollStep {
 }
 
 function notAModelName(what: string): VideoServiceError {
-  return new VideoServiceError({
-    kind: 'rejected',
-    userMessage: "The bot is not set up right for this model. Please tell the bot's owner.",
-    memberText: memberText('failure.crashed'),
-    logMessage: `replicate: "${what}" is not an owner/name[:version] model or a prediction id`,
-    beforeAnyEvent: true,
-  });
+  return notSetUpForModel(`replicate: "${what}" is not an owner/name[:version] model or a prediction id`);
 }

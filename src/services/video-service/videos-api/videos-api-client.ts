@@ -1,18 +1,17 @@
-import { Agent, type Dispatcher, FormData, request } from 'undici';
+import { Agent, type Dispatcher, FormData } from 'undici';
 import type { OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
+import type { Logger } from '../../logging/logger.ts';
 import { type GuardedFetchFailure, guardedFetch, VIDEO_TYPES } from '../download/guarded-fetch.ts';
+import { type CallBody, JsonApiClient } from '../json-api-client.ts';
+import {
+  retryAfterMsOf,
+  type ServiceCallError,
+  transportFailure,
+  unreadableAnswer,
+} from '../service-call-errors.ts';
 import { openRouterCreateBody } from './openrouter-variant.ts';
 import { parseVideoJob, type VideoJob } from './video-job.ts';
-import {
-  httpFailure,
-  redactKey,
-  retryAfterMsOf,
-  transportFailure,
-  unreadableReply,
-  type VideosApiCall,
-  VideosApiError,
-} from './videos-api-errors.ts';
+import { httpFailure, redactKey, VIDEOS_API, type VideosApiCall } from './videos-api-errors.ts';
 
 export interface VideosApiClientOptions {
   /** Base URL such as `https://relay.example/v1`; `/videos…` is added. */
@@ -73,10 +72,6 @@ export type ContentDownload =
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-const MAX_JSON_REPLY_BYTES = 1024 * 1024;
-const MAX_ERROR_BODY_BYTES = 8 * 1024;
-
-type Body = Dispatcher.ResponseData['body'];
 
 /**
  * The job-based Videos API (`POST /videos`, `GET /videos/{id}`, `GET /videos/{id}/content`,
@@ -85,26 +80,32 @@ type Body = Dispatcher.ResponseData['body'];
  * Nothing is retried here. Polls and downloads may be retried freely by the caller (honouring
  * `retryAfterMs`); a create or remix may be billed, so its error says through `createOutcome`
  * whether sending it again is safe. When the caller's signal aborts, a call throws
- * `signal.reason` itself, never a VideosApiError, so a cancel stays distinguishable from a fault.
+ * `signal.reason` itself, never a ServiceCallError, so a cancel stays distinguishable from a fault.
  */
 export class VideosApiClient {
   private readonly base: string;
-  private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
-  private readonly requestTimeoutMs: number;
+  private readonly api: JsonApiClient;
   private readonly downloadTimeoutMs: number;
 
   constructor(private readonly options: VideosApiClientOptions) {
     this.base = options.apiUrl.replace(/\/+$/, '').replace(/\/videos$/, '');
-    this.logger = options.logger ?? silentLogger;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.downloadTimeoutMs = options.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
     this.ownsDispatcher = !options.dispatcher;
     // Never undici's process-wide dispatcher: discord.js uses it with its own undici version.
     this.dispatcher =
       options.dispatcher ??
       new Agent({ connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS } });
+    this.api = new JsonApiClient({
+      service: VIDEOS_API,
+      baseUrl: this.base,
+      keyHeader: { authorization: `Bearer ${options.apiKey}` },
+      redaction: { withoutSecrets: this.mask, text: this.mask },
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      logger: options.logger,
+      dispatcher: this.dispatcher,
+    });
   }
 
   create(job: CreateVideoJobRequest, signal: AbortSignal): Promise<VideoJob> {
@@ -127,11 +128,8 @@ export class VideosApiClient {
 
   /** Deletes the job and its files at the relay (the API documents no cancel of a running job). */
   async delete(id: string, signal: AbortSignal): Promise<void> {
-    await this.call('delete', signal, this.requestTimeoutMs, async (limit) => {
-      const response = await this.send('DELETE', `${this.base}${jobPath(id)}`, undefined, limit);
-      if (response.statusCode >= 300) throw await this.failure('delete', response);
-      await response.body.dump();
-    });
+    const answer = await this.api.send('delete', 'DELETE', jobPath(id), undefined, signal);
+    if (answer.status >= 300) throw httpFailure('delete', answer.status, answer.text, answer.retryAfterMs);
   }
 
   /** The key-protected address of the result: for the bot's own downloader, never for a member. */
@@ -168,7 +166,7 @@ export class VideosApiClient {
     options: Omit<DownloadContentOptions, 'variant'>,
   ): Promise<ContentDownload> {
     if (!this.isOwnVideoUrl(url))
-      throw unreadableReply('content', 'not a video link of the configured service');
+      throw unreadableAnswer('content', VIDEOS_API, 'not a video link of the configured service');
     const fetched = await guardedFetch(url, {
       maxBytes: options.maxBytes,
       allowedTypes: VIDEO_TYPES,
@@ -192,85 +190,27 @@ export class VideosApiClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  private jobCall(
+  private async jobCall(
     call: VideosApiCall,
     method: 'GET' | 'POST',
     path: string,
-    body: string | FormData | undefined,
+    body: CallBody | undefined,
     signal: AbortSignal,
   ): Promise<VideoJob> {
-    return this.call(call, signal, this.requestTimeoutMs, async (limit) => {
-      const started = Date.now();
-      const response = await this.send(method, `${this.base}${path}`, body, limit);
-      if (response.statusCode >= 300) throw await this.failure(call, response);
-      const job = await this.readJob(call, response.body);
-      this.logger.debug('videos_api_call', {
-        call,
-        videoId: job.id,
-        status: job.status,
-        ms: Date.now() - started,
-      });
-      return job;
-    });
-  }
-
-  /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
-  private async call<T>(
-    call: VideosApiCall,
-    signal: AbortSignal,
-    timeoutMs: number,
-    work: (limit: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    signal.throwIfAborted();
-    // One controller per call, its listener removed after: a job's signal outlives hundreds of polls.
-    const limit = new AbortController();
-    let timedOut = false;
-    const onAbort = () => limit.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      limit.abort(new Error(`videos api ${call} timed out`));
-    }, timeoutMs);
-    try {
-      return await work(limit.signal);
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof VideosApiError) throw error;
-      throw transportFailure(call, error, timedOut, this.mask);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+    const answer = await this.api.send(call, method, path, body, signal);
+    if (answer.status >= 300) throw httpFailure(call, answer.status, answer.text, answer.retryAfterMs);
+    if (answer.document === undefined) {
+      throw unreadableAnswer(call, VIDEOS_API, 'the reply is not JSON', answer.text);
     }
-  }
-
-  private send(
-    method: 'GET' | 'POST' | 'DELETE',
-    url: string,
-    body: string | FormData | undefined,
-    signal: AbortSignal,
-  ): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: `Bearer ${this.options.apiKey}`,
-    };
-    // undici sets the multipart boundary itself; only JSON needs naming.
-    if (typeof body === 'string') headers['content-type'] = 'application/json';
-    return request(url, {
-      method,
-      headers,
-      body,
-      signal,
-      dispatcher: this.dispatcher,
-      // The call's own deadline governs waiting, whatever undici's defaults.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    const parsed = parseVideoJob(answer.document);
+    if (!parsed.ok) throw unreadableAnswer(call, VIDEOS_API, parsed.problem, answer.text);
+    return parsed.job;
   }
 
   /** A failed content fetch as the error every other call of this client throws. */
   private contentFailure(
     failure: Exclude<GuardedFetchFailure, { why: 'too-large' | 'refused' }>,
-  ): VideosApiError {
+  ): ServiceCallError {
     switch (failure.why) {
       case 'http-status':
         return httpFailure(
@@ -280,35 +220,19 @@ export class VideosApiClient {
           retryAfterMsOf(failure.headers),
         );
       case 'wrong-type':
-        return unreadableReply('content', `not a video (${failure.contentType})`, this.mask(failure.body));
+        return unreadableAnswer(
+          'content',
+          VIDEOS_API,
+          `not a video (${failure.contentType})`,
+          this.mask(failure.body),
+        );
       case 'too-many-redirects':
-        return unreadableReply('content', failure.detail);
+        return unreadableAnswer('content', VIDEOS_API, failure.detail);
       case 'timeout':
-        return transportFailure('content', new Error(failure.detail), true, this.mask);
+        return transportFailure('content', VIDEOS_API, new Error(failure.detail), true, this.mask);
       case 'network':
-        return transportFailure('content', failure.cause, false, this.mask);
+        return transportFailure('content', VIDEOS_API, failure.cause, false, this.mask);
     }
-  }
-
-  private async failure(call: VideosApiCall, response: Dispatcher.ResponseData): Promise<VideosApiError> {
-    const { text } = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
-    const retryAfterMs = retryAfterMsOf(response.headers);
-    return httpFailure(call, response.statusCode, this.mask(text), retryAfterMs);
-  }
-
-  private async readJob(call: VideosApiCall, body: Body): Promise<VideoJob> {
-    const { text, truncated } = await readBounded(body, MAX_JSON_REPLY_BYTES);
-    const masked = this.mask(text);
-    if (truncated) throw unreadableReply(call, `a reply larger than ${MAX_JSON_REPLY_BYTES} bytes`);
-    let document: unknown;
-    try {
-      document = JSON.parse(masked);
-    } catch {
-      throw unreadableReply(call, 'the reply is not JSON', masked);
-    }
-    const parsed = parseVideoJob(document);
-    if (!parsed.ok) throw unreadableReply(call, parsed.problem, masked);
-    return parsed.job;
   }
 
   private readonly mask = (text: string): string => redactKey(text, this.options.apiKey);
@@ -340,19 +264,4 @@ function multipartCreate(job: CreateVideoJobRequest): FormData {
 
 function jobPath(id: string): string {
   return `/videos/${encodeURIComponent(id)}`;
-}
-
-async function readBounded(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      break;
-    }
-  }
-  const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
-  return { text, truncated: size > maxBytes };
 }

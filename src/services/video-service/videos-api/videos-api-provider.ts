@@ -2,11 +2,11 @@ import type { Dispatcher } from 'undici';
 import type { CatalogueModel, OpenAiVideosVariant } from '../../catalogue/catalogue.ts';
 import { nearestDuration } from '../../catalogue/fit-request.ts';
 import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
-import { type MemberText, memberText, redactParams } from '../../i18n/member-text.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
-import { JobRun, pause } from '../job-run.ts';
+import { type JobRun, pause } from '../job-run.ts';
+import { backoffMs, PolledJobLoop, type PollStep, TRANSIENT_KINDS } from '../polled-job/polled-job-loop.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
 import {
@@ -28,7 +28,7 @@ import {
   type ReferenceImage,
   VideosApiClient,
 } from './videos-api-client.ts';
-import { VideosApiError } from './videos-api-errors.ts';
+import { VIDEOS_API } from './videos-api-errors.ts';
 
 export interface VideosApiProviderOptions {
   /** Base URL such as `https://relay.example/v1`; `/videos…` is added. */
@@ -83,17 +83,8 @@ const DEFAULTS = {
   createRetries: 2,
   createRetryDelayMs: 2_000,
 };
-/** Backoff after failed polls grows to this; a `Retry-After` may ask for longer, up to the next. */
-const MAX_POLL_BACKOFF_MS = 60_000;
-const MAX_RETRY_AFTER_MS = 5 * 60_000;
-/** A create is not held back longer than this for a `Retry-After`: the member is waiting. */
-const MAX_CREATE_WAIT_MS = 30_000;
-/** Unreadable replies in a row after which the relay is taken as broken rather than hiccupping. */
-const MAX_UNREADABLE_POLLS = 5;
 const DOWNLOAD_ATTEMPTS = 3;
-const TRANSIENT_KINDS = new Set(['rate_limited', 'unavailable', 'network', 'timeout']);
 const CONTENT_PATH = /\/videos\/([^/?#]+)\/content(?:\?variant=(thumbnail|spritesheet))?$/;
-const TIMEOUT_MESSAGE = 'The video took too long to make, so the bot stopped waiting.';
 /** The `size` sent for a frame when the request names an aspect ratio (catalogue-built providers). */
 
 /**
@@ -121,6 +112,7 @@ export class VideosApiProvider implements VideoProvider {
   private readonly modelCapabilities?: ModelCapabilities;
   private readonly variant: OpenAiVideosVariant;
   private readonly catalogueModel?: CatalogueModel;
+  private readonly loop: PolledJobLoop;
 
   /**
    * A provider for one catalogue model on an `openai-videos` provider, either variant. OpenRouter
@@ -161,6 +153,13 @@ export class VideosApiProvider implements VideoProvider {
     this.catalogueModel = options.catalogueModel;
     this.logger = options.logger ?? silentLogger;
     this.redaction = new ServiceTextRedaction([options.apiKey, `Bearer ${options.apiKey}`]);
+    // The API documents no cancel of a running job (DELETE removes a finished one): no cancelAtService.
+    this.loop = new PolledJobLoop({
+      service: VIDEOS_API,
+      settings: this.settings,
+      logger: this.logger,
+      redaction: this.redaction,
+    });
     this.client = new VideosApiClient({
       apiUrl: options.apiUrl,
       apiKey: options.apiKey,
@@ -184,27 +183,11 @@ export class VideosApiProvider implements VideoProvider {
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.runJob(signal, async function* (this: VideosApiProvider, run) {
-      const body = await this.createBody(request, run.signal);
-      const job = await this.sendCreate('create', run, () => this.client.create(body, run.signal));
-      this.logger.info('videos_api_job_created', {
-        videoId: job.id,
-        model: body.model,
-        seconds: body.seconds,
-        size: body.size,
-        image: body.image ? ('url' in body.image ? 'url' : 'bytes') : 'none',
-      });
-      yield* this.started(job, run);
-    });
+    return this.loop.run(signal, (run) => this.created(request, run));
   }
 
   resume(serviceJobId: string, signal: AbortSignal): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.runJob(signal, async function* (this: VideosApiProvider, run) {
-      // Nothing is created on this path, but a resumed job is never to be re-made by a retry either.
-      run.started = true;
-      this.logger.info('videos_api_job_resumed', { videoId: serviceJobId });
-      yield* this.follow(serviceJobId, undefined, run);
-    });
+    return this.loop.run(signal, (run) => this.resumed(serviceJobId, run));
   }
 
   remix(
@@ -212,13 +195,7 @@ export class VideosApiProvider implements VideoProvider {
     prompt: string,
     signal: AbortSignal,
   ): AsyncGenerator<VideoEvent, void, undefined> {
-    return this.runJob(signal, async function* (this: VideosApiProvider, run) {
-      const job = await this.sendCreate('remix', run, () =>
-        this.client.remix(serviceJobId, prompt, run.signal),
-      );
-      this.logger.info('videos_api_job_created', { videoId: job.id, remixOf: serviceJobId });
-      yield* this.started(job, run);
-    });
+    return this.loop.run(signal, (run) => this.remixed(serviceJobId, prompt, run));
   }
 
   async downloadFile(
@@ -306,61 +283,45 @@ export class VideosApiProvider implements VideoProvider {
     return image;
   }
 
-  /** One job's run under its deadline: every failure explained the same way, its timers always let go. */
-  private async *runJob(
-    signal: AbortSignal,
-    steps: (this: VideosApiProvider, run: JobRun) => AsyncGenerator<VideoEvent, void, undefined>,
+  private async *created(request: VideoRequest, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+    const body = await this.createBody(request, run.signal);
+    const job = await this.loop.create(run, () => this.client.create(body, run.signal));
+    this.logger.info('videos_api_job_created', {
+      videoId: job.id,
+      model: body.model,
+      seconds: body.seconds,
+      size: body.size,
+      image: body.image ? ('url' in body.image ? 'url' : 'bytes') : 'none',
+    });
+    yield* this.started(job, run);
+  }
+
+  private async *resumed(serviceJobId: string, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
+    // Nothing is created on this path, but a resumed job is never to be re-made by a retry either.
+    run.jobId = serviceJobId;
+    this.logger.info('videos_api_job_resumed', { videoId: serviceJobId });
+    yield* this.follow(serviceJobId, undefined, run);
+  }
+
+  private async *remixed(
+    serviceJobId: string,
+    prompt: string,
+    run: JobRun,
   ): AsyncGenerator<VideoEvent, void, undefined> {
-    const run = new JobRun(signal, this.settings.timeoutMs);
-    try {
-      yield* steps.call(this, run);
-    } catch (error) {
-      throw this.explain(error, run);
-    } finally {
-      run.dispose();
-    }
+    const job = await this.loop.create(
+      run,
+      () => this.client.remix(serviceJobId, prompt, run.signal),
+      'remix',
+    );
+    this.logger.info('videos_api_job_created', { videoId: job.id, remixOf: serviceJobId });
+    yield* this.started(job, run);
   }
 
   /** A create (or remix) made a job: from here it is never sent again, only followed. */
   private async *started(job: VideoJob, run: JobRun): AsyncGenerator<VideoEvent, void, undefined> {
-    run.started = true;
+    run.jobId = job.id;
     yield { type: 'created', serviceJobId: job.id };
     yield* this.follow(job.id, job, run);
-  }
-
-  /** Sends a create or remix, again only while it certainly made no job. */
-  private async sendCreate(
-    call: 'create' | 'remix',
-    run: JobRun,
-    send: () => Promise<VideoJob>,
-  ): Promise<VideoJob> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        if (!(error instanceof VideosApiError) || run.signal.aborted) throw error;
-        const delayMs = this.createRetryDelayMs(error, attempt);
-        if (delayMs === undefined || attempt >= this.settings.createRetries) throw error;
-        this.logger.warn('videos_api_create_retry', {
-          call,
-          attempt: attempt + 1,
-          delayMs,
-          kind: error.kind,
-          status: error.status,
-          outcome: error.createOutcome,
-        });
-        await pause(delayMs, run.signal);
-      }
-    }
-  }
-
-  /** undefined when sending again could make a second job, or when the relay asks for too long a wait. */
-  private createRetryDelayMs(error: VideosApiError, attempt: number): number | undefined {
-    const safe =
-      error.createOutcome === 'not-sent' || (error.createOutcome === 'refused' && error.status === 429);
-    if (!safe) return undefined;
-    const delayMs = error.retryAfterMs ?? this.settings.createRetryDelayMs * 2 ** attempt;
-    return delayMs > MAX_CREATE_WAIT_MS ? undefined : delayMs;
   }
 
   /** Polls until the job's outcome; `first` is the create's answer, absent on resume (poll at once). */
@@ -370,42 +331,20 @@ export class VideosApiProvider implements VideoProvider {
       this.redaction,
       this.variant === 'openrouter',
     );
-    let job = first;
-    let waitMs = first ? this.settings.pollIntervalMs : 0;
-    let failures = 0;
-    let unreadable = 0;
-    for (;;) {
-      const event = job && events.eventOf(job);
-      if (event) yield event;
-      if (job && (event?.type === 'succeeded' || event?.type === 'failed')) {
-        this.logger.info('videos_api_job_finished', { videoId: id, status: job.rawStatus });
-        return;
-      }
-      if (waitMs > 0) await pause(waitMs, run.signal);
-      run.signal.throwIfAborted();
-      try {
-        job = await this.client.get(id, run.signal);
-        waitMs = this.settings.pollIntervalMs;
-        failures = 0;
-        unreadable = 0;
-      } catch (error) {
-        if (run.signal.aborted || !(error instanceof VideoServiceError)) throw error;
-        unreadable = error.kind === 'protocol' ? unreadable + 1 : 0;
-        const retryable =
-          TRANSIENT_KINDS.has(error.kind) || (error.kind === 'protocol' && unreadable < MAX_UNREADABLE_POLLS);
-        if (!retryable) throw error;
-        job = undefined;
-        waitMs = this.backoffMs(error, failures);
-        failures += 1;
-        this.logger.warn('videos_api_poll_retry', {
-          videoId: id,
-          failures,
-          waitMs,
-          kind: error.kind,
-          status: error.status,
-        });
-      }
+    const stepOf = (job: VideoJob): PollStep => {
+      const event = events.eventOf(job);
+      const done = event?.type === 'succeeded' || event?.type === 'failed';
+      if (done) this.logger.info('videos_api_job_finished', { videoId: id, status: job.rawStatus });
+      return { events: event ? [event] : [], done };
+    };
+    if (first) {
+      const step = stepOf(first);
+      yield* step.events;
+      if (step.done) return;
     }
+    yield* this.loop.follow(run, first === undefined, async (signal) =>
+      stepOf(await this.client.get(id, signal)),
+    );
   }
 
   /** Where a finished job's file is fetched with the key: OpenRouter's own proxy link, else `/content`. */
@@ -416,11 +355,7 @@ export class VideosApiProvider implements VideoProvider {
 
   /** The relay's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
   private backoffMs(error: unknown, failuresBefore: number): number {
-    const retryAfterMs = error instanceof VideosApiError ? error.retryAfterMs : undefined;
-    const { pollIntervalMs } = this.settings;
-    if (retryAfterMs !== undefined)
-      return Math.min(Math.max(retryAfterMs, pollIntervalMs), MAX_RETRY_AFTER_MS);
-    return Math.min(pollIntervalMs * 2 ** failuresBefore, Math.max(MAX_POLL_BACKOFF_MS, pollIntervalMs));
+    return backoffMs(error, failuresBefore, this.settings.pollIntervalMs);
   }
 
   /**
@@ -453,49 +388,5 @@ export class VideosApiProvider implements VideoProvider {
     }
     const variant: ContentVariant = (match[2] as ContentVariant | undefined) ?? 'video';
     return this.client.contentUrl(id, variant) === url ? { id, variant } : undefined;
-  }
-
-  /** What the caller gets for whatever ended a job: the cancel reason, or a redacted VideoServiceError. */
-  private explain(error: unknown, run: JobRun): unknown {
-    if (run.cancelled) return run.callerReason;
-    if (run.deadlineReached) {
-      return new VideoServiceError({
-        kind: 'timeout',
-        userMessage: TIMEOUT_MESSAGE,
-        memberText: memberText('failure.service.timeout'),
-        logMessage: `videos api job took longer than ${this.settings.timeoutMs} ms`,
-        beforeAnyEvent: !run.started,
-      });
-    }
-    if (error instanceof VideosApiError && !run.started) return this.redactedCreateError(error);
-    if (!(error instanceof VideoServiceError)) return error;
-    return new VideoServiceError({
-      kind: error.kind,
-      userMessage: this.redaction.text(error.userMessage),
-      memberText: this.redactedText(error.memberText),
-      logMessage: this.redaction.text(error.message),
-      status: error.status,
-      beforeAnyEvent: run.started ? false : error.beforeAnyEvent,
-      cause: error.cause,
-    });
-  }
-
-  private redactedText(text: MemberText | undefined): MemberText | undefined {
-    return text && redactParams(text, (value) => this.redaction.text(value));
-  }
-
-  /** The client's error with its texts redacted, its create outcome (so `beforeAnyEvent`) kept. */
-  private redactedCreateError(error: VideosApiError): VideosApiError {
-    return new VideosApiError({
-      call: error.call,
-      kind: error.kind,
-      userMessage: this.redaction.text(error.userMessage),
-      memberText: this.redactedText(error.memberText),
-      logMessage: this.redaction.text(error.message),
-      status: error.status,
-      createOutcome: error.createOutcome,
-      retryAfterMs: error.retryAfterMs,
-      cause: error.cause,
-    });
   }
 }

@@ -8,9 +8,10 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
+import { shapeOptions } from '../../../support/catalogue-fixtures.ts';
 import { FAL_CONTENT_POLICY, type FakeFal, startFakeFal } from '../../../support/fake-fal.ts';
+import { collect, createdId, shape, signal } from '../../../support/provider-events.ts';
 
-const POLL_MS = 20;
 const TEXT_MODEL = 'fal-ai/kling-video/v3/standard/text-to-video';
 const IMAGE_MODEL = 'fal-ai/kling-video/v3/standard/image-to-video';
 const IMAGE_URL = 'https://cdn.discordapp.com/attachments/1/2/start.png';
@@ -57,33 +58,13 @@ function provider(
   model: Partial<CatalogueModel> = {},
   options: Partial<ShapeProviderOptions> & { baseUrl?: string } = {},
 ): FalQueueProvider {
-  const made = new FalQueueProvider({
-    provider: {
-      name: 'fal',
-      shape: 'fal-queue',
-      baseUrl: options.baseUrl ?? fal.baseUrl,
-      apiKeyEnv: 'FAL_KEY',
-    },
-    model: catalogueModel(model),
-    apiKey: fal.apiKey,
-    pollIntervalMs: POLL_MS,
-    timeoutMs: 30_000,
-    maxImageBytes: 1024 * 1024,
-    allowPrivateUrls: true,
-    ...options,
-  });
+  const { baseUrl = fal.baseUrl, ...patch } = options;
+  const where = { name: 'fal', shape: 'fal-queue', baseUrl, apiKeyEnv: 'FAL_KEY' } as const;
+  const made = new FalQueueProvider(
+    shapeOptions(where, fal.apiKey, { model: catalogueModel(model), ...patch }),
+  );
   providers.push(made);
   return made;
-}
-
-function signal(): AbortSignal {
-  return new AbortController().signal;
-}
-
-async function collect(events: AsyncIterable<VideoEvent>): Promise<VideoEvent[]> {
-  const seen: VideoEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
 }
 
 async function outcome(events: AsyncIterable<VideoEvent>): Promise<{ seen: VideoEvent[]; error: unknown }> {
@@ -102,17 +83,6 @@ async function serviceError(
   const { seen, error } = await outcome(events);
   expect(error).toBeInstanceOf(VideoServiceError);
   return { seen, error: error as VideoServiceError };
-}
-
-/** The event types in order, repeats of one type folded. */
-function shape(events: VideoEvent[]): string[] {
-  return events.map((event) => event.type).filter((type, index, types) => types[index - 1] !== type);
-}
-
-function createdId(events: VideoEvent[]): string {
-  const created = events[0];
-  if (created?.type !== 'created') throw new Error(`first event is ${created?.type}`);
-  return created.serviceJobId;
 }
 
 /** Every text an error or an event could leak through. */

@@ -10,6 +10,7 @@ import { catalogueModel, shapeOptions } from '../../../support/catalogue-fixture
 import { type FakeGemini, startFakeGemini } from '../../../support/fake-gemini.ts';
 import { type FakeImageServer, PNG, startFakeImageServer } from '../../../support/fake-image-server.ts';
 import { inEnglish } from '../../../support/in-english.ts';
+import { collect, failedReason, signal, succeeded } from '../../../support/provider-events.ts';
 
 const PROCESSING_MS = 150;
 const REQUEST: VideoRequest = { prompt: 'a lighthouse in a storm', model: 'veo-3.1-fast' };
@@ -48,16 +49,6 @@ function provider(options: { apiKey?: string; model?: string } = {}): GeminiProv
   return made;
 }
 
-function signal(): AbortSignal {
-  return new AbortController().signal;
-}
-
-async function collect(events: AsyncIterable<VideoEvent>): Promise<VideoEvent[]> {
-  const seen: VideoEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
-
 async function failure(
   events: AsyncIterable<VideoEvent>,
 ): Promise<{ seen: VideoEvent[]; error: VideoServiceError }> {
@@ -69,18 +60,6 @@ async function failure(
     return { seen, error: error as VideoServiceError };
   }
   throw new Error(`expected a throw, got ${JSON.stringify(seen)}`);
-}
-
-function succeeded(events: VideoEvent[]): Extract<VideoEvent, { type: 'succeeded' }> {
-  const last = events.at(-1);
-  if (last?.type !== 'succeeded') throw new Error(`last event is ${JSON.stringify(last)}`);
-  return last;
-}
-
-function failedReason(events: VideoEvent[]): string {
-  const last = events.at(-1);
-  if (last?.type !== 'failed') throw new Error(`last event is ${JSON.stringify(last)}`);
-  return inEnglish(last.reason);
 }
 
 /** Every text an event or an error could leak through. */

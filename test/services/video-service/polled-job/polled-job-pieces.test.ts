@@ -4,9 +4,9 @@ import {
   modelUrlPath,
   requestOf,
 } from '../../../../src/services/video-service/fal-queue/fal-request.ts';
+import { JsonApiClient } from '../../../../src/services/video-service/json-api-client.ts';
 import { saysContentPolicy } from '../../../../src/services/video-service/polled-job/content-policy.ts';
-import { saysModelUnavailable } from '../../../../src/services/video-service/polled-job/job-call-errors.ts';
-import { JsonApiClient } from '../../../../src/services/video-service/polled-job/json-api-client.ts';
+import { saysModelUnavailable } from '../../../../src/services/video-service/service-error-text.ts';
 import { ServiceTextRedaction } from '../../../../src/services/video-service/service-text-redaction.ts';
 
 describe('fal request addresses', () => {
@@ -69,7 +69,7 @@ describe('JsonApiClient', () => {
     const client = new JsonApiClient({
       service: 'test',
       baseUrl: 'https://api.example/v1/',
-      authorization: 'Bearer k',
+      keyHeader: { authorization: 'Bearer k' },
       redaction: new ServiceTextRedaction(['k']),
     });
     try {

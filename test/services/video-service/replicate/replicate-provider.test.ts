@@ -7,9 +7,10 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
+import { shapeOptions } from '../../../support/catalogue-fixtures.ts';
 import { type FakeReplicate, startFakeReplicate } from '../../../support/fake-replicate.ts';
+import { collect, shape, signal } from '../../../support/provider-events.ts';
 
-const POLL_MS = 20;
 const MODEL = 'kwaivgi/kling-v2.1';
 const IMAGE_URL = 'https://cdn.discordapp.com/attachments/1/2/start.png';
 const REQUEST: VideoRequest = { prompt: 'a cat chasing light', model: 'kling-replicate' };
@@ -49,33 +50,13 @@ function provider(
   model: Partial<CatalogueModel> = {},
   options: Partial<ShapeProviderOptions> & { baseUrl?: string } = {},
 ): ReplicateProvider {
-  const made = new ReplicateProvider({
-    provider: {
-      name: 'replicate',
-      shape: 'replicate',
-      baseUrl: options.baseUrl ?? replicate.baseUrl,
-      apiKeyEnv: 'REPLICATE_API_TOKEN',
-    },
-    model: catalogueModel(model),
-    apiKey: replicate.apiKey,
-    pollIntervalMs: POLL_MS,
-    timeoutMs: 30_000,
-    maxImageBytes: 1024 * 1024,
-    allowPrivateUrls: true,
-    ...options,
-  });
+  const { baseUrl = replicate.baseUrl, ...patch } = options;
+  const where = { name: 'replicate', shape: 'replicate', baseUrl, apiKeyEnv: 'REPLICATE_API_TOKEN' } as const;
+  const made = new ReplicateProvider(
+    shapeOptions(where, replicate.apiKey, { model: catalogueModel(model), ...patch }),
+  );
   providers.push(made);
   return made;
-}
-
-function signal(): AbortSignal {
-  return new AbortController().signal;
-}
-
-async function collect(events: AsyncIterable<VideoEvent>): Promise<VideoEvent[]> {
-  const seen: VideoEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
 }
 
 async function serviceError(
@@ -89,11 +70,6 @@ async function serviceError(
     return { seen, error: error as VideoServiceError };
   }
   throw new Error(`expected a throw, got ${JSON.stringify(seen)}`);
-}
-
-/** The event types in order, repeats of one type folded. */
-function shape(events: VideoEvent[]): string[] {
-  return events.map((event) => event.type).filter((type, index, types) => types[index - 1] !== type);
 }
 
 function allTextOf(events: VideoEvent[], error?: VideoServiceError): string {

@@ -11,6 +11,7 @@ import { type FakeImageServer, PNG, startFakeImageServer } from '../../../suppor
 import { type FakeOpenRouter, startFakeOpenRouter } from '../../../support/fake-openrouter.ts';
 import { type FakeVideosApi, startFakeVideosApi } from '../../../support/fake-videos-api.ts';
 import { inEnglish } from '../../../support/in-english.ts';
+import { collect, failedReason, signal, succeeded } from '../../../support/provider-events.ts';
 
 const REQUEST: VideoRequest = { prompt: 'a paper boat on a puddle', model: 'veo-3.1' };
 const VEO = catalogueModel({
@@ -59,16 +60,6 @@ function provider(options: { model?: string; apiKey?: string } = {}): VideosApiP
   return made;
 }
 
-function signal(): AbortSignal {
-  return new AbortController().signal;
-}
-
-async function collect(events: AsyncIterable<VideoEvent>): Promise<VideoEvent[]> {
-  const seen: VideoEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
-
 async function failure(events: AsyncIterable<VideoEvent>): Promise<VideoServiceError> {
   try {
     for await (const _event of events) {
@@ -79,18 +70,6 @@ async function failure(events: AsyncIterable<VideoEvent>): Promise<VideoServiceE
     return error as VideoServiceError;
   }
   throw new Error('expected a throw');
-}
-
-function succeeded(events: VideoEvent[]): Extract<VideoEvent, { type: 'succeeded' }> {
-  const last = events.at(-1);
-  if (last?.type !== 'succeeded') throw new Error(`last event is ${JSON.stringify(last)}`);
-  return last;
-}
-
-function failedReason(events: VideoEvent[]): string {
-  const last = events.at(-1);
-  if (last?.type !== 'failed') throw new Error(`last event is ${JSON.stringify(last)}`);
-  return inEnglish(last.reason);
 }
 
 describe("openai-videos, variant openrouter: OpenRouter's fields", () => {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ServiceCallError as VideosApiError } from '../../../../src/services/video-service/service-call-errors.ts';
 import { VideoServiceError } from '../../../../src/services/video-service/video-provider.ts';
 import {
   isTerminal,
@@ -10,7 +11,6 @@ import {
   VideosApiClient,
   type VideosApiClientOptions,
 } from '../../../../src/services/video-service/videos-api/videos-api-client.ts';
-import { VideosApiError } from '../../../../src/services/video-service/videos-api/videos-api-errors.ts';
 import { unusedPortUrl } from '../../../support/fake-video-service.ts';
 import { type FakeVideosApi, manualClock, startFakeVideosApi } from '../../../support/fake-videos-api.ts';
 import { inEnglish } from '../../../support/in-english.ts';

@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../src/services/logging/logger.ts';
+import { ServiceCallError as VideosApiError } from '../../../../src/services/video-service/service-call-errors.ts';
 import {
   type VideoEvent,
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
 import { VIDEOS_API_SIZES } from '../../../../src/services/video-service/videos-api/videos-api-capabilities.ts';
-import { VideosApiError } from '../../../../src/services/video-service/videos-api/videos-api-errors.ts';
 import {
   VideosApiProvider,
   type VideosApiProviderOptions,
@@ -17,6 +17,7 @@ import {
 import { unusedPortUrl } from '../../../support/fake-video-service.ts';
 import { type FakeVideosApi, startFakeVideosApi } from '../../../support/fake-videos-api.ts';
 import { inEnglish } from '../../../support/in-english.ts';
+import { collect, createdId, shape, signal } from '../../../support/provider-events.ts';
 
 const QUEUED_MS = 60;
 const PROCESSING_MS = 200;
@@ -57,16 +58,6 @@ function provider(options: Partial<VideosApiProviderOptions> = {}): VideosApiPro
   return made;
 }
 
-function signal(): AbortSignal {
-  return new AbortController().signal;
-}
-
-async function collect(events: AsyncIterable<VideoEvent>): Promise<VideoEvent[]> {
-  const seen: VideoEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
-
 /** The events before the throw, and what was thrown. */
 async function outcome(events: AsyncIterable<VideoEvent>): Promise<{ seen: VideoEvent[]; error: unknown }> {
   const seen: VideoEvent[] = [];
@@ -82,17 +73,6 @@ async function serviceError(events: AsyncIterable<VideoEvent>): Promise<VideoSer
   const { error } = await outcome(events);
   expect(error).toBeInstanceOf(VideoServiceError);
   return error as VideoServiceError;
-}
-
-/** The event types in order, repeats of one type folded. */
-function shape(events: VideoEvent[]): string[] {
-  return events.map((event) => event.type).filter((type, index, types) => types[index - 1] !== type);
-}
-
-function createdId(events: VideoEvent[]): string {
-  const created = events[0];
-  if (created?.type !== 'created') throw new Error(`first event is ${created?.type}`);
-  return created.serviceJobId;
 }
 
 function last(events: VideoEvent[]): VideoEvent | undefined {

@@ -1,18 +1,23 @@
-import { Agent, type Dispatcher, request } from 'undici';
-import { type Logger, silentLogger } from '../../logging/logger.ts';
-import type { ServiceTextRedaction } from '../service-text-redaction.ts';
-import { retryAfterMsOf } from '../videos-api/videos-api-errors.ts';
-import { type JobCall, JobCallError, transportFailure, unreadableAnswer } from './job-call-errors.ts';
+import { Agent, type Dispatcher, type FormData, request } from 'undici';
+import { type Logger, silentLogger } from '../logging/logger.ts';
+import {
+  retryAfterMsOf,
+  type ServiceCall,
+  ServiceCallError,
+  transportFailure,
+  unreadableAnswer,
+} from './service-call-errors.ts';
+import type { ServiceTextRedaction } from './service-text-redaction.ts';
 
 export interface JsonApiClientOptions {
-  /** For log lines and error texts: `fal`, `replicate`. */
+  /** For log lines and error texts: `videos api`, `gemini`, `fal`, `replicate`. */
   service: string;
   /** Every call goes under this URL, and nowhere else: the key is sent only here. */
   baseUrl: string;
-  /** The whole `Authorization` header value (`Key …`, `Bearer …`). */
-  authorization: string;
+  /** The header that carries the key (`authorization: Key …`, `x-goog-api-key: …`). */
+  keyHeader: Record<string, string>;
   /** Masks the key in everything read back, before it is parsed, logged or shown. */
-  redaction: ServiceTextRedaction;
+  redaction: Pick<ServiceTextRedaction, 'withoutSecrets' | 'text'>;
   /** Limit for one call, reply included. Default 30 s. */
   requestTimeoutMs?: number;
   /** Limit for opening a connection, when the client makes its own agent. Default 10 s. */
@@ -37,8 +42,12 @@ const MAX_REPLY_BYTES = 1024 * 1024;
 
 type Body = Dispatcher.ResponseData['body'];
 
+/** A JSON document, a body already written as JSON, or a multipart form (undici names its boundary). */
+export type CallBody = object | string | FormData;
+
 /**
- * A JSON API under one base URL with one key, for the shapes whose jobs are created and polled.
+ * A JSON API under one base URL with one key: the one call path of every job-based shape (the
+ * Videos API, Gemini, fal's queue, Replicate).
  * Paths are joined to the base URL and the result is checked to still be under it, so a job id
  * or a model path can never send the key elsewhere. Nothing is retried here. When the caller's
  * signal aborts, a call throws `signal.reason` itself, so a cancel stays apart from a fault.
@@ -50,9 +59,12 @@ export class JsonApiClient {
   private readonly ownsDispatcher: boolean;
   private readonly requestTimeoutMs: number;
 
+  private readonly logEvent: string;
+
   constructor(private readonly options: JsonApiClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, '')}/`);
     this.logger = options.logger ?? silentLogger;
+    this.logEvent = `${options.service.replace(/\W+/g, '_')}_call`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.ownsDispatcher = !options.dispatcher;
     // Never undici's process-wide dispatcher: discord.js uses it with its own undici version.
@@ -70,12 +82,12 @@ export class JsonApiClient {
     return url.toString();
   }
 
-  /** Sends one call and reads its JSON answer, whatever the status; throws JobCallError for transport faults. */
+  /** Sends one call and reads its JSON answer, whatever the status; throws ServiceCallError for transport faults. */
   send(
-    call: JobCall,
-    method: 'GET' | 'POST' | 'PUT',
+    call: ServiceCall,
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
-    body: object | undefined,
+    body: CallBody | undefined,
     signal: AbortSignal,
   ): Promise<JsonAnswer> {
     return this.limited(call, signal, async (limit) => {
@@ -84,10 +96,11 @@ export class JsonApiClient {
         method,
         headers: {
           accept: 'application/json',
-          authorization: this.options.authorization,
-          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...this.options.keyHeader,
+          // undici names a multipart form's boundary itself; only JSON needs naming.
+          ...(body !== undefined && !isForm(body) ? { 'content-type': 'application/json' } : {}),
         },
-        body: body ? JSON.stringify(body) : undefined,
+        body: body === undefined || isForm(body) || typeof body === 'string' ? body : JSON.stringify(body),
         signal: limit,
         dispatcher: this.dispatcher,
         // The call's own deadline governs waiting, whatever undici's defaults.
@@ -99,7 +112,7 @@ export class JsonApiClient {
       if (truncated && response.statusCode < 300) {
         throw unreadableAnswer(call, this.options.service, `a reply larger than ${MAX_REPLY_BYTES} bytes`);
       }
-      this.logger.debug(`${this.options.service}_call`, {
+      this.logger.debug(this.logEvent, {
         call,
         status: response.statusCode,
         ms: Date.now() - started,
@@ -117,35 +130,62 @@ export class JsonApiClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  /** Runs one call under its own deadline and turns whatever went wrong into what the caller expects. */
-  private async limited<T>(
-    call: JobCall,
+  private limited<T>(
+    call: ServiceCall,
     signal: AbortSignal,
     work: (limit: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    signal.throwIfAborted();
-    // One controller per call, its listener removed after: a job's signal outlives hundreds of polls.
-    const limit = new AbortController();
-    let timedOut = false;
-    const onAbort = () => limit.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      limit.abort(new Error(`${this.options.service} ${call} timed out`));
-    }, this.requestTimeoutMs);
-    try {
-      return await work(limit.signal);
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof JobCallError) throw error;
-      throw transportFailure(call, this.options.service, error, timedOut, (text) =>
-        this.options.redaction.text(text),
-      );
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+    const { service, redaction } = this.options;
+    const mask = (text: string) => redaction.text(text);
+    return callWithDeadline({ call, service, signal, timeoutMs: this.requestTimeoutMs, mask }, work);
   }
+}
+
+export interface CallLimits {
+  call: ServiceCall;
+  /** For error texts: `videos api`, `gemini`, `fal`, `replicate`. */
+  service: string;
+  /** The caller's signal: its abort throws its own reason, never a ServiceCallError. */
+  signal: AbortSignal;
+  /** This one call's limit, reply included. */
+  timeoutMs: number;
+  /** Masks the key in a transport error's text. */
+  mask: (text: string) => string;
+}
+
+/**
+ * Runs one call under its own deadline and turns whatever went wrong into what the caller
+ * expects: the caller's abort reason, the call's own ServiceCallError, or a transport failure.
+ */
+export async function callWithDeadline<T>(
+  limits: CallLimits,
+  work: (limit: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { call, service, signal, timeoutMs, mask } = limits;
+  signal.throwIfAborted();
+  // One controller per call, its listener removed after: a job's signal outlives hundreds of polls.
+  const limit = new AbortController();
+  let timedOut = false;
+  const onAbort = () => limit.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    limit.abort(new Error(`${service} ${call} timed out`));
+  }, timeoutMs);
+  try {
+    return await work(limit.signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (error instanceof ServiceCallError) throw error;
+    throw transportFailure(call, service, error, timedOut, mask);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function isForm(body: CallBody): body is FormData {
+  return typeof body === 'object' && typeof (body as Partial<FormData>).append === 'function';
 }
 
 function parseJson(text: string): unknown {
@@ -156,7 +196,11 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function readBounded(body: Body, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+/** At most `maxBytes` of a body as text, and whether there was more. */
+export async function readBounded(
+  body: Body,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
