@@ -94,7 +94,7 @@ describe('age-restricted channels only', () => {
   beforeAll(() => settings('age-restricted-only', { options: on }));
   afterAll(() => settings('age-restricted-only', { options: off }));
 
-  it('refuses privately outside age-restricted channels, before anything is paid', async () => {
+  it('age-restricted only: refused privately in a plain channel, in its thread and by mention, before anything is paid', async () => {
     const before = paidFor();
     const member = discord.member({ username: 'nina' });
     const refused = await refusalOf(video(member, 'a lighthouse'));
@@ -116,7 +116,7 @@ describe('age-restricted channels only', () => {
     expect(paidFor()).toEqual(before);
   });
 
-  it('makes videos in an age-restricted channel and in its threads', async () => {
+  it('age-restricted only: videos are made in an age-restricted channel and in its threads', async () => {
     const member = discord.member({ username: 'omar' });
     await discord.waitForOriginal(video(member, 'a lighthouse', adults), hasVideoFile);
     await discord.waitForOriginal(video(member, 'a lighthouse', discord.addThread(adults)), hasVideoFile);
@@ -134,20 +134,18 @@ describe('refused words', () => {
     await words('remove', 'red balloon');
   });
 
-  it.each([
-    ['full-width', 'a ＦＯＯ in the park'],
-    ['accented', 'the fóo walks home'],
-    ['mixed-case', 'FoO!'],
-    ['a phrase across punctuation', 'a red, balloon'],
-  ])('refuses the %s form through /video, naming no word, paying nothing', async (_form, prompt) => {
-    const before = paidFor();
-    const refused = await refusalOf(video(discord.member({ username: 'pia' }), prompt));
-    expect(refused.content).toContain('does not allow');
-    expect(refused.content.toLowerCase()).not.toContain('foo');
-    expect(paidFor()).toEqual(before);
+  it('refused words: full-width, accented, mixed-case and punctuated forms are refused through /video, naming no word, paying nothing', async () => {
+    const forms = ['a ＦＯＯ in the park', 'the fóo walks home', 'FoO!', 'a red, balloon'];
+    for (const prompt of forms) {
+      const before = paidFor();
+      const refused = await refusalOf(video(discord.member({ username: 'pia' }), prompt));
+      expect(refused.content).toContain('does not allow');
+      expect(refused.content.toLowerCase()).not.toContain('foo');
+      expect(paidFor()).toEqual(before);
+    }
   });
 
-  it('refuses a mention in chat and a Regenerate of an earlier video', async () => {
+  it('refused words: a mention in chat and a Regenerate of an earlier video are refused', async () => {
     const member = discord.member({ username: 'quin' });
     bot.service.enqueue(progressStream());
     // Made before the word applied to it: "balloon" alone is not the phrase.
@@ -175,7 +173,7 @@ describe('refused words', () => {
     await words('remove', 'balloon');
   });
 
-  it('refuses a prompt from the "Make video" form', async () => {
+  it('refused words: a prompt from the Make video form is refused', async () => {
     const before = paidFor();
     const target = discord.sendMessage({
       content: 'sunset',
@@ -191,7 +189,7 @@ describe('refused words', () => {
     expect(paidFor()).toEqual(before);
   });
 
-  it('still makes a video whose prompt only contains the word inside another word', async () => {
+  it('refused words: a prompt that only contains the word inside another word still makes its video', async () => {
     bot.service.enqueue(progressStream());
     await discord.waitForOriginal(
       video(discord.member({ username: 'rae' }), 'food for the balloons'),
@@ -200,7 +198,7 @@ describe('refused words', () => {
     expect(bot.service.requests).toHaveLength(1);
   });
 
-  it('lists the words to the admin', async () => {
+  it('refused words: the admin lists them as typed', async () => {
     const list = await settings('list', { subcommandGroup: 'blocked-words' });
     expect(list).toContain('foo');
     expect(list).toContain('Red Balloon');
@@ -208,7 +206,7 @@ describe('refused words', () => {
 });
 
 describe('blocking a member', () => {
-  it('refuses their requests privately until they are unblocked', async () => {
+  it('a blocked member is refused privately until unblocked', async () => {
     const member = discord.member({ username: 'sam' });
     const who = [{ name: 'member', type: 6, value: member.user.id }];
     await settings('block', { options: who });
@@ -226,7 +224,7 @@ describe('the moderation log', () => {
   beforeAll(() => settings('log-channel', { options: [{ name: 'channel', type: 7, value: modLog.id }] }));
   afterAll(() => settings('log-channel'));
 
-  it('gets a start and a delivery line naming the member without a ping, the prompt, model, length and cost', async () => {
+  it('moderation log: a start and a delivery line name the member without a ping, with the prompt, model, length and cost', async () => {
     const member = discord.member({ username: 'tess' });
     const seconds = bot.catalogue.models[0]?.durations[0] ?? 0;
     bot.service.enqueue(progressStream());
@@ -261,7 +259,7 @@ describe('the moderation log', () => {
     expect(done.content).not.toContain('@everyone fox');
   });
 
-  it("logs refusals by the policy and by the provider's content filter, and neither is charged", async () => {
+  it('moderation log: refusals by the policy and by the content filter of the provider are logged, and neither is charged', async () => {
     const member = discord.member({ username: 'uma' });
     await words('add', 'zebra');
     await refusalOf(video(member, 'a zebra'));
@@ -296,7 +294,7 @@ describe('the moderation log', () => {
     expect(settled.map((line) => /"quota_(committed|released)"/.exec(line)?.[1])).toEqual(['released']);
   });
 
-  it('tells the admin once when the bot cannot post in the log channel, and jobs carry on', async () => {
+  it('moderation log: a channel the bot cannot post in is reported to the admin once, and jobs carry on', async () => {
     await settings('log-channel', { options: [{ name: 'channel', type: 7, value: closedLog.id }] });
     const member = discord.member({ username: 'vic' });
     for (const prompt of ['first', 'second']) {
@@ -319,7 +317,7 @@ describe('the moderation log', () => {
 });
 
 describe('spoilers and /video-settings show', () => {
-  it('marks delivered files as spoilers when the server asks', async () => {
+  it('spoiler on: delivered files are named SPOILER_ so Discord blurs them', async () => {
     await settings('spoiler', { options: on });
     bot.service.enqueue(progressStream());
     const delivered = await discord.waitForOriginal(
@@ -330,7 +328,7 @@ describe('spoilers and /video-settings show', () => {
     await settings('spoiler', { options: off });
   });
 
-  it('shows the policy', async () => {
+  it('/video-settings show lists the safety policy', async () => {
     await settings('age-restricted-only', { options: on });
     const shown = await settings('show');
     expect(shown).toContain('Age-restricted channels only: on');
