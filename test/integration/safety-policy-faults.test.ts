@@ -294,6 +294,33 @@ describe('the moderation log', () => {
     expect(settled.map((line) => /"quota_(committed|released)"/.exec(line)?.[1])).toEqual(['released']);
   });
 
+  it('moderation log: a failed and a cancelled job each get their line, marked not charged', async () => {
+    const member = discord.member({ username: 'xan' });
+    const lineOf = (title: string) =>
+      discord.waitForRequest(
+        (request) =>
+          request.path === `/channels/${modLog.id}/messages` &&
+          JSON.stringify(request.body).includes(title) &&
+          JSON.stringify(request.body).includes(`<@${member.user.id}>`),
+      );
+    bot.service.enqueue({ status: 500, body: { error: { message: 'upstream exploded' } } });
+    await discord.waitForOriginal(video(member, 'a failing one'), (message) =>
+      message.content.includes('could not be made'),
+    );
+    expect(((await lineOf('Failed')).body as APIMessage).content).toContain('not charged');
+
+    bot.service.enqueue({ ...progressStream({ steps: [5] }), stallAfterFrames: 4 });
+    const running = video(member, 'a cancelled one');
+    const shown = await discord.waitForOriginal(
+      running,
+      (message) => (message.components?.length ?? 0) > 0 && /\d+%/.test(message.content),
+    );
+    discord.clickButton({ message: shown, customId: customIdOf(shown, 'Cancel'), member });
+    const cancelled = (await lineOf('Cancelled')).body as APIMessage;
+    expect(cancelled.content).toContain('not charged');
+    expect(cancelled.content).toContain('> a cancelled one');
+  });
+
   it('moderation log: a channel the bot cannot post in is reported to the admin once, and jobs carry on', async () => {
     await settings('log-channel', { options: [{ name: 'channel', type: 7, value: closedLog.id }] });
     const member = discord.member({ username: 'vic' });
