@@ -46,8 +46,11 @@ export interface ModerationLogOptions {
   logger: Logger;
 }
 
-/** What the provider's content filter says when it refuses a video (see the providers). */
-const CONTENT_FILTER_KEY = 'failure.service.contentFilter';
+/** What the providers' content filters say when they refuse a video (see the providers). */
+const CONTENT_FILTER_KEYS: ReadonlySet<string> = new Set([
+  'failure.service.contentFilter',
+  'failure.service.moderated',
+]);
 /** A Discord message holds 2,000 characters; the rest of an entry takes well under 500. */
 const PROMPT_LENGTH = 1_400;
 
@@ -198,7 +201,7 @@ function kindOf(snapshot: JobSnapshot): ModerationEventKind {
   if (snapshot.state === 'delivered' || snapshot.state === 'cancelled' || snapshot.state === 'interrupted')
     return snapshot.state;
   const reason = snapshot.reason as MemberText | string | undefined;
-  if (typeof reason === 'object' && reason.key === CONTENT_FILTER_KEY) return 'content-filter';
+  if (typeof reason === 'object' && CONTENT_FILTER_KEYS.has(reason.key)) return 'content-filter';
   return 'failed';
 }
 
