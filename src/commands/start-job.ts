@@ -4,12 +4,7 @@ import { translatorFor } from '../services/i18n/translator.ts';
 import type { JobIntake } from '../services/intake/job-intake.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
 import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
-import {
-  channelAgeRestrictedOf,
-  requesterOf,
-  requesterOfMessage,
-  threadParentOf,
-} from './input/requester.ts';
+import { channelAgeRestrictedOf, requesterOf, requesterOfMessage } from './input/requester.ts';
 
 /**
  * The front doors' way into the intake: the request, who asks and where the progress will live,
@@ -26,8 +21,7 @@ export async function startFromInteraction(
     ...ask,
     locale: interaction.locale,
     serverLocale: interaction.guildLocale ?? undefined,
-    // Where the job is asked now (a Retry or Remix may be pressed elsewhere than the first job).
-    threadParentId: threadParentOf(interaction.channel),
+    // Where the job is asked now: a Retry or Remix may be pressed elsewhere than the first job.
     channelAgeRestricted: channelAgeRestrictedOf(interaction.channel),
   };
   const result = await intake.start(localised, requesterOf(interaction), {
@@ -52,10 +46,7 @@ export async function startFromInteraction(
  * DM). The ask carries its `locale` already: the server's language, which the trigger looked up.
  */
 export async function startFromMessage(intake: JobIntake, message: Message, ask: JobAsk): Promise<void> {
-  const where = {
-    threadParentId: threadParentOf(message.channel),
-    channelAgeRestricted: channelAgeRestrictedOf(message.channel),
-  };
+  const where = { channelAgeRestricted: channelAgeRestrictedOf(message.channel) };
   const result = await intake.start({ ...ask, ...where }, requesterOfMessage(message), {
     kind: 'chat-reply',
     channelId: message.channelId,
