@@ -206,13 +206,23 @@ describe('refused words', () => {
 });
 
 describe('blocking a member', () => {
-  it('a blocked member is refused privately until unblocked', async () => {
+  it('a blocked member is refused privately until unblocked; a job already running carries on until an admin cancels it', async () => {
     const member = discord.member({ username: 'sam' });
     const who = [{ name: 'member', type: 6, value: member.user.id }];
+    bot.service.enqueue({ ...progressStream({ steps: [5] }), stallAfterFrames: 4 });
+    const running = video(member, 'a long street');
+    const shown = await discord.waitForOriginal(
+      running,
+      (message) => (message.components?.length ?? 0) > 0 && /\d+%/.test(message.content),
+    );
     await settings('block', { options: who });
     const before = paidFor();
     expect((await refusalOf(video(member, 'a quiet street'))).content).toContain('cannot make videos');
     expect(paidFor()).toEqual(before);
+    // Blocking stopped nothing already running: its message still offers Cancel, which an admin may press.
+    expect(discord.originalResponse(running)?.content).toMatch(/\d+%/);
+    discord.clickButton({ message: shown, customId: customIdOf(shown, 'Cancel'), member: admin });
+    await discord.waitForOriginal(running, (message) => message.content.includes('Cancelled'));
 
     await settings('unblock', { options: who });
     bot.service.enqueue(progressStream());
