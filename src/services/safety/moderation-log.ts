@@ -51,6 +51,8 @@ const CONTENT_FILTER_KEYS: ReadonlySet<string> = new Set([
   'failure.service.contentFilter',
   'failure.service.moderated',
 ]);
+/** Far above any process's running jobs (MAX_CONCURRENT_JOBS, WORKER_CONCURRENCY). */
+const MAX_TRACKED_JOBS = 10_000;
 /** A Discord message holds 2,000 characters; the rest of an entry takes well under 500. */
 const PROMPT_LENGTH = 1_400;
 
@@ -94,6 +96,8 @@ export class ModerationLog {
     if (snapshot.state === 'waiting' || FINAL_STATES.has(snapshot.state)) return;
     const posted = this.post({ kind: 'started', jobId: snapshot.jobId, request: snapshot.request });
     this.running.set(snapshot.jobId, { location, posted });
+    // A job another process takes over never finishes here: forget the oldest beyond a bound.
+    if (this.running.size > MAX_TRACKED_JOBS) this.running.delete(this.running.keys().next().value as string);
   }
 
   /** The runner's onFinished: the job's last entry, after its start. */
