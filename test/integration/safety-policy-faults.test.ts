@@ -331,6 +331,20 @@ describe('the moderation log', () => {
     expect(cancelled.content).toContain('> a cancelled one');
   });
 
+  it('moderation log: lines are in the language of the server', async () => {
+    await settings('language', { options: [{ name: 'language', type: 3, value: 'de' }] });
+    const member = discord.member({ username: 'zoe' });
+    await settings('block', { options: [{ name: 'member', type: 6, value: member.user.id }] });
+    await refusalOf(video(member, 'ein Boot'));
+    const line = await discord.waitForMessage((message) => message.content.includes(`<@${member.user.id}>`), {
+      channelId: modLog.id,
+    });
+    expect(line.content).toContain('Von den Regeln dieses Servers abgelehnt');
+    expect(line.content).toContain('gesperrtes Mitglied');
+    await settings('language');
+    await settings('unblock', { options: [{ name: 'member', type: 6, value: member.user.id }] });
+  });
+
   it('moderation log: a channel the bot cannot post in is reported to the admin once, and jobs carry on', async () => {
     await settings('log-channel', { options: [{ name: 'channel', type: 7, value: closedLog.id }] });
     const member = discord.member({ username: 'vic' });
