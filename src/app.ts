@@ -56,6 +56,9 @@ import { PostedVideoCheck } from './services/progress-message/posted-video-check
 import { surfaceAt } from './services/progress-message/surfaces.ts';
 import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
+import { ModerationLog } from './services/safety/moderation-log.ts';
+import { loadBlockedWords, SafetyPolicy } from './services/safety/safety-policy.ts';
+import { SafetySettings } from './services/safety/safety-settings.ts';
 import { VideoSettings } from './services/settings/video-settings.ts';
 import { createStore } from './services/store/create-store.ts';
 import { HttpVideoDownloader } from './services/video-service/download/video-download.ts';
@@ -96,6 +99,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const env = config.SORA_API_KEY ? { ...given, SORA_API_KEY: config.SORA_API_KEY } : given;
   // Before anything connects: a bad catalogue stops the start like a bad setting (ConfigError).
   const catalogue = options.catalogue ?? loadCatalogue(config, env);
+  const operatorWords = loadBlockedWords(config.BLOCKED_WORDS_FILE);
   const serviceKeys = [...catalogue.providers.values()].flatMap((provider) => env[provider.apiKeyEnv] ?? []);
   const role = config.BOT_ROLE;
   // Names this process in leases, job records, reservations and logs: unique across restarts and machines.
@@ -169,11 +173,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     processId,
   });
   const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
+  const safety = new SafetySettings({ store });
+  // Needs only REST: whichever process runs a job (a queue worker too) posts its events.
+  const moderationLog = new ModerationLog({ rest, safety, settings, catalogue, logger });
+  const policy = new SafetyPolicy({
+    safety,
+    ageRestrictedEverywhere: config.AGE_RESTRICTED_ONLY,
+    operatorWords,
+    logger,
+    onRefused: (ask, reason) => moderationLog.refused(ask, reason),
+  });
   const admission = new QuotaAdmission({
     quotas,
     settings,
     catalogue,
     logger,
+    policy,
     rolesIn: async (guildId, userId) =>
       ((await rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
   });
@@ -209,11 +224,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
       serviceRetries: { attempts: config.SERVICE_RETRIES, baseDelayMs: config.SERVICE_RETRY_DELAY_MS },
       maxDeliveryBytesInFlight: config.MAX_DELIVERY_BYTES_IN_FLIGHT,
-      onUpdate: (update) => records.track(update),
+      onUpdate: (update) => {
+        records.track(update);
+        moderationLog.jobUpdated(update);
+      },
       onDelivering: (update) => records.markDelivering(update, config.STORE_TIMEOUT_MS),
       onStreamEvent: metrics && ((type) => metrics.streamEvent(type)),
       onProgressEdit: metrics && ((seconds) => metrics.progressEdited(seconds)),
-      onFinished: metrics && ((snapshot) => metrics.jobFinished(snapshot.state, reasonLabel(snapshot))),
+      onFinished: (snapshot) => {
+        metrics?.jobFinished(snapshot.state, reasonLabel(snapshot));
+        moderationLog.jobFinished(snapshot);
+      },
       ownership: { lease, isOwn: (jobId) => records.isOwn(jobId) },
     });
     if (cluster) {
@@ -275,7 +296,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       makeVideo.menu,
       createUsageCommand({ quotas }),
       createQuotaCommand({ quotas, logger }),
-      createVideoSettingsCommand({ settings, catalogue }),
+      createVideoSettingsCommand({
+        settings,
+        catalogue,
+        safety: { safety, ageRestrictedEverywhere: config.AGE_RESTRICTED_ONLY },
+      }),
     ];
     const router = new Router({
       commands,

@@ -122,6 +122,9 @@ const schema = z.object({
   INTERACTION_TOKEN_LIFETIME_MS: duration(15 * 60_000, 10_000),
 
   ALLOW_DMS: flag(false),
+  // A server's safety policy, forced by the operator: every server as if it had it on.
+  AGE_RESTRICTED_ONLY: flag(false),
+  BLOCKED_WORDS_FILE: z.string().min(1).optional(),
   MESSAGE_CONTENT_INTENT: flag(true),
 
   OWNER_IDS: commaList.pipe(z.array(snowflake)),

@@ -4,7 +4,12 @@ import { translatorFor } from '../services/i18n/translator.ts';
 import type { JobIntake } from '../services/intake/job-intake.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
 import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
-import { isOwnInstallOnly, requesterOf, requesterOfMessage } from './input/requester.ts';
+import {
+  channelAgeRestrictedOf,
+  isOwnInstallOnly,
+  requesterOf,
+  requesterOfMessage,
+} from './input/requester.ts';
 
 /**
  * The front doors' way into the intake: the request, who asks and where the progress will live,
@@ -24,6 +29,8 @@ export async function startFromInteraction(
     guildId: ownInstall ? null : ask.guildId,
     locale: interaction.locale,
     serverLocale: interaction.guildLocale ?? undefined,
+    // Where the job is asked now: a Retry or Remix may be pressed elsewhere than the first job.
+    channelAgeRestricted: channelAgeRestrictedOf(interaction.channel),
   };
   const result = await intake.start(localised, requesterOf(interaction), {
     kind: 'interaction-reply',
@@ -48,7 +55,8 @@ export async function startFromInteraction(
  * DM). The ask carries its `locale` already: the server's language, which the trigger looked up.
  */
 export async function startFromMessage(intake: JobIntake, message: Message, ask: JobAsk): Promise<void> {
-  const result = await intake.start(ask, requesterOfMessage(message), {
+  const where = { channelAgeRestricted: channelAgeRestrictedOf(message.channel) };
+  const result = await intake.start({ ...ask, ...where }, requesterOfMessage(message), {
     kind: 'chat-reply',
     channelId: message.channelId,
     replyTo: message.id,

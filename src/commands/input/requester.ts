@@ -1,4 +1,9 @@
-import { type BaseInteraction, InteractionContextType, type Message } from 'discord.js';
+import {
+  type BaseInteraction,
+  InteractionContextType,
+  type Message,
+  type TextBasedChannel,
+} from 'discord.js';
 import type { Requester } from '../../services/quotas/quota-rules.ts';
 
 /**
@@ -48,4 +53,17 @@ export function threadParentOf(
   channel: { isThread(): boolean; parentId?: string | null } | null,
 ): string | undefined {
   return channel?.isThread() ? (channel.parentId ?? undefined) : undefined;
+}
+
+type ChannelFacts = Pick<TextBasedChannel, 'isThread'> & { nsfw?: boolean; parent?: object | null };
+
+/**
+ * Whether a request's channel is age-restricted (Discord's `nsfw` flag); a thread follows the
+ * channel it belongs to. Undefined when the bot does not know the channel (not in its cache).
+ */
+export function channelAgeRestrictedOf(channel: ChannelFacts | null | undefined): boolean | undefined {
+  if (!channel) return undefined;
+  const own = channel.isThread() ? channel.parent : channel;
+  if (!own) return undefined;
+  return 'nsfw' in own && own.nsfw === true;
 }

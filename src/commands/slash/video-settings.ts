@@ -21,6 +21,12 @@ import type { SlashCommand } from '../command.ts';
 import { choice, describe } from '../localized.ts';
 import { managesServer } from '../preconditions.ts';
 import { replyPrivately } from '../replies.ts';
+import {
+  type SafetyCommandOptions,
+  safetyHandlers,
+  safetyLines,
+  withSafetySubcommands,
+} from './video-settings-safety.ts';
 
 export interface VideoSettingsDefinitionOptions {
   /** The models a server may default to, and the lengths they offer. */
@@ -29,6 +35,8 @@ export interface VideoSettingsDefinitionOptions {
 
 export interface VideoSettingsCommandOptions extends VideoSettingsDefinitionOptions {
   settings: VideoSettings;
+  /** The server's safety policy (age-restricted only, refused words, log, blocks, spoiler). */
+  safety: SafetyCommandOptions;
 }
 
 type GuildCommand = ChatInputCommandInteraction<'cached' | 'raw'>;
@@ -48,6 +56,7 @@ const VIDEO_CHANNEL_TYPES = [
 export function createVideoSettingsCommand({
   settings,
   catalogue,
+  safety,
 }: VideoSettingsCommandOptions): SlashCommand {
   const botDefault = defaultModelOf(catalogue).label;
   const handlers: Record<string, (interaction: GuildCommand, t: Translator) => Promise<string>> = {
@@ -95,7 +104,11 @@ export function createVideoSettingsCommand({
         : t('settings.languageRemoved', { language: LANGUAGE_NAMES[spoken] });
     },
     show: async (interaction, t) =>
-      describeSettings(await settings.get(interaction.guildId), catalogue, interaction.guildLocale, t),
+      [
+        describeSettings(await settings.get(interaction.guildId), catalogue, interaction.guildLocale, t),
+        ...safetyLines(await safety.safety.get(interaction.guildId), safety.ageRestrictedEverywhere, t),
+      ].join('\n'),
+    ...safetyHandlers(safety),
   };
 
   return {
@@ -157,7 +170,7 @@ export function videoSettingsCommandDefinition({ catalogue }: VideoSettingsDefin
     describe(option, `${key}.channel`, `${key}.channel.${descriptionKey}`)
       .setRequired(true)
       .addChannelTypes(...VIDEO_CHANNEL_TYPES);
-  return describe(new SlashCommandBuilder(), key)
+  const definition = describe(new SlashCommandBuilder(), key)
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommandGroup((group) =>
@@ -192,6 +205,6 @@ export function videoSettingsCommandDefinition({ catalogue }: VideoSettingsDefin
         ),
       ),
     )
-    .addSubcommand((subcommand) => describe(subcommand, `${key}.show`))
-    .toJSON();
+    .addSubcommand((subcommand) => describe(subcommand, `${key}.show`));
+  return withSafetySubcommands(definition).toJSON();
 }

@@ -7,6 +7,7 @@ import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
+import type { SafetyPolicy } from '../safety/safety-policy.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import type { Admission, JobAdmission, JobAsk, JobCharge } from './job.ts';
@@ -20,6 +21,8 @@ export interface QuotaAdmissionOptions {
   logger: Logger;
   /** A member's roles in a server, for a request made elsewhere (Retry pressed in a DM). */
   rolesIn?: (guildId: string, userId: string) => Promise<string[] | undefined>;
+  /** The server's safety policy, checked before anything else: a refusal reserves nothing. */
+  policy?: SafetyPolicy;
 }
 
 export const STORE_DOWN: MemberText = memberText('error.storeDown');
@@ -71,6 +74,8 @@ export class QuotaAdmission implements JobAdmission {
   }
 
   private async decide(ask: JobAsk, requester: Requester): Promise<Admission> {
+    const policy = await this.options.policy?.check(ask);
+    if (policy && !policy.ok) return { ok: false, message: policy.message };
     let model = ask.model;
     let durationSeconds = ask.durationSeconds;
     let serverLocale = ask.serverLocale;
@@ -127,6 +132,7 @@ export class QuotaAdmission implements JobAdmission {
         notice: withNotices(ask.notice, fit.notices, ask.locale),
         serverLocale,
         requesterRoleIds: requester.roleIds,
+        spoiler: policy?.safety?.spoiler ? true : undefined,
       },
       charge: this.chargeFor(reserved.reservation),
     };

@@ -544,7 +544,8 @@ export class JobRunner {
     const fetched = await this.deliveries.fetch(
       source,
       job.surface.uploadLimitBytes,
-      `sora-${job.id}.mp4`,
+      // Discord shows a file named SPOILER_… blurred until clicked: the server's spoiler setting.
+      `${job.request.spoiler ? 'SPOILER_' : ''}sora-${job.id}.mp4`,
       job.controller.signal,
       job.log,
     );

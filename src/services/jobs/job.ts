@@ -13,6 +13,13 @@ export interface JobRequest {
   channelId: string;
   /** The channel a thread belongs to, so a thread of an allowed channel is allowed too. */
   threadParentId?: string;
+  /**
+   * Whether the channel is age-restricted (Discord's `nsfw`; a thread's is its parent's), as the
+   * front door saw it; absent when it could not tell, which a server's policy reads as not.
+   */
+  channelAgeRestricted?: boolean;
+  /** The server marks delivered files as spoilers (set at admission from its policy). */
+  spoiler?: boolean;
   prompt: string;
   imageUrl?: string;
   model: string;

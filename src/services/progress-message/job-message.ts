@@ -219,7 +219,9 @@ function deliveredLine(snapshot: JobSnapshot, elapsed: string, t: Translator): s
   if (!delivery || delivery.kind === 'file') return madeIn;
   // A service whose file needs its key may have no public link at all: say so, never show a private one.
   if (!snapshot.videoUrl) return `${t('job.status.noPublicLink')}\n${madeIn}`;
-  return `${t(LINK_REASONS[delivery.why])} ${linkText(snapshot.videoUrl)}\n${madeIn}`;
+  // The server's spoiler setting covers a video shown as a link too: Discord blurs a spoiler's preview.
+  const link = snapshot.request.spoiler ? `||${linkText(snapshot.videoUrl)}||` : linkText(snapshot.videoUrl);
+  return `${t(LINK_REASONS[delivery.why])} ${link}\n${madeIn}`;
 }
 
 const LINK_REASONS: Record<LinkReason, string> = {

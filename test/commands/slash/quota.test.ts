@@ -20,6 +20,7 @@ import { catalogueFromSettings } from '../../../src/services/catalogue/settings-
 import { createLogger, silentLogger } from '../../../src/services/logging/logger.ts';
 import { periodEnd } from '../../../src/services/quotas/quota-rules.ts';
 import { QuotaService } from '../../../src/services/quotas/quota-service.ts';
+import { SafetySettings } from '../../../src/services/safety/safety-settings.ts';
 import { VideoSettings } from '../../../src/services/settings/video-settings.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
@@ -72,6 +73,7 @@ describe('quota commands through discord.js', () => {
       createVideoSettingsCommand({
         settings: new VideoSettings({ store, offeredModels: MODELS }),
         catalogue: CATALOGUE,
+        safety: { safety: new SafetySettings({ store }), ageRestrictedEverywhere: false },
       }),
     ];
     // Through the router, which checks each command's preconditions; a handler failure is a test failure.
@@ -147,6 +149,7 @@ describe('quota commands through discord.js', () => {
     const settings = createVideoSettingsCommand({
       settings: new VideoSettings({ store, offeredModels: MODELS }),
       catalogue: CATALOGUE,
+      safety: { safety: new SafetySettings({ store }), ageRestrictedEverywhere: false },
     }).definition;
     expect(settings).toMatchObject({
       default_member_permissions: String(PermissionFlagsBits.ManageGuild),

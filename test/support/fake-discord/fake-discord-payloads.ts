@@ -5,6 +5,7 @@ import {
   type APIGuildMember,
   type APIInteractionGuildMember,
   type APIMessage,
+  type APIPublicThreadChannel,
   type APIRole,
   type APITextChannel,
   type APIUser,
@@ -25,6 +26,7 @@ import {
   MessageType,
   PermissionFlagsBits,
   type RoleFlags,
+  type ThreadAutoArchiveDuration,
 } from 'discord-api-types/v10';
 import { snowflake } from './snowflake.ts';
 
@@ -179,6 +181,34 @@ export function makeTextChannel(guildId: string, name: string, position: number)
   };
 }
 
+/** A public thread under a text channel; its age restriction is its parent's (Discord's rule). */
+export function makeThreadChannel(
+  parent: APITextChannel,
+  name: string,
+  ownerId: string,
+): APIPublicThreadChannel {
+  return {
+    id: snowflake(),
+    type: ChannelType.PublicThread,
+    guild_id: parent.guild_id as string,
+    name,
+    parent_id: parent.id,
+    owner_id: ownerId,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+    message_count: 0,
+    member_count: 1,
+    total_message_sent: 0,
+    applied_tags: [],
+    thread_metadata: {
+      archived: false,
+      auto_archive_duration: 1440 as ThreadAutoArchiveDuration,
+      archive_timestamp: new Date().toISOString(),
+      locked: false,
+    },
+  } as APIPublicThreadChannel;
+}
+
 export function makeDMChannel(recipient: APIUser): APIDMChannel {
   return {
     id: snowflake(),
@@ -195,6 +225,8 @@ export interface FakeGuild {
   ownerId: string;
   roles: APIRole[];
   channels: APITextChannel[];
+  /** Threads under its channels (`discord.addThread`). */
+  threads?: APIPublicThreadChannel[];
   members: Map<string, FakeMember>;
   joinedAt: string;
   /** The server's language in Discord (`preferred_locale`, and `guild_locale` of its interactions); default en-US. */
@@ -254,7 +286,7 @@ export function guildCreatePayload(guild: FakeGuild, botUserId: string): Gateway
     voice_states: [],
     members,
     channels: guild.channels,
-    threads: [],
+    threads: guild.threads ?? [],
     presences: [],
     stage_instances: [],
     guild_scheduled_events: [],

@@ -11,6 +11,7 @@ import type {
   APIMessageInteractionMetadata,
   APIModalInteractionResponseCallbackData,
   APIModalSubmitInteraction,
+  APIPublicThreadChannel,
   APITextChannel,
   APIUser,
   InteractionResponseType,
@@ -116,7 +117,7 @@ export interface CdnFile {
 
 export type MessageEvent = 'create' | 'update' | 'delete';
 
-export type FakeChannel = APITextChannel | APIDMChannel;
+export type FakeChannel = APITextChannel | APIDMChannel | APIPublicThreadChannel;
 
 export class FakeDiscordState {
   readonly guilds = new Map<string, FakeGuild>();

@@ -6,6 +6,7 @@ import {
   type APIDMChannel,
   type APIEmbed,
   type APIMessage,
+  type APIPublicThreadChannel,
   type APIRole,
   type APITextChannel,
   type APIUser,
@@ -50,6 +51,7 @@ import {
   makeDMChannel,
   makeRole,
   makeTextChannel,
+  makeThreadChannel,
   makeUser,
   messageMemberPayload,
   type PermissionsInput,
@@ -422,6 +424,37 @@ export class FakeDiscord {
   /** The shard a guild's events go to (`(id >> 22) % shardCount`); shard 0 for DMs (no guild). */
   shardOf(guild: FakeGuild | string | undefined): number {
     return shardOfGuild(typeof guild === 'object' ? guild.id : guild, this.shardCount);
+  }
+
+  /**
+   * A new text channel of a guild, age-restricted (`nsfw`) or not; clients already connected are
+   * sent its CHANNEL_CREATE, so the bot's cache has it before any later event.
+   */
+  addChannel(options: { name: string; nsfw?: boolean; guild?: FakeGuild | string }): APITextChannel {
+    const guild = this.resolveGuild(options.guild);
+    const channel = {
+      ...makeTextChannel(guild.id, options.name, guild.channels.length),
+      nsfw: options.nsfw ?? false,
+    };
+    guild.channels.push(channel);
+    this.state.channels.set(channel.id, channel);
+    if (this.gateway.hasSessions)
+      this.gateway.dispatch(GatewayDispatchEvents.ChannelCreate, guild.id, () => channel);
+    return channel;
+  }
+
+  /** A public thread under `parent` (THREAD_CREATE to connected clients); it has no `nsfw` of its own. */
+  addThread(parent: APITextChannel, name = 'a thread'): APIPublicThreadChannel {
+    const guild = this.resolveGuild(parent.guild_id);
+    const thread = makeThreadChannel(parent, name, this.defaultMember.user.id);
+    guild.threads = [...(guild.threads ?? []), thread];
+    this.state.channels.set(thread.id, thread);
+    if (this.gateway.hasSessions)
+      this.gateway.dispatch(GatewayDispatchEvents.ThreadCreate, guild.id, () => ({
+        ...thread,
+        newly_created: true,
+      }));
+    return thread;
   }
 
   /** The DM channel between the bot and `user` (created on first use). */
