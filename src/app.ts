@@ -168,7 +168,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ((await rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
   });
   const messages = new DiscordMessages(rest, uploads);
-  const surfaceFor = (location: SurfaceLocation) => surfaceAt(location, { messages, logger });
+  const surfaceFor = (location: SurfaceLocation) =>
+    surfaceAt(location, { messages, logger, style: config.MESSAGE_STYLE });
   const providers = new ModelProviders({
     catalogue,
     env,
@@ -247,6 +248,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           logger,
           admission,
           tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
+          style: config.MESSAGE_STYLE,
         })
       : undefined;
   if (client && jobs && intake) {

@@ -3,6 +3,7 @@ import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '
 import type { Logger } from '../logging/logger.ts';
 import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
 import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
+import { type MessageStyle, noteMessage } from './job-message.ts';
 import { MoveListeners } from './move-listeners.ts';
 
 export interface InteractionReplySurfaceOptions {
@@ -18,6 +19,8 @@ export interface InteractionReplySurfaceOptions {
   messageId?: string;
   uploadLimitBytes: number;
   logger: Logger;
+  /** Cards (the default) or text (`MESSAGE_STYLE`). */
+  style?: MessageStyle;
   /** Where the job continues once the token can no longer be used. */
   openFallback: () => JobSurface;
 }
@@ -67,7 +70,7 @@ export class InteractionReplySurface implements JobSurface {
   show(snapshot: JobSnapshot): Promise<void> {
     return this.viaTokenOrFallback(
       async () => {
-        await this.editReply(outgoing(snapshot));
+        await this.editReply(outgoing(snapshot, undefined, { style: this.options.style }));
       },
       (fallback) => fallback.show(snapshot),
       snapshot,
@@ -87,6 +90,7 @@ export class InteractionReplySurface implements JobSurface {
       onUploadFailed: (delivery) => {
         remaining = { snapshot: { ...snapshot, delivery }, video: undefined };
       },
+      style: this.options.style,
       logger,
     };
     return this.viaTokenOrFallback(
@@ -129,8 +133,7 @@ export class InteractionReplySurface implements JobSurface {
     this.moves.moved();
     this.options.logger.info('progress_moved_to_channel_message', { tokenDead: this.tokenDead });
     const note: OutgoingMessage = {
-      content: translatorFor(snapshot.request.locale)('job.handover'),
-      components: [],
+      ...noteMessage(translatorFor(snapshot.request.locale)('job.handover'), this.options.style),
       allowed_mentions: NO_PINGS,
     };
     if (this.tokenUsable()) {

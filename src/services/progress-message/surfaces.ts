@@ -3,10 +3,13 @@ import type { Logger } from '../logging/logger.ts';
 import { ChannelMessageSurface } from './channel-message-surface.ts';
 import type { DiscordMessages } from './discord-messages.ts';
 import { InteractionReplySurface } from './interaction-reply-surface.ts';
+import type { MessageStyle } from './job-message.ts';
 
 export interface SurfaceDeps {
   messages: DiscordMessages;
   logger: Logger;
+  /** How job messages look (`MESSAGE_STYLE`; cards when not said). */
+  style?: MessageStyle;
 }
 
 /**
@@ -19,19 +22,21 @@ export function surfaceAt(
   deps: SurfaceDeps,
   options: { replyTo?: string } = {},
 ): JobSurface {
-  const { messages, logger } = deps;
+  const { messages, logger, style } = deps;
   if (location.kind === 'channel') {
-    return new ChannelMessageSurface({ messages, logger, ...location, replyTo: options.replyTo });
+    return new ChannelMessageSurface({ messages, logger, style, ...location, replyTo: options.replyTo });
   }
   const { channelId, uploadLimitBytes } = location;
   return new InteractionReplySurface({
     messages,
     logger,
+    style,
     ...location,
     openFallback: () =>
       new ChannelMessageSurface({
         messages,
         logger,
+        style,
         channelId,
         uploadLimitBytes,
         pingOnFinish: true,
