@@ -34,7 +34,7 @@ import {
   type SlashCommandOptions,
   type SubmitModalOptions,
 } from './fake-discord-interactions.ts';
-import { attachReply, mentionsOf } from './fake-discord-messages.ts';
+import { attachReply, mentionsOf, visibleText } from './fake-discord-messages.ts';
 import {
   type AttachmentInput,
   baseMessage,
@@ -46,6 +46,7 @@ import {
   guildMemberPayload,
   Intent,
   isoTime,
+  MessageFlag as MessageFlags,
   MiB,
   makeRole,
   makeTextChannel,
@@ -95,6 +96,7 @@ export type {
 } from './fake-discord-gateway.ts';
 export type { Fault, FaultSpec, UploadedFile } from './fake-discord-http.ts';
 export type * from './fake-discord-interactions.ts';
+export { visibleText } from './fake-discord-messages.ts';
 export {
   type AttachmentInput,
   DEFAULT_APP_PERMISSIONS,
@@ -665,7 +667,7 @@ export class FakeDiscord {
     const matches = (record: MessageRecord) =>
       !record.deleted &&
       (options.channelId === undefined || record.channelId === options.channelId) &&
-      predicate(record.message, record);
+      predicate(asSeen(record.message), record);
     const existing = options.includeExisting === false ? [] : this.state.messages.values();
     return this.state.messageWatch
       .wait(matches, {
@@ -674,7 +676,7 @@ export class FakeDiscord {
         what: 'a matching message',
         history: () => this.describeRecentMessages(),
       })
-      .then((record) => record.message);
+      .then((record) => asSeen(record.message));
   }
 
   /** Resolves when this interaction's `@original` message satisfies `predicate` (default: it exists). */
@@ -706,7 +708,7 @@ export class FakeDiscord {
   /** Current state of a live message (undefined if unknown or deleted). */
   messageState(id: string): APIMessage | undefined {
     const record = this.state.messages.get(id);
-    return record && !record.deleted ? record.message : undefined;
+    return record && !record.deleted ? asSeen(record.message) : undefined;
   }
 
   /** The full record: history of states, ephemeral, deleted, origin, interaction. */
@@ -716,7 +718,7 @@ export class FakeDiscord {
 
   /** Every state of a message, oldest first (e.g. loading → 10% → 50% → done with file). */
   messageHistory(id: string): APIMessage[] {
-    return this.state.messages.get(id)?.history ?? [];
+    return (this.state.messages.get(id)?.history ?? []).map(asSeen);
   }
 
   /** Live messages of a channel (default `discord.channel`), oldest first, ephemeral ones included. */
@@ -728,7 +730,7 @@ export class FakeDiscord {
     return [...this.state.messages.values()]
       .filter((record) => record.channelId === channelId && !record.deleted)
       .filter((record) => options.includeEphemeral !== false || !record.ephemeral)
-      .map((record) => record.message);
+      .map((record) => asSeen(record.message));
   }
 
   /** The bytes the fake CDN serves for an attachment (object, URL or id). */
@@ -879,4 +881,16 @@ function guildIdOf(event: string, data: unknown): string | undefined {
     GatewayDispatchEvents.GuildDelete,
   ];
   return ownEvents.includes(event) && typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * A message as tests read it: a Components V2 card's `content` is what a member reads in it (its
+ * Text Displays and buttons' labels, see `visibleText`), so assertions on a job's text hold for
+ * cards and text messages alike. The bot itself always gets Discord's shape (empty `content`);
+ * `messageRecord` keeps the raw states too.
+ */
+export function asSeen(message: APIMessage): APIMessage {
+  return ((message.flags ?? 0) & MessageFlags.IsComponentsV2) === 0
+    ? message
+    : { ...message, content: visibleText(message) };
 }
