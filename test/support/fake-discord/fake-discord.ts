@@ -35,6 +35,9 @@ import {
   type SubmitModalOptions,
 } from './fake-discord-interactions.ts';
 import { attachReply, mentionsOf, visibleText } from './fake-discord-messages.ts';
+
+export { visibleText };
+
 import {
   type AttachmentInput,
   baseMessage,
@@ -96,7 +99,6 @@ export type {
 } from './fake-discord-gateway.ts';
 export type { Fault, FaultSpec, UploadedFile } from './fake-discord-http.ts';
 export type * from './fake-discord-interactions.ts';
-export { visibleText } from './fake-discord-messages.ts';
 export {
   type AttachmentInput,
   DEFAULT_APP_PERMISSIONS,
@@ -864,7 +866,7 @@ export class FakeDiscord {
     return `\n  last messages:\n${recent
       .map(
         (record) =>
-          `    ${record.id} in ${record.channelId} by ${record.message.author.username}${record.deleted ? ' (deleted)' : ''}: ${JSON.stringify(record.message.content).slice(0, 80)} [${record.message.attachments.length} files, flags ${record.message.flags ?? 0}]`,
+          `    ${record.id} in ${record.channelId} by ${record.message.author.username}${record.deleted ? ' (deleted)' : ''}: ${JSON.stringify(visibleText(record.message)).slice(0, 80)} [${record.message.attachments.length} files, flags ${record.message.flags ?? 0}]`,
       )
       .join('\n')}${this.state.describeRecentRequests(4)}`;
   }
