@@ -138,6 +138,7 @@ describe('final messages', () => {
       discord.refuseLinkButtons(null);
     }
   });
+
   it("Discord refuses the card's link to a video too large to upload (400 50035): the link in the card's text, no button or external video", async () => {
     const { discord, service, logs } = bot;
     const bigVideo = service.addVideo('big.mp4', 3 * 1024 * 1024);
