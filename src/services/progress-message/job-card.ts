@@ -43,12 +43,14 @@ export interface CardParts {
   texts: string[];
   /** The video to play in the card: `attachment://<file>` for an upload, or the service's link. */
   mediaUrl?: string;
+  /** The video's alt text, for screen readers (plain text, not markdown). */
+  mediaDescription?: string;
   buttons: APIActionRowComponent<APIButtonComponent>[];
 }
 
 export function renderCard(parts: CardParts): { flags: number; components: APIMessageTopLevelComponent[] } {
   const inner: APIComponentInContainer[] = fitTexts(parts.texts.filter(Boolean)).map(textDisplay);
-  if (parts.mediaUrl) inner.push(mediaGallery(parts.mediaUrl));
+  if (parts.mediaUrl) inner.push(mediaGallery(parts.mediaUrl, parts.mediaDescription));
   inner.push(...parts.buttons);
   const container: APIContainerComponent = {
     type: ComponentType.Container,
@@ -136,8 +138,18 @@ export function textDisplay(content: string): APITextDisplayComponent {
   return { type: ComponentType.TextDisplay, content };
 }
 
-function mediaGallery(url: string): APIMediaGalleryComponent {
-  return { type: ComponentType.MediaGallery, items: [{ media: { url } }] };
+/** Discord's limit for a gallery item's description. */
+const MEDIA_DESCRIPTION_LENGTH = 1024;
+
+function mediaGallery(url: string, description?: string): APIMediaGalleryComponent {
+  const alt =
+    description && description.length > MEDIA_DESCRIPTION_LENGTH
+      ? `${description.slice(0, MEDIA_DESCRIPTION_LENGTH - 1)}…`
+      : description;
+  return {
+    type: ComponentType.MediaGallery,
+    items: [{ media: { url }, ...(alt ? { description: alt } : {}) }],
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   playableUrl,
   renderCard,
   textDisplay,
+  visibleText,
   withoutExternalLinks,
 } from './job-card.ts';
 import type { MessageStyle } from './message-style.ts';
@@ -82,6 +83,9 @@ export function renderJobCard(
     state: snapshot.state,
     texts: [join(about), join(details), join(status)],
     mediaUrl: mediaOf(snapshot, fileName),
+    mediaDescription: t('job.videoAlt', {
+      prompt: shortened(snapshot.request.prompt, PROMPT_PREVIEW_LENGTH),
+    }),
     buttons: buttons(snapshot, t),
   });
 }
@@ -135,11 +139,16 @@ export function quotePrompt(prompt: string): string {
  * shortened line that shows exactly as typed: no formatting, no masked link, no mention.
  */
 export function plainText(text: string, maxLength: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const short = flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
+  const short = shortened(text, maxLength);
   const escaped = escapeMarkdown(short, { heading: true, bulletedList: true, numberedList: true });
   // escapeMarkdown's own masked-link escape only catches `[x](y)` on one line; no bracket, no link.
   return neutraliseMentions(escaped.replace(/[[\]]/g, '\\$&'));
+}
+
+/** One line of at most `maxLength` characters, for where markdown is not parsed (alt text). */
+function shortened(text: string, maxLength: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
 }
 
 /**
@@ -164,8 +173,8 @@ export function withLinksInText<T extends JobMessage>(message: T): T {
     .map((button) => linkText(String(button.url)));
   const components = withoutExternalLinks(message.components);
   if (isCard(message)) {
-    const shown = JSON.stringify(message.components);
-    const missing = links.filter((link) => !shown.includes(JSON.stringify(link).slice(1, -1)));
+    const shown = visibleText({ ...message, components });
+    const missing = links.filter((link) => !shown.includes(link));
     if (!missing.length) return { ...message, components };
     const [container, ...rest] = components;
     const linkLines = textDisplay(missing.map((link) => `🔗 ${link}`).join('\n'));

@@ -139,6 +139,20 @@ describe('final message', () => {
       expect(visibleText(message ?? { components: [] })).toContain('https://videos.example/x.mp4');
     });
 
+    it("adds the refused button's link to the text of a card that plays the upload", async () => {
+      const { route, sent } = routeFailing(
+        [discordError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType)],
+        1,
+        'cards',
+      );
+      await writeFinalMessage(route, delivered, video);
+      const resent = sent[1]?.message;
+      expect(sent[1]?.withFile).toBe(true);
+      expect(media(resent)).toBe('attachment://x.mp4');
+      expect(JSON.stringify(resent?.components)).not.toContain('"style":5');
+      expect(visibleText(resent ?? { components: [] })).toContain('🔗 https://videos.example/x.mp4');
+    });
+
     it('moves a refused link into the text, dropping the link button and the external media', async () => {
       const { route, sent } = routeFailing(
         [discordError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType)],

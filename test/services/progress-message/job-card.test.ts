@@ -86,11 +86,13 @@ describe('job card', () => {
       );
     expect(gallery({ ...delivered, delivery: { kind: 'file' } }, 'v.mp4')).toEqual({
       type: 12,
-      items: [{ media: { url: 'attachment://v.mp4' } }],
+      items: [{ media: { url: 'attachment://v.mp4' }, description: 'Video made from the prompt: a cat' }],
     });
     expect(gallery({ ...delivered, delivery: { kind: 'link', why: 'too-large' } })).toEqual({
       type: 12,
-      items: [{ media: { url: 'https://videos.example/v.mp4' } }],
+      items: [
+        { media: { url: 'https://videos.example/v.mp4' }, description: 'Video made from the prompt: a cat' },
+      ],
     });
     expect(gallery({ ...delivered, delivery: { kind: 'link', why: 'too-large' }, videoUrl: 'ftp://x' })).toBe(
       undefined,
