@@ -61,12 +61,8 @@ export function renderCard(parts: CardParts): { flags: number; components: APIMe
 }
 
 /** A one-line card, for the notes that replace a job's message (handed over, finished below). */
-export function noteCard(text: string, state?: JobState) {
-  const container: APIContainerComponent = {
-    type: ComponentType.Container,
-    ...(state ? { accent_color: ACCENT_COLOURS[state] } : {}),
-    components: [textDisplay(text)],
-  };
+export function noteCard(text: string) {
+  const container: APIContainerComponent = { type: ComponentType.Container, components: [textDisplay(text)] };
   return { flags: COMPONENTS_V2, components: [container] as APIMessageTopLevelComponent[] };
 }
 
