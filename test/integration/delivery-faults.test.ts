@@ -139,7 +139,7 @@ describe('final messages', () => {
     }
   });
 
-  it("Discord refuses the card's link to a video too large to upload (400 50035): the link in the card's text, no button or external video", async () => {
+  it('Discord refuses the link of a card to a video too large to upload (400 50035): the link in its text, no button or external video', async () => {
     const { discord, service, logs } = bot;
     const bigVideo = service.addVideo('big.mp4', 3 * 1024 * 1024);
     service.enqueue(progressStream({ videoUrl: bigVideo }));
