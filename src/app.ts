@@ -193,7 +193,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ((await rest.get(Routes.guildMember(guildId, userId))) as APIGuildMember).roles,
   });
   const messages = new DiscordMessages(rest, uploads);
-  const surfaceFor = (location: SurfaceLocation) => surfaceAt(location, { messages, logger });
+  const surfaceFor = (location: SurfaceLocation) =>
+    surfaceAt(location, { messages, logger, style: config.MESSAGE_STYLE });
   const providers = new ModelProviders({
     catalogue,
     env,
@@ -278,6 +279,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           logger,
           admission,
           tokenLifetimeMs: config.INTERACTION_TOKEN_LIFETIME_MS,
+          style: config.MESSAGE_STYLE,
         })
       : undefined;
   let endpoint: InteractionsEndpoint | undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BOT_ROLES } from './services/cluster/roles.ts';
+import { MESSAGE_STYLES } from './services/progress-message/message-style.ts';
 import { SERVICE_FORMATS } from './services/video-service/service-shapes.ts';
 
 /**
@@ -126,6 +127,8 @@ const schema = z.object({
   AGE_RESTRICTED_ONLY: flag(false),
   BLOCKED_WORDS_FILE: z.string().min(1).optional(),
   MESSAGE_CONTENT_INTENT: flag(true),
+  // How a job's message looks: a Components V2 card with the video playing in it, or today's text.
+  MESSAGE_STYLE: z.enum(MESSAGE_STYLES, { message: 'must be cards or text' }).default('cards'),
 
   OWNER_IDS: commaList.pipe(z.array(snowflake)),
   DEFAULT_MEMBER_LIMIT: whole(0),

@@ -1,7 +1,7 @@
 import { type APIMessage, PermissionFlagsBits } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/commands/triggers/mention.ts';
-import { DEFAULT_APP_PERMISSIONS } from '../support/fake-discord/fake-discord.ts';
+import { DEFAULT_APP_PERMISSIONS, MessageFlag } from '../support/fake-discord/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
 import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
 import { readStreamFixture } from '../support/fixtures.ts';
@@ -134,6 +134,31 @@ describe('final messages', () => {
       expect((await waitForJobFinished(logs, jobIdOf(final))).state).toBe('delivered');
       const uploads = discord.requestsFor(ix).filter((request) => request.files.length > 0);
       expect(uploads.map((request) => request.status)).toEqual([400, 200]);
+    } finally {
+      discord.refuseLinkButtons(null);
+    }
+  });
+
+  it('Discord refuses the link of a card to a video too large to upload (400 50035): the link in its text, no button or external video', async () => {
+    const { discord, service, logs } = bot;
+    const bigVideo = service.addVideo('big.mp4', 3 * 1024 * 1024);
+    service.enqueue(progressStream({ videoUrl: bigVideo }));
+    discord.refuseLinkButtons();
+    try {
+      const ix = discord.slashCommand({
+        name: 'video',
+        options: videoOptions({ prompt: 'a glider' }),
+        attachmentSizeLimit: 1024 * 1024,
+      });
+      const final = await discord.waitForOriginal(ix, isFinal);
+      expect(final.content).toContain(bigVideo);
+      expect(labelsOf(final)).toEqual(['Regenerate']);
+      const stored = discord.messageRecord(final.id)?.message;
+      expect(stored?.flags).toBe(MessageFlag.IsComponentsV2);
+      expect(JSON.stringify(stored?.components)).not.toContain('"type":12');
+      expect((await waitForJobFinished(logs, jobIdOf(final))).state).toBe('delivered');
+      const refused = discord.requestsFor(ix).filter((request) => request.status === 400);
+      expect(refused.length).toBeGreaterThan(0);
     } finally {
       discord.refuseLinkButtons(null);
     }

@@ -1,5 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { visibleText } from '../support/fake-discord/fake-discord.ts';
 import { contentChunk, progressStream, type StreamStep } from '../support/fake-video-service.ts';
 import {
   hasVideoFile,
@@ -68,8 +69,14 @@ function expectFailedWithRetry(outcome: Outcome, reason: string): void {
 /** Some message the bot sent or edited showed `text` to the member. */
 const anyMessageShowed = (text: string) =>
   bot.discord.requests.some((request) => {
-    const content = (request.body as { content?: unknown } | undefined)?.content;
-    return typeof content === 'string' && rendered(content).includes(text);
+    const body = request.body as Partial<Pick<APIMessage, 'content' | 'flags' | 'components'>> | undefined;
+    // A card's text is in its Text Displays.
+    const shown = visibleText({
+      content: body?.content ?? '',
+      flags: body?.flags,
+      components: body?.components,
+    });
+    return rendered(shown).includes(text);
   });
 
 describe('a relay that echoes the service key', () => {

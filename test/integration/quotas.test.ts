@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MANAGE_SERVER_REQUIRED } from '../../src/commands/preconditions.ts';
 import type { FakeInteraction, FakeMember } from '../support/fake-discord/fake-discord.ts';
 import { progressStream } from '../support/fake-video-service.ts';
-import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
+import { buttonsOf, customIdOf, hasVideoFile } from '../support/fault-kit.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
 
@@ -104,7 +104,7 @@ describe.each(['sqlite', 'redis'] as const)('quotas on %s', (backend) => {
       // Cancelled while generating (the service has the request), not while still waiting in line.
       const shown = await bot.discord.waitForOriginal(
         running,
-        (message) => (message.components?.length ?? 0) > 0 && /\d+%/.test(message.content),
+        (message) => buttonsOf(message).length > 0 && /\d+%/.test(message.content),
       );
       bot.discord.clickButton({ message: shown, customId: customIdOf(shown, 'Cancel'), member });
       await bot.discord.waitForOriginal(running, (message) => message.content.includes('Cancelled'));

@@ -3,8 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ACCENT_COLOURS } from '../../src/services/progress-message/job-card.ts';
 import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
-import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
+import {
+  type FakeDiscord,
+  type FakeMember,
+  MessageFlag,
+  startFakeDiscord,
+} from '../support/fake-discord/fake-discord.ts';
 import {
   type FakeVideoService,
   progressStream,
@@ -115,6 +121,11 @@ describe('restart', () => {
       (message) => message.id === waiting.id && interrupted(message),
     );
     expect(labelsOf(recoveredReply)).toEqual(['Retry']);
+    // Both are the jobs' cards, edited in place: the colour of an interrupted job.
+    for (const card of [recovered, recoveredReply]) {
+      expect((card.flags ?? 0) & MessageFlag.IsComponentsV2).toBe(MessageFlag.IsComponentsV2);
+      expect(card.components?.[0]).toMatchObject({ type: 17, accent_color: ACCENT_COLOURS.interrupted });
+    }
     const botReplies = discord
       .channelMessages()
       .filter((message) => message.message_reference?.message_id === mention.id);

@@ -376,6 +376,9 @@ describe('spoilers and /video-settings show', () => {
       hasVideoFile,
     );
     expect(delivered.attachments[0]?.filename).toMatch(/^SPOILER_.*\.mp4$/);
+    // The card's player is blurred too: its gallery item is marked as a spoiler.
+    const raw = JSON.stringify(discord.messageRecord(delivered.id)?.message.components ?? []);
+    expect(raw).toMatch(/"media":\{"url":"attachment:\/\/SPOILER_[^"]*\.mp4"[^}]*\}[^}]*"spoiler":true/);
     await settings('spoiler', { options: off });
   });
 

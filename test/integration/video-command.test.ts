@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { progressStream } from '../support/fake-video-service.ts';
-import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
+import { buttonsOf, customIdOf, hasVideoFile } from '../support/fault-kit.ts';
 import { readStreamFixture } from '../support/fixtures.ts';
 import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
 
@@ -123,11 +123,11 @@ describe('/video', () => {
     const { discord, service } = bot;
     const claimed = service.enqueue({ ...progressStream({ steps: [5] }), stallAfterFrames: 4 });
     const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a slow sunrise' }) });
-    const running = await discord.waitForOriginal(ix, (message) => message.components?.length === 1);
+    const running = await discord.waitForOriginal(ix, (message) => buttonsOf(message).length === 1);
     const cancelId = customIdOf(running, 'Cancel');
     discord.clickButton({ message: running, customId: cancelId });
     const done = await discord.waitForOriginal(ix, (message) => message.content.includes('Cancelled'));
-    expect(done.components ?? []).toHaveLength(0);
+    expect(buttonsOf(done)).toHaveLength(0);
     expect(await (await claimed).ended).toBe('client-disconnected');
   });
 
@@ -135,7 +135,7 @@ describe('/video', () => {
     const { discord, service } = bot;
     service.enqueue({ ...progressStream({ steps: [5, 60] }), chunkDelayMs: 400 });
     const ix = discord.slashCommand({ name: 'video', options: videoOptions({ prompt: 'a paper boat' }) });
-    const running = await discord.waitForOriginal(ix, (message) => message.components?.length === 1);
+    const running = await discord.waitForOriginal(ix, (message) => buttonsOf(message).length === 1);
     const stranger = discord.member({ username: 'stranger' });
     const click = discord.clickButton({
       message: running,
@@ -179,7 +179,7 @@ describe('/video', () => {
           request.method !== 'GET' &&
           request.body &&
           typeof request.body === 'object' &&
-          'content' in (request.body as object),
+          ('content' in (request.body as object) || 'components' in (request.body as object)),
       );
     expect(sent.length).toBeGreaterThan(0);
     for (const request of sent)

@@ -8,6 +8,7 @@ import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
 import { type FakeInteraction, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
 import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
 import {
+  buttonsOf,
   customIdOf,
   hasVideoFile,
   jobIdOf,
@@ -194,7 +195,7 @@ describe('Videos API shape', () => {
     await api.waitForCall((call) => call.call === 'poll');
     bot.discord.clickButton({ message: running, customId: customIdOf(running, 'Cancel') });
     const done = await bot.discord.waitForOriginal(ix, (message) => message.content.includes('Cancelled'));
-    expect(done.components ?? []).toHaveLength(0);
+    expect(buttonsOf(done)).toHaveLength(0);
     expect((await waitForJobFinished(bot.logs, jobIdOf(running))).state).toBe('cancelled');
     const cancelledWrite = bot.discord.requests.find(
       (request) =>

@@ -69,19 +69,23 @@ export interface ButtonView {
   url?: string;
 }
 
+/** The buttons of a message, in rows of a text message or anywhere in a Components V2 card. */
 export function buttonsOf(message: APIMessage): ButtonView[] {
-  const found: ButtonView[] = [];
-  for (const row of message.components ?? []) {
-    for (const component of 'components' in row ? row.components : []) {
-      if (component.type !== 2) continue;
-      found.push({
-        label: 'label' in component ? component.label : undefined,
-        customId: 'custom_id' in component ? component.custom_id : undefined,
-        url: 'url' in component ? component.url : undefined,
-      });
-    }
-  }
-  return found;
+  return nestedComponents(message.components ?? [])
+    .filter((component) => component.type === 2)
+    .map((button) => ({
+      label: typeof button.label === 'string' ? button.label : undefined,
+      customId: typeof button.custom_id === 'string' ? button.custom_id : undefined,
+      url: typeof button.url === 'string' ? button.url : undefined,
+    }));
+}
+
+function nestedComponents(components: readonly unknown[]): Record<string, unknown>[] {
+  return (components as Record<string, unknown>[]).flatMap((component) => [
+    component,
+    ...nestedComponents(Array.isArray(component.components) ? component.components : []),
+    ...nestedComponents(component.accessory ? [component.accessory] : []),
+  ]);
 }
 
 export function labelsOf(message: APIMessage): string[] {

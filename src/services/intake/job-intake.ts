@@ -3,6 +3,7 @@ import type { JobAdmission, JobAsk, JobDispatch } from '../jobs/job.ts';
 import { STORE_DOWN } from '../jobs/job-admission.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { DiscordMessages } from '../progress-message/discord-messages.ts';
+import type { MessageStyle } from '../progress-message/job-message.ts';
 import { surfaceAt } from '../progress-message/surfaces.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 
@@ -14,6 +15,8 @@ export interface JobIntakeOptions {
   admission: JobAdmission;
   /** Discord's interaction token lifetime (15 minutes; shorter in tests). */
   tokenLifetimeMs: number;
+  /** How job messages look (`MESSAGE_STYLE`). */
+  style?: MessageStyle;
 }
 
 /** Where a job's progress message will live, as the front door knows it (ids only). */

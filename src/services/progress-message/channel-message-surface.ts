@@ -6,9 +6,11 @@ import {
   type DiscordMessages,
   isMissingPermission,
   isUnknownMessage,
+  NO_PINGS,
   type OutgoingMessage,
 } from './discord-messages.ts';
 import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
+import { type MessageStyle, noteMessage } from './job-message.ts';
 import { MoveListeners } from './move-listeners.ts';
 
 export interface ChannelMessageSurfaceOptions {
@@ -30,6 +32,8 @@ export interface ChannelMessageSurfaceOptions {
    * here from an interaction, whose messages are now the channel's, not one member's reply.
    */
   inServerLanguage?: boolean;
+  /** Cards (the default) or text (`MESSAGE_STYLE`). */
+  style?: MessageStyle;
 }
 
 /**
@@ -60,7 +64,10 @@ export class ChannelMessageSurface implements JobSurface {
   }
 
   async show(snapshot: JobSnapshot): Promise<void> {
-    await this.write(snapshot.request.requesterId, outgoing(snapshot, this.localeOf(snapshot)));
+    await this.write(
+      snapshot.request.requesterId,
+      outgoing(snapshot, this.localeOf(snapshot), { style: this.options.style }),
+    );
   }
 
   private localeOf(snapshot: JobSnapshot): string | undefined {
@@ -76,6 +83,7 @@ export class ChannelMessageSurface implements JobSurface {
         write: (message, file) => this.write(requesterId, message, file),
         fallbacks: [(message) => this.postAnew(requesterId, message)],
         locale: this.localeOf(snapshot),
+        style: this.options.style,
         logger,
       };
       return writeFinalMessage(route, snapshot, video);
@@ -87,6 +95,7 @@ export class ChannelMessageSurface implements JobSurface {
       {
         write: (message, file) => this.post(requesterId, message, file),
         locale: this.localeOf(snapshot),
+        style: this.options.style,
         logger,
       },
       snapshot,
@@ -159,15 +168,12 @@ export class ChannelMessageSurface implements JobSurface {
     { channelId, messageId }: { channelId: string; messageId: string },
   ): Promise<void> {
     const t = translatorFor(this.localeOf(snapshot));
-    const summary = {
-      content: t('job.finishedBelow', { state: t(`job.state.${snapshot.state}`) }),
-      components: [],
-    };
+    const summary = noteMessage(
+      t('job.finishedBelow', { state: t(`job.state.${snapshot.state}`) }),
+      this.options.style,
+    );
     try {
-      await this.options.messages.edit(channelId, messageId, {
-        ...summary,
-        allowed_mentions: outgoing(snapshot).allowed_mentions,
-      });
+      await this.options.messages.edit(channelId, messageId, { ...summary, allowed_mentions: NO_PINGS });
     } catch (error) {
       this.options.logger.debug('progress_message_cleanup_failed', { error });
     }

@@ -10,7 +10,7 @@ import {
   NO_PINGS,
   type OutgoingMessage,
 } from './discord-messages.ts';
-import { hasLinkButton, renderJobMessage, withLinksInText } from './job-message.ts';
+import { hasLinkButton, type MessageStyle, renderJob, withLinksInText } from './job-message.ts';
 
 export type WriteMessage = (message: OutgoingMessage, video?: DownloadedVideo) => Promise<unknown>;
 export type PostMessage = (message: OutgoingMessage) => Promise<unknown>;
@@ -26,6 +26,8 @@ export interface FinalMessageRoute {
   onUploadFailed?: (delivery: Delivery) => void;
   /** The language to write in, when not the job's own (`request.locale`). */
   locale?: string;
+  /** Cards (the default) or text, as configured (`MESSAGE_STYLE`). */
+  style?: MessageStyle;
   logger: Logger;
 }
 
@@ -35,8 +37,13 @@ export interface FinalMessageRoute {
  */
 const TEXT_RETRIES = { retries: 2, minTimeout: 1_000, factor: 2 } as const;
 
-export function outgoing(snapshot: JobSnapshot, locale = snapshot.request.locale): OutgoingMessage {
-  return { ...renderJobMessage(snapshot, locale), allowed_mentions: NO_PINGS };
+/** The job's message as sent: in the style configured, pinging no one; `fileName` is the upload's. */
+export function outgoing(
+  snapshot: JobSnapshot,
+  locale = snapshot.request.locale,
+  options: { style?: MessageStyle; fileName?: string } = {},
+): OutgoingMessage {
+  return { ...renderJob(snapshot, locale, options), allowed_mentions: NO_PINGS };
 }
 
 /**
@@ -59,7 +66,12 @@ export async function writeFinalMessage(
     try {
       await sendKeepingLinks(
         route.write,
-        decorate(outgoing({ ...snapshot, delivery: { kind: 'file' } }, route.locale)),
+        decorate(
+          outgoing({ ...snapshot, delivery: { kind: 'file' } }, route.locale, {
+            style: route.style,
+            fileName: video.fileName,
+          }),
+        ),
         video,
       );
       return { kind: 'file' };
@@ -70,7 +82,11 @@ export async function writeFinalMessage(
       route.onUploadFailed?.(delivery);
     }
   }
-  await writeText(route, snapshot.jobId, decorate(outgoing({ ...snapshot, delivery }, route.locale)));
+  await writeText(
+    route,
+    snapshot.jobId,
+    decorate(outgoing({ ...snapshot, delivery }, route.locale, { style: route.style })),
+  );
   return delivery;
 }
 

@@ -3,6 +3,7 @@ import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '
 import type { Logger } from '../logging/logger.ts';
 import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
 import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
+import { type MessageStyle, noteMessage } from './job-message.ts';
 import { MoveListeners } from './move-listeners.ts';
 
 export interface InteractionReplySurfaceOptions {
@@ -18,6 +19,8 @@ export interface InteractionReplySurfaceOptions {
   messageId?: string;
   uploadLimitBytes: number;
   logger: Logger;
+  /** Cards (the default) or text (`MESSAGE_STYLE`). */
+  style?: MessageStyle;
   /** Where the job continues once the token can no longer be used. */
   openFallback: () => JobSurface | Promise<JobSurface>;
   /**
@@ -75,7 +78,7 @@ export class InteractionReplySurface implements JobSurface {
   show(snapshot: JobSnapshot): Promise<void> {
     return this.viaTokenOrFallback(
       async () => {
-        await this.editReply(outgoing(snapshot));
+        await this.editReply(outgoing(snapshot, undefined, { style: this.options.style }));
       },
       (fallback) => fallback.show(snapshot),
       snapshot,
@@ -98,6 +101,7 @@ export class InteractionReplySurface implements JobSurface {
       onUploadFailed: (delivery) => {
         remaining = { snapshot: { ...snapshot, delivery }, video: undefined };
       },
+      style: this.options.style,
       logger,
     };
     return this.viaTokenOrFallback(
@@ -155,10 +159,12 @@ export class InteractionReplySurface implements JobSurface {
       { jobId: snapshot.jobId, tokenDead: this.tokenDead },
     );
     const note: OutgoingMessage = {
-      content: translatorFor(snapshot.request.locale)(
-        directMessageTo ? 'job.handoverDirectMessage' : 'job.handover',
+      ...noteMessage(
+        translatorFor(snapshot.request.locale)(
+          directMessageTo ? 'job.handoverDirectMessage' : 'job.handover',
+        ),
+        this.options.style,
       ),
-      components: [],
       allowed_mentions: NO_PINGS,
     };
     if (this.tokenUsable()) {

@@ -2,6 +2,7 @@ import { userMention } from '@discordjs/formatters';
 import {
   type APIActionRowComponent,
   type APIButtonComponent,
+  type APIMessageTopLevelComponent,
   ButtonStyle,
   ComponentType,
   escapeMarkdown,
@@ -9,14 +10,41 @@ import {
 import { isMemberText, memberText } from '../i18n/member-text.ts';
 import { type Translator, translatorFor } from '../i18n/translator.ts';
 import type { JobReason, JobSnapshot, LinkReason } from '../jobs/job.ts';
+import {
+  allComponents,
+  isCard,
+  noteCard,
+  playableUrl,
+  renderCard,
+  textDisplay,
+  visibleText,
+  withoutExternalLinks,
+} from './job-card.ts';
+import type { MessageStyle } from './message-style.ts';
 
 /**
  * How a job looks in Discord, as plain API JSON so the same payload can go through discord.js
- * (`editReply`, `message.edit`) or a raw multipart upload.
+ * (`editReply`, `message.edit`) or a raw multipart upload: text with a row of buttons, or a
+ * Components V2 card (`flags` set, no `content`).
  */
 export interface JobMessage {
+  content?: string;
+  flags?: number;
+  components: APIMessageTopLevelComponent[];
+}
+
+/** Today's text message: content and one row of buttons. */
+export interface TextJobMessage extends JobMessage {
   content: string;
   components: APIActionRowComponent<APIButtonComponent>[];
+}
+
+export type { MessageStyle } from './message-style.ts';
+
+export interface RenderOptions {
+  style?: MessageStyle;
+  /** The name the video is uploaded under with this message: a card plays it by `attachment://`. */
+  fileName?: string;
 }
 
 /** Custom ids of the buttons on a job message; the handlers route on the prefix. */
@@ -33,18 +61,68 @@ const NOTICE_LENGTH = 400;
 const BAR_CELLS = 12;
 
 /** In the job's language (`request.locale`) unless told another one; English when neither is known. */
-export function renderJobMessage(snapshot: JobSnapshot, locale = snapshot.request.locale): JobMessage {
+export function renderJobMessage(snapshot: JobSnapshot, locale = snapshot.request.locale): TextJobMessage {
   const t = translatorFor(locale);
+  const { about, details, status } = jobLines(snapshot, t);
+  return {
+    content: [...about, ...details, ...status].filter(Boolean).join('\n'),
+    components: buttons(snapshot, t),
+  };
+}
+
+/** The job as a Components V2 card: the same lines, the video playing in it once delivered. */
+export function renderJobCard(
+  snapshot: JobSnapshot,
+  locale = snapshot.request.locale,
+  fileName?: string,
+): JobMessage {
+  const t = translatorFor(locale);
+  const { about, details, status } = jobLines(snapshot, t);
+  const join = (lines: string[]) => lines.filter(Boolean).join('\n');
+  return renderCard({
+    state: snapshot.state,
+    texts: [join(about), join(details), join(status)],
+    mediaUrl: mediaOf(snapshot, fileName),
+    mediaSpoiler: snapshot.request.spoiler,
+    mediaDescription: t('job.videoAlt', {
+      prompt: shortened(snapshot.request.prompt, PROMPT_PREVIEW_LENGTH),
+    }),
+    buttons: buttons(snapshot, t),
+  });
+}
+
+/** The job's message in the configured style: every surface renders through here. */
+export function renderJob(
+  snapshot: JobSnapshot,
+  locale = snapshot.request.locale,
+  options: RenderOptions = {},
+): JobMessage {
+  return (options.style ?? 'cards') === 'text'
+    ? renderJobMessage(snapshot, locale)
+    : renderJobCard(snapshot, locale, options.fileName);
+}
+
+/** Who and what (headline, prompt); the options (model, length, ratio, fallbacks); the status. */
+function jobLines(snapshot: JobSnapshot, t: Translator) {
   const notice = snapshot.request.notice ? `-# ${plainText(snapshot.request.notice, NOTICE_LENGTH)}` : '';
-  const lines = [
-    headline(snapshot, t),
-    quotePrompt(snapshot.request.prompt),
-    optionsLine(snapshot, t),
-    ...fallbackLines(snapshot, t),
-    notice,
-  ];
-  const status = statusLines(snapshot, t);
-  return { content: [...lines, ...status].filter(Boolean).join('\n'), components: buttons(snapshot, t) };
+  return {
+    about: [headline(snapshot, t), quotePrompt(snapshot.request.prompt)],
+    details: [optionsLine(snapshot, t), ...fallbackLines(snapshot, t), notice],
+    status: statusLines(snapshot, t),
+  };
+}
+
+/** The video a delivered card plays: the file uploaded with it, or the link it was delivered as. */
+function mediaOf(snapshot: JobSnapshot, fileName: string | undefined): string | undefined {
+  if (snapshot.state !== 'delivered') return undefined;
+  const delivery = snapshot.delivery;
+  if (!delivery || delivery.kind === 'file') return fileName ? `attachment://${fileName}` : undefined;
+  return playableUrl(snapshot.videoUrl);
+}
+
+/** A short note in the style of the job's messages (a card once the message is one). */
+export function noteMessage(text: string, style: MessageStyle = 'cards'): JobMessage {
+  return style === 'text' ? { content: text, components: [] } : noteCard(text);
 }
 
 /** A reason in the member's language: the bot's own by its key, the service's as it wrote it. */
@@ -62,11 +140,16 @@ export function quotePrompt(prompt: string): string {
  * shortened line that shows exactly as typed: no formatting, no masked link, no mention.
  */
 export function plainText(text: string, maxLength: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const short = flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
+  const short = shortened(text, maxLength);
   const escaped = escapeMarkdown(short, { heading: true, bulletedList: true, numberedList: true });
   // escapeMarkdown's own masked-link escape only catches `[x](y)` on one line; no bracket, no link.
   return neutraliseMentions(escaped.replace(/[[\]]/g, '\\$&'));
+}
+
+/** One line of at most `maxLength` characters, for where markdown is not parsed (alt text). */
+function shortened(text: string, maxLength: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
 }
 
 /**
@@ -86,24 +169,33 @@ export function linkText(url: string): string {
  * a button's URL, so the member still gets the link.
  */
 export function withLinksInText<T extends JobMessage>(message: T): T {
-  const links: string[] = [];
-  const components = message.components
-    .map((row) => ({
-      ...row,
-      components: row.components.filter((button) => {
-        if (button.style !== ButtonStyle.Link) return true;
-        links.push(linkText(button.url));
-        return false;
-      }),
-    }))
-    .filter((row) => row.components.length > 0);
-  const missing = links.filter((link) => !message.content.includes(link));
-  const content = [message.content, ...missing.map((link) => `🔗 ${link}`)].join('\n');
+  const links = allComponents(message.components)
+    .filter((component) => component.type === ComponentType.Button && component.style === ButtonStyle.Link)
+    .map((button) => linkText(String(button.url)));
+  const components = withoutExternalLinks(message.components);
+  if (isCard(message)) {
+    const shown = visibleText({ ...message, components });
+    const missing = links.filter((link) => !shown.includes(link));
+    if (!missing.length) return { ...message, components };
+    const [container, ...rest] = components;
+    const linkLines = textDisplay(missing.map((link) => `🔗 ${link}`).join('\n'));
+    if (container?.type !== ComponentType.Container)
+      return { ...message, components: [...components, linkLines] };
+    return {
+      ...message,
+      components: [{ ...container, components: [...container.components, linkLines] }, ...rest],
+    };
+  }
+  const text = message.content ?? '';
+  const missing = links.filter((link) => !text.includes(link));
+  const content = [text, ...missing.map((link) => `🔗 ${link}`)].join('\n');
   return { ...message, content, components };
 }
 
 export function hasLinkButton(message: JobMessage): boolean {
-  return message.components.some((row) => row.components.some((button) => button.style === ButtonStyle.Link));
+  return allComponents(message.components).some(
+    (component) => component.type === ComponentType.Button && component.style === ButtonStyle.Link,
+  );
 }
 
 export function neutraliseMentions(text: string): string {

@@ -1,5 +1,6 @@
 import { type APIMessage, type REST, Routes } from 'discord.js';
 import type { JobRecord } from '../jobs/job-records.ts';
+import { allComponents, visibleText } from './job-card.ts';
 import { JOB_BUTTON } from './job-message.ts';
 
 const RECENT_MESSAGES = 50;
@@ -42,17 +43,14 @@ export class PostedVideoCheck {
   }
 }
 
+/** Its Regenerate button, in a row of a text message or anywhere in a card. */
 function carriesJob(message: APIMessage, jobId: string): boolean {
-  return (message.components ?? []).some(
-    (row) =>
-      'components' in row &&
-      row.components.some(
-        (component) => 'custom_id' in component && component.custom_id === `${JOB_BUTTON.retry}:${jobId}`,
-      ),
+  return allComponents(message.components).some(
+    (component) => component.custom_id === `${JOB_BUTTON.retry}:${jobId}`,
   );
 }
 
 function showsVideo(message: APIMessage, record: JobRecord): boolean {
   if (message.attachments.some((file) => /\.mp4$/i.test(file.filename))) return true;
-  return !!record.videoUrl && message.content.includes(record.videoUrl);
+  return !!record.videoUrl && visibleText(message).includes(record.videoUrl);
 }

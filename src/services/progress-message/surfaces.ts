@@ -3,10 +3,13 @@ import type { Logger } from '../logging/logger.ts';
 import { ChannelMessageSurface } from './channel-message-surface.ts';
 import type { DiscordMessages } from './discord-messages.ts';
 import { InteractionReplySurface } from './interaction-reply-surface.ts';
+import type { MessageStyle } from './job-message.ts';
 
 export interface SurfaceDeps {
   messages: DiscordMessages;
   logger: Logger;
+  /** How job messages look (`MESSAGE_STYLE`; cards when not said). */
+  style?: MessageStyle;
 }
 
 /**
@@ -20,20 +23,22 @@ export function surfaceAt(
   deps: SurfaceDeps,
   options: { replyTo?: string } = {},
 ): JobSurface {
-  const { messages, logger } = deps;
+  const { messages, logger, style } = deps;
   if (location.kind === 'channel') {
-    return new ChannelMessageSurface({ messages, logger, ...location, replyTo: options.replyTo });
+    return new ChannelMessageSurface({ messages, logger, style, ...location, replyTo: options.replyTo });
   }
   const { channelId, uploadLimitBytes, directMessageTo } = location;
   return new InteractionReplySurface({
     messages,
     logger,
+    style,
     ...location,
     openFallback: directMessageTo
       ? async () =>
           new ChannelMessageSurface({
             messages,
             logger,
+            style,
             channelId: await messages.openDirectMessage(directMessageTo),
             uploadLimitBytes,
           })
@@ -41,6 +46,7 @@ export function surfaceAt(
           new ChannelMessageSurface({
             messages,
             logger,
+            style,
             channelId,
             uploadLimitBytes,
             pingOnFinish: true,

@@ -7,6 +7,8 @@ import {
   type FinalMessageRoute,
   writeFinalMessage,
 } from '../../../src/services/progress-message/final-message.ts';
+import { visibleText } from '../../../src/services/progress-message/job-card.ts';
+import type { MessageStyle } from '../../../src/services/progress-message/message-style.ts';
 
 const delivered: JobSnapshot = {
   jobId: 'job1',
@@ -36,7 +38,11 @@ interface Sent {
 }
 
 /** A route whose writes fail with `failures` in turn (then succeed), recording every attempt. */
-function routeFailing(failures: unknown[], fallbacks = 1): { route: FinalMessageRoute; sent: Sent[] } {
+function routeFailing(
+  failures: unknown[],
+  fallbacks = 1,
+  style: MessageStyle = 'text',
+): { route: FinalMessageRoute; sent: Sent[] } {
   const sent: Sent[] = [];
   const queue = [...failures];
   const attempt = (where: string) => async (message: OutgoingMessage, file?: DownloadedVideo) => {
@@ -49,6 +55,7 @@ function routeFailing(failures: unknown[], fallbacks = 1): { route: FinalMessage
       write: attempt('edit'),
       fallbacks: Array.from({ length: fallbacks }, (_, index) => attempt(`new-${index}`)),
       logger: createLogger({ write: () => {} }),
+      style,
     },
     sent,
   };
@@ -106,5 +113,63 @@ describe('final message', () => {
     const refused = discordError(403, RESTJSONErrorCodes.MissingAccess);
     const { route } = routeFailing([refused], 0);
     await expect(writeFinalMessage(route, delivered, undefined)).rejects.toBe(refused);
+  });
+
+  describe('as a card', () => {
+    const V2 = 1 << 15;
+    const media = (message: OutgoingMessage | undefined) =>
+      JSON.stringify(message?.components).match(/"media":\{"url":"([^"]+)"/)?.[1];
+
+    it('plays the uploaded file by its attachment:// name, with no content', async () => {
+      const { route, sent } = routeFailing([], 1, 'cards');
+      await writeFinalMessage(route, delivered, video);
+      const message = sent[0]?.message;
+      expect(message?.flags).toBe(V2);
+      expect(message?.content).toBeUndefined();
+      expect(media(message)).toBe('attachment://x.mp4');
+      expect(visibleText(message ?? { components: [] })).toContain('Your video is ready');
+    });
+
+    it('plays the link after a failed upload, with the link in its text too', async () => {
+      const { route, sent } = routeFailing([discordError(502, 0)], 1, 'cards');
+      await writeFinalMessage(route, delivered, video);
+      const message = sent[1]?.message;
+      expect(sent[1]?.withFile).toBe(false);
+      expect(media(message)).toBe('https://videos.example/x.mp4');
+      expect(visibleText(message ?? { components: [] })).toContain('https://videos.example/x.mp4');
+    });
+
+    it("adds the refused button's link to the text of a card that plays the upload", async () => {
+      const { route, sent } = routeFailing(
+        [discordError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType)],
+        1,
+        'cards',
+      );
+      await writeFinalMessage(route, delivered, video);
+      const resent = sent[1]?.message;
+      expect(sent[1]?.withFile).toBe(true);
+      expect(media(resent)).toBe('attachment://x.mp4');
+      expect(JSON.stringify(resent?.components)).not.toContain('"style":5');
+      expect(visibleText(resent ?? { components: [] })).toContain('🔗 https://videos.example/x.mp4');
+    });
+
+    it('moves a refused link into the text, dropping the link button and the external media', async () => {
+      const { route, sent } = routeFailing(
+        [discordError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType)],
+        1,
+        'cards',
+      );
+      await writeFinalMessage(
+        route,
+        { ...delivered, delivery: { kind: 'link', why: 'too-large' } },
+        undefined,
+      );
+      const resent = sent[1]?.message;
+      expect(media(sent[0]?.message)).toBe('https://videos.example/x.mp4');
+      expect(media(resent)).toBeUndefined();
+      expect(JSON.stringify(resent?.components)).not.toContain('"style":5');
+      expect(visibleText(resent ?? { components: [] })).toContain('https://videos.example/x.mp4');
+      expect(resent?.flags).toBe(V2);
+    });
   });
 });

@@ -239,7 +239,7 @@ export interface FaultSpec {
   delayMs?: number;
   /** Only requests that upload files (true) or only those that do not (false). */
   withFiles?: boolean;
-  /** Only requests whose message content (JSON `content`, or `data.content` of a callback) contains this. */
+  /** Only requests whose message content (JSON `content`, or `data.content` of a callback, or a card's Text Displays) contains this. */
   contentIncludes?: string;
 }
 
@@ -266,9 +266,21 @@ export function faultMatches(
 }
 
 function contentOf(body: unknown): string {
-  const message = body as { content?: unknown; data?: { content?: unknown } } | undefined;
+  const message = body as
+    | { content?: unknown; components?: unknown; data?: { content?: unknown; components?: unknown } }
+    | undefined;
   const content = message?.content ?? message?.data?.content;
-  return typeof content === 'string' ? content : '';
+  if (typeof content === 'string') return content;
+  // A Components V2 message has its text in Text Displays.
+  return textDisplaysOf(message?.components ?? message?.data?.components).join('\n');
+}
+
+function textDisplaysOf(components: unknown): string[] {
+  if (!Array.isArray(components)) return [];
+  return components.flatMap((component: { type?: unknown; content?: unknown; components?: unknown }) => [
+    ...(component?.type === 10 && typeof component.content === 'string' ? [component.content] : []),
+    ...textDisplaysOf(component?.components),
+  ]);
 }
 
 export function faultFailure(fault: Fault): HttpFailure {

@@ -14,7 +14,8 @@ import type { MessageRecord } from './fake-discord-state.ts';
 
 /**
  * How a create or edit body turns into the message's next state, with the validation Discord does
- * (2000 characters, 10 embeds, custom_id ≤ 100, Components V2 without content, no empty message)
+ * (2000 characters, 10 embeds, custom_id ≤ 100, Components V2 without content and within its limits,
+ * a V2 flag never removed, no empty message)
  * and PATCH semantics: fields present replace, `attachments` keeps only the listed existing ones
  * plus the new uploads.
  */
@@ -71,6 +72,19 @@ export function applyMessageBody(
   if (body.content !== undefined) next.content = body.content ?? '';
   if (body.embeds !== undefined) next.embeds = body.embeds ?? [];
   if (body.components !== undefined) next.components = body.components ?? [];
+  if (
+    !context.creating &&
+    ((previous.flags ?? 0) & MessageFlag.IsComponentsV2) !== 0 &&
+    body.flags !== undefined &&
+    body.flags !== null &&
+    (body.flags & MessageFlag.IsComponentsV2) === 0
+  ) {
+    throw formError(
+      'flags',
+      'MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG',
+      'The IS_COMPONENTS_V2 flag cannot be removed.',
+    );
+  }
   next.flags = nextFlags(previous.flags ?? 0, body.flags, context.creating);
   next.attachments = nextAttachments(previous.attachments, body.attachments, uploads, context);
   if (context.creating) {
@@ -79,8 +93,14 @@ export function applyMessageBody(
   } else if (!(((previous.flags ?? 0) & MessageFlag.Loading) !== 0)) {
     next.edited_timestamp = isoTime(context.now);
   }
-  if (body.content !== undefined || body.allowed_mentions !== undefined || context.creating) {
-    Object.assign(next, mentionsOf(next.content, body.allowed_mentions ?? undefined, context));
+  if (
+    body.content !== undefined ||
+    body.components !== undefined ||
+    body.allowed_mentions !== undefined ||
+    context.creating
+  ) {
+    // A card's Text Displays ping like content does.
+    Object.assign(next, mentionsOf(visibleText(next), body.allowed_mentions ?? undefined, context));
   }
   validateMessage(next, body);
   return next;
@@ -175,8 +195,19 @@ function validateMessage(message: APIMessage, body: MessageBody): void {
         'Cannot use content or embeds with IS_COMPONENTS_V2.',
       );
     }
+    validateComponentsV2(message);
   } else if ((message.components?.length ?? 0) > 5) {
     throw formError('components', 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
+  } else {
+    for (const [index, component] of (message.components ?? []).entries()) {
+      if ((component as { type?: number }).type !== 1) {
+        throw formError(
+          `components.${index}.type`,
+          'COMPONENT_LAYOUT_REQUIRES_COMPONENTS_V2',
+          'This component type needs the IS_COMPONENTS_V2 flag.',
+        );
+      }
+    }
   }
   validateComponents(message.components ?? [], 'components');
   if ((flags & MessageFlag.Loading) === 0 && isEmpty(message, body)) throw discordError(400, 50006);
@@ -198,6 +229,108 @@ function validateComponents(components: readonly unknown[], path: string): void 
         throw formError(`${where}.components`, 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
       }
       validateComponents(record.components, `${where}.components`);
+    }
+  }
+}
+
+/**
+ * What a member reads in a message: its content, or for a Components V2 message its Text Displays
+ * and its buttons' labels, one per line. Tests read messages through this (see `FakeDiscord`).
+ */
+export function visibleText(message: Pick<APIMessage, 'content' | 'flags' | 'components'>): string {
+  if (((message.flags ?? 0) & MessageFlag.IsComponentsV2) === 0) return message.content;
+  return walkComponents(message.components ?? [], 'components')
+    .map(({ component }) => {
+      if (component.type === 10) return String(component.content ?? '');
+      if (component.type === 2 && typeof component.label === 'string') return component.label;
+      return '';
+    })
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Component types Discord knows in messages (components/reference.mdx). */
+const MESSAGE_COMPONENT_TYPES = new Set([1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 17]);
+const V2_TOP_LEVEL_TYPES = new Set([1, 9, 10, 12, 13, 14, 17]);
+const V2_MAX_COMPONENTS = 40;
+const V2_MAX_TEXT = 4000;
+
+/** Every component of a tree with its path: rows', containers' and sections' children, accessories. */
+function walkComponents(
+  components: readonly unknown[],
+  path: string,
+): { component: Record<string, unknown>; where: string }[] {
+  const found: { component: Record<string, unknown>; where: string }[] = [];
+  for (const [index, component] of components.entries()) {
+    const where = `${path}.${index}`;
+    if (typeof component !== 'object' || component === null) {
+      throw formError(where, 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+    }
+    const record = component as Record<string, unknown>;
+    found.push({ component: record, where });
+    if (Array.isArray(record.components))
+      found.push(...walkComponents(record.components, `${where}.components`));
+    if (record.accessory) found.push(...walkComponents([record.accessory], `${where}.accessory`));
+  }
+  return found;
+}
+
+/**
+ * Discord's checks of a Components V2 message: known types only (layout ones at the top), at most
+ * 40 components counting nested ones, at most 4000 characters of Text Display content, media
+ * galleries of 1–10 items, and every `attachment://` reference naming a file of the message.
+ */
+function validateComponentsV2(message: APIMessage): void {
+  const top = message.components ?? [];
+  for (const [index, component] of top.entries()) {
+    if (!V2_TOP_LEVEL_TYPES.has((component as { type?: number }).type ?? -1)) {
+      throw formError(
+        `components.${index}.type`,
+        'UNION_TYPE_CHOICES',
+        'Value of field "type" must be one of (1, 9, 10, 12, 13, 14, 17).',
+      );
+    }
+  }
+  const all = walkComponents(top, 'components');
+  const unknown = all.find(({ component }) => !MESSAGE_COMPONENT_TYPES.has(component.type as number));
+  if (unknown) throw formError(`${unknown.where}.type`, 'UNION_TYPE_CHOICES', 'Unknown component type.');
+  if (all.length > V2_MAX_COMPONENTS) {
+    throw formError(
+      'components',
+      'MESSAGE_COMPONENTS_TOO_MANY',
+      `Must be ${V2_MAX_COMPONENTS} or fewer in total.`,
+    );
+  }
+  const text = all
+    .filter(({ component }) => component.type === 10)
+    .reduce((sum, { component }) => sum + String(component.content ?? '').length, 0);
+  if (text > V2_MAX_TEXT) {
+    throw formError(
+      'components',
+      'MESSAGE_TEXT_TOO_LONG',
+      `Text must be ${V2_MAX_TEXT} or fewer in length in total.`,
+    );
+  }
+  const files = new Set(message.attachments.map((attachment) => attachment.filename));
+  for (const { component, where } of all) {
+    if (component.type === 12) {
+      const items = component.items;
+      if (!Array.isArray(items) || items.length < 1 || items.length > 10) {
+        throw formError(`${where}.items`, 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 10 in length.');
+      }
+    }
+    const urls = [
+      ...(Array.isArray(component.items) ? component.items : []).map(
+        (item: { media?: { url?: unknown } }) => item?.media?.url,
+      ),
+      (component.media as { url?: unknown } | undefined)?.url,
+      (component.file as { url?: unknown } | undefined)?.url,
+    ];
+    for (const url of urls) {
+      if (typeof url !== 'string' || !url.startsWith('attachment://')) continue;
+      if (!files.has(url.slice('attachment://'.length))) {
+        throw formError(where, 'UNFURLED_MEDIA_ITEM_ATTACHMENT_NOT_FOUND', `Attachment ${url} not found.`);
+      }
     }
   }
 }

@@ -112,7 +112,7 @@ interface EditRateLimit {
 export class FakeRest {
   readonly faults: Fault[] = [];
   editRateLimit: EditRateLimit | undefined;
-  /** Link-button URLs to answer 400 50035 for, as Discord does for URLs it will not take. */
+  /** Link-button (and external media) URLs to answer 400 50035 for, as Discord does for URLs it will not take. */
   refusesLinkUrl: ((url: string) => boolean) | undefined;
   private readonly routes: RouteDef[];
   private readonly timers = new Set<AbortController>();
@@ -223,7 +223,7 @@ export class FakeRest {
     }
   }
 
-  /** 400 50035 when any link button (style 5) anywhere in the body has a URL `refusesLinkUrl` matches. */
+  /** 400 50035 when any link button (style 5) or external gallery media in the body has a URL `refusesLinkUrl` matches. */
   private checkLinkButtons(json: unknown): void {
     const refuses = this.refusesLinkUrl;
     if (!refuses) return;
@@ -882,9 +882,16 @@ function validateModal(data: unknown): APIModalInteractionResponseCallbackData {
 function findLinkUrls(json: unknown): string[] {
   if (Array.isArray(json)) return json.flatMap(findLinkUrls);
   if (typeof json !== 'object' || json === null) return [];
-  const record = json as { type?: unknown; style?: unknown; url?: unknown };
+  const record = json as { type?: unknown; style?: unknown; url?: unknown; items?: unknown };
   const own = record.type === 2 && record.style === 5 && typeof record.url === 'string' ? [record.url] : [];
-  return [...own, ...Object.values(json).flatMap(findLinkUrls)];
+  // A Media Gallery's external URLs (not uploads) are links Discord checks the same way.
+  const media =
+    record.type === 12 && Array.isArray(record.items)
+      ? (record.items as { media?: { url?: unknown } }[])
+          .map((item) => item.media?.url)
+          .filter((url): url is string => typeof url === 'string' && !url.startsWith('attachment://'))
+      : [];
+  return [...own, ...media, ...Object.values(json).flatMap(findLinkUrls)];
 }
 
 /** 413 40005 when any single file is over the limit (Discord checks per attachment). */

@@ -35,7 +35,10 @@ import {
   type SlashCommandOptions,
   type SubmitModalOptions,
 } from './fake-discord-interactions.ts';
-import { attachReply, mentionsOf } from './fake-discord-messages.ts';
+import { attachReply, mentionsOf, visibleText } from './fake-discord-messages.ts';
+
+export { visibleText };
+
 import {
   type AttachmentInput,
   baseMessage,
@@ -47,6 +50,7 @@ import {
   guildMemberPayload,
   Intent,
   isoTime,
+  MessageFlag as MessageFlags,
   MiB,
   makeDMChannel,
   makeRole,
@@ -736,7 +740,7 @@ export class FakeDiscord {
     const matches = (record: MessageRecord) =>
       !record.deleted &&
       (options.channelId === undefined || record.channelId === options.channelId) &&
-      predicate(record.message, record);
+      predicate(asSeen(record.message), record);
     const existing = options.includeExisting === false ? [] : this.state.messages.values();
     return this.state.messageWatch
       .wait(matches, {
@@ -745,7 +749,7 @@ export class FakeDiscord {
         what: 'a matching message',
         history: () => this.describeRecentMessages(),
       })
-      .then((record) => record.message);
+      .then((record) => asSeen(record.message));
   }
 
   /** Resolves when this interaction's `@original` message satisfies `predicate` (default: it exists). */
@@ -777,7 +781,7 @@ export class FakeDiscord {
   /** Current state of a live message (undefined if unknown or deleted). */
   messageState(id: string): APIMessage | undefined {
     const record = this.state.messages.get(id);
-    return record && !record.deleted ? record.message : undefined;
+    return record && !record.deleted ? asSeen(record.message) : undefined;
   }
 
   /** The full record: history of states, ephemeral, deleted, origin, interaction. */
@@ -787,7 +791,7 @@ export class FakeDiscord {
 
   /** Every state of a message, oldest first (e.g. loading → 10% → 50% → done with file). */
   messageHistory(id: string): APIMessage[] {
-    return this.state.messages.get(id)?.history ?? [];
+    return (this.state.messages.get(id)?.history ?? []).map(asSeen);
   }
 
   /** Live messages of a channel (default `discord.channel`), oldest first, ephemeral ones included. */
@@ -799,7 +803,7 @@ export class FakeDiscord {
     return [...this.state.messages.values()]
       .filter((record) => record.channelId === channelId && !record.deleted)
       .filter((record) => options.includeEphemeral !== false || !record.ephemeral)
-      .map((record) => record.message);
+      .map((record) => asSeen(record.message));
   }
 
   /** The bytes the fake CDN serves for an attachment (object, URL or id). */
@@ -933,7 +937,7 @@ export class FakeDiscord {
     return `\n  last messages:\n${recent
       .map(
         (record) =>
-          `    ${record.id} in ${record.channelId} by ${record.message.author.username}${record.deleted ? ' (deleted)' : ''}: ${JSON.stringify(record.message.content).slice(0, 80)} [${record.message.attachments.length} files, flags ${record.message.flags ?? 0}]`,
+          `    ${record.id} in ${record.channelId} by ${record.message.author.username}${record.deleted ? ' (deleted)' : ''}: ${JSON.stringify(visibleText(record.message)).slice(0, 80)} [${record.message.attachments.length} files, flags ${record.message.flags ?? 0}]`,
       )
       .join('\n')}${this.state.describeRecentRequests(4)}`;
   }
@@ -950,4 +954,16 @@ function guildIdOf(event: string, data: unknown): string | undefined {
     GatewayDispatchEvents.GuildDelete,
   ];
   return ownEvents.includes(event) && typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * A message as tests read it: a Components V2 card's `content` is what a member reads in it (its
+ * Text Displays and buttons' labels, see `visibleText`), so assertions on a job's text hold for
+ * cards and text messages alike. The bot itself always gets Discord's shape (empty `content`);
+ * `messageRecord` keeps the raw states too.
+ */
+export function asSeen(message: APIMessage): APIMessage {
+  return ((message.flags ?? 0) & MessageFlags.IsComponentsV2) === 0
+    ? message
+    : { ...message, content: visibleText(message) };
 }
