@@ -50,6 +50,7 @@ import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
 import { surfaceAt } from './services/progress-message/surfaces.ts';
+import { QuotaCharges } from './services/quotas/quota-charges.ts';
 import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
 import { VideoSettings } from './services/settings/video-settings.ts';
@@ -159,8 +160,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     processId,
   });
   const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
+  const charges = new QuotaCharges({ quotas, logger });
   const admission = new QuotaAdmission({
-    quotas,
+    charges,
     settings,
     catalogue,
     logger,
@@ -212,7 +214,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         records,
         runner,
         surfaceAt: surfaceFor,
-        chargeFor: (reservation) => admission.chargeFor(reservation),
+        chargeFor: (reservation) => charges.chargeFor(reservation),
         logger,
         concurrency: config.WORKER_CONCURRENCY,
         holdMs: config.PROCESS_LEASE_MS,
@@ -228,7 +230,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         ...cluster,
         records,
         surfaceAt: surfaceFor,
-        release: (reservation) => admission.chargeFor(reservation).release(),
+        release: (reservation) => charges.release(reservation),
         logger,
         refreshMs: config.PROGRESS_EDIT_INTERVAL_MS,
         discard: async (location) => {
@@ -296,7 +298,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     processId,
     leaseMs: config.PROCESS_LEASE_MS,
     records,
-    quotas,
+    charges,
     processes: store.processes,
     isLive: (jobId) => runner?.has(jobId) ?? false,
     uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
@@ -320,13 +322,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         if (providers.has(model) && !canResume(model)) return false;
         runner.submit(record.request, {
           surface: surfaceFor(record.location),
-          charge: record.reservation && admission.chargeFor(record.reservation),
+          charge: record.reservation && charges.chargeFor(record.reservation),
           resume: { jobId: record.id, serviceJobId: record.serviceJobId, startedAt: record.createdAt },
         });
         return true;
       },
-      commitReservation: (reservation) => admission.commit(reservation),
-      releaseReservation: (reservation) => admission.release(reservation),
+      commitReservation: (reservation) => charges.commit(reservation),
+      releaseReservation: (reservation) => charges.release(reservation),
     }),
     logger,
   });
@@ -394,7 +396,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     async stop() {
       ready = false;
       await finishJobs(config.SHUTDOWN_GRACE_MS);
-      await admission.drain(config.STORE_TIMEOUT_MS);
+      await charges.drain(config.STORE_TIMEOUT_MS);
       await records.flush(config.STORE_TIMEOUT_MS);
       records.close();
       await sweep.stop();

@@ -1,19 +1,18 @@
 import { channelMention } from '@discordjs/formatters';
-import pRetry from 'p-retry';
 import type { Catalogue } from '../catalogue/catalogue.ts';
 import { fitRequest } from '../catalogue/fit-request.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { QuotaCharges } from '../quotas/quota-charges.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
-import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
 import { StoreUnavailableError } from '../store/store.ts';
-import type { Admission, JobAdmission, JobAsk, JobCharge } from './job.ts';
+import type { Admission, JobAdmission, JobAsk } from './job.ts';
 import { newJobId } from './job-runner.ts';
 
 export interface QuotaAdmissionOptions {
-  quotas: QuotaService;
+  charges: QuotaCharges;
   settings: VideoSettings;
   /** The models members may pick; each request is fitted to the one it gets. */
   catalogue: Catalogue;
@@ -24,23 +23,12 @@ export interface QuotaAdmissionOptions {
 
 export const STORE_DOWN: MemberText = memberText('error.storeDown');
 
-/** Settlements retry until the store takes them: never lost, and applying one twice changes nothing. */
-const SETTLE_RETRY = {
-  retries: Number.POSITIVE_INFINITY,
-  minTimeout: 200,
-  maxTimeout: 5_000,
-  factor: 2,
-} as const;
-
 /**
  * The gate every front door goes through: the server's channel rules, its default duration and
  * model, the request fitted to that model (fit-request.ts), then an atomic quota reservation that
  * the job commits on delivery or releases otherwise. A request the model cannot do reserves nothing.
  */
 export class QuotaAdmission implements JobAdmission {
-  private readonly settling = new Set<Promise<void>>();
-  private readonly stopSettling = new AbortController();
-
   constructor(private readonly options: QuotaAdmissionOptions) {}
 
   async admit(ask: JobAsk, requester: Requester): Promise<Admission> {
@@ -51,23 +39,6 @@ export class QuotaAdmission implements JobAdmission {
       this.options.logger.warn('admission_store_unavailable', { userId: requester.userId, error });
       return { ok: false, message: STORE_DOWN };
     }
-  }
-
-  /** Commits a unit, retrying until the store takes it; for recovery and sweeps. */
-  commit(reservation: Reservation): Promise<void> {
-    return this.settle(reservation, 'commit');
-  }
-
-  /** Releases a unit, retrying until the store takes it. */
-  release(reservation: Reservation): Promise<void> {
-    return this.settle(reservation, 'release');
-  }
-
-  /** Waits (at most `timeoutMs`) for settlements still retrying, then gives up on them. */
-  async drain(timeoutMs: number): Promise<void> {
-    const timer = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([Promise.all(this.settling), timer]);
-    this.stopSettling.abort();
   }
 
   private async decide(ask: JobAsk, requester: Requester): Promise<Admission> {
@@ -106,7 +77,7 @@ export class QuotaAdmission implements JobAdmission {
       return fit;
     }
     const jobId = newJobId();
-    const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId, ask.locale);
+    const reserved = await this.options.charges.reserve(requester, jobId, ask.locale);
     if (!reserved.ok) return { ok: false, message: reserved.reason };
     // A Retry or Remix of a job a fallback made asks that model itself: nothing fell back this time.
     const { fallbackFrom: _from, fallbackReason: _why, durationAskedSeconds: _asked, ...asked } = ask;
@@ -128,7 +99,7 @@ export class QuotaAdmission implements JobAdmission {
         serverLocale,
         requesterRoleIds: requester.roleIds,
       },
-      charge: this.chargeFor(reserved.reservation),
+      charge: this.options.charges.chargeFor(reserved.reservation),
     };
   }
 
@@ -141,44 +112,6 @@ export class QuotaAdmission implements JobAdmission {
     const roles = (await this.options.rolesIn?.(ask.guildId, requester.userId).catch(() => undefined)) ??
       ask.requesterRoleIds ?? [ask.guildId];
     return { guildId: ask.guildId, userId: requester.userId, roleIds: [...new Set([...roles, ask.guildId])] };
-  }
-
-  /** The charge of a reserved unit: for a new job, or one another run had started and this one resumes. */
-  chargeFor(reservation: Reservation): JobCharge {
-    return {
-      reservation,
-      commit: () => this.settle(reservation, 'commit'),
-      release: () => this.settle(reservation, 'release'),
-    };
-  }
-
-  /**
-   * Settles at once when the store answers; otherwise resolves after the first failure and keeps
-   * retrying in the background, so a member's final message never waits on an outage.
-   */
-  private settle(reservation: Reservation, how: 'commit' | 'release'): Promise<void> {
-    const { quotas, logger } = this.options;
-    const apply = () => (how === 'commit' ? quotas.commit(reservation) : quotas.release(reservation));
-    let firstFailed!: () => void;
-    const answered = new Promise<void>((resolve) => {
-      firstFailed = resolve;
-    });
-    const retrying = pRetry(apply, {
-      ...SETTLE_RETRY,
-      signal: this.stopSettling.signal,
-      shouldRetry: ({ error }) => error instanceof StoreUnavailableError,
-      onFailedAttempt: ({ error, attemptNumber }) => {
-        if (attemptNumber === 1) {
-          logger.warn('charge_settle_retrying', { how, jobId: reservation.jobId, error });
-          firstFailed();
-        }
-      },
-    })
-      .then(() => logger.debug('charge_settled', { how, jobId: reservation.jobId }))
-      .catch((error) => logger.error('charge_settle_failed', { how, jobId: reservation.jobId, error }))
-      .finally(() => this.settling.delete(retrying));
-    this.settling.add(retrying);
-    return Promise.race([retrying, answered]);
   }
 }
 

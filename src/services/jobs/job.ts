@@ -1,7 +1,7 @@
 import type { AspectRatio } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
+import type { Charge } from '../quotas/quota-charges.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
-import type { Reservation } from '../quotas/quota-service.ts';
 
 /**
  * The plain job request every front door builds: who asked, where, and what for. Nothing in it
@@ -140,16 +140,8 @@ export type SurfaceLocation =
     }
   | { kind: 'channel'; channelId: string; messageId?: string; uploadLimitBytes: number };
 
-/**
- * The quota unit a job holds while it runs: committed on delivery, released otherwise. Reserved
- * for one job id, which the job then takes, so a sweep can match the unit to its job.
- */
-export interface JobCharge {
-  /** What was reserved, recorded with the job so another run can settle it. */
-  readonly reservation: Reservation;
-  commit(): Promise<void>;
-  release(): Promise<void>;
-}
+/** The quota charge a job holds while it runs; its one owner is QuotaCharges. */
+export type JobCharge = Charge;
 
 /** A request as a front door reads it: without a model, the server's or the bot's default applies. */
 export type JobAsk = Omit<JobRequest, 'model'> & { model?: string };
