@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
-import type {
-  LedgerSituation,
-  PendingReservation,
-  QuotaLedger,
-  ReserveLimits,
-  Store,
+import {
+  amountsOf,
+  type LedgerSituation,
+  type PendingReservation,
+  type QuotaLedger,
+  type ReserveLimits,
+  type Store,
 } from '../store/store.ts';
-import { describeBlock } from './quota-format.ts';
+import { DEFAULT_CURRENCY, describeBlock } from './quota-format.ts';
 import { QuotaReports, type ServerUsage, type UsageSummary } from './quota-reports.ts';
 import {
   findBlock,
+  fromLedger,
   type GuildQuotaRules,
   type Limit,
   type MemberQuota,
@@ -20,6 +22,10 @@ import {
   type QuotaDefaults,
   type Requester,
   serverTotalLimit,
+  toLedger,
+  type Unit,
+  type UnitAmounts,
+  unitOf,
 } from './quota-rules.ts';
 import { QuotaRulesAdmin, type RuleTarget } from './quota-rules-admin.ts';
 import { guildIdOf, periodKeysAt, scopeKey } from './quota-scopes.ts';
@@ -44,9 +50,24 @@ export interface Reservation extends PendingReservation {
   guildId: string | null;
 }
 
+/** What a job will cost: its length, and its estimated price in the catalogue's currency. */
+export interface ReserveCost {
+  seconds: number;
+  spend: number;
+  /** The model's name, for a refusal that says what the video needed. */
+  model?: string;
+}
+
+/** Why a job did not fit an allowance in seconds or money: what it needs and what is left, in that unit. */
+export interface Shortfall {
+  unit: Unit;
+  needed: number;
+  left: number;
+}
+
 export type ReserveResult =
-  | { ok: true; reservation: Reservation }
-  | { ok: false; reason: string; retryAt?: number };
+  | { ok: true; reservation: Reservation; unit: Unit }
+  | { ok: false; reason: string; retryAt?: number; shortfall?: Shortfall };
 
 export interface RulesOverview {
   rules: GuildQuotaRules;
@@ -60,6 +81,8 @@ export interface QuotaServiceOptions {
   logger: Logger;
   /** This process's id: reservations name it, so a sweep can tell whose they are. */
   processId?: string;
+  /** The catalogue's currency, for spend allowances and prices. */
+  currency?: string;
 }
 
 export class QuotaService {
@@ -70,8 +93,10 @@ export class QuotaService {
   private readonly ownerIds: readonly string[];
   private readonly logger: Logger;
   private readonly processId: string;
+  readonly currency: string;
 
-  constructor({ store, defaults, ownerIds, logger, processId }: QuotaServiceOptions) {
+  constructor({ store, defaults, ownerIds, logger, processId, currency }: QuotaServiceOptions) {
+    this.currency = currency ?? DEFAULT_CURRENCY;
     this.admin = new QuotaRulesAdmin(store.collection('quota-rules'), logger);
     this.ledger = store.quotaLedger;
     this.reports = new QuotaReports({ ledger: this.ledger, rules: this.admin, defaults, ownerIds, logger });
@@ -81,13 +106,17 @@ export class QuotaService {
     this.processId = processId ?? 'unknown';
   }
 
-  /** Atomically checks every limit and, if one more video fits, reserves it for `jobId`. */
-  /** A refusal's `reason` is in `locale` (a Discord locale; English when absent). */
+  /**
+   * Atomically checks every limit and, if the job fits, reserves it for `jobId`: one video, and
+   * with a `cost` its seconds and estimated spend too, so allowances in any unit count it. A
+   * refusal's `reason` is in `locale` (a Discord locale; English when absent).
+   */
   async reserve(
     member: Requester,
     now = Date.now(),
     jobId: string = randomUUID(),
     locale?: string,
+    cost?: ReserveCost,
   ): Promise<ReserveResult> {
     const rules = await this.admin.rulesFor(member.guildId);
     const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
@@ -100,29 +129,40 @@ export class QuotaService {
       ownerId: this.processId,
       createdAt: now,
       periodKeys: periodKeysAt(now),
+      ...(cost ? { amounts: { seconds: cost.seconds, spend: toLedger('spend', cost.spend) } } : {}),
     };
     const limits = this.limitsFor(rules, quota, member);
     const { reserved, situation } = await this.ledger.reserve(reservation, limits, now);
     if (reserved) {
       this.logger.info('quota_reserved', { ...logFields(reservation), rule: quota.rule.source });
-      return { ok: true, reservation };
+      return { ok: true, reservation, unit: quota.limit ? unitOf(quota.limit) : 'videos' };
     }
-    const block = this.blockOf(situation, limits, quota, now);
+    const block = this.blockOf(situation, limits, quota, amountsOf(reservation), now);
     // The ledger applies exactly the checks findBlock names; a refusal without a block is a bug.
     if (!block) throw new Error('the quota ledger refused a reservation that fits every limit');
     this.logger.info('quota_refused', { guildId: member.guildId, userId: member.userId, block: block.kind });
     const retryAt = 'retryAt' in block ? block.retryAt : undefined;
     return {
       ok: false,
-      reason: describeBlock(block, translatorFor(locale)),
+      reason: describeBlock(
+        block,
+        translatorFor(locale),
+        cost && { seconds: cost.seconds, model: cost.model ?? '', currency: this.currency },
+      ),
       ...(retryAt === undefined ? {} : { retryAt }),
+      ...shortfallOf(block),
     };
   }
 
-  /** The video was delivered: its pending unit becomes used. Idempotent. */
-  async commit(reservation: PendingReservation): Promise<void> {
-    const changed = await this.ledger.commit(reservation);
-    this.logger.info('quota_committed', { ...logFields(reservation), changed });
+  /**
+   * The video was delivered: what it reserved becomes used, with its spend corrected to
+   * `actualCost` (the provider's own figure, in the catalogue's currency) when there is one.
+   * Idempotent.
+   */
+  async commit(reservation: PendingReservation, actualCost?: number): Promise<void> {
+    const actualSpend = actualCost === undefined ? undefined : toLedger('spend', actualCost);
+    const changed = await this.ledger.commit(reservation, actualSpend);
+    this.logger.info('quota_committed', { ...logFields(reservation), changed, actualCost });
   }
 
   /** The video failed, was cancelled or interrupted: its pending unit is given back. Idempotent. */
@@ -181,11 +221,16 @@ export class QuotaService {
     return this.admin.setRoleExempt(guildId, roleId, exempt);
   }
 
-  /** The limits the ledger checks atomically; owners are free of the server total too. */
+  /** The limits the ledger checks atomically, in ledger amounts; owners are free of the server total too. */
   private limitsFor(rules: GuildQuotaRules, quota: MemberQuota, member: Requester): ReserveLimits {
     const server =
       member.guildId && quota.rule.source !== 'owner' ? serverTotalLimit(rules, this.defaults) : null;
-    return { member: quota.limit, server, maxRunning: quota.maxRunning, cooldownMs: quota.cooldownMs };
+    return {
+      member: quota.limit && inLedger(quota.limit),
+      server: server && inLedger(server),
+      maxRunning: quota.maxRunning,
+      cooldownMs: quota.cooldownMs,
+    };
   }
 
   /** Why a reservation did not fit, from the counters the ledger decided on. */
@@ -193,19 +238,43 @@ export class QuotaService {
     situation: LedgerSituation,
     limits: ReserveLimits,
     quota: MemberQuota,
+    needed: UnitAmounts,
     now: number,
   ): QuotaBlock | null {
-    return findBlock({
-      quota,
-      memberUsed: situation.memberUsed[quota.period],
+    // Compared in ledger amounts, exactly as the ledger did; shown in the currency.
+    const memberUnit = quota.limit ? unitOf(quota.limit) : 'videos';
+    const block = findBlock({
+      quota: { ...quota, limit: limits.member },
+      memberUsed: situation.memberUsed[memberUnit][quota.period],
       serverTotal: limits.server
-        ? { limit: limits.server, used: situation.serverUsed[limits.server.period] }
+        ? { limit: limits.server, used: situation.serverUsed[unitOf(limits.server)][limits.server.period] }
         : null,
+      needed,
       running: situation.running,
       lastReserveAt: situation.lastReserveAt,
       now,
     });
+    if (!block || (block.kind !== 'member-limit' && block.kind !== 'server-limit')) return block;
+    const unit = unitOf(block.limit);
+    return {
+      ...block,
+      limit: { ...block.limit, count: fromLedger(unit, block.limit.count) },
+      used: fromLedger(unit, block.used),
+      ...(block.needed === undefined ? {} : { needed: fromLedger(unit, block.needed) }),
+    };
   }
+}
+
+function inLedger(limit: Limit): Limit {
+  return { ...limit, count: toLedger(unitOf(limit), limit.count) };
+}
+
+/** The figures of a refusal by an allowance in seconds or money, so the front door can say what would fit. */
+function shortfallOf(block: QuotaBlock): { shortfall?: Shortfall } {
+  if (block.kind !== 'member-limit' && block.kind !== 'server-limit') return {};
+  const unit = unitOf(block.limit);
+  if (unit === 'videos' || block.needed === undefined) return {};
+  return { shortfall: { unit, needed: block.needed, left: Math.max(0, block.limit.count - block.used) } };
 }
 
 function logFields(reservation: PendingReservation) {

@@ -279,7 +279,9 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
         rule: { source: 'role', roleId, limit: { count: 4, period: 'day' } },
         limit: { count: 4, period: 'day' },
         period: 'day',
+        unit: 'videos',
         used: 2,
+        usedByUnit: { videos: 2, seconds: 0, spend: 0 },
         remaining: 2,
         running: 1,
         maxRunning: 0,
@@ -316,6 +318,8 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
           { userId: busy.userId, used: 3 },
           { userId: quiet.userId, used: 1 },
         ],
+        spend: 0,
+        spenders: [],
         serverTotal: {
           limit: { count: 30, period: 'month' },
           used: 4,
