@@ -50,6 +50,7 @@ import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
 import { surfaceAt } from './services/progress-message/surfaces.ts';
+import { canPayFromReservation } from './services/quotas/job-cost.ts';
 import { QuotaCharges } from './services/quotas/quota-charges.ts';
 import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
@@ -158,11 +159,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     ownerIds: config.OWNER_IDS,
     logger,
     processId,
+    currency: catalogue.currency,
   });
   const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
   const charges = new QuotaCharges({ quotas, logger });
   const admission = new QuotaAdmission({
     charges,
+    showPrices: config.SHOW_PRICES,
     settings,
     catalogue,
     logger,
@@ -207,6 +210,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       onProgressEdit: metrics && ((seconds) => metrics.progressEdited(seconds)),
       onFinished: metrics && ((snapshot) => metrics.jobFinished(snapshot.state, reasonLabel(snapshot))),
       ownership: { lease, isOwn: (jobId) => records.isOwn(jobId) },
+      canPay: canPayFromReservation,
     });
     if (cluster) {
       queueWorker = new QueueWorker({
@@ -264,7 +268,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const commands: ApplicationCommand[] = [
       createVideoCommand(requestOptions),
       makeVideo.menu,
-      createUsageCommand({ quotas }),
+      createUsageCommand({ quotas, showPrices: config.SHOW_PRICES }),
       createQuotaCommand({ quotas, logger }),
       createVideoSettingsCommand({ settings, catalogue }),
     ];

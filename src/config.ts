@@ -119,6 +119,10 @@ const schema = z.object({
   DEFAULT_SERVER_LIMIT: whole(0),
   DEFAULT_MAX_RUNNING_PER_MEMBER: whole(1, 0),
   DEFAULT_COOLDOWN_SECONDS: whole(0, 0, Math.floor(MAX_TIMER_MS / 1000)),
+  DEFAULT_LIMIT_UNIT: z
+    .enum(['videos', 'seconds', 'spend'], { message: 'must be videos, seconds or spend' })
+    .default('videos'),
+  SHOW_PRICES: flag(true),
 });
 
 export type Config = z.infer<typeof schema>;

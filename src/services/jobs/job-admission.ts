@@ -1,11 +1,14 @@
 import { channelMention } from '@discordjs/formatters';
-import type { Catalogue } from '../catalogue/catalogue.ts';
+import type { AspectRatio, Catalogue, CatalogueModel } from '../catalogue/catalogue.ts';
 import { fitRequest } from '../catalogue/fit-request.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
+import { estimatedCost } from '../quotas/job-cost.ts';
 import type { QuotaCharges } from '../quotas/quota-charges.ts';
-import type { Requester } from '../quotas/quota-rules.ts';
+import { money } from '../quotas/quota-format.ts';
+import type { Requester, Unit } from '../quotas/quota-rules.ts';
+import type { Shortfall } from '../quotas/quota-service.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import type { Admission, JobAdmission, JobAsk } from './job.ts';
@@ -19,6 +22,8 @@ export interface QuotaAdmissionOptions {
   logger: Logger;
   /** A member's roles in a server, for a request made elsewhere (Retry pressed in a DM). */
   rolesIn?: (guildId: string, userId: string) => Promise<string[] | undefined>;
+  /** False hides money from members (SHOW_PRICES). */
+  showPrices?: boolean;
 }
 
 export const STORE_DOWN: MemberText = memberText('error.storeDown');
@@ -77,8 +82,18 @@ export class QuotaAdmission implements JobAdmission {
       return fit;
     }
     const jobId = newJobId();
-    const reserved = await this.options.charges.reserve(requester, jobId, ask.locale);
-    if (!reserved.ok) return { ok: false, message: reserved.reason };
+    // A length left to the service is priced at the model's longest: never less than it can cost.
+    const seconds = fit.durationSeconds ?? chosen.durations.at(-1) ?? 0;
+    const cost = { ...estimatedCost(chosen, seconds), model: chosen.label };
+    const reserved = await this.options.charges.reserve(requester, jobId, ask.locale, cost);
+    if (!reserved.ok) {
+      const instead =
+        reserved.shortfall &&
+        whatWouldFit(catalogue, chosen, { ...fit, durationSeconds: seconds }, reserved.shortfall, ask);
+      const t = translatorFor(ask.locale);
+      return { ok: false, message: [reserved.reason, instead && t.text(instead)].filter(Boolean).join(' ') };
+    }
+    const price = this.priceNotice(cost, reserved.unit, catalogue.currency, ask.locale);
     // A Retry or Remix of a job a fallback made asks that model itself: nothing fell back this time.
     const { fallbackFrom: _from, fallbackReason: _why, durationAskedSeconds: _asked, ...asked } = ask;
     if (fit.notices.length > 0)
@@ -95,12 +110,34 @@ export class QuotaAdmission implements JobAdmission {
         model: chosen.id,
         durationSeconds: fit.durationSeconds,
         aspectRatio: fit.aspectRatio,
-        notice: withNotices(ask.notice, fit.notices, ask.locale),
+        notice: withNotices(ask.notice, [...fit.notices, ...(price ? [price] : [])], ask.locale),
         serverLocale,
         requesterRoleIds: requester.roleIds,
       },
       charge: this.options.charges.chargeFor(reserved.reservation),
     };
+  }
+
+  /**
+   * The price a member sees before the video is made, in their allowance's unit: money unless
+   * SHOW_PRICES hides it, the seconds it uses under a seconds allowance. Nothing when the model
+   * has no price and the allowance counts videos.
+   */
+  private priceNotice(
+    cost: { seconds: number; spend: number; model: string },
+    unit: Unit,
+    currency: string,
+    locale: string | undefined,
+  ): MemberText | undefined {
+    const showMoney = (this.options.showPrices ?? true) && cost.spend > 0;
+    if (unit === 'seconds')
+      return memberText('quota.priceSeconds', { model: cost.model, seconds: cost.seconds });
+    if (!showMoney) return undefined;
+    return memberText('quota.priceEstimate', {
+      model: cost.model,
+      seconds: cost.seconds,
+      cost: money(cost.spend, translatorFor(locale), currency),
+    });
   }
 
   /**
@@ -113,6 +150,37 @@ export class QuotaAdmission implements JobAdmission {
       ask.requesterRoleIds ?? [ask.guildId];
     return { guildId: ask.guildId, userId: requester.userId, roleIds: [...new Set([...roles, ask.guildId])] };
   }
+}
+
+/**
+ * What would fit the allowance that is short: the longest shorter length of the same model, else
+ * (for money) the first model in the catalogue that makes this length for less than is left.
+ */
+function whatWouldFit(
+  catalogue: Catalogue,
+  chosen: CatalogueModel,
+  fit: { durationSeconds: number; aspectRatio?: AspectRatio },
+  shortfall: Shortfall,
+  ask: JobAsk,
+): MemberText | undefined {
+  const within = (model: CatalogueModel, seconds: number) => {
+    const cost = estimatedCost(model, seconds);
+    return (shortfall.unit === 'seconds' ? cost.seconds : cost.spend) <= shortfall.left;
+  };
+  const shorter = [...chosen.durations]
+    .reverse()
+    .find((seconds) => seconds < fit.durationSeconds && within(chosen, seconds));
+  if (shorter !== undefined) return memberText('quota.fitsShorter', { seconds: shorter });
+  if (shortfall.unit !== 'spend') return undefined;
+  const cheaper = catalogue.models.find(
+    (model) =>
+      model.id !== chosen.id &&
+      model.durations.includes(fit.durationSeconds) &&
+      (!ask.imageUrl || model.imageInput) &&
+      (!fit.aspectRatio || model.aspectRatios.includes(fit.aspectRatio)) &&
+      within(model, fit.durationSeconds),
+  );
+  return cheaper && memberText('quota.fitsModel', { model: cheaper.label, seconds: fit.durationSeconds });
 }
 
 function channelRefusal(allowedChannelIds: string[]): MemberText {

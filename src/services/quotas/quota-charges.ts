@@ -2,7 +2,7 @@ import pRetry from 'p-retry';
 import type { Logger } from '../logging/logger.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import type { Requester } from './quota-rules.ts';
-import type { QuotaService, Reservation, ReserveResult } from './quota-service.ts';
+import type { QuotaService, Reservation, ReserveCost, ReserveResult } from './quota-service.ts';
 
 /**
  * The quota unit a job holds while it runs: committed on delivery, released otherwise. Reserved
@@ -11,7 +11,8 @@ import type { QuotaService, Reservation, ReserveResult } from './quota-service.t
 export interface Charge {
   /** What was reserved, recorded with the job so another run can settle it. */
   readonly reservation: Reservation;
-  commit(): Promise<void>;
+  /** Delivered: `actualCost` (the catalogue's currency) replaces the estimate when known. */
+  commit(actualCost?: number): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -42,22 +43,27 @@ export class QuotaCharges {
   constructor(private readonly options: QuotaChargesOptions) {}
 
   /** Atomically checks every limit and reserves the job's cost (see QuotaService.reserve). */
-  reserve(requester: Requester, jobId: string, locale: string | undefined): Promise<ReserveResult> {
-    return this.options.quotas.reserve(requester, Date.now(), jobId, locale);
+  reserve(
+    requester: Requester,
+    jobId: string,
+    locale: string | undefined,
+    cost?: ReserveCost,
+  ): Promise<ReserveResult> {
+    return this.options.quotas.reserve(requester, Date.now(), jobId, locale, cost);
   }
 
   /** The charge of a reserved unit: for a new job, or one another run had started and this one resumes. */
   chargeFor(reservation: Reservation): Charge {
     return {
       reservation,
-      commit: () => this.commit(reservation),
+      commit: (actualCost) => this.commit(reservation, actualCost),
       release: () => this.release(reservation),
     };
   }
 
-  /** The video was delivered: what was reserved becomes used. */
-  commit(reservation: Reservation): Promise<void> {
-    return this.settle(reservation, 'commit', () => this.options.quotas.commit(reservation));
+  /** The video was delivered: what was reserved becomes used, at the real cost when known. */
+  commit(reservation: Reservation, actualCost?: number): Promise<void> {
+    return this.settle(reservation, 'commit', () => this.options.quotas.commit(reservation, actualCost));
   }
 
   /** Not delivered (failed, cancelled, refused, lost): everything reserved is given back. */

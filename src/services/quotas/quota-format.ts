@@ -81,11 +81,20 @@ export function describeRuleSource(rule: AppliedRule, t: Translator = english): 
   }
 }
 
-/** "Whole server: 5 of 20 this week, resets <t:…:R>" */
+/** "Whole server: 5 of 20 this week, resets <t:…:R>" (in the limit's unit). */
 export function describeServerTotal(
   { limit, used, periodEnd }: { limit: Limit; used: number; periodEnd: number },
   t: Translator = english,
+  currency = DEFAULT_CURRENCY,
 ): string {
+  const unit = unitOf(limit);
+  if (unit !== 'videos')
+    return t('quota.serverTotalIn', {
+      used: describeAmount(unit, used, t, currency),
+      count: describeAmount(unit, limit.count, t, currency),
+      period: periodText(limit.period),
+      time: relativeTime(periodEnd),
+    });
   return t('quota.serverTotal', {
     used,
     count: limit.count,

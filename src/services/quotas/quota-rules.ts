@@ -64,6 +64,8 @@ export interface QuotaDefaults {
   memberLimit: number;
   serverLimit: number;
   period: Period;
+  /** What the two limits count; videos when absent. */
+  unit?: Unit;
   maxRunningPerMember: number;
   cooldownSeconds: number;
 }
@@ -73,6 +75,7 @@ export function quotaDefaultsFromConfig(config: Config): QuotaDefaults {
     memberLimit: config.DEFAULT_MEMBER_LIMIT,
     serverLimit: config.DEFAULT_SERVER_LIMIT,
     period: config.DEFAULT_PERIOD,
+    unit: config.DEFAULT_LIMIT_UNIT,
     maxRunningPerMember: config.DEFAULT_MAX_RUNNING_PER_MEMBER,
     cooldownSeconds: config.DEFAULT_COOLDOWN_SECONDS,
   };
@@ -173,7 +176,7 @@ export function applicableRule(
   const byRole = mostGenerousRoleRule(rules, member.roleIds);
   if (byRole) return byRole;
   if (rules.everyone) return { source: 'everyone', limit: rules.everyone };
-  const fallback = defaults.memberLimit > 0 ? { count: defaults.memberLimit, period: defaults.period } : null;
+  const fallback = defaults.memberLimit > 0 ? defaultLimit(defaults.memberLimit, defaults) : null;
   return { source: 'default', limit: fallback };
 }
 
@@ -207,7 +210,13 @@ export function memberQuota(
 /** The server-wide cap, or null when there is none. It applies to every member but bot owners. */
 export function serverTotalLimit(rules: GuildQuotaRules, defaults: QuotaDefaults): Limit | null {
   if (rules.serverTotal) return rules.serverTotal;
-  return defaults.serverLimit > 0 ? { count: defaults.serverLimit, period: defaults.period } : null;
+  return defaults.serverLimit > 0 ? defaultLimit(defaults.serverLimit, defaults) : null;
+}
+
+/** A DEFAULT_* limit; videos carry no unit, as limits did before there were units. */
+function defaultLimit(count: number, defaults: QuotaDefaults): Limit {
+  const unit = defaults.unit ?? 'videos';
+  return { count, period: defaults.period, ...(unit === 'videos' ? {} : { unit }) };
 }
 
 /** null = unlimited; never negative. */

@@ -48,6 +48,8 @@ export type { RuleTarget } from './quota-rules-admin.ts';
 /** A reserved video: the ledger's entry, plus the server it belongs to (null in DMs). */
 export interface Reservation extends PendingReservation {
   guildId: string | null;
+  /** The units of the allowances it had to fit, so a fallback stays within what was reserved. */
+  limitedBy?: Unit[];
 }
 
 /** What a job will cost: its length, and its estimated price in the catalogue's currency. */
@@ -132,6 +134,8 @@ export class QuotaService {
       ...(cost ? { amounts: { seconds: cost.seconds, spend: toLedger('spend', cost.spend) } } : {}),
     };
     const limits = this.limitsFor(rules, quota, member);
+    const limitedBy = [limits.member, limits.server].flatMap((limit) => (limit ? [unitOf(limit)] : []));
+    if (cost && limitedBy.length > 0) reservation.limitedBy = limitedBy;
     const { reserved, situation } = await this.ledger.reserve(reservation, limits, now);
     if (reserved) {
       this.logger.info('quota_reserved', { ...logFields(reservation), rule: quota.rule.source });
