@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalogue } from '../../../src/services/catalogue/catalogue.ts';
-import { chooseFallback } from '../../../src/services/catalogue/model-fallback.ts';
+import { type CanPay, chooseFallback } from '../../../src/services/catalogue/model-fallback.ts';
 import { canPayFromReservation, estimatedCost } from '../../../src/services/quotas/job-cost.ts';
 import { catalogueModel } from '../../support/catalogue-fixtures.ts';
 
@@ -31,8 +31,7 @@ describe('what a job costs', () => {
 
   it('a fallback under a spend allowance goes only to a model the reservation pays for', () => {
     const ask = { model: 'veo', durationSeconds: 8 };
-    const pay = (ask2: typeof ask, model: (typeof catalogue.models)[number]) =>
-      canPayFromReservation(ask2, model, held(['spend']));
+    const pay: CanPay = (asked, model) => canPayFromReservation(asked, model, held(['spend']));
     // Sora at $4.00 for 8 s is more than the $3.20 reserved; Wan (snapped to 10 s, $0.50) is not.
     expect(chooseFallback(catalogue, 'veo', ask, new Set(['veo']), pay)?.model.id).toBe('wan');
   });
