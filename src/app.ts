@@ -1,8 +1,11 @@
 import {
+  type APIEntitlement,
   type APIGuildMember,
   Client,
+  type Entitlement,
   Events,
   GatewayIntentBits,
+  type Interaction,
   Partials,
   REST,
   RESTEvents,
@@ -50,6 +53,8 @@ import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
 import { surfaceAt } from './services/progress-message/surfaces.ts';
+import { parseCreditSkus } from './services/quotas/credit-skus.ts';
+import { Credits, type EntitlementSeen } from './services/quotas/credits.ts';
 import { canPayFromReservation } from './services/quotas/job-cost.ts';
 import { QuotaCharges } from './services/quotas/quota-charges.ts';
 import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
@@ -163,6 +168,30 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
   const charges = new QuotaCharges({ quotas, logger });
+  let applicationId: string | undefined;
+  const credits = new Credits({
+    balances: store.collection('credits'),
+    skus: parseCreditSkus(config.CREDIT_SKUS),
+    consume: async (entitlementId) => {
+      if (!applicationId) throw new Error('the application id is not known yet');
+      await rest.post(Routes.consumeEntitlement(applicationId, entitlementId));
+    },
+    logger,
+  });
+  const creditUnconsumed = async (appId: string | undefined) => {
+    if (!appId) return;
+    applicationId = appId;
+    const query = new URLSearchParams({ exclude_ended: 'true' });
+    const listed = (await rest.get(Routes.entitlements(appId), { query })) as APIEntitlement[];
+    await credits.receiveAll(
+      listed.map((each) => ({
+        id: each.id,
+        skuId: each.sku_id,
+        userId: each.user_id ?? '',
+        consumed: each.consumed ?? false,
+      })),
+    );
+  };
   const admission = new QuotaAdmission({
     charges,
     showPrices: config.SHOW_PRICES,
@@ -268,10 +297,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const commands: ApplicationCommand[] = [
       createVideoCommand(requestOptions),
       makeVideo.menu,
-      createUsageCommand({ quotas, showPrices: config.SHOW_PRICES }),
+      createUsageCommand({ quotas, credits, showPrices: config.SHOW_PRICES }),
       createQuotaCommand({ quotas, logger }),
       createVideoSettingsCommand({ settings, catalogue }),
     ];
+    /** A purchase not yet credited rides along on every interaction of its buyer: credit it first. */
+    const creditThenRoute = async (interaction: Interaction) => {
+      if (credits.enabled && interaction.entitlements.size > 0)
+        await credits.receiveAll([...interaction.entitlements.values()].map(entitlementSeen));
+      await router.handleInteraction(interaction);
+    };
     const router = new Router({
       commands,
       buttons: [
@@ -286,12 +321,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       triggers: [createMentionTrigger(requestOptions)],
       logger,
     });
-    client.on(Events.InteractionCreate, (interaction) => void router.handleInteraction(interaction));
+    client.on(Events.InteractionCreate, (interaction) => void creditThenRoute(interaction));
+    // A purchase: credited once to the buyer's balance, then consumed (services/quotas/credits.ts).
+    client.on(
+      Events.EntitlementCreate,
+      (entitlement) => void credits.receiveAll([entitlementSeen(entitlement)]),
+    );
     client.on(Events.MessageCreate, (message) => void router.handleMessage(message));
     client.on(Events.Error, (error) => logger.error('discord_client_error', { error }));
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
     await client.login(config.DISCORD_TOKEN);
     await ready;
+    // Purchases made while no process was listening: every unconsumed one of the app's SKUs.
+    if (credits.enabled)
+      void creditUnconsumed(client.application?.id).catch((error) =>
+        logger.warn('entitlements_list_failed', { error }),
+      );
   }
 
   // --- Leases and takeover ------------------------------------------------------------------
@@ -473,4 +518,13 @@ function reasonLabel(snapshot: { state: string; reason?: unknown }): string {
   const reason = snapshot.reason;
   if (reason && typeof reason === 'object' && 'key' in reason) return String(reason.key);
   return reason ? 'service' : '';
+}
+
+function entitlementSeen(entitlement: Entitlement): EntitlementSeen {
+  return {
+    id: entitlement.id,
+    skuId: entitlement.skuId,
+    userId: entitlement.userId,
+    consumed: entitlement.consumed,
+  };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BOT_ROLES } from './services/cluster/roles.ts';
+import { parseCreditSkus } from './services/quotas/credit-skus.ts';
 import { SERVICE_FORMATS } from './services/video-service/service-shapes.ts';
 
 /**
@@ -123,6 +124,17 @@ const schema = z.object({
     .enum(['videos', 'seconds', 'spend'], { message: 'must be videos, seconds or spend' })
     .default('videos'),
   SHOW_PRICES: flag(true),
+  /** Consumable SKUs and what each grants: `123=60s,456=5.00` (see services/quotas/credits.ts). */
+  CREDIT_SKUS: z
+    .string()
+    .default('')
+    .superRefine((text, context) => {
+      try {
+        parseCreditSkus(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
 });
 
 export type Config = z.infer<typeof schema>;

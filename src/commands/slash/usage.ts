@@ -1,5 +1,6 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { type Translator, translatorFor } from '../../services/i18n/translator.ts';
+import type { Credits } from '../../services/quotas/credits.ts';
 import {
   describeAmount,
   describeLimit,
@@ -10,6 +11,7 @@ import {
   relativeTime,
   videosText,
 } from '../../services/quotas/quota-format.ts';
+import { fromLedger } from '../../services/quotas/quota-rules.ts';
 import type { QuotaService, UsageSummary } from '../../services/quotas/quota-service.ts';
 import type { SlashCommand } from '../command.ts';
 import { requesterOf } from '../input/requester.ts';
@@ -20,17 +22,33 @@ export interface UsageCommandOptions {
   quotas: QuotaService;
   /** False hides money from members (SHOW_PRICES); an allowance in money is still shown. */
   showPrices?: boolean;
+  /** Credits bought in Discord, when CREDIT_SKUS sells any. */
+  credits?: Credits;
 }
 
 /** `/usage`: a member's own videos this period, what they are allowed and when it resets. */
-export function createUsageCommand({ quotas, showPrices = true }: UsageCommandOptions): SlashCommand {
+export function createUsageCommand({
+  quotas,
+  credits,
+  showPrices = true,
+}: UsageCommandOptions): SlashCommand {
   return {
     kind: 'slash',
     definition: usageCommandDefinition(),
     async execute(interaction) {
       const usage = await quotas.usage(requesterOf(interaction));
       const t = translatorFor(interaction.locale);
-      await replyPrivately(interaction, describeUsage(usage, t, quotas.currency, showPrices));
+      const lines = [describeUsage(usage, t, quotas.currency, showPrices)];
+      if (credits?.enabled) {
+        const balance = await credits.balance(interaction.user.id);
+        lines.push(
+          t('usage.balance', {
+            seconds: balance.seconds,
+            cost: money(fromLedger('spend', balance.spend), t, quotas.currency),
+          }),
+        );
+      }
+      await replyPrivately(interaction, lines.join('\n'));
     },
   };
 }
