@@ -167,7 +167,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     currency: catalogue.currency,
   });
   const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
-  const charges = new QuotaCharges({ quotas, logger });
   let applicationId: string | undefined;
   const credits = new Credits({
     balances: store.collection('credits'),
@@ -178,6 +177,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     },
     logger,
   });
+  const charges = new QuotaCharges({ quotas, logger, credits });
   const creditUnconsumed = async (appId: string | undefined) => {
     if (!appId) return;
     applicationId = appId;
@@ -195,6 +195,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const admission = new QuotaAdmission({
     charges,
     showPrices: config.SHOW_PRICES,
+    creditSkuIds: credits.skuIds,
     settings,
     catalogue,
     logger,

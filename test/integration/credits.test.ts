@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeMember } from '../support/fake-discord/fake-discord.ts';
+import type { APIMessage } from 'discord-api-types/v10';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeInteraction, FakeMember } from '../support/fake-discord/fake-discord.ts';
 import { snowflake } from '../support/fake-discord/snowflake.ts';
-import { parseLogs, waitForLog } from '../support/fault-kit.ts';
+import { progressStream } from '../support/fake-video-service.ts';
+import { hasVideoFile, parseLogs, waitForLog } from '../support/fault-kit.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { startTestBot, type TestBot } from '../support/test-bot.ts';
+import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
 
 /**
  * Credits bought in Discord, with the real bot and the fake Discord's Premium Apps routes: a
@@ -23,6 +25,22 @@ async function usage(member: FakeMember): Promise<string> {
   return String((callback.body as { data?: { content?: string } }).data?.content);
 }
 
+function video(member: FakeMember): FakeInteraction {
+  return bot.discord.slashCommand({ name: 'video', member, options: videoOptions({ prompt: 'a red kite' }) });
+}
+
+async function refusalOf(ix: FakeInteraction): Promise<APIMessage> {
+  return bot.discord.waitForMessage(
+    (message, record) => record.ephemeral && ix.followupIds.includes(message.id),
+  );
+}
+
+function creditSeconds(usageText: string): number {
+  const seconds = /Your credits: (\d+) s/.exec(usageText)?.[1];
+  if (seconds === undefined) throw new Error(`no credits in /usage: ${usageText}`);
+  return Number(seconds);
+}
+
 const consumedLogs = (entitlementId: string) =>
   parseLogs(bot.logs).filter(
     (entry) => entry.event === 'entitlement_consumed' && entry.entitlementId === entitlementId,
@@ -40,6 +58,8 @@ describe.each(['sqlite', 'redis'] as const)('credits on %s', (backend) => {
     bot = await startTestBot({
       env: {
         CREDIT_SKUS: `${SECONDS_SKU}=60s,${MONEY_SKU}=5.00`,
+        DEFAULT_MEMBER_LIMIT: '1',
+        DEFAULT_MAX_RUNNING_PER_MEMBER: '0',
         ...(redis ? { REDIS_URL: redis.url } : {}),
       },
     });
@@ -47,6 +67,48 @@ describe.each(['sqlite', 'redis'] as const)('credits on %s', (backend) => {
   afterAll(async () => {
     await bot?.close();
     await redis?.stop();
+  });
+  beforeEach(() => bot.service.reset());
+
+  it('the premium button appears once the allowance is gone; bought credits then pay, and a failed job paid from them is refunded', async () => {
+    const member = bot.discord.member({ username: 'spender' });
+    bot.service.enqueue(progressStream());
+    await bot.discord.waitForOriginal(video(member), hasVideoFile);
+
+    const refused = video(member);
+    const refusal = await refusalOf(refused);
+    expect(refusal.content).toContain('1 of 1');
+    expect(refusal.components).toEqual([
+      {
+        type: 1,
+        components: [
+          { type: 2, style: 6, sku_id: SECONDS_SKU },
+          { type: 2, style: 6, sku_id: MONEY_SKU },
+        ],
+      },
+    ]);
+
+    const bought = bot.discord.purchase({ userId: member.user.id, skuId: SECONDS_SKU });
+    await consumed(bought.id);
+    expect(creditSeconds(await usage(member))).toBe(60);
+
+    bot.service.enqueue(progressStream());
+    await bot.discord.waitForOriginal(video(member), hasVideoFile);
+    const afterPaid = creditSeconds(await usage(member));
+    expect(afterPaid).toBeLessThan(60);
+    expect(afterPaid).toBeGreaterThanOrEqual(0);
+
+    bot.service.enqueue({
+      status: 400,
+      body: { error: { message: 'Your request was blocked by our moderation system.' } },
+    });
+    const failing = video(member);
+    await bot.discord.waitForOriginal(failing, (message) => message.content.includes('could not be made'));
+    await waitForLog(
+      bot.logs,
+      (entry) => entry.event === 'credit_refunded' && entry.userId === member.user.id,
+    );
+    expect(creditSeconds(await usage(member))).toBe(afterPaid);
   });
 
   it('a purchase event credits once even when delivered twice, and the entitlement is consumed', async () => {

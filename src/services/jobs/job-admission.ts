@@ -24,6 +24,8 @@ export interface QuotaAdmissionOptions {
   rolesIn?: (guildId: string, userId: string) => Promise<string[] | undefined>;
   /** False hides money from members (SHOW_PRICES). */
   showPrices?: boolean;
+  /** The SKUs sold as credits (CREDIT_SKUS), offered on a refusal for a used-up allowance. */
+  creditSkuIds?: readonly string[];
 }
 
 export const STORE_DOWN: MemberText = memberText('error.storeDown');
@@ -91,7 +93,11 @@ export class QuotaAdmission implements JobAdmission {
         reserved.shortfall &&
         whatWouldFit(catalogue, chosen, { ...fit, durationSeconds: seconds }, reserved.shortfall, ask);
       const t = translatorFor(ask.locale);
-      return { ok: false, message: [reserved.reason, instead && t.text(instead)].filter(Boolean).join(' ') };
+      const message = [reserved.reason, instead && t.text(instead)].filter(Boolean).join(' ');
+      const skus = this.options.creditSkuIds ?? [];
+      return reserved.allowanceUsedUp && skus.length > 0
+        ? { ok: false, message, premiumSkuIds: [...skus] }
+        : { ok: false, message };
     }
     const price = this.priceNotice(cost, reserved.unit, catalogue.currency, ask.locale);
     // A Retry or Remix of a job a fallback made asks that model itself: nothing fell back this time.

@@ -149,7 +149,12 @@ export type JobAsk = Omit<JobRequest, 'model'> & { model?: string };
 export type Admission =
   | { ok: true; request: JobRequest; charge?: JobCharge }
   /** A message key, or (a quota refusal) a sentence already in the request's language. */
-  | { ok: false; message: MemberText | string };
+  | {
+      ok: false;
+      message: MemberText | string;
+      /** The allowance is used up and credits are sold: SKUs to offer with Discord's premium button. */
+      premiumSkuIds?: string[];
+    };
 
 /**
  * Decides whether a job may start (channel rules, quotas), completes the request with the

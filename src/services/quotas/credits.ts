@@ -17,6 +17,14 @@ export interface Balance {
   seconds: number;
   spend: number;
   credited: string[];
+  /** What jobs still running took from it, by job id: given back if the job is not delivered. */
+  held?: Record<string, Debit>;
+}
+
+/** What a job took from a balance, in ledger amounts. */
+export interface Debit {
+  unit: 'seconds' | 'spend';
+  amount: number;
 }
 
 const EMPTY: Balance = { seconds: 0, spend: 0, credited: [] };
@@ -91,5 +99,60 @@ export class Credits {
 
   async balance(userId: string): Promise<Balance> {
     return (await this.options.balances.get(userId)) ?? EMPTY;
+  }
+
+  /**
+   * Takes a job's cost from the member's balance, atomically: seconds credits when they cover its
+   * length, else money credits when they cover its price. Resolves what was taken, or undefined
+   * when the balance covers neither.
+   */
+  async take(
+    userId: string,
+    jobId: string,
+    cost: { seconds: number; spend: number },
+  ): Promise<Debit | undefined> {
+    if (!this.enabled) return undefined;
+    const debit = await this.options.balances.update(userId, (current = EMPTY) => {
+      const spend = toLedger('spend', cost.spend);
+      const taken: Debit | undefined =
+        cost.seconds > 0 && current.seconds >= cost.seconds
+          ? { unit: 'seconds', amount: cost.seconds }
+          : spend > 0 && current.spend >= spend
+            ? { unit: 'spend', amount: spend }
+            : undefined;
+      if (!taken) return { next: undefined, result: undefined };
+      return {
+        next: {
+          ...current,
+          [taken.unit]: current[taken.unit] - taken.amount,
+          held: { ...current.held, [jobId]: taken },
+        },
+        result: taken,
+      };
+    });
+    if (debit) this.options.logger.info('credit_taken', { userId, jobId, ...debit });
+    return debit;
+  }
+
+  /** The job was delivered: what it took is spent. Idempotent. */
+  settle(userId: string, jobId: string): Promise<void> {
+    return this.end(userId, jobId, false);
+  }
+
+  /** The job was not delivered: what it took goes back to the balance. Idempotent. */
+  refund(userId: string, jobId: string): Promise<void> {
+    return this.end(userId, jobId, true);
+  }
+
+  private async end(userId: string, jobId: string, giveBack: boolean): Promise<void> {
+    const debit = await this.options.balances.update(userId, (current = EMPTY) => {
+      const taken = current.held?.[jobId];
+      if (!taken) return { next: undefined, result: undefined };
+      const { [jobId]: _ended, ...held } = current.held ?? {};
+      const back = giveBack ? taken.amount : 0;
+      return { next: { ...current, [taken.unit]: current[taken.unit] + back, held }, result: taken };
+    });
+    if (debit)
+      this.options.logger.info(giveBack ? 'credit_refunded' : 'credit_spent', { userId, jobId, ...debit });
   }
 }

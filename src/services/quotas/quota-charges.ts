@@ -1,6 +1,7 @@
 import pRetry from 'p-retry';
 import type { Logger } from '../logging/logger.ts';
 import { StoreUnavailableError } from '../store/store.ts';
+import type { Credits } from './credits.ts';
 import type { Requester } from './quota-rules.ts';
 import type { QuotaService, Reservation, ReserveCost, ReserveResult } from './quota-service.ts';
 
@@ -27,6 +28,8 @@ const SETTLE_RETRY = {
 export interface QuotaChargesOptions {
   quotas: QuotaService;
   logger: Logger;
+  /** Bought credits: they pay for a job once the member's allowance is used up. */
+  credits?: Credits;
 }
 
 /**
@@ -43,13 +46,21 @@ export class QuotaCharges {
   constructor(private readonly options: QuotaChargesOptions) {}
 
   /** Atomically checks every limit and reserves the job's cost (see QuotaService.reserve). */
-  reserve(
+  async reserve(
     requester: Requester,
     jobId: string,
     locale: string | undefined,
     cost?: ReserveCost,
   ): Promise<ReserveResult> {
-    return this.options.quotas.reserve(requester, Date.now(), jobId, locale, cost);
+    const { quotas, credits } = this.options;
+    const result = await quotas.reserve(requester, Date.now(), jobId, locale, cost);
+    if (result.ok || !result.allowanceUsedUp || !cost || !credits?.enabled) return result;
+    // The allowance is used up: the member's own credits pay, when they cover the job.
+    const debit = await credits.take(requester.userId, jobId, cost);
+    if (!debit) return result;
+    const paid = await quotas.reserve(requester, Date.now(), jobId, locale, cost, debit);
+    if (!paid.ok) await credits.refund(requester.userId, jobId);
+    return paid;
   }
 
   /** The charge of a reserved unit: for a new job, or one another run had started and this one resumes. */
@@ -63,12 +74,19 @@ export class QuotaCharges {
 
   /** The video was delivered: what was reserved becomes used, at the real cost when known. */
   commit(reservation: Reservation, actualCost?: number): Promise<void> {
-    return this.settle(reservation, 'commit', () => this.options.quotas.commit(reservation, actualCost));
+    return this.settle(reservation, 'commit', async () => {
+      await this.options.quotas.commit(reservation, actualCost);
+      if (reservation.paidFromBalance) await this.options.credits?.settle(reservation.userId, reservation.jobId);
+    });
   }
 
   /** Not delivered (failed, cancelled, refused, lost): everything reserved is given back. */
   release(reservation: Reservation): Promise<void> {
-    return this.settle(reservation, 'release', () => this.options.quotas.release(reservation));
+    return this.settle(reservation, 'release', async () => {
+      await this.options.quotas.release(reservation);
+      // Credits paid for it: they go back to the member's balance.
+      if (reservation.paidFromBalance) await this.options.credits?.refund(reservation.userId, reservation.jobId);
+    });
   }
 
   /** Every reservation neither committed nor released, for the sweep. */

@@ -9,6 +9,7 @@ import {
   type ReserveLimits,
   type Store,
 } from '../store/store.ts';
+import type { Debit } from './credits.ts';
 import { DEFAULT_CURRENCY, describeBlock } from './quota-format.ts';
 import { QuotaReports, type ServerUsage, type UsageSummary } from './quota-reports.ts';
 import {
@@ -50,6 +51,8 @@ export interface Reservation extends PendingReservation {
   guildId: string | null;
   /** The units of the allowances it had to fit, so a fallback stays within what was reserved. */
   limitedBy?: Unit[];
+  /** Paid from the member's bought credits (their allowance was used up): refunded there if undelivered. */
+  paidFromBalance?: Debit;
 }
 
 /** What a job will cost: its length, and its estimated price in the catalogue's currency. */
@@ -69,7 +72,14 @@ export interface Shortfall {
 
 export type ReserveResult =
   | { ok: true; reservation: Reservation; unit: Unit }
-  | { ok: false; reason: string; retryAt?: number; shortfall?: Shortfall };
+  | {
+      ok: false;
+      reason: string;
+      retryAt?: number;
+      shortfall?: Shortfall;
+      /** The member's or the server's allowance is what refused it (credits could pay). */
+      allowanceUsedUp?: boolean;
+    };
 
 export interface RulesOverview {
   rules: GuildQuotaRules;
@@ -119,6 +129,7 @@ export class QuotaService {
     jobId: string = randomUUID(),
     locale?: string,
     cost?: ReserveCost,
+    paidFromBalance?: Debit,
   ): Promise<ReserveResult> {
     const rules = await this.admin.rulesFor(member.guildId);
     const quota = memberQuota(rules, this.defaults, member, this.ownerIds);
@@ -132,8 +143,12 @@ export class QuotaService {
       createdAt: now,
       periodKeys: periodKeysAt(now),
       ...(cost ? { amounts: { seconds: cost.seconds, spend: toLedger('spend', cost.spend) } } : {}),
+      ...(paidFromBalance ? { paidFromBalance } : {}),
     };
-    const limits = this.limitsFor(rules, quota, member);
+    // Paid from credits: counted in the usage as any job, but no allowance limits it.
+    const limits = paidFromBalance
+      ? { ...this.limitsFor(rules, quota, member), member: null, server: null }
+      : this.limitsFor(rules, quota, member);
     const limitedBy = [limits.member, limits.server].flatMap((limit) => (limit ? [unitOf(limit)] : []));
     if (cost && limitedBy.length > 0) reservation.limitedBy = limitedBy;
     const { reserved, situation } = await this.ledger.reserve(reservation, limits, now);
@@ -155,6 +170,7 @@ export class QuotaService {
       ),
       ...(retryAt === undefined ? {} : { retryAt }),
       ...shortfallOf(block),
+      ...(block.kind === 'member-limit' || block.kind === 'server-limit' ? { allowanceUsedUp: true } : {}),
     };
   }
 
