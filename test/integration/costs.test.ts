@@ -163,7 +163,10 @@ describe.each(['sqlite', 'redis'] as const)('costs on %s', (backend) => {
     expect(await limitEveryone(10, 'spend')).toContain('$10.00 a day');
     const member = bot.discord.member({ username: 'fay' });
     router.reset({ queuedMs: 20, processingMs: 50, cost: 2.75 });
-    await bot.discord.waitForOriginal(video(member, { model: 'routed', duration: 8 }), isReady);
+    const final = await bot.discord.waitForOriginal(video(member, { model: 'routed', duration: 8 }), isReady);
+    // The progress reply priced it at the estimate; the final message says what it really cost.
+    expect(final.content).toContain('Veo Routed, 8 s: about $3.20.');
+    expect(final.content).toContain('Cost: $2.75.');
     // The charge is settled just after the final message.
     await waitForLog(
       bot.logs,

@@ -117,6 +117,7 @@ export class QuotaAdmission implements JobAdmission {
         durationSeconds: fit.durationSeconds,
         aspectRatio: fit.aspectRatio,
         notice: withNotices(ask.notice, [...fit.notices, ...(price ? [price] : [])], ask.locale),
+        ...(this.showsMoney(cost) ? { priceCurrency: catalogue.currency } : {}),
         serverLocale,
         requesterRoleIds: requester.roleIds,
       },
@@ -135,7 +136,7 @@ export class QuotaAdmission implements JobAdmission {
     currency: string,
     locale: string | undefined,
   ): MemberText | undefined {
-    const showMoney = (this.options.showPrices ?? true) && cost.spend > 0;
+    const showMoney = this.showsMoney(cost);
     if (unit === 'seconds')
       return memberText('quota.priceSeconds', { model: cost.model, seconds: cost.seconds });
     if (!showMoney) return undefined;
@@ -144,6 +145,10 @@ export class QuotaAdmission implements JobAdmission {
       seconds: cost.seconds,
       cost: money(cost.spend, translatorFor(locale), currency),
     });
+  }
+
+  private showsMoney(cost: { spend: number }): boolean {
+    return (this.options.showPrices ?? true) && cost.spend > 0;
   }
 
   /**

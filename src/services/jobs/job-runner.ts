@@ -602,7 +602,8 @@ export class JobRunner {
       this.letGo(job, own === 'gave up' ? 'lease not renewed' : 'taken over');
       return;
     }
-    this.update(job, change);
+    const cost = change.state === 'delivered' && job.request.priceCurrency ? this.costOf(job) : undefined;
+    this.update(job, cost === undefined ? change : { ...change, cost });
     let snapshot = job.snapshot;
     if (snapshot.state !== 'delivered') await this.settleCharge(job, false);
     else {

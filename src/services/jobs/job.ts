@@ -29,6 +29,8 @@ export interface JobRequest {
   durationAskedSeconds?: number;
   /** A remark for the member shown with the progress, e.g. which of several images was used. */
   notice?: string;
+  /** Set when members see prices (SHOW_PRICES) and the model has one: the final message shows the real cost in it. */
+  priceCurrency?: string;
   /** The requester's roles in the server when they asked, for Retry from a DM (quotas by role). */
   requesterRoleIds?: string[];
   /** The service's id of a delivered video this job changes (Remix). */
@@ -88,6 +90,8 @@ export interface JobSnapshot {
   cancelledBy?: string;
   /** How the video reached the member: as a file, or as a link (too large, refused, download failed). */
   delivery?: { kind: 'file' } | { kind: 'link'; why: LinkReason };
+  /** What a delivered video cost (the provider's figure, else the estimate), in `request.priceCurrency`. */
+  cost?: number;
 }
 
 export type JobReason = string | MemberText;
