@@ -60,6 +60,7 @@ describe.each(['sqlite', 'redis'] as const)('credits on %s', (backend) => {
         CREDIT_SKUS: `${SECONDS_SKU}=60s,${MONEY_SKU}=5.00`,
         DEFAULT_MEMBER_LIMIT: '1',
         DEFAULT_MAX_RUNNING_PER_MEMBER: '0',
+        ALLOW_DMS: 'true',
         ...(redis ? { REDIS_URL: redis.url } : {}),
       },
     });
@@ -109,6 +110,27 @@ describe.each(['sqlite', 'redis'] as const)('credits on %s', (backend) => {
       (entry) => entry.event === 'credit_refunded' && entry.userId === member.user.id,
     );
     expect(creditSeconds(await usage(member))).toBe(afterPaid);
+  });
+
+  it('outside a server only credits pay: refused with the premium buttons, then paid from what was bought', async () => {
+    const member = bot.discord.member({ username: 'dm-maker' });
+    const inDm = () =>
+      bot.discord.slashCommand({
+        name: 'video',
+        member,
+        guild: false,
+        options: videoOptions({ prompt: 'a kite' }),
+      });
+    const refusal = await refusalOf(inDm());
+    expect(refusal.content).toContain('Outside a server, videos are paid with credits');
+    expect(refusal.components?.[0]).toMatchObject({
+      components: [{ style: 6, sku_id: SECONDS_SKU }, { style: 6 }],
+    });
+    const bought = bot.discord.purchase({ userId: member.user.id, skuId: SECONDS_SKU });
+    await consumed(bought.id);
+    bot.service.enqueue(progressStream());
+    await bot.discord.waitForOriginal(inDm(), hasVideoFile);
+    expect(creditSeconds(await usage(member))).toBeLessThan(60);
   });
 
   it('a purchase event credits once even when delivered twice, and the entitlement is consumed', async () => {

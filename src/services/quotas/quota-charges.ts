@@ -1,7 +1,9 @@
 import pRetry from 'p-retry';
+import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import type { Credits } from './credits.ts';
+import { money } from './quota-format.ts';
 import type { Requester } from './quota-rules.ts';
 import type { QuotaService, Reservation, ReserveCost, ReserveResult } from './quota-service.ts';
 
@@ -15,6 +17,16 @@ export interface Charge {
   /** Delivered: `actualCost` (the catalogue's currency) replaces the estimate when known. */
   commit(actualCost?: number): Promise<void>;
   release(): Promise<void>;
+}
+
+/** The refusal where only credits can pay and the balance does not cover the job. */
+function creditsNeeded(cost: ReserveCost, locale: string | undefined, currency: string): ReserveResult {
+  const t = translatorFor(locale);
+  const needed =
+    cost.spend > 0
+      ? `${t('common.seconds', { count: cost.seconds })} / ${money(cost.spend, t, currency)}`
+      : t('common.seconds', { count: cost.seconds });
+  return { ok: false, reason: t('quota.block.creditsOnly', { needed }), allowanceUsedUp: true };
 }
 
 /** Settlements retry until the store takes them: never lost, and applying one twice changes nothing. */
@@ -53,7 +65,11 @@ export class QuotaCharges {
     cost?: ReserveCost,
   ): Promise<ReserveResult> {
     const { quotas, credits } = this.options;
-    const result = await quotas.reserve(requester, Date.now(), jobId, locale, cost);
+    // Outside a server no server's rules apply: where credits are sold, they are the allowance.
+    const creditsOnly = Boolean(credits?.enabled && cost && !requester.guildId);
+    const result = creditsOnly
+      ? creditsNeeded(cost as ReserveCost, locale, quotas.currency)
+      : await quotas.reserve(requester, Date.now(), jobId, locale, cost);
     if (result.ok || !result.allowanceUsedUp || !cost || !credits?.enabled) return result;
     // The allowance is used up: the member's own credits pay, when they cover the job.
     const debit = await credits.take(requester.userId, jobId, cost);
@@ -76,7 +92,8 @@ export class QuotaCharges {
   commit(reservation: Reservation, actualCost?: number): Promise<void> {
     return this.settle(reservation, 'commit', async () => {
       await this.options.quotas.commit(reservation, actualCost);
-      if (reservation.paidFromBalance) await this.options.credits?.settle(reservation.userId, reservation.jobId);
+      if (reservation.paidFromBalance)
+        await this.options.credits?.settle(reservation.userId, reservation.jobId);
     });
   }
 
@@ -85,7 +102,8 @@ export class QuotaCharges {
     return this.settle(reservation, 'release', async () => {
       await this.options.quotas.release(reservation);
       // Credits paid for it: they go back to the member's balance.
-      if (reservation.paidFromBalance) await this.options.credits?.refund(reservation.userId, reservation.jobId);
+      if (reservation.paidFromBalance)
+        await this.options.credits?.refund(reservation.userId, reservation.jobId);
     });
   }
 
