@@ -77,7 +77,7 @@ export type ReserveResult =
       reason: string;
       retryAt?: number;
       shortfall?: Shortfall;
-      /** The member's or the server's allowance is what refused it (credits could pay). */
+      /** A job with a cost, refused by the member's or the server's allowance (credits could pay). */
       allowanceUsedUp?: boolean;
     };
 
@@ -170,7 +170,10 @@ export class QuotaService {
       ),
       ...(retryAt === undefined ? {} : { retryAt }),
       ...shortfallOf(block),
-      ...(block.kind === 'member-limit' || block.kind === 'server-limit' ? { allowanceUsedUp: true } : {}),
+      // Said for a job with a cost (the one credits could pay for), as the shortfall is.
+      ...(cost && (block.kind === 'member-limit' || block.kind === 'server-limit')
+        ? { allowanceUsedUp: true }
+        : {}),
     };
   }
 
