@@ -177,5 +177,6 @@ describe.each(['sqlite', 'redis'] as const)('costs on %s', (backend) => {
     const show = await command('quota', admin, { subcommand: 'show' });
     expect(show).toMatch(/Spend today: \$\d+\.\d\d/);
     expect(show).toContain(`<@${member.user.id}>: $2.75`);
+    expect(show).toContain('Model `routed`: $2.75');
   });
 });

@@ -225,6 +225,9 @@ function describeServerUsage(usage: ServerUsage, t: Translator, currency: string
           cost: money(used, t, currency),
         }),
       ),
+      ...usage.models.map(({ model, spend }) =>
+        t('quota.usage.model', { model, cost: money(spend, t, currency) }),
+      ),
     );
   }
   return lines.join('\n');

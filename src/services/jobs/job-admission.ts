@@ -86,7 +86,7 @@ export class QuotaAdmission implements JobAdmission {
     const jobId = newJobId();
     // A length left to the service is priced at the model's longest: never less than it can cost.
     const seconds = fit.durationSeconds ?? chosen.durations.at(-1) ?? 0;
-    const cost = { ...estimatedCost(chosen, seconds), model: chosen.label };
+    const cost = { ...estimatedCost(chosen, seconds), model: chosen.label, modelId: chosen.id };
     const reserved = await this.options.charges.reserve(requester, jobId, ask.locale, cost);
     if (!reserved.ok) {
       const instead =

@@ -1,5 +1,12 @@
 import type { Logger } from '../logging/logger.ts';
-import { counterKey, type LedgerSituation, type QuotaLedger, UNITS, type UnitUsage } from '../store/store.ts';
+import {
+  counterKey,
+  type LedgerSituation,
+  modelSpendKey,
+  type QuotaLedger,
+  UNITS,
+  type UnitUsage,
+} from '../store/store.ts';
 import {
   type AppliedRule,
   fromLedger,
@@ -64,6 +71,8 @@ export interface ServerUsage {
   spend: number;
   /** Most spend first. */
   spenders: TopMember[];
+  /** This period's spend per model id, most first. */
+  models: Array<{ model: string; spend: number }>;
   serverTotal: ServerTotalUsage | null;
 }
 
@@ -118,11 +127,12 @@ export class QuotaReports {
     const scope = guildScope(guildId);
     const key = periodKey(period, now);
     const spendKey = counterKey('spend', key);
-    const [total, members, spend, spenders] = await Promise.all([
+    const [total, members, spend, spenders, models] = await Promise.all([
       ledger.serverUsed(scope, key),
       ledger.topMembers(scope, key, top),
       ledger.serverUsed(scope, spendKey),
       ledger.topMembers(scope, spendKey, top),
+      ledger.topMembers(scope, modelSpendKey(key), top),
     ]);
     const limit = serverTotalLimit(rules, defaults);
     const serverTotal = limit
@@ -142,6 +152,7 @@ export class QuotaReports {
       members,
       spend: fromLedger('spend', spend),
       spenders: spenders.map((each) => ({ ...each, used: fromLedger('spend', each.used) })),
+      models: models.map((each) => ({ model: each.userId, spend: fromLedger('spend', each.used) })),
       serverTotal,
     };
   }

@@ -61,6 +61,8 @@ export interface ReserveCost {
   spend: number;
   /** The model's name, for a refusal that says what the video needed. */
   model?: string;
+  /** The model's id, for the server's spend per model. */
+  modelId?: string;
 }
 
 /** Why a job did not fit an allowance in seconds or money: what it needs and what is left, in that unit. */
@@ -144,6 +146,7 @@ export class QuotaService {
       periodKeys: periodKeysAt(now),
       ...(cost ? { amounts: { seconds: cost.seconds, spend: toLedger('spend', cost.spend) } } : {}),
       ...(paidFromBalance ? { paidFromBalance } : {}),
+      ...(cost?.modelId ? { model: cost.modelId } : {}),
     };
     // Paid from credits: counted in the usage as any job, but no allowance limits it.
     const limits = paidFromBalance

@@ -12,6 +12,7 @@ import {
   type JobRecordStore,
   LAST_RESERVE_KEEP_MS,
   type LedgerSituation,
+  modelSpendKey,
   type PendingReservation,
   type PeriodKeys,
   type ProcessRegistry,
@@ -119,6 +120,8 @@ function scopeKeys(scope: string, periodKeys: PeriodKeys) {
     last: quotaKey(scope, 'last'),
     used: counters.map((counter) => quotaKey(scope, `used:${counter}`)),
     total: counters.map((counter) => quotaKey(scope, `total:${counter}`)),
+    /** Spend per model, one sorted set per period (members are model ids). */
+    models: PERIODS.map((period) => quotaKey(scope, `used:${modelSpendKey(periodKeys[period])}`)),
   };
 }
 
@@ -167,6 +170,13 @@ if fits then
       redis.call('PEXPIRE', KEYS[13 + i], lifetime)
     end
   end
+  local spend = tonumber(ARGV[18])
+  if ARGV[19] ~= '' and spend ~= 0 then
+    for p = 1, 3 do
+      redis.call('ZINCRBY', KEYS[22 + p], spend, ARGV[19])
+      redis.call('PEXPIRE', KEYS[22 + p], ARGV[11 + p])
+    end
+  end
 end
 local out = { fits and 1 or 0 }
 for i = 1, 9 do out[1 + i] = memberUsed[i] end
@@ -204,6 +214,14 @@ for i = 1, 9 do
     end
     if redis.call('EXISTS', KEYS[12 + i]) == 1 and redis.call('DECRBY', KEYS[12 + i], back) <= 0 then
       redis.call('DEL', KEYS[12 + i])
+    end
+  end
+end
+local spendBack = tonumber(ARGV[6])
+if ARGV[7] ~= '' and spendBack ~= 0 then
+  for p = 1, 3 do
+    if redis.call('EXISTS', KEYS[21 + p]) == 1 and tonumber(redis.call('ZINCRBY', KEYS[21 + p], -spendBack, ARGV[7])) <= 0 then
+      redis.call('ZREM', KEYS[21 + p], ARGV[7])
     end
   end
 end
@@ -250,7 +268,15 @@ class RedisQuotaLedger implements QuotaLedger {
     const lifetimes = PERIODS.map((period) => String(Math.max(1, counterExpiry(period, now) - now)));
     const reply = (await this.run('reserve', () =>
       this.client.eval(RESERVE, {
-        keys: [keys.pending, keys.running, keys.last, PENDING_SCOPES, ...keys.used, ...keys.total],
+        keys: [
+          keys.pending,
+          keys.running,
+          keys.last,
+          PENDING_SCOPES,
+          ...keys.used,
+          ...keys.total,
+          ...keys.models,
+        ],
         arguments: [
           reservation.id,
           JSON.stringify(reservation),
@@ -266,6 +292,7 @@ class RedisQuotaLedger implements QuotaLedger {
           ...lifetimes,
           String(LAST_RESERVE_KEEP_MS),
           ...UNITS.map((unit) => String(amounts[unit])),
+          reservation.model ?? '',
         ],
       }),
     )) as Array<number | string>;
@@ -289,12 +316,13 @@ class RedisQuotaLedger implements QuotaLedger {
     const back = givenBack(reservation, how, actualSpend);
     const changed = await this.run(how, () =>
       this.client.eval(SETTLE, {
-        keys: [keys.pending, keys.running, PENDING_SCOPES, ...keys.used, ...keys.total],
+        keys: [keys.pending, keys.running, PENDING_SCOPES, ...keys.used, ...keys.total, ...keys.models],
         arguments: [
           reservation.id,
           reservation.userId,
           reservation.scope,
           ...UNITS.map((unit) => String(back[unit])),
+          reservation.model ?? '',
         ],
       }),
     );

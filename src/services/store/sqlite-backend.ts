@@ -15,6 +15,7 @@ import {
   type JobRecordStore,
   LAST_RESERVE_KEEP_MS,
   type LedgerSituation,
+  modelSpendKey,
   type PendingReservation,
   type PeriodKeys,
   type ProcessRegistry,
@@ -227,6 +228,21 @@ class SqliteQuotaLedger implements QuotaLedger {
       [scope, userId, now],
     );
     const amounts = amountsOf(reservation);
+    if (reservation.model && amounts.spend !== 0) {
+      for (const period of PERIODS) {
+        await this.db.run(
+          `INSERT INTO quota_usage (scope, period_key, user_id, used, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (scope, period_key, user_id) DO UPDATE SET used = used + excluded.used`,
+          [
+            scope,
+            modelSpendKey(periodKeys[period]),
+            reservation.model,
+            amounts.spend,
+            counterExpiry(period, now),
+          ],
+        );
+      }
+    }
     for (const unit of UNITS) {
       if (amounts[unit] === 0) continue;
       for (const period of PERIODS) {
@@ -259,6 +275,19 @@ class SqliteQuotaLedger implements QuotaLedger {
         const removed = await this.db.run('DELETE FROM quota_pending WHERE id = ?', [reservation.id]);
         if (removed === 0) return false;
         const back = givenBack(reservation, how, actualSpend);
+        if (reservation.model && back.spend !== 0) {
+          for (const period of PERIODS) {
+            await this.db.run(
+              'UPDATE quota_usage SET used = MAX(0, used - ?) WHERE scope = ? AND period_key = ? AND user_id = ?',
+              [
+                back.spend,
+                reservation.scope,
+                modelSpendKey(reservation.periodKeys[period]),
+                reservation.model,
+              ],
+            );
+          }
+        }
         for (const unit of UNITS) {
           if (back[unit] === 0) continue;
           for (const period of PERIODS) {

@@ -72,6 +72,14 @@ export function counterKey(unit: Unit, periodKey: string): string {
 
 export type { UnitAmounts };
 
+/**
+ * The server-wide spend per model of a period: a counter like a member's, whose "members" are model
+ * ids, so `topMembers` lists the models by spend.
+ */
+export function modelSpendKey(periodKey: string): string {
+  return `models/${counterKey('spend', periodKey)}`;
+}
+
 /** What a reservation counts in each unit; one made before units counted one video and nothing else. */
 export function amountsOf(reservation: Pick<PendingReservation, 'amounts'>): UnitAmounts {
   return { videos: 1, seconds: reservation.amounts?.seconds ?? 0, spend: reservation.amounts?.spend ?? 0 };
@@ -98,6 +106,8 @@ export interface PendingReservation {
   periodKeys: PeriodKeys;
   /** Seconds of video and estimated spend (ledger amounts) it holds; one video is always counted. */
   amounts?: { seconds: number; spend: number };
+  /** The model its spend is counted against, for the server's spend per model. */
+  model?: string;
 }
 
 /** What the counters say about one member of a scope. */

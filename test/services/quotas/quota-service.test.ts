@@ -320,6 +320,7 @@ describe.each(storeBackends())('QuotaService on $name', (backend) => {
         ],
         spend: 0,
         spenders: [],
+        models: [],
         serverTotal: {
           limit: { count: 30, period: 'month' },
           used: 4,

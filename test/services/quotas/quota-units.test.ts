@@ -20,7 +20,7 @@ const DEFAULTS: QuotaDefaults = {
   cooldownSeconds: 0,
 };
 /** An 8 s Veo 3.1 video at $0.40 a second, and a 4 s one. */
-const VEO_8S = { seconds: 8, spend: 3.2, model: 'Veo 3.1' };
+const VEO_8S = { seconds: 8, spend: 3.2, model: 'Veo 3.1', modelId: 'veo' };
 const VEO_4S = { seconds: 4, spend: 1.6, model: 'Veo 3.1' };
 
 function okReservation(result: ReserveResult) {
@@ -90,6 +90,7 @@ describe.each(storeBackends())('allowances in seconds and money on $name', (back
     const failed = okReservation(await quotas.reserve(member, NOW, 'f', undefined, VEO_8S));
     await quotas.release(failed);
     await quotas.release(failed);
+    expect((await quotas.serverUsage(guildId, NOW)).models).toEqual([]);
     expect((await quotas.usage(member, NOW)).usedByUnit).toEqual({ videos: 0, seconds: 0, spend: 0 });
     expect((await quotas.serverUsage(guildId, NOW)).spend).toBe(0);
   });
@@ -105,6 +106,7 @@ describe.each(storeBackends())('allowances in seconds and money on $name', (back
     expect(await quotas.serverUsage(guildId, NOW)).toMatchObject({
       spend: 2.75,
       spenders: [{ userId: member.userId, used: 2.75 }],
+      models: [{ model: 'veo', spend: 2.75 }],
     });
   });
 
