@@ -30,7 +30,7 @@ const LIMITS: Record<Unit, { memberLimit: number; serverLimit: number }> = {
   seconds: { memberLimit: 8_000, serverLimit: 800_000 },
   spend: { memberLimit: 3_200, serverLimit: 320_000 },
 };
-const COST = { seconds: 8, spend: 3.2, model: 'Veo 3.1' };
+const COST = { seconds: 8, spend: 3.2, model: 'Veo 3.1', modelId: 'veo' };
 const REAL_COST = 3.05;
 
 function defaultsFor(unit: Unit) {
