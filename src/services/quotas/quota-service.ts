@@ -152,7 +152,10 @@ export class QuotaService {
     const limits = paidFromBalance
       ? { ...this.limitsFor(rules, quota, member), member: null, server: null }
       : this.limitsFor(rules, quota, member);
-    const limitedBy = [limits.member, limits.server].flatMap((limit) => (limit ? [unitOf(limit)] : []));
+    // Paid from credits, the job is bounded by what was taken from them.
+    const limitedBy = paidFromBalance
+      ? [paidFromBalance.unit]
+      : [limits.member, limits.server].flatMap((limit) => (limit ? [unitOf(limit)] : []));
     if (cost && limitedBy.length > 0) reservation.limitedBy = limitedBy;
     const { reserved, situation } = await this.ledger.reserve(reservation, limits, now);
     if (reserved) {
