@@ -1,9 +1,12 @@
 import {
+  type APIEntitlement,
   type APIGuildMember,
   Client,
   DefaultRestOptions,
+  type Entitlement,
   Events,
   GatewayIntentBits,
+  type Interaction,
   Partials,
   REST,
   RESTEvents,
@@ -54,6 +57,10 @@ import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
 import { surfaceAt } from './services/progress-message/surfaces.ts';
+import { parseCreditSkus } from './services/quotas/credit-skus.ts';
+import { Credits, type EntitlementSeen } from './services/quotas/credits.ts';
+import { canPayFromReservation } from './services/quotas/job-cost.ts';
+import { QuotaCharges } from './services/quotas/quota-charges.ts';
 import { quotaDefaultsFromConfig } from './services/quotas/quota-rules.ts';
 import { QuotaService } from './services/quotas/quota-service.ts';
 import { ModerationLog } from './services/safety/moderation-log.ts';
@@ -171,6 +178,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     ownerIds: config.OWNER_IDS,
     logger,
     processId,
+    currency: catalogue.currency,
   });
   const settings = new VideoSettings({ store, offeredModels: modelIds(catalogue) });
   const safety = new SafetySettings({ store });
@@ -183,8 +191,35 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     onRefused: (ask, reason) => moderationLog.refused(ask, reason),
   });
+  let applicationId: string | undefined;
+  const credits = new Credits({
+    balances: store.collection('credits'),
+    skus: parseCreditSkus(config.CREDIT_SKUS),
+    consume: async (entitlementId) => {
+      if (!applicationId) throw new Error('the application id is not known yet');
+      await rest.post(Routes.consumeEntitlement(applicationId, entitlementId));
+    },
+    logger,
+  });
+  const charges = new QuotaCharges({ quotas, logger, credits });
+  const creditUnconsumed = async (appId: string | undefined) => {
+    if (!appId) return;
+    applicationId = appId;
+    const query = new URLSearchParams({ exclude_ended: 'true' });
+    const listed = (await rest.get(Routes.entitlements(appId), { query })) as APIEntitlement[];
+    await credits.receiveAll(
+      listed.map((each) => ({
+        id: each.id,
+        skuId: each.sku_id,
+        userId: each.user_id ?? '',
+        consumed: each.consumed ?? false,
+      })),
+    );
+  };
   const admission = new QuotaAdmission({
-    quotas,
+    charges,
+    showPrices: config.SHOW_PRICES,
+    creditSkuIds: credits.skuIds,
     settings,
     catalogue,
     logger,
@@ -237,6 +272,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         moderationLog.jobFinished(snapshot);
       },
       ownership: { lease, isOwn: (jobId) => records.isOwn(jobId) },
+      canPay: canPayFromReservation,
     });
     if (cluster) {
       queueWorker = new QueueWorker({
@@ -244,7 +280,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         records,
         runner,
         surfaceAt: surfaceFor,
-        chargeFor: (reservation) => admission.chargeFor(reservation),
+        chargeFor: (reservation) => charges.chargeFor(reservation),
         logger,
         concurrency: config.WORKER_CONCURRENCY,
         holdMs: config.PROCESS_LEASE_MS,
@@ -260,7 +296,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         ...cluster,
         records,
         surfaceAt: surfaceFor,
-        release: (reservation) => admission.chargeFor(reservation).release(),
+        release: (reservation) => charges.release(reservation),
         logger,
         refreshMs: config.PROGRESS_EDIT_INTERVAL_MS,
         discard: async (location) => {
@@ -296,7 +332,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const commands: ApplicationCommand[] = [
       createVideoCommand(requestOptions),
       makeVideo.menu,
-      createUsageCommand({ quotas }),
+      createUsageCommand({ quotas, credits, showPrices: config.SHOW_PRICES }),
       createQuotaCommand({ quotas, logger }),
       createVideoSettingsCommand({
         settings,
@@ -304,6 +340,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         safety: { safety, ageRestrictedEverywhere: config.AGE_RESTRICTED_ONLY },
       }),
     ];
+    /** A purchase not yet credited rides along on every interaction of its buyer: credit it first. */
+    const creditThenRoute = async (interaction: Interaction) => {
+      if (credits.enabled && interaction.entitlements.size > 0)
+        await credits.receiveAll([...interaction.entitlements.values()].map(entitlementSeen));
+      await router.handleInteraction(interaction);
+    };
     const router = new Router({
       commands,
       buttons: [
@@ -318,13 +360,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       triggers: [createMentionTrigger(requestOptions)],
       logger,
     });
-    client.on(Events.InteractionCreate, (interaction) => void router.handleInteraction(interaction));
+    client.on(Events.InteractionCreate, (interaction) => void creditThenRoute(interaction));
+    // A purchase: credited once to the buyer's balance, then consumed (services/quotas/credits.ts).
+    client.on(
+      Events.EntitlementCreate,
+      (entitlement) => void credits.receiveAll([entitlementSeen(entitlement)]),
+    );
     client.on(Events.MessageCreate, (message) => void router.handleMessage(message));
     client.on(Events.Error, (error) => logger.error('discord_client_error', { error }));
     if (connectsGateway(role)) {
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
       await client.login(config.DISCORD_TOKEN);
       await ready;
+      // Purchases made while no process was listening: every unconsumed one of the app's SKUs.
+      if (credits.enabled)
+        void creditUnconsumed(client.application?.id).catch((error) =>
+          logger.warn('entitlements_list_failed', { error }),
+        );
     }
     if (callbacks && config.INTERACTIONS_PORT !== undefined && config.DISCORD_PUBLIC_KEY) {
       endpoint = await InteractionsEndpoint.start({
@@ -345,7 +397,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     processId,
     leaseMs: config.PROCESS_LEASE_MS,
     records,
-    quotas,
+    charges,
     processes: store.processes,
     isLive: (jobId) => runner?.has(jobId) ?? false,
     uploadTimeoutMs: config.VIDEO_UPLOAD_TIMEOUT_MS,
@@ -369,13 +421,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         if (providers.has(model) && !canResume(model)) return false;
         runner.submit(record.request, {
           surface: surfaceFor(record.location),
-          charge: record.reservation && admission.chargeFor(record.reservation),
+          charge: record.reservation && charges.chargeFor(record.reservation),
           resume: { jobId: record.id, serviceJobId: record.serviceJobId, startedAt: record.createdAt },
         });
         return true;
       },
-      commitReservation: (reservation) => admission.commit(reservation),
-      releaseReservation: (reservation) => admission.release(reservation),
+      commitReservation: (reservation) => charges.commit(reservation),
+      releaseReservation: (reservation) => charges.release(reservation),
     }),
     logger,
   });
@@ -444,7 +496,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     async stop() {
       ready = false;
       await finishJobs(config.SHUTDOWN_GRACE_MS);
-      await admission.drain(config.STORE_TIMEOUT_MS);
+      await charges.drain(config.STORE_TIMEOUT_MS);
       await records.flush(config.STORE_TIMEOUT_MS);
       records.close();
       await sweep.stop();
@@ -518,4 +570,13 @@ function reasonLabel(snapshot: { state: string; reason?: unknown }): string {
   const reason = snapshot.reason;
   if (reason && typeof reason === 'object' && 'key' in reason) return String(reason.key);
   return reason ? 'service' : '';
+}
+
+function entitlementSeen(entitlement: Entitlement): EntitlementSeen {
+  return {
+    id: entitlement.id,
+    skuId: entitlement.skuId,
+    userId: entitlement.userId,
+    consumed: entitlement.consumed,
+  };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BOT_ROLES } from './services/cluster/roles.ts';
 import { MESSAGE_STYLES } from './services/progress-message/message-style.ts';
+import { parseCreditSkus } from './services/quotas/credit-skus.ts';
 import { SERVICE_FORMATS } from './services/video-service/service-shapes.ts';
 
 /**
@@ -138,6 +139,21 @@ const schema = z.object({
   DEFAULT_SERVER_LIMIT: whole(0),
   DEFAULT_MAX_RUNNING_PER_MEMBER: whole(1, 0),
   DEFAULT_COOLDOWN_SECONDS: whole(0, 0, Math.floor(MAX_TIMER_MS / 1000)),
+  DEFAULT_LIMIT_UNIT: z
+    .enum(['videos', 'seconds', 'spend'], { message: 'must be videos, seconds or spend' })
+    .default('videos'),
+  SHOW_PRICES: flag(true),
+  /** Consumable SKUs and what each grants: `123=60s,456=5.00` (see services/quotas/credits.ts). */
+  CREDIT_SKUS: z
+    .string()
+    .default('')
+    .superRefine((text, context) => {
+      try {
+        parseCreditSkus(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
 });
 
 export type Config = z.infer<typeof schema>;

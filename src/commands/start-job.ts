@@ -1,4 +1,10 @@
-import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
+import {
+  ButtonStyle,
+  ComponentType,
+  type Message,
+  MessageFlags,
+  type RepliableInteraction,
+} from 'discord.js';
 import type { MemberText } from '../services/i18n/member-text.ts';
 import { translatorFor } from '../services/i18n/translator.ts';
 import type { JobIntake } from '../services/intake/job-intake.ts';
@@ -47,7 +53,24 @@ export async function startFromInteraction(
     content: refusalText(result.message, interaction.locale),
     flags: MessageFlags.Ephemeral,
     allowedMentions: { parse: [] },
+    components: premiumButtons(result.premiumSkuIds),
   });
+}
+
+/** Discord's premium buttons (style 6, no label: Discord shows the SKU's name and price), five a row. */
+function premiumButtons(skuIds: readonly string[] | undefined) {
+  if (!skuIds || skuIds.length === 0) return [];
+  const rows = [];
+  for (let i = 0; i < skuIds.length && rows.length < 5; i += 5)
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: skuIds.slice(i, i + 5).map((skuId) => ({
+        type: ComponentType.Button,
+        style: ButtonStyle.Premium,
+        sku_id: skuId,
+      })),
+    });
+  return rows as never[];
 }
 
 /**

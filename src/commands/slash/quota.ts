@@ -14,13 +14,14 @@ import {
   describeLimit,
   describeSeconds,
   describeServerTotal,
+  money,
   periodText,
   relativeTime,
   roleMention,
   userMention,
   videosText,
 } from '../../services/quotas/quota-format.ts';
-import type { Limit, Period } from '../../services/quotas/quota-rules.ts';
+import type { Limit, Period, Unit } from '../../services/quotas/quota-rules.ts';
 import type {
   QuotaService,
   RulesOverview,
@@ -52,7 +53,10 @@ export function createQuotaCommand({ quotas, logger }: QuotaCommandOptions): Sla
       const limit = readLimit(interaction);
       await quotas.setRule(interaction.guildId, target, limit);
       const key = target.kind === 'server-total' ? 'quota.reply.limitSetTogether' : 'quota.reply.limitSet';
-      return capitalise(t(key, { target: targetLabel(target, t), limit: describeLimit(limit, t) }), t);
+      return capitalise(
+        t(key, { target: targetLabel(target, t), limit: describeLimit(limit, t, quotas.currency) }),
+        t,
+      );
     },
     clear: async (interaction, t) => {
       const target = readTarget(interaction);
@@ -88,7 +92,7 @@ export function createQuotaCommand({ quotas, logger }: QuotaCommandOptions): Sla
         quotas.listRules(interaction.guildId),
         quotas.serverUsage(interaction.guildId, Date.now(), TOP_MEMBERS_SHOWN),
       ]);
-      return `${describeRules(overview, t)}\n\n${describeServerUsage(usage, t)}`;
+      return `${describeRules(overview, t, quotas.currency)}\n\n${describeServerUsage(usage, t, quotas.currency)}`;
     },
     reset: async (interaction, t) => {
       const userId = interaction.options.getUser('member', true).id;
@@ -128,11 +132,17 @@ function readTarget(interaction: GuildCommand): RuleTarget {
   }
 }
 
+/**
+ * The amount may have decimals (money). Read untyped: servers whose command registration predates
+ * units still send it as an integer option. Videos and seconds are whole; spend is kept to cents.
+ */
 function readLimit(interaction: GuildCommand): Limit {
-  return {
-    count: interaction.options.getInteger('count', true),
-    period: interaction.options.getString('period', true) as Period,
-  };
+  const unit = (interaction.options.getString('unit') ?? 'videos') as Unit;
+  const amount = Number(interaction.options.get('count', true).value);
+  const count = unit === 'spend' ? Math.round(amount * 100) / 100 : Math.floor(amount);
+  const period = interaction.options.getString('period', true) as Period;
+  // A videos limit is stored as before there were units.
+  return unit === 'videos' ? { count, period } : { count, period, unit };
 }
 
 function targetLabel(target: RuleTarget, t: Translator): string {
@@ -153,14 +163,14 @@ function capitalise(text: string, t: Translator): string {
   return text.charAt(0).toLocaleUpperCase(t.locale) + text.slice(1);
 }
 
-function describeRules({ rules, defaults }: RulesOverview, t: Translator): string {
+function describeRules({ rules, defaults }: RulesOverview, t: Translator, currency: string): string {
   const byDefault = (value: string) => t('quota.rules.botDefault', { value });
+  const describe = (limit: Limit | null) => describeLimit(limit, t, currency);
+  const unit = defaults.unit === 'videos' ? undefined : defaults.unit;
   const limitOrDefault = (limit: Limit | undefined, defaultCount: number) =>
     limit
-      ? describeLimit(limit, t)
-      : byDefault(
-          describeLimit(defaultCount > 0 ? { count: defaultCount, period: defaults.period } : null, t),
-        );
+      ? describe(limit)
+      : byDefault(describe(defaultCount > 0 ? { count: defaultCount, period: defaults.period, unit } : null));
   const { maxRunningPerMember, cooldownSeconds } = rules;
   const maxRunning = describeCap(maxRunningPerMember ?? defaults.maxRunningPerMember, t);
   const cooldown = describeSeconds(cooldownSeconds ?? defaults.cooldownSeconds, t);
@@ -170,10 +180,10 @@ function describeRules({ rules, defaults }: RulesOverview, t: Translator): strin
     t('quota.rules.title'),
     t('quota.rules.everyone', { limit: limitOrDefault(rules.everyone, defaults.memberLimit) }),
     ...Object.entries(rules.roles).map(([roleId, limit]) =>
-      t('quota.rules.role', { role: roleMention(roleId), limit: describeLimit(limit, t) }),
+      t('quota.rules.role', { role: roleMention(roleId), limit: describe(limit) }),
     ),
     ...Object.entries(rules.members).map(([userId, limit]) =>
-      t('quota.rules.member', { member: userMention(userId), limit: describeLimit(limit, t) }),
+      t('quota.rules.member', { member: userMention(userId), limit: describe(limit) }),
     ),
     t('quota.rules.server', { limit: limitOrDefault(rules.serverTotal, defaults.serverLimit) }),
     t('quota.rules.maxRunning', {
@@ -188,7 +198,7 @@ function describeCap(count: number, t: Translator): string {
   return count === 0 ? t('quota.rules.noLimit') : t.number(count);
 }
 
-function describeServerUsage(usage: ServerUsage, t: Translator): string {
+function describeServerUsage(usage: ServerUsage, t: Translator, currency: string): string {
   const lines = [
     t('quota.usage.title', {
       period: periodText(usage.period),
@@ -196,17 +206,37 @@ function describeServerUsage(usage: ServerUsage, t: Translator): string {
       time: relativeTime(usage.periodEnd),
     }),
   ];
-  if (usage.serverTotal) lines.push(describeServerTotal(usage.serverTotal, t));
+  if (usage.serverTotal) lines.push(describeServerTotal(usage.serverTotal, t, currency));
   lines.push(
     ...usage.members.map(({ userId, used }, index) =>
       t('quota.usage.member', { rank: index + 1, member: userMention(userId), videos: videosText(used) }),
     ),
   );
+  // Admins always see money, whatever SHOW_PRICES hides from members.
+  if (usage.spend > 0) {
+    lines.push(
+      t('quota.usage.spend', { period: periodText(usage.period), cost: money(usage.spend, t, currency) }),
+    );
+    lines.push(
+      ...usage.spenders.map(({ userId, used }, index) =>
+        t('quota.usage.spender', {
+          rank: index + 1,
+          member: userMention(userId),
+          cost: money(used, t, currency),
+        }),
+      ),
+      ...usage.models.map(({ model, spend }) =>
+        t('quota.usage.model', { model, cost: money(spend, t, currency) }),
+      ),
+    );
+  }
   return lines.join('\n');
 }
 
 const PERIODS = ['day', 'week', 'month'] as const;
 const periodChoices = () => PERIODS.map((period) => choice(`commands.quota.period.${period}`, period));
+const UNITS = ['videos', 'seconds', 'spend'] as const;
+const unitChoices = () => UNITS.map((unit) => choice(`commands.quota.unit.${unit}`, unit));
 
 const requiredRole = (option: SlashCommandRoleOption) =>
   describe(option, 'commands.quota.options.role').setRequired(true);
@@ -251,11 +281,19 @@ export function quotaCommandDefinition() {
       for (const target of TARGET_SUBCOMMANDS) {
         group.addSubcommand((subcommand) =>
           targetSubcommand(subcommand, target, 'limit')
-            .addIntegerOption(requiredWholeNumber('count', 100_000))
+            .addNumberOption((option) =>
+              describe(option, 'commands.quota.options.count')
+                .setRequired(true)
+                .setMinValue(0)
+                .setMaxValue(100_000),
+            )
             .addStringOption((option) =>
               describe(option, 'commands.quota.options.period')
                 .setRequired(true)
                 .addChoices(...periodChoices()),
+            )
+            .addStringOption((option) =>
+              describe(option, 'commands.quota.options.unit').addChoices(...unitChoices()),
             ),
         );
       }

@@ -27,7 +27,12 @@ export interface FallbackChoice {
  * Where the cost rules will refuse a fallback the member's allowance cannot pay for; until then
  * every fallback may be paid.
  */
-export type CanPay = (ask: FallbackAsk, model: CatalogueModel) => boolean;
+/** `held` is what the job's charge reserved, so the check can stay within it. */
+export type CanPay = (
+  ask: FallbackAsk,
+  model: CatalogueModel,
+  held?: { amounts?: { seconds: number; spend: number }; limitedBy?: Array<'videos' | 'seconds' | 'spend'> },
+) => boolean;
 export const canPayAny: CanPay = () => true;
 
 /**

@@ -41,7 +41,9 @@ export type Placement =
       replyTo: string;
     };
 
-export type IntakeResult = { ok: true; jobId: string } | { ok: false; message: MemberText | string };
+export type IntakeResult =
+  | { ok: true; jobId: string }
+  | { ok: false; message: MemberText | string; premiumSkuIds?: string[] };
 
 export const RESTARTING: MemberText = memberText('error.restarting');
 

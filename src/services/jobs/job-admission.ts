@@ -1,20 +1,22 @@
 import { channelMention } from '@discordjs/formatters';
-import pRetry from 'p-retry';
-import type { Catalogue } from '../catalogue/catalogue.ts';
+import type { AspectRatio, Catalogue, CatalogueModel } from '../catalogue/catalogue.ts';
 import { fitRequest } from '../catalogue/fit-request.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { Requester } from '../quotas/quota-rules.ts';
-import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
+import { estimatedCost } from '../quotas/job-cost.ts';
+import type { QuotaCharges } from '../quotas/quota-charges.ts';
+import { money } from '../quotas/quota-format.ts';
+import type { Requester, Unit } from '../quotas/quota-rules.ts';
+import type { Shortfall } from '../quotas/quota-service.ts';
 import type { SafetyPolicy } from '../safety/safety-policy.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
 import { StoreUnavailableError } from '../store/store.ts';
-import type { Admission, JobAdmission, JobAsk, JobCharge } from './job.ts';
+import type { Admission, JobAdmission, JobAsk } from './job.ts';
 import { newJobId } from './job-runner.ts';
 
 export interface QuotaAdmissionOptions {
-  quotas: QuotaService;
+  charges: QuotaCharges;
   settings: VideoSettings;
   /** The models members may pick; each request is fitted to the one it gets. */
   catalogue: Catalogue;
@@ -23,17 +25,13 @@ export interface QuotaAdmissionOptions {
   rolesIn?: (guildId: string, userId: string) => Promise<string[] | undefined>;
   /** The server's safety policy, checked before anything else: a refusal reserves nothing. */
   policy?: SafetyPolicy;
+  /** False hides money from members (SHOW_PRICES). */
+  showPrices?: boolean;
+  /** The SKUs sold as credits (CREDIT_SKUS), offered on a refusal for a used-up allowance. */
+  creditSkuIds?: readonly string[];
 }
 
 export const STORE_DOWN: MemberText = memberText('error.storeDown');
-
-/** Settlements retry until the store takes them: never lost, and applying one twice changes nothing. */
-const SETTLE_RETRY = {
-  retries: Number.POSITIVE_INFINITY,
-  minTimeout: 200,
-  maxTimeout: 5_000,
-  factor: 2,
-} as const;
 
 /**
  * The gate every front door goes through: the server's channel rules, its default duration and
@@ -41,9 +39,6 @@ const SETTLE_RETRY = {
  * the job commits on delivery or releases otherwise. A request the model cannot do reserves nothing.
  */
 export class QuotaAdmission implements JobAdmission {
-  private readonly settling = new Set<Promise<void>>();
-  private readonly stopSettling = new AbortController();
-
   constructor(private readonly options: QuotaAdmissionOptions) {}
 
   async admit(ask: JobAsk, requester: Requester): Promise<Admission> {
@@ -54,23 +49,6 @@ export class QuotaAdmission implements JobAdmission {
       this.options.logger.warn('admission_store_unavailable', { userId: requester.userId, error });
       return { ok: false, message: STORE_DOWN };
     }
-  }
-
-  /** Commits a unit, retrying until the store takes it; for recovery and sweeps. */
-  commit(reservation: Reservation): Promise<void> {
-    return this.settle(reservation, 'commit');
-  }
-
-  /** Releases a unit, retrying until the store takes it. */
-  release(reservation: Reservation): Promise<void> {
-    return this.settle(reservation, 'release');
-  }
-
-  /** Waits (at most `timeoutMs`) for settlements still retrying, then gives up on them. */
-  async drain(timeoutMs: number): Promise<void> {
-    const timer = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([Promise.all(this.settling), timer]);
-    this.stopSettling.abort();
   }
 
   private async decide(ask: JobAsk, requester: Requester): Promise<Admission> {
@@ -111,8 +89,22 @@ export class QuotaAdmission implements JobAdmission {
       return fit;
     }
     const jobId = newJobId();
-    const reserved = await this.options.quotas.reserve(requester, Date.now(), jobId, ask.locale);
-    if (!reserved.ok) return { ok: false, message: reserved.reason };
+    // A length left to the service is priced at the model's longest: never less than it can cost.
+    const seconds = fit.durationSeconds ?? chosen.durations.at(-1) ?? 0;
+    const cost = { ...estimatedCost(chosen, seconds), model: chosen.label, modelId: chosen.id };
+    const reserved = await this.options.charges.reserve(requester, jobId, ask.locale, cost);
+    if (!reserved.ok) {
+      const instead =
+        reserved.shortfall &&
+        whatWouldFit(catalogue, chosen, { ...fit, durationSeconds: seconds }, reserved.shortfall, ask);
+      const t = translatorFor(ask.locale);
+      const message = [reserved.reason, instead && t.text(instead)].filter(Boolean).join(' ');
+      const skus = this.options.creditSkuIds ?? [];
+      return reserved.allowanceUsedUp && skus.length > 0
+        ? { ok: false, message, premiumSkuIds: [...skus] }
+        : { ok: false, message };
+    }
+    const price = this.priceNotice(cost, reserved.unit, catalogue.currency, ask.locale);
     // A Retry or Remix of a job a fallback made asks that model itself: nothing fell back this time.
     const { fallbackFrom: _from, fallbackReason: _why, durationAskedSeconds: _asked, ...asked } = ask;
     if (fit.notices.length > 0)
@@ -129,13 +121,40 @@ export class QuotaAdmission implements JobAdmission {
         model: chosen.id,
         durationSeconds: fit.durationSeconds,
         aspectRatio: fit.aspectRatio,
-        notice: withNotices(ask.notice, fit.notices, ask.locale),
+        notice: withNotices(ask.notice, [...fit.notices, ...(price ? [price] : [])], ask.locale),
+        ...(this.showsMoney(cost) ? { priceCurrency: catalogue.currency } : {}),
         serverLocale,
         requesterRoleIds: requester.roleIds,
         spoiler: policy?.safety?.spoiler ? true : undefined,
       },
-      charge: this.chargeFor(reserved.reservation),
+      charge: this.options.charges.chargeFor(reserved.reservation),
     };
+  }
+
+  /**
+   * The price a member sees before the video is made, in their allowance's unit: money unless
+   * SHOW_PRICES hides it, the seconds it uses under a seconds allowance. Nothing when the model
+   * has no price and the allowance counts videos.
+   */
+  private priceNotice(
+    cost: { seconds: number; spend: number; model: string },
+    unit: Unit,
+    currency: string,
+    locale: string | undefined,
+  ): MemberText | undefined {
+    const showMoney = this.showsMoney(cost);
+    if (unit === 'seconds')
+      return memberText('quota.priceSeconds', { model: cost.model, seconds: cost.seconds });
+    if (!showMoney) return undefined;
+    return memberText('quota.priceEstimate', {
+      model: cost.model,
+      seconds: cost.seconds,
+      cost: money(cost.spend, translatorFor(locale), currency),
+    });
+  }
+
+  private showsMoney(cost: { spend: number }): boolean {
+    return (this.options.showPrices ?? true) && cost.spend > 0;
   }
 
   /**
@@ -148,44 +167,37 @@ export class QuotaAdmission implements JobAdmission {
       ask.requesterRoleIds ?? [ask.guildId];
     return { guildId: ask.guildId, userId: requester.userId, roleIds: [...new Set([...roles, ask.guildId])] };
   }
+}
 
-  /** The charge of a reserved unit: for a new job, or one another run had started and this one resumes. */
-  chargeFor(reservation: Reservation): JobCharge {
-    return {
-      reservation,
-      commit: () => this.settle(reservation, 'commit'),
-      release: () => this.settle(reservation, 'release'),
-    };
-  }
-
-  /**
-   * Settles at once when the store answers; otherwise resolves after the first failure and keeps
-   * retrying in the background, so a member's final message never waits on an outage.
-   */
-  private settle(reservation: Reservation, how: 'commit' | 'release'): Promise<void> {
-    const { quotas, logger } = this.options;
-    const apply = () => (how === 'commit' ? quotas.commit(reservation) : quotas.release(reservation));
-    let firstFailed!: () => void;
-    const answered = new Promise<void>((resolve) => {
-      firstFailed = resolve;
-    });
-    const retrying = pRetry(apply, {
-      ...SETTLE_RETRY,
-      signal: this.stopSettling.signal,
-      shouldRetry: ({ error }) => error instanceof StoreUnavailableError,
-      onFailedAttempt: ({ error, attemptNumber }) => {
-        if (attemptNumber === 1) {
-          logger.warn('charge_settle_retrying', { how, jobId: reservation.jobId, error });
-          firstFailed();
-        }
-      },
-    })
-      .then(() => logger.debug('charge_settled', { how, jobId: reservation.jobId }))
-      .catch((error) => logger.error('charge_settle_failed', { how, jobId: reservation.jobId, error }))
-      .finally(() => this.settling.delete(retrying));
-    this.settling.add(retrying);
-    return Promise.race([retrying, answered]);
-  }
+/**
+ * What would fit the allowance that is short: the longest shorter length of the same model, else
+ * (for money) the first model in the catalogue that makes this length for less than is left.
+ */
+function whatWouldFit(
+  catalogue: Catalogue,
+  chosen: CatalogueModel,
+  fit: { durationSeconds: number; aspectRatio?: AspectRatio },
+  shortfall: Shortfall,
+  ask: JobAsk,
+): MemberText | undefined {
+  const within = (model: CatalogueModel, seconds: number) => {
+    const cost = estimatedCost(model, seconds);
+    return (shortfall.unit === 'seconds' ? cost.seconds : cost.spend) <= shortfall.left;
+  };
+  const shorter = [...chosen.durations]
+    .reverse()
+    .find((seconds) => seconds < fit.durationSeconds && within(chosen, seconds));
+  if (shorter !== undefined) return memberText('quota.fitsShorter', { seconds: shorter });
+  if (shortfall.unit !== 'spend') return undefined;
+  const cheaper = catalogue.models.find(
+    (model) =>
+      model.id !== chosen.id &&
+      model.durations.includes(fit.durationSeconds) &&
+      (!ask.imageUrl || model.imageInput) &&
+      (!fit.aspectRatio || model.aspectRatios.includes(fit.aspectRatio)) &&
+      within(model, fit.durationSeconds),
+  );
+  return cheaper && memberText('quota.fitsModel', { model: cheaper.label, seconds: fit.durationSeconds });
 }
 
 function channelRefusal(allowedChannelIds: string[]): MemberText {

@@ -4,6 +4,7 @@ import type { Catalogue } from '../catalogue/catalogue.ts';
 import { type CanPay, canPayAny, chooseFallback, type FallbackChoice } from '../catalogue/model-fallback.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
+import { estimatedCost } from '../quotas/job-cost.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
@@ -162,6 +163,8 @@ interface Job {
   resolve: (snapshot: JobSnapshot) => void;
   /** The lease's lapse count when the job was last known to be this process's. */
   ownedAtLapse: number;
+  /** What the service said the job cost, in the catalogue's currency, when it said. */
+  reportedCost?: number;
 }
 
 /**
@@ -413,12 +416,8 @@ export class JobRunner {
         const choice =
           why &&
           this.options.models &&
-          chooseFallback(
-            this.options.models.catalogue,
-            job.request.model,
-            job.request,
-            tried,
-            this.options.canPay ?? canPayAny,
+          chooseFallback(this.options.models.catalogue, job.request.model, job.request, tried, (ask, model) =>
+            (this.options.canPay ?? canPayAny)(ask, model, job.charge?.reservation),
           );
         if (!why || !choice) throw error;
         tried.add(choice.model.id);
@@ -532,6 +531,7 @@ export class JobRunner {
         this.update(job, { note: event.text });
         return undefined;
       case 'succeeded':
+        job.reportedCost = event.cost;
         return { urls: event.urls, fileUrl: event.fileUrl, keyedBy: this.providerOf(job.request) };
       case 'failed':
         return { reason: event.reason };
@@ -608,7 +608,8 @@ export class JobRunner {
       this.letGo(job, own === 'gave up' ? 'lease not renewed' : 'taken over');
       return;
     }
-    this.update(job, change);
+    const cost = change.state === 'delivered' && job.request.priceCurrency ? this.costOf(job) : undefined;
+    this.update(job, cost === undefined ? change : { ...change, cost });
     let snapshot = job.snapshot;
     if (snapshot.state !== 'delivered') await this.settleCharge(job, false);
     else {
@@ -641,10 +642,22 @@ export class JobRunner {
   private async settleCharge(job: Job, delivered: boolean): Promise<void> {
     if (!job.charge) return;
     try {
-      await (delivered ? job.charge.commit() : job.charge.release());
+      await (delivered ? job.charge.commit(this.costOf(job)) : job.charge.release());
     } catch (error) {
       job.log.error('charge_settle_failed', { delivered, error });
     }
+  }
+
+  /**
+   * What a delivered job cost: the service's own figure where it gave one, else the estimate for
+   * the model that made it (a fallback's, when one took over); unknown without a catalogue.
+   */
+  private costOf(job: Job): number | undefined {
+    if (job.reportedCost !== undefined) return job.reportedCost;
+    const model = this.options.models?.catalogue.models.find((each) => each.id === job.request.model);
+    return model && job.request.durationSeconds !== undefined
+      ? estimatedCost(model, job.request.durationSeconds).spend
+      : undefined;
   }
 
   private update(job: Job, change: Partial<JobSnapshot>): JobSnapshot {

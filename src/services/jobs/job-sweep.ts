@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.ts';
-import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
+import type { QuotaCharges } from '../quotas/quota-charges.ts';
+import type { Reservation } from '../quotas/quota-service.ts';
 import type { ProcessRegistry, RecordFence } from '../store/store.ts';
 import { type JobRecords, QUEUE_OWNER, type StoredJobRecord } from './job-records.ts';
 import { ProcessLease } from './process-lease.ts';
@@ -9,7 +10,8 @@ export interface JobSweepOptions {
   /** How long a process counts as alive after its last renewal. */
   leaseMs: number;
   records: JobRecords;
-  quotas: Pick<QuotaService, 'pendingReservations' | 'commit' | 'release' | 'prune'>;
+  /** Where stranded units are settled, with the one retry policy of every charge. */
+  charges: Pick<QuotaCharges, 'pendingReservations' | 'commit' | 'release' | 'prune'>;
   processes: ProcessRegistry;
   /** Whether this process is running (or queueing) the job right now. */
   isLive(jobId: string): boolean;
@@ -113,7 +115,7 @@ export class JobSweep {
     for (const job of jobs) if (await this.takeOverIfAbandoned(job, jobOwners, dead, now)) recovered += 1;
     if (recovered > 0) this.options.logger.info('jobs_recovered', { count: recovered });
     // Read after the recoveries, which settle the units of the jobs they ended.
-    const reservations = await this.options.quotas.pendingReservations();
+    const reservations = await this.options.charges.pendingReservations();
     await this.endLeasesOfTheDead(reservations.map((reservation) => reservation.ownerId));
     const unitOwners = await this.aliveOwners(
       reservations.map((reservation) => reservation.ownerId),
@@ -189,7 +191,7 @@ export class JobSweep {
 
   /** A unit whose job is final or gone is settled the way the job ended; an unfinished job's recovery settles its own. */
   private async settleIfStranded(reservation: Reservation, alive: Set<string>, now: number): Promise<void> {
-    const { processId, isLive, records, quotas, logger } = this.options;
+    const { processId, isLive, records, charges, logger } = this.options;
     const mine = reservation.ownerId === processId;
     if (mine && (isLive(reservation.jobId) || now - reservation.createdAt < OWN_STRANDED_AFTER_MS)) return;
     const record = await records.get(reservation.jobId);
@@ -198,7 +200,7 @@ export class JobSweep {
     // A live process may be between reserving the unit and recording its job.
     if (!record && !mine && alive.has(reservation.ownerId)) return;
     const delivered = record?.state === 'delivered';
-    await (delivered ? quotas.commit(reservation) : quotas.release(reservation));
+    await (delivered ? charges.commit(reservation) : charges.release(reservation));
     logger.info('reservation_settled_by_sweep', {
       jobId: reservation.jobId,
       reservationId: reservation.id,
@@ -212,7 +214,7 @@ export class JobSweep {
     const every = this.options.pruneEveryMs ?? DEFAULT_PRUNE_EVERY_MS;
     if (now - this.lastPruneAt < every) return;
     this.lastPruneAt = now;
-    await this.options.quotas.prune(now);
+    await this.options.charges.prune(now);
     const pruned = await this.options.records.prune(now);
     if (pruned > 0) this.options.logger.info('job_records_pruned', { count: pruned });
   }

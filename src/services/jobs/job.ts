@@ -1,7 +1,7 @@
 import type { AspectRatio } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
+import type { Charge } from '../quotas/quota-charges.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
-import type { Reservation } from '../quotas/quota-service.ts';
 
 /**
  * The plain job request every front door builds: who asked, where, and what for. Nothing in it
@@ -36,6 +36,8 @@ export interface JobRequest {
   durationAskedSeconds?: number;
   /** A remark for the member shown with the progress, e.g. which of several images was used. */
   notice?: string;
+  /** Set when members see prices (SHOW_PRICES) and the model has one: the final message shows the real cost in it. */
+  priceCurrency?: string;
   /** The requester's roles in the server when they asked, for Retry from a DM (quotas by role). */
   requesterRoleIds?: string[];
   /** The service's id of a delivered video this job changes (Remix). */
@@ -100,6 +102,8 @@ export interface JobSnapshot {
   cancelledBy?: string;
   /** How the video reached the member: as a file, or as a link (too large, refused, download failed). */
   delivery?: { kind: 'file' } | { kind: 'link'; why: LinkReason };
+  /** What a delivered video cost (the provider's figure, else the estimate), in `request.priceCurrency`. */
+  cost?: number;
 }
 
 export type JobReason = string | MemberText;
@@ -157,16 +161,8 @@ export type SurfaceLocation =
     }
   | { kind: 'channel'; channelId: string; messageId?: string; uploadLimitBytes: number };
 
-/**
- * The quota unit a job holds while it runs: committed on delivery, released otherwise. Reserved
- * for one job id, which the job then takes, so a sweep can match the unit to its job.
- */
-export interface JobCharge {
-  /** What was reserved, recorded with the job so another run can settle it. */
-  readonly reservation: Reservation;
-  commit(): Promise<void>;
-  release(): Promise<void>;
-}
+/** The quota charge a job holds while it runs; its one owner is QuotaCharges. */
+export type JobCharge = Charge;
 
 /** A request as a front door reads it: without a model, the server's or the bot's default applies. */
 export type JobAsk = Omit<JobRequest, 'model'> & { model?: string };
@@ -174,7 +170,12 @@ export type JobAsk = Omit<JobRequest, 'model'> & { model?: string };
 export type Admission =
   | { ok: true; request: JobRequest; charge?: JobCharge }
   /** A message key, or (a quota refusal) a sentence already in the request's language. */
-  | { ok: false; message: MemberText | string };
+  | {
+      ok: false;
+      message: MemberText | string;
+      /** The allowance is used up and credits are sold: SKUs to offer with Discord's premium button. */
+      premiumSkuIds?: string[];
+    };
 
 /**
  * Decides whether a job may start (channel rules, quotas), completes the request with the

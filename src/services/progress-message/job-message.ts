@@ -10,6 +10,7 @@ import {
 import { isMemberText, memberText } from '../i18n/member-text.ts';
 import { type Translator, translatorFor } from '../i18n/translator.ts';
 import type { JobReason, JobSnapshot, LinkReason } from '../jobs/job.ts';
+import { money } from '../quotas/quota-format.ts';
 import {
   allComponents,
   isCard,
@@ -307,7 +308,12 @@ const RESTARTED = memberText('failure.restarted');
 
 function deliveredLine(snapshot: JobSnapshot, elapsed: string, t: Translator): string {
   const delivery = snapshot.delivery;
-  const madeIn = t('job.status.madeIn', { elapsed });
+  const { priceCurrency } = snapshot.request;
+  const cost =
+    snapshot.cost === undefined || !priceCurrency
+      ? ''
+      : ` ${t('job.status.cost', { cost: money(snapshot.cost, t, priceCurrency) })}`;
+  const madeIn = `${t('job.status.madeIn', { elapsed })}${cost}`;
   if (!delivery || delivery.kind === 'file') return madeIn;
   // A service whose file needs its key may have no public link at all: say so, never show a private one.
   if (!snapshot.videoUrl) return `${t('job.status.noPublicLink')}\n${madeIn}`;

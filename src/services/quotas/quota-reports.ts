@@ -1,8 +1,16 @@
 import type { Logger } from '../logging/logger.ts';
-import type { LedgerSituation, QuotaLedger } from '../store/store.ts';
+import {
+  counterKey,
+  type LedgerSituation,
+  modelSpendKey,
+  type QuotaLedger,
+  UNITS,
+  type UnitUsage,
+} from '../store/store.ts';
 import {
   type AppliedRule,
   defaultsForScope,
+  fromLedger,
   type GuildQuotaRules,
   type Limit,
   type MemberQuota,
@@ -14,6 +22,9 @@ import {
   type Requester,
   remaining,
   serverTotalLimit,
+  type Unit,
+  type UnitAmounts,
+  unitOf,
 } from './quota-rules.ts';
 import type { QuotaRulesAdmin } from './quota-rules-admin.ts';
 import { guildScope, periodKeysAt, scopeKey } from './quota-scopes.ts';
@@ -25,8 +36,12 @@ export interface UsageSummary {
   /** null = unlimited. */
   limit: Limit | null;
   period: Period;
-  /** Committed + pending videos this period. */
+  /** What `limit`, `used` and `remaining` count (videos when unlimited). */
+  unit: Unit;
+  /** Committed + pending amount this period, in `unit` (spend in the currency). */
   used: number;
+  /** The same period's usage in every unit, for a reply that shows the price too. */
+  usedByUnit: UnitAmounts;
   /** null = unlimited. */
   remaining: number | null;
   /** Pending reservations: jobs running or waiting. */
@@ -41,6 +56,7 @@ export interface UsageSummary {
 
 export interface ServerTotalUsage {
   limit: Limit;
+  /** In the limit's unit. */
   used: number;
   periodEnd: number;
 }
@@ -52,6 +68,12 @@ export interface ServerUsage {
   total: number;
   /** Most videos first. */
   members: TopMember[];
+  /** Every member's spend this period, in the currency. */
+  spend: number;
+  /** Most spend first. */
+  spenders: TopMember[];
+  /** This period's spend per model id, most first. */
+  models: Array<{ model: string; spend: number }>;
   serverTotal: ServerTotalUsage | null;
 }
 
@@ -76,12 +98,16 @@ export class QuotaReports {
     const rules = await admin.rulesFor(member.guildId);
     const quota = memberQuota(rules, defaultsForScope(defaults, member.guildId), member, ownerIds);
     const situation = await ledger.situation(scopeKey(member), member.userId, periodKeysAt(now));
-    const used = situation.memberUsed[quota.period];
+    const unit = quota.limit ? unitOf(quota.limit) : 'videos';
+    const usedByUnit = inDisplay(situation.memberUsed, quota.period);
+    const used = usedByUnit[unit];
     return {
       rule: quota.rule,
       limit: quota.limit,
       period: quota.period,
+      unit,
       used,
+      usedByUnit,
       remaining: remaining(quota.limit, used),
       running: situation.running,
       maxRunning: quota.maxRunning,
@@ -100,19 +126,36 @@ export class QuotaReports {
     const rules = await admin.rulesFor(guildId);
     const period = rules.everyone?.period ?? defaults.period;
     const scope = guildScope(guildId);
-    const [total, members] = await Promise.all([
-      ledger.serverUsed(scope, periodKey(period, now)),
-      ledger.topMembers(scope, periodKey(period, now), top),
+    const key = periodKey(period, now);
+    const spendKey = counterKey('spend', key);
+    const [total, members, spend, spenders, models] = await Promise.all([
+      ledger.serverUsed(scope, key),
+      ledger.topMembers(scope, key, top),
+      ledger.serverUsed(scope, spendKey),
+      ledger.topMembers(scope, spendKey, top),
+      ledger.topMembers(scope, modelSpendKey(key), top),
     ]);
     const limit = serverTotalLimit(rules, defaults);
     const serverTotal = limit
       ? {
           limit,
-          used: await ledger.serverUsed(scope, periodKey(limit.period, now)),
+          used: fromLedger(
+            unitOf(limit),
+            await ledger.serverUsed(scope, counterKey(unitOf(limit), periodKey(limit.period, now))),
+          ),
           periodEnd: periodEnd(limit.period, now),
         }
       : null;
-    return { period, periodEnd: periodEnd(period, now), total, members, serverTotal };
+    return {
+      period,
+      periodEnd: periodEnd(period, now),
+      total,
+      members,
+      spend: fromLedger('spend', spend),
+      spenders: spenders.map((each) => ({ ...each, used: fromLedger('spend', each.used) })),
+      models: models.map((each) => ({ model: each.userId, spend: fromLedger('spend', each.used) })),
+      serverTotal,
+    };
   }
 
   /** Forgets a member's delivered videos and cooldown on this server; running jobs stay reserved. */
@@ -128,8 +171,16 @@ export class QuotaReports {
   ): ServerTotalUsage | null {
     const limit = serverTotalLimit(rules, this.options.defaults);
     if (!limit) return null;
-    return { limit, used: situation.serverUsed[limit.period], periodEnd: periodEnd(limit.period, now) };
+    const used = fromLedger(unitOf(limit), situation.serverUsed[unitOf(limit)][limit.period]);
+    return { limit, used, periodEnd: periodEnd(limit.period, now) };
   }
+}
+
+/** A period's usage in every unit, as members read it (spend in the currency). */
+function inDisplay(usage: UnitUsage, period: Period): UnitAmounts {
+  const amounts = {} as UnitAmounts;
+  for (const unit of UNITS) amounts[unit] = fromLedger(unit, usage[unit][period]);
+  return amounts;
 }
 
 function cooldownEnd(

@@ -8,11 +8,43 @@ import type { Config } from '../../config.ts';
 
 export type Period = 'day' | 'week' | 'month';
 
-/** At most `count` videos per `period`. A count of 0 allows none. */
+/** What an allowance counts: videos, seconds of video, or money in the catalogue's currency. */
+export type Unit = 'videos' | 'seconds' | 'spend';
+
+/**
+ * At most `count` of `unit` per `period` (spend may have decimals). A count of 0 allows none. A
+ * limit stored before there were units has no `unit`: it counts videos.
+ */
 export interface Limit {
   count: number;
   period: Period;
+  unit?: Unit;
 }
+
+/** A limit set before there were units counts videos. */
+export function unitOf(limit: Limit): Unit {
+  return limit.unit ?? 'videos';
+}
+
+/**
+ * Amounts as the ledger counts them: whole numbers, so sums stay exact on both stores. Spend is in
+ * millionths of the catalogue's currency (SPEND_SCALE).
+ */
+export type UnitAmounts = Record<Unit, number>;
+
+export const SPEND_SCALE = 1_000_000;
+
+/** A figure as members and admins write it (spend in the currency) to a ledger amount, and back. */
+export function toLedger(unit: Unit, amount: number): number {
+  return unit === 'spend' ? Math.round(amount * SPEND_SCALE) : amount;
+}
+
+export function fromLedger(unit: Unit, amount: number): number {
+  return unit === 'spend' ? amount / SPEND_SCALE : amount;
+}
+
+/** One video, of no known length or price: what a job costs under a `videos` allowance, and all a job without a cost counts. */
+export const ONE_VIDEO: UnitAmounts = { videos: 1, seconds: 0, spend: 0 };
 
 /** What a server's admins have set. Anything unset falls back to the bot's settings. */
 export interface GuildQuotaRules {
@@ -32,6 +64,8 @@ export interface QuotaDefaults {
   memberLimit: number;
   serverLimit: number;
   period: Period;
+  /** What the two limits count; videos when absent. */
+  unit?: Unit;
   maxRunningPerMember: number;
   cooldownSeconds: number;
   /**
@@ -47,6 +81,7 @@ export function quotaDefaultsFromConfig(config: Config): QuotaDefaults {
     userLimit: config.DEFAULT_USER_LIMIT,
     serverLimit: config.DEFAULT_SERVER_LIMIT,
     period: config.DEFAULT_PERIOD,
+    unit: config.DEFAULT_LIMIT_UNIT,
     maxRunningPerMember: config.DEFAULT_MAX_RUNNING_PER_MEMBER,
     cooldownSeconds: config.DEFAULT_COOLDOWN_SECONDS,
   };
@@ -154,7 +189,7 @@ export function applicableRule(
   const byRole = mostGenerousRoleRule(rules, member.roleIds);
   if (byRole) return byRole;
   if (rules.everyone) return { source: 'everyone', limit: rules.everyone };
-  const fallback = defaults.memberLimit > 0 ? { count: defaults.memberLimit, period: defaults.period } : null;
+  const fallback = defaults.memberLimit > 0 ? defaultLimit(defaults.memberLimit, defaults) : null;
   return { source: 'default', limit: fallback };
 }
 
@@ -188,7 +223,13 @@ export function memberQuota(
 /** The server-wide cap, or null when there is none. It applies to every member but bot owners. */
 export function serverTotalLimit(rules: GuildQuotaRules, defaults: QuotaDefaults): Limit | null {
   if (rules.serverTotal) return rules.serverTotal;
-  return defaults.serverLimit > 0 ? { count: defaults.serverLimit, period: defaults.period } : null;
+  return defaults.serverLimit > 0 ? defaultLimit(defaults.serverLimit, defaults) : null;
+}
+
+/** A DEFAULT_* limit; videos carry no unit, as limits did before there were units. */
+function defaultLimit(count: number, defaults: QuotaDefaults): Limit {
+  const unit = defaults.unit ?? 'videos';
+  return { count, period: defaults.period, ...(unit === 'videos' ? {} : { unit }) };
 }
 
 /** null = unlimited; never negative. */
@@ -201,16 +242,19 @@ export function remaining(limit: Limit | null, used: number): number | null {
  * resets, so it has no `retryAt`.
  */
 export type QuotaBlock =
-  | { kind: 'member-limit'; limit: Limit; used: number; retryAt?: number }
-  | { kind: 'server-limit'; limit: Limit; used: number; retryAt?: number }
+  | { kind: 'member-limit'; limit: Limit; used: number; needed?: number; retryAt?: number }
+  | { kind: 'server-limit'; limit: Limit; used: number; needed?: number; retryAt?: number }
   | { kind: 'max-running'; running: number; maxRunning: number }
   | { kind: 'cooldown'; retryAt: number };
 
 export interface QuotaSituation {
   quota: MemberQuota;
-  /** The member's committed + pending videos in `quota.period`. */
+  /** The member's committed + pending amount in `quota.period`, in the member limit's unit. */
   memberUsed: number;
+  /** The server's, in its limit's unit. */
   serverTotal: { limit: Limit; used: number } | null;
+  /** What the job would add, per unit, in the same terms as the limits (one video when absent). */
+  needed?: UnitAmounts;
   /** The member's pending reservations, whatever their period. */
   running: number;
   lastReserveAt: number | undefined;
@@ -223,12 +267,20 @@ function limitRetry(limit: Limit, now: number): { retryAt?: number } {
 
 export function findBlock(situation: QuotaSituation): QuotaBlock | null {
   const { quota, memberUsed, serverTotal, running, lastReserveAt, now } = situation;
-  if (quota.limit && memberUsed >= quota.limit.count) {
-    return { kind: 'member-limit', limit: quota.limit, used: memberUsed, ...limitRetry(quota.limit, now) };
+  const neededIn = (limit: Limit) => (situation.needed ?? ONE_VIDEO)[unitOf(limit)];
+  // A video is a video: only an allowance in seconds or money says how much the job needed.
+  const needed = (limit: Limit) => (unitOf(limit) === 'videos' ? {} : { needed: neededIn(limit) });
+  if (quota.limit && memberUsed + neededIn(quota.limit) > quota.limit.count) {
+    const { limit } = quota;
+    return { kind: 'member-limit', limit, used: memberUsed, ...needed(limit), ...limitRetry(limit, now) };
   }
-  if (serverTotal && quota.rule.source !== 'owner' && serverTotal.used >= serverTotal.limit.count) {
+  if (
+    serverTotal &&
+    quota.rule.source !== 'owner' &&
+    serverTotal.used + neededIn(serverTotal.limit) > serverTotal.limit.count
+  ) {
     const { limit, used } = serverTotal;
-    return { kind: 'server-limit', limit, used, ...limitRetry(limit, now) };
+    return { kind: 'server-limit', limit, used, ...needed(limit), ...limitRetry(limit, now) };
   }
   if (quota.maxRunning > 0 && running >= quota.maxRunning) {
     return { kind: 'max-running', running, maxRunning: quota.maxRunning };

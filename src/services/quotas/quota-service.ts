@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
-import type {
-  LedgerSituation,
-  PendingReservation,
-  QuotaLedger,
-  ReserveLimits,
-  Store,
+import {
+  amountsOf,
+  type LedgerSituation,
+  type PendingReservation,
+  type QuotaLedger,
+  type ReserveLimits,
+  type Store,
 } from '../store/store.ts';
-import { describeBlock } from './quota-format.ts';
+import type { Debit } from './credits.ts';
+import { DEFAULT_CURRENCY, describeBlock } from './quota-format.ts';
 import { QuotaReports, type ServerUsage, type UsageSummary } from './quota-reports.ts';
 import {
   defaultsForScope,
   findBlock,
+  fromLedger,
   type GuildQuotaRules,
   type Limit,
   type MemberQuota,
@@ -21,6 +24,10 @@ import {
   type QuotaDefaults,
   type Requester,
   serverTotalLimit,
+  toLedger,
+  type Unit,
+  type UnitAmounts,
+  unitOf,
 } from './quota-rules.ts';
 import { QuotaRulesAdmin, type RuleTarget } from './quota-rules-admin.ts';
 import { guildIdOf, periodKeysAt, scopeKey } from './quota-scopes.ts';
@@ -43,11 +50,39 @@ export type { RuleTarget } from './quota-rules-admin.ts';
 /** A reserved video: the ledger's entry, plus the server it belongs to (null in DMs). */
 export interface Reservation extends PendingReservation {
   guildId: string | null;
+  /** The units of the allowances it had to fit, so a fallback stays within what was reserved. */
+  limitedBy?: Unit[];
+  /** Paid from the member's bought credits (their allowance was used up): refunded there if undelivered. */
+  paidFromBalance?: Debit;
+}
+
+/** What a job will cost: its length, and its estimated price in the catalogue's currency. */
+export interface ReserveCost {
+  seconds: number;
+  spend: number;
+  /** The model's name, for a refusal that says what the video needed. */
+  model?: string;
+  /** The model's id, for the server's spend per model. */
+  modelId?: string;
+}
+
+/** Why a job did not fit an allowance in seconds or money: what it needs and what is left, in that unit. */
+export interface Shortfall {
+  unit: Unit;
+  needed: number;
+  left: number;
 }
 
 export type ReserveResult =
-  | { ok: true; reservation: Reservation }
-  | { ok: false; reason: string; retryAt?: number };
+  | { ok: true; reservation: Reservation; unit: Unit }
+  | {
+      ok: false;
+      reason: string;
+      retryAt?: number;
+      shortfall?: Shortfall;
+      /** A job with a cost, refused by the member's or the server's allowance (credits could pay). */
+      allowanceUsedUp?: boolean;
+    };
 
 export interface RulesOverview {
   rules: GuildQuotaRules;
@@ -61,6 +96,8 @@ export interface QuotaServiceOptions {
   logger: Logger;
   /** This process's id: reservations name it, so a sweep can tell whose they are. */
   processId?: string;
+  /** The catalogue's currency, for spend allowances and prices. */
+  currency?: string;
 }
 
 export class QuotaService {
@@ -71,8 +108,10 @@ export class QuotaService {
   private readonly ownerIds: readonly string[];
   private readonly logger: Logger;
   private readonly processId: string;
+  readonly currency: string;
 
-  constructor({ store, defaults, ownerIds, logger, processId }: QuotaServiceOptions) {
+  constructor({ store, defaults, ownerIds, logger, processId, currency }: QuotaServiceOptions) {
+    this.currency = currency ?? DEFAULT_CURRENCY;
     this.admin = new QuotaRulesAdmin(store.collection('quota-rules'), logger);
     this.ledger = store.quotaLedger;
     this.reports = new QuotaReports({ ledger: this.ledger, rules: this.admin, defaults, ownerIds, logger });
@@ -82,13 +121,18 @@ export class QuotaService {
     this.processId = processId ?? 'unknown';
   }
 
-  /** Atomically checks every limit and, if one more video fits, reserves it for `jobId`. */
-  /** A refusal's `reason` is in `locale` (a Discord locale; English when absent). */
+  /**
+   * Atomically checks every limit and, if the job fits, reserves it for `jobId`: one video, and
+   * with a `cost` its seconds and estimated spend too, so allowances in any unit count it. A
+   * refusal's `reason` is in `locale` (a Discord locale; English when absent).
+   */
   async reserve(
     member: Requester,
     now = Date.now(),
     jobId: string = randomUUID(),
     locale?: string,
+    cost?: ReserveCost,
+    paidFromBalance?: Debit,
   ): Promise<ReserveResult> {
     const rules = await this.admin.rulesFor(member.guildId);
     const quota = memberQuota(rules, defaultsForScope(this.defaults, member.guildId), member, this.ownerIds);
@@ -101,29 +145,54 @@ export class QuotaService {
       ownerId: this.processId,
       createdAt: now,
       periodKeys: periodKeysAt(now),
+      ...(cost ? { amounts: { seconds: cost.seconds, spend: toLedger('spend', cost.spend) } } : {}),
+      ...(paidFromBalance ? { paidFromBalance } : {}),
+      ...(cost?.modelId ? { model: cost.modelId } : {}),
     };
-    const limits = this.limitsFor(rules, quota, member);
+    // Paid from credits: counted in the usage as any job, but no allowance limits it.
+    const limits = paidFromBalance
+      ? { ...this.limitsFor(rules, quota, member), member: null, server: null }
+      : this.limitsFor(rules, quota, member);
+    // Paid from credits, the job is bounded by what was taken from them.
+    const limitedBy = paidFromBalance
+      ? [paidFromBalance.unit]
+      : [limits.member, limits.server].flatMap((limit) => (limit ? [unitOf(limit)] : []));
+    if (cost && limitedBy.length > 0) reservation.limitedBy = limitedBy;
     const { reserved, situation } = await this.ledger.reserve(reservation, limits, now);
     if (reserved) {
       this.logger.info('quota_reserved', { ...logFields(reservation), rule: quota.rule.source });
-      return { ok: true, reservation };
+      return { ok: true, reservation, unit: quota.limit ? unitOf(quota.limit) : 'videos' };
     }
-    const block = this.blockOf(situation, limits, quota, now);
+    const block = this.blockOf(situation, limits, quota, amountsOf(reservation), now);
     // The ledger applies exactly the checks findBlock names; a refusal without a block is a bug.
     if (!block) throw new Error('the quota ledger refused a reservation that fits every limit');
     this.logger.info('quota_refused', { guildId: member.guildId, userId: member.userId, block: block.kind });
     const retryAt = 'retryAt' in block ? block.retryAt : undefined;
     return {
       ok: false,
-      reason: describeBlock(block, translatorFor(locale)),
+      reason: describeBlock(
+        block,
+        translatorFor(locale),
+        cost && { seconds: cost.seconds, model: cost.model ?? '', currency: this.currency },
+      ),
       ...(retryAt === undefined ? {} : { retryAt }),
+      ...shortfallOf(block),
+      // Said for a job with a cost (the one credits could pay for), as the shortfall is.
+      ...(cost && (block.kind === 'member-limit' || block.kind === 'server-limit')
+        ? { allowanceUsedUp: true }
+        : {}),
     };
   }
 
-  /** The video was delivered: its pending unit becomes used. Idempotent. */
-  async commit(reservation: PendingReservation): Promise<void> {
-    const changed = await this.ledger.commit(reservation);
-    this.logger.info('quota_committed', { ...logFields(reservation), changed });
+  /**
+   * The video was delivered: what it reserved becomes used, with its spend corrected to
+   * `actualCost` (the provider's own figure, in the catalogue's currency) when there is one.
+   * Idempotent.
+   */
+  async commit(reservation: PendingReservation, actualCost?: number): Promise<void> {
+    const actualSpend = actualCost === undefined ? undefined : toLedger('spend', actualCost);
+    const changed = await this.ledger.commit(reservation, actualSpend);
+    this.logger.info('quota_committed', { ...logFields(reservation), changed, actualCost });
   }
 
   /** The video failed, was cancelled or interrupted: its pending unit is given back. Idempotent. */
@@ -182,11 +251,16 @@ export class QuotaService {
     return this.admin.setRoleExempt(guildId, roleId, exempt);
   }
 
-  /** The limits the ledger checks atomically; owners are free of the server total too. */
+  /** The limits the ledger checks atomically, in ledger amounts; owners are free of the server total too. */
   private limitsFor(rules: GuildQuotaRules, quota: MemberQuota, member: Requester): ReserveLimits {
     const server =
       member.guildId && quota.rule.source !== 'owner' ? serverTotalLimit(rules, this.defaults) : null;
-    return { member: quota.limit, server, maxRunning: quota.maxRunning, cooldownMs: quota.cooldownMs };
+    return {
+      member: quota.limit && inLedger(quota.limit),
+      server: server && inLedger(server),
+      maxRunning: quota.maxRunning,
+      cooldownMs: quota.cooldownMs,
+    };
   }
 
   /** Why a reservation did not fit, from the counters the ledger decided on. */
@@ -194,19 +268,43 @@ export class QuotaService {
     situation: LedgerSituation,
     limits: ReserveLimits,
     quota: MemberQuota,
+    needed: UnitAmounts,
     now: number,
   ): QuotaBlock | null {
-    return findBlock({
-      quota,
-      memberUsed: situation.memberUsed[quota.period],
+    // Compared in ledger amounts, exactly as the ledger did; shown in the currency.
+    const memberUnit = quota.limit ? unitOf(quota.limit) : 'videos';
+    const block = findBlock({
+      quota: { ...quota, limit: limits.member },
+      memberUsed: situation.memberUsed[memberUnit][quota.period],
       serverTotal: limits.server
-        ? { limit: limits.server, used: situation.serverUsed[limits.server.period] }
+        ? { limit: limits.server, used: situation.serverUsed[unitOf(limits.server)][limits.server.period] }
         : null,
+      needed,
       running: situation.running,
       lastReserveAt: situation.lastReserveAt,
       now,
     });
+    if (!block || (block.kind !== 'member-limit' && block.kind !== 'server-limit')) return block;
+    const unit = unitOf(block.limit);
+    return {
+      ...block,
+      limit: { ...block.limit, count: fromLedger(unit, block.limit.count) },
+      used: fromLedger(unit, block.used),
+      ...(block.needed === undefined ? {} : { needed: fromLedger(unit, block.needed) }),
+    };
   }
+}
+
+function inLedger(limit: Limit): Limit {
+  return { ...limit, count: toLedger(unitOf(limit), limit.count) };
+}
+
+/** The figures of a refusal by an allowance in seconds or money, so the front door can say what would fit. */
+function shortfallOf(block: QuotaBlock): { shortfall?: Shortfall } {
+  if (block.kind !== 'member-limit' && block.kind !== 'server-limit') return {};
+  const unit = unitOf(block.limit);
+  if (unit === 'videos' || block.needed === undefined) return {};
+  return { shortfall: { unit, needed: block.needed, left: Math.max(0, block.limit.count - block.used) } };
 }
 
 function logFields(reservation: PendingReservation) {

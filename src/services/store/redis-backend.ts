@@ -5,10 +5,14 @@ import type { Logger } from '../logging/logger.ts';
 import type { Period } from '../quotas/quota-rules.ts';
 import { KeyvCollections, LayeredLock, type LockClient, ProcessLock, RedisLock } from './keyv-collections.ts';
 import {
+  amountsOf,
   counterExpiry,
+  counterKey,
+  givenBack,
   type JobRecordStore,
   LAST_RESERVE_KEEP_MS,
   type LedgerSituation,
+  modelSpendKey,
   type PendingReservation,
   type PeriodKeys,
   type ProcessRegistry,
@@ -17,6 +21,9 @@ import {
   type ReserveLimits,
   type Store,
   type StoredJob,
+  UNITS,
+  type UnitUsage,
+  unitOf,
 } from './store.ts';
 import { StoreGuard } from './store-guard.ts';
 
@@ -104,31 +111,45 @@ function quotaKey(scope: string, part: string): string {
 }
 const PENDING_SCOPES = `${PREFIX}q:pending-scopes`;
 
+/** The nine counters of a member and of a scope: each unit in each period, unit by unit. */
 function scopeKeys(scope: string, periodKeys: PeriodKeys) {
+  const counters = UNITS.flatMap((unit) => PERIODS.map((period) => counterKey(unit, periodKeys[period])));
   return {
     pending: quotaKey(scope, 'pending'),
     running: quotaKey(scope, 'running'),
     last: quotaKey(scope, 'last'),
-    used: PERIODS.map((period) => quotaKey(scope, `used:${periodKeys[period]}`)),
-    total: PERIODS.map((period) => quotaKey(scope, `total:${periodKeys[period]}`)),
+    used: counters.map((counter) => quotaKey(scope, `used:${counter}`)),
+    total: counters.map((counter) => quotaKey(scope, `total:${counter}`)),
+    /** Spend per model, one sorted set per period (members are model ids). */
+    models: PERIODS.map((period) => quotaKey(scope, `used:${modelSpendKey(periodKeys[period])}`)),
   };
 }
 
-/** Mirrors `fitsLimits` in store.ts: the same checks in the same order. */
+/** Where a limit's counter is among the nine (1-based, as Lua counts), 0 for no limit. */
+function counterIndex(limit: ReserveLimits['member']): number {
+  if (!limit) return 0;
+  return UNITS.indexOf(unitOf(limit)) * PERIODS.length + PERIODS.indexOf(limit.period) + 1;
+}
+
+/**
+ * Mirrors `fitsLimits` in store.ts: the same checks in the same order. Counter i (1..9) is unit
+ * ceil(i / 3) in period ((i - 1) % 3) + 1; ARGV[16..18] are the amounts of the three units.
+ */
 const RESERVE = `
 local user = ARGV[3]
 local now = tonumber(ARGV[5])
 local memberUsed, serverUsed = {}, {}
-for i = 1, 3 do
+for i = 1, 9 do
   memberUsed[i] = tonumber(redis.call('ZSCORE', KEYS[4 + i], user) or '0')
-  serverUsed[i] = tonumber(redis.call('GET', KEYS[7 + i]) or '0')
+  serverUsed[i] = tonumber(redis.call('GET', KEYS[13 + i]) or '0')
 end
+local amount = function(i) return tonumber(ARGV[15 + math.ceil(i / 3)]) end
 local running = tonumber(redis.call('HGET', KEYS[2], user) or '0')
 local last = redis.call('ZSCORE', KEYS[3], user)
 local fits = true
-local memberPeriod, serverPeriod = tonumber(ARGV[6]), tonumber(ARGV[8])
-if memberPeriod > 0 and memberUsed[memberPeriod] >= tonumber(ARGV[7]) then fits = false end
-if fits and serverPeriod > 0 and serverUsed[serverPeriod] >= tonumber(ARGV[9]) then fits = false end
+local memberCounter, serverCounter = tonumber(ARGV[6]), tonumber(ARGV[8])
+if memberCounter > 0 and memberUsed[memberCounter] + amount(memberCounter) > tonumber(ARGV[7]) then fits = false end
+if fits and serverCounter > 0 and serverUsed[serverCounter] + amount(serverCounter) > tonumber(ARGV[9]) then fits = false end
 local maxRunning = tonumber(ARGV[10])
 if fits and maxRunning > 0 and running >= maxRunning then fits = false end
 local cooldown = tonumber(ARGV[11])
@@ -139,61 +160,95 @@ if fits then
   redis.call('ZADD', KEYS[3], now, user)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[15]))
   redis.call('SADD', KEYS[4], ARGV[4])
-  for i = 1, 3 do
-    redis.call('ZINCRBY', KEYS[4 + i], 1, user)
-    redis.call('PEXPIRE', KEYS[4 + i], ARGV[11 + i])
-    redis.call('INCR', KEYS[7 + i])
-    redis.call('PEXPIRE', KEYS[7 + i], ARGV[11 + i])
+  for i = 1, 9 do
+    local add = amount(i)
+    if add ~= 0 then
+      local lifetime = ARGV[11 + ((i - 1) % 3) + 1]
+      redis.call('ZINCRBY', KEYS[4 + i], add, user)
+      redis.call('PEXPIRE', KEYS[4 + i], lifetime)
+      redis.call('INCRBY', KEYS[13 + i], add)
+      redis.call('PEXPIRE', KEYS[13 + i], lifetime)
+    end
+  end
+  local spend = tonumber(ARGV[18])
+  if ARGV[19] ~= '' and spend ~= 0 then
+    for p = 1, 3 do
+      redis.call('ZINCRBY', KEYS[22 + p], spend, ARGV[19])
+      redis.call('PEXPIRE', KEYS[22 + p], ARGV[11 + p])
+    end
   end
 end
-return { fits and 1 or 0, memberUsed[1], memberUsed[2], memberUsed[3], serverUsed[1], serverUsed[2], serverUsed[3], running, last or '' }
+local out = { fits and 1 or 0 }
+for i = 1, 9 do out[1 + i] = memberUsed[i] end
+for i = 1, 9 do out[10 + i] = serverUsed[i] end
+out[20] = running
+out[21] = last or ''
+return out
 `;
 
 const READ_SITUATION = `
 local user = ARGV[1]
 local out = {}
-for i = 1, 3 do
+for i = 1, 9 do
   out[i] = tonumber(redis.call('ZSCORE', KEYS[2 + i], user) or '0')
-  out[3 + i] = tonumber(redis.call('GET', KEYS[5 + i]) or '0')
+  out[9 + i] = tonumber(redis.call('GET', KEYS[11 + i]) or '0')
 end
-out[7] = tonumber(redis.call('HGET', KEYS[1], user) or '0')
-out[8] = redis.call('ZSCORE', KEYS[2], user) or ''
+out[19] = tonumber(redis.call('HGET', KEYS[1], user) or '0')
+out[20] = redis.call('ZSCORE', KEYS[2], user) or ''
 return out
 `;
 
-/** Ends a reservation once: only the call that removes its pending entry changes anything. */
+/**
+ * Ends a reservation once: only the call that removes its pending entry changes anything. ARGV[4..6]
+ * are what each unit's counters give back (a negative amount adds: a real cost above the estimate).
+ */
 const SETTLE = `
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[3]) end
-if ARGV[4] == 'release' then
-  for i = 1, 3 do
-    if redis.call('EXISTS', KEYS[3 + i]) == 1 and tonumber(redis.call('ZINCRBY', KEYS[3 + i], -1, ARGV[2])) <= 0 then
+for i = 1, 9 do
+  local back = tonumber(ARGV[3 + math.ceil(i / 3)])
+  if back ~= 0 then
+    if redis.call('EXISTS', KEYS[3 + i]) == 1 and tonumber(redis.call('ZINCRBY', KEYS[3 + i], -back, ARGV[2])) <= 0 then
       redis.call('ZREM', KEYS[3 + i], ARGV[2])
     end
-    if redis.call('EXISTS', KEYS[6 + i]) == 1 and redis.call('DECR', KEYS[6 + i]) <= 0 then
-      redis.call('DEL', KEYS[6 + i])
+    if redis.call('EXISTS', KEYS[12 + i]) == 1 and redis.call('DECRBY', KEYS[12 + i], back) <= 0 then
+      redis.call('DEL', KEYS[12 + i])
+    end
+  end
+end
+local spendBack = tonumber(ARGV[6])
+if ARGV[7] ~= '' and spendBack ~= 0 then
+  for p = 1, 3 do
+    if redis.call('EXISTS', KEYS[21 + p]) == 1 and tonumber(redis.call('ZINCRBY', KEYS[21 + p], -spendBack, ARGV[7])) <= 0 then
+      redis.call('ZREM', KEYS[21 + p], ARGV[7])
     end
   end
 end
 return 1
 `;
 
-/** Keeps, per period, only the member's videos still running in it; their cooldown ends. */
+/** Keeps, per unit and period, only the amounts of the member's videos still running in it; their cooldown ends. */
 const RESET_MEMBER = `
 local user = ARGV[1]
 local names = { 'day', 'week', 'month' }
+local units = { 'videos', 'seconds', 'spend' }
 local pending = redis.call('HVALS', KEYS[1])
-for i = 1, 3 do
+for i = 1, 9 do
+  local unit = units[math.ceil(i / 3)]
+  local p = ((i - 1) % 3) + 1
   local keep = 0
   for _, raw in ipairs(pending) do
     local entry = cjson.decode(raw)
-    if entry.userId == user and entry.periodKeys[names[i]] == ARGV[1 + i] then keep = keep + 1 end
+    if entry.userId == user and entry.periodKeys[names[p]] == ARGV[1 + p] then
+      if unit == 'videos' then keep = keep + 1
+      elseif type(entry.amounts) == 'table' then keep = keep + (tonumber(entry.amounts[unit]) or 0) end
+    end
   end
   local old = tonumber(redis.call('ZSCORE', KEYS[2 + i], user) or '0')
   if old > keep then
     if keep == 0 then redis.call('ZREM', KEYS[2 + i], user) else redis.call('ZADD', KEYS[2 + i], keep, user) end
-    if redis.call('DECRBY', KEYS[5 + i], old - keep) <= 0 then redis.call('DEL', KEYS[5 + i]) end
+    if redis.call('DECRBY', KEYS[11 + i], old - keep) <= 0 then redis.call('DEL', KEYS[11 + i]) end
   end
 end
 redis.call('ZREM', KEYS[2], user)
@@ -208,46 +263,67 @@ class RedisQuotaLedger implements QuotaLedger {
 
   async reserve(reservation: PendingReservation, limits: ReserveLimits, now: number) {
     const keys = scopeKeys(reservation.scope, reservation.periodKeys);
-    const periodIndex = (limit: ReserveLimits['member']) => (limit ? PERIODS.indexOf(limit.period) + 1 : 0);
+    const amounts = amountsOf(reservation);
     // Relative lifetimes: Redis counts them from its own clock.
     const lifetimes = PERIODS.map((period) => String(Math.max(1, counterExpiry(period, now) - now)));
     const reply = (await this.run('reserve', () =>
       this.client.eval(RESERVE, {
-        keys: [keys.pending, keys.running, keys.last, PENDING_SCOPES, ...keys.used, ...keys.total],
+        keys: [
+          keys.pending,
+          keys.running,
+          keys.last,
+          PENDING_SCOPES,
+          ...keys.used,
+          ...keys.total,
+          ...keys.models,
+        ],
         arguments: [
           reservation.id,
           JSON.stringify(reservation),
           reservation.userId,
           reservation.scope,
           String(now),
-          String(periodIndex(limits.member)),
+          String(counterIndex(limits.member)),
           String(limits.member?.count ?? 0),
-          String(periodIndex(limits.server)),
+          String(counterIndex(limits.server)),
           String(limits.server?.count ?? 0),
           String(limits.maxRunning),
           String(limits.cooldownMs),
           ...lifetimes,
           String(LAST_RESERVE_KEEP_MS),
+          ...UNITS.map((unit) => String(amounts[unit])),
+          reservation.model ?? '',
         ],
       }),
     )) as Array<number | string>;
     return { reserved: reply[0] === 1, situation: situationOf(reply.slice(1)) };
   }
 
-  commit(reservation: PendingReservation): Promise<boolean> {
-    return this.settle(reservation, 'commit');
+  commit(reservation: PendingReservation, actualSpend?: number): Promise<boolean> {
+    return this.settle(reservation, 'commit', actualSpend);
   }
 
   release(reservation: PendingReservation): Promise<boolean> {
     return this.settle(reservation, 'release');
   }
 
-  private async settle(reservation: PendingReservation, how: 'commit' | 'release'): Promise<boolean> {
+  private async settle(
+    reservation: PendingReservation,
+    how: 'commit' | 'release',
+    actualSpend?: number,
+  ): Promise<boolean> {
     const keys = scopeKeys(reservation.scope, reservation.periodKeys);
+    const back = givenBack(reservation, how, actualSpend);
     const changed = await this.run(how, () =>
       this.client.eval(SETTLE, {
-        keys: [keys.pending, keys.running, PENDING_SCOPES, ...keys.used, ...keys.total],
-        arguments: [reservation.id, reservation.userId, reservation.scope, how],
+        keys: [keys.pending, keys.running, PENDING_SCOPES, ...keys.used, ...keys.total, ...keys.models],
+        arguments: [
+          reservation.id,
+          reservation.userId,
+          reservation.scope,
+          ...UNITS.map((unit) => String(back[unit])),
+          reservation.model ?? '',
+        ],
       }),
     );
     return changed === 1;
@@ -303,11 +379,22 @@ class RedisQuotaLedger implements QuotaLedger {
 
 function situationOf(values: Array<number | string>): LedgerSituation {
   const number = (index: number) => Number(values[index] ?? 0);
-  const last = values[7];
+  const usageFrom = (offset: number) => {
+    const usage = {} as UnitUsage;
+    UNITS.forEach((unit, u) => {
+      usage[unit] = {
+        day: number(offset + u * 3),
+        week: number(offset + u * 3 + 1),
+        month: number(offset + u * 3 + 2),
+      };
+    });
+    return usage;
+  };
+  const last = values[19];
   return {
-    memberUsed: { day: number(0), week: number(1), month: number(2) },
-    serverUsed: { day: number(3), week: number(4), month: number(5) },
-    running: number(6),
+    memberUsed: usageFrom(0),
+    serverUsed: usageFrom(9),
+    running: number(18),
     lastReserveAt: last === '' || last === undefined ? undefined : Number(last),
   };
 }

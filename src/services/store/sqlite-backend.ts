@@ -7,11 +7,15 @@ import type { Logger } from '../logging/logger.ts';
 import type { Period } from '../quotas/quota-rules.ts';
 import { KeyvCollections, ProcessLock } from './keyv-collections.ts';
 import {
+  amountsOf,
   counterExpiry,
+  counterKey,
   fitsLimits,
+  givenBack,
   type JobRecordStore,
   LAST_RESERVE_KEEP_MS,
   type LedgerSituation,
+  modelSpendKey,
   type PendingReservation,
   type PeriodKeys,
   type ProcessRegistry,
@@ -20,6 +24,8 @@ import {
   type ReserveLimits,
   type Store,
   type StoredJob,
+  UNITS,
+  type UnitUsage,
 } from './store.ts';
 import { type GuardedAttempt, StoreGuard } from './store-guard.ts';
 
@@ -204,7 +210,7 @@ class SqliteQuotaLedger implements QuotaLedger {
       this.db.transaction(async () => {
         const { scope, userId, periodKeys } = reservation;
         const situation = await this.read(scope, userId, periodKeys);
-        const reserved = fitsLimits(situation, limits, now);
+        const reserved = fitsLimits(situation, limits, amountsOf(reservation), now);
         if (reserved) await this.apply(reservation, now);
         return { reserved, situation };
       }, attempt),
@@ -221,35 +227,79 @@ class SqliteQuotaLedger implements QuotaLedger {
       'INSERT INTO quota_last (scope, user_id, at) VALUES (?, ?, ?) ON CONFLICT (scope, user_id) DO UPDATE SET at = excluded.at',
       [scope, userId, now],
     );
-    for (const period of PERIODS) {
-      for (const who of [userId, WHOLE_SCOPE]) {
+    const amounts = amountsOf(reservation);
+    if (reservation.model && amounts.spend !== 0) {
+      for (const period of PERIODS) {
         await this.db.run(
-          `INSERT INTO quota_usage (scope, period_key, user_id, used, expires_at) VALUES (?, ?, ?, 1, ?)
-           ON CONFLICT (scope, period_key, user_id) DO UPDATE SET used = used + 1`,
-          [scope, periodKeys[period], who, counterExpiry(period, now)],
+          `INSERT INTO quota_usage (scope, period_key, user_id, used, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (scope, period_key, user_id) DO UPDATE SET used = used + excluded.used`,
+          [
+            scope,
+            modelSpendKey(periodKeys[period]),
+            reservation.model,
+            amounts.spend,
+            counterExpiry(period, now),
+          ],
         );
+      }
+    }
+    for (const unit of UNITS) {
+      if (amounts[unit] === 0) continue;
+      for (const period of PERIODS) {
+        for (const who of [userId, WHOLE_SCOPE]) {
+          await this.db.run(
+            `INSERT INTO quota_usage (scope, period_key, user_id, used, expires_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (scope, period_key, user_id) DO UPDATE SET used = used + excluded.used`,
+            [scope, counterKey(unit, periodKeys[period]), who, amounts[unit], counterExpiry(period, now)],
+          );
+        }
       }
     }
   }
 
-  commit(reservation: PendingReservation): Promise<boolean> {
-    return this.settle(reservation, 'commit');
+  commit(reservation: PendingReservation, actualSpend?: number): Promise<boolean> {
+    return this.settle(reservation, 'commit', actualSpend);
   }
 
   release(reservation: PendingReservation): Promise<boolean> {
     return this.settle(reservation, 'release');
   }
 
-  private settle(reservation: PendingReservation, how: 'commit' | 'release'): Promise<boolean> {
+  private settle(
+    reservation: PendingReservation,
+    how: 'commit' | 'release',
+    actualSpend?: number,
+  ): Promise<boolean> {
     return this.run(how, (attempt) =>
       this.db.transaction(async () => {
         const removed = await this.db.run('DELETE FROM quota_pending WHERE id = ?', [reservation.id]);
         if (removed === 0) return false;
-        if (how === 'release') {
+        const back = givenBack(reservation, how, actualSpend);
+        if (reservation.model && back.spend !== 0) {
           for (const period of PERIODS) {
             await this.db.run(
-              'UPDATE quota_usage SET used = used - 1 WHERE scope = ? AND period_key = ? AND user_id IN (?, ?) AND used > 0',
-              [reservation.scope, reservation.periodKeys[period], reservation.userId, WHOLE_SCOPE],
+              'UPDATE quota_usage SET used = MAX(0, used - ?) WHERE scope = ? AND period_key = ? AND user_id = ?',
+              [
+                back.spend,
+                reservation.scope,
+                modelSpendKey(reservation.periodKeys[period]),
+                reservation.model,
+              ],
+            );
+          }
+        }
+        for (const unit of UNITS) {
+          if (back[unit] === 0) continue;
+          for (const period of PERIODS) {
+            await this.db.run(
+              'UPDATE quota_usage SET used = MAX(0, used - ?) WHERE scope = ? AND period_key = ? AND user_id IN (?, ?)',
+              [
+                back[unit],
+                reservation.scope,
+                counterKey(unit, reservation.periodKeys[period]),
+                reservation.userId,
+                WHOLE_SCOPE,
+              ],
             );
           }
         }
@@ -263,12 +313,25 @@ class SqliteQuotaLedger implements QuotaLedger {
   }
 
   private async read(scope: string, userId: string, periodKeys: PeriodKeys): Promise<LedgerSituation> {
+    const keys = UNITS.flatMap((unit) => PERIODS.map((period) => counterKey(unit, periodKeys[period])));
     const rows = await this.db.all(
-      'SELECT period_key, user_id, used FROM quota_usage WHERE scope = ? AND period_key IN (?, ?, ?) AND user_id IN (?, ?)',
-      [scope, periodKeys.day, periodKeys.week, periodKeys.month, userId, WHOLE_SCOPE],
+      `SELECT period_key, user_id, used FROM quota_usage WHERE scope = ? AND period_key IN (${keys.map(() => '?').join(', ')}) AND user_id IN (?, ?)`,
+      [scope, ...keys, userId, WHOLE_SCOPE],
     );
-    const usedBy = (period: Period, who: string) =>
-      Number(rows.find((row) => row.period_key === periodKeys[period] && row.user_id === who)?.used ?? 0);
+    const usageOf = (who: string) => {
+      const usage = {} as UnitUsage;
+      for (const unit of UNITS) {
+        const byPeriod = {} as Record<Period, number>;
+        for (const period of PERIODS) {
+          const key = counterKey(unit, periodKeys[period]);
+          byPeriod[period] = Number(
+            rows.find((row) => row.period_key === key && row.user_id === who)?.used ?? 0,
+          );
+        }
+        usage[unit] = byPeriod;
+      }
+      return usage;
+    };
     const running = await this.db.get(
       'SELECT COUNT(*) AS running FROM quota_pending WHERE scope = ? AND user_id = ?',
       [scope, userId],
@@ -278,16 +341,8 @@ class SqliteQuotaLedger implements QuotaLedger {
       userId,
     ]);
     return {
-      memberUsed: {
-        day: usedBy('day', userId),
-        week: usedBy('week', userId),
-        month: usedBy('month', userId),
-      },
-      serverUsed: {
-        day: usedBy('day', WHOLE_SCOPE),
-        week: usedBy('week', WHOLE_SCOPE),
-        month: usedBy('month', WHOLE_SCOPE),
-      },
+      memberUsed: usageOf(userId),
+      serverUsed: usageOf(WHOLE_SCOPE),
       running: Number(running?.running ?? 0),
       lastReserveAt: last === undefined ? undefined : Number(last.at),
     };
@@ -324,19 +379,23 @@ class SqliteQuotaLedger implements QuotaLedger {
             userId,
           ])
         ).map((row) => JSON.parse(String(row.reservation)) as PendingReservation);
-        for (const period of PERIODS) {
-          const key = periodKeys[period];
-          const keep = pending.filter((entry) => entry.periodKeys[period] === key).length;
-          const row = await this.db.get(
-            'SELECT used FROM quota_usage WHERE scope = ? AND period_key = ? AND user_id = ?',
-            [scope, key, userId],
-          );
-          const forgotten = Number(row?.used ?? 0) - keep;
-          if (forgotten <= 0) continue;
-          await this.db.run(
-            'UPDATE quota_usage SET used = used - ? WHERE scope = ? AND period_key = ? AND user_id IN (?, ?)',
-            [forgotten, scope, key, userId, WHOLE_SCOPE],
-          );
+        for (const unit of UNITS) {
+          for (const period of PERIODS) {
+            const key = counterKey(unit, periodKeys[period]);
+            const keep = pending
+              .filter((entry) => entry.periodKeys[period] === periodKeys[period])
+              .reduce((sum, entry) => sum + amountsOf(entry)[unit], 0);
+            const row = await this.db.get(
+              'SELECT used FROM quota_usage WHERE scope = ? AND period_key = ? AND user_id = ?',
+              [scope, key, userId],
+            );
+            const forgotten = Number(row?.used ?? 0) - keep;
+            if (forgotten <= 0) continue;
+            await this.db.run(
+              'UPDATE quota_usage SET used = used - ? WHERE scope = ? AND period_key = ? AND user_id IN (?, ?)',
+              [forgotten, scope, key, userId, WHOLE_SCOPE],
+            );
+          }
         }
         await this.db.run('DELETE FROM quota_last WHERE scope = ? AND user_id = ?', [scope, userId]);
       }, attempt),

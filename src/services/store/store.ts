@@ -1,4 +1,11 @@
-import { type Limit, type Period, periodEnd } from '../quotas/quota-rules.ts';
+import {
+  type Limit,
+  type Period,
+  periodEnd,
+  type Unit,
+  type UnitAmounts,
+  unitOf,
+} from '../quotas/quota-rules.ts';
 
 /**
  * The bot's persistent state, on one of two backends that the rest of the bot never tells apart:
@@ -53,9 +60,39 @@ export class StoreUnavailableError extends Error {
 /** The period keys (`day:2026-12-01`, `week:2026-11-30`, `month:2026-12`) a moment falls in. */
 export type PeriodKeys = Record<Period, string>;
 
+export const PERIODS: readonly Period[] = ['day', 'week', 'month'];
+export const UNITS: readonly Unit[] = ['videos', 'seconds', 'spend'];
+
+/**
+ * The counter of a unit in a period. Videos keep the keys they had before there were units, so
+ * counters and reservations made by an older bot carry on.
+ */
+export function counterKey(unit: Unit, periodKey: string): string {
+  return unit === 'videos' ? periodKey : `${unit}/${periodKey}`;
+}
+
+export type { UnitAmounts };
+
+/**
+ * The server-wide spend per model of a period: a counter like a member's, whose "members" are model
+ * ids, so `topMembers` lists the models by spend.
+ */
+export function modelSpendKey(periodKey: string): string {
+  return `models/${counterKey('spend', periodKey)}`;
+}
+
+/** What a reservation counts in each unit; one made before units counted one video and nothing else. */
+export function amountsOf(reservation: Pick<PendingReservation, 'amounts'>): UnitAmounts {
+  return { videos: 1, seconds: reservation.amounts?.seconds ?? 0, spend: reservation.amounts?.spend ?? 0 };
+}
+
+/** Used amounts per unit and period. */
+export type UnitUsage = Record<Unit, Record<Period, number>>;
+
 /**
  * One reserved video. It counts against every period it was made in until it is released;
- * committing it keeps it counted and only ends its "in progress" state.
+ * committing it keeps it counted (with its spend corrected to the real cost) and only ends its
+ * "in progress" state.
  */
 export interface PendingReservation {
   id: string;
@@ -68,18 +105,22 @@ export interface PendingReservation {
   ownerId: string;
   createdAt: number;
   periodKeys: PeriodKeys;
+  /** Seconds of video and estimated spend (ledger amounts) it holds; one video is always counted. */
+  amounts?: { seconds: number; spend: number };
+  /** The model its spend is counted against, for the server's spend per model. */
+  model?: string;
 }
 
 /** What the counters say about one member of a scope. */
 export interface LedgerSituation {
-  memberUsed: Record<Period, number>;
-  serverUsed: Record<Period, number>;
+  memberUsed: UnitUsage;
+  serverUsed: UnitUsage;
   /** Reservations neither committed nor released. */
   running: number;
   lastReserveAt: number | undefined;
 }
 
-/** The limits a new reservation must fit in, resolved from the rules; null = no such limit. */
+/** The limits a new reservation must fit in, resolved from the rules, in ledger amounts; null = no such limit. */
 export interface ReserveLimits {
   member: Limit | null;
   server: Limit | null;
@@ -101,13 +142,16 @@ export interface ReserveOutcome {
 export interface QuotaLedger {
   /** Checks every limit and reserves the unit, as one atomic step. */
   reserve(reservation: PendingReservation, limits: ReserveLimits, now: number): Promise<ReserveOutcome>;
-  /** Delivered: the unit stays counted, the reservation ends. False when it had already ended. */
-  commit(reservation: PendingReservation): Promise<boolean>;
+  /**
+   * Delivered: the amounts stay counted, the reservation ends; `actualSpend` (ledger amount), when
+   * given, replaces the estimated spend. False when it had already ended.
+   */
+  commit(reservation: PendingReservation, actualSpend?: number): Promise<boolean>;
   /** Not delivered: the unit is given back. False when it had already ended. */
   release(reservation: PendingReservation): Promise<boolean>;
   situation(scope: string, userId: string, periodKeys: PeriodKeys): Promise<LedgerSituation>;
   serverUsed(scope: string, periodKey: string): Promise<number>;
-  /** Members by videos in a period, most first. */
+  /** Members by a counter (`counterKey`) of a period, most first. */
   topMembers(
     scope: string,
     periodKey: string,
@@ -122,16 +166,38 @@ export interface QuotaLedger {
 }
 
 /**
- * Whether one more video fits: the same order and comparisons as `findBlock` in quota-rules.ts
- * (which then says *why* it does not fit). The Redis script mirrors this function line for line.
+ * Whether the reservation's amounts fit: the same order and comparisons as `findBlock` in
+ * quota-rules.ts (which then says *why* they do not fit). The Redis script mirrors this function
+ * line for line.
  */
-export function fitsLimits(situation: LedgerSituation, limits: ReserveLimits, now: number): boolean {
-  if (limits.member && situation.memberUsed[limits.member.period] >= limits.member.count) return false;
-  if (limits.server && situation.serverUsed[limits.server.period] >= limits.server.count) return false;
+export function fitsLimits(
+  situation: LedgerSituation,
+  limits: ReserveLimits,
+  amounts: UnitAmounts,
+  now: number,
+): boolean {
+  const over = (used: UnitUsage, limit: Limit) =>
+    used[unitOf(limit)][limit.period] + amounts[unitOf(limit)] > limit.count;
+  if (limits.member && over(situation.memberUsed, limits.member)) return false;
+  if (limits.server && over(situation.serverUsed, limits.server)) return false;
   if (limits.maxRunning > 0 && situation.running >= limits.maxRunning) return false;
   const last = situation.lastReserveAt;
   if (last !== undefined && limits.cooldownMs > 0 && now < last + limits.cooldownMs) return false;
   return true;
+}
+
+/** A limit set before there were units counts videos. */
+export { unitOf };
+
+/** The amounts a settlement takes back from the counters: all of them on release, the spend overestimate on commit. */
+export function givenBack(
+  reservation: PendingReservation,
+  how: 'commit' | 'release',
+  actualSpend?: number,
+): UnitAmounts {
+  const amounts = amountsOf(reservation);
+  if (how === 'release') return amounts;
+  return { videos: 0, seconds: 0, spend: actualSpend === undefined ? 0 : amounts.spend - actualSpend };
 }
 
 /** How long a period's counters are kept after the period ended (a day of slack for late releases). */

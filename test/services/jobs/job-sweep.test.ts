@@ -6,6 +6,7 @@ import type { JobRecord, StoredJobRecord } from '../../../src/services/jobs/job-
 import { JobRecords } from '../../../src/services/jobs/job-records.ts';
 import { JobSweep } from '../../../src/services/jobs/job-sweep.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
+import { QuotaCharges } from '../../../src/services/quotas/quota-charges.ts';
 import { QuotaService, type Reservation } from '../../../src/services/quotas/quota-service.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
@@ -53,7 +54,7 @@ function processNamed(processId: string, live: string[] = [], knownDead?: (owner
     processId,
     leaseMs: 60_000,
     records,
-    quotas,
+    charges: new QuotaCharges({ quotas, logger: silentLogger }),
     processes: store.processes,
     isLive: (jobId) => live.includes(jobId),
     uploadTimeoutMs: 120_000,

@@ -411,7 +411,10 @@ export class InteractionFactory {
       version: 1,
       app_permissions: permissionString(appPermissions),
       locale: options.locale ?? Locale.EnglishUS,
-      entitlements: [],
+      // Every interaction carries the user's unconsumed purchases, as Discord sends them.
+      entitlements: [...state.entitlements.values()]
+        .filter((each) => each.user_id === user.id && !each.consumed && !each.deleted)
+        .map(({ consumeCalls: _calls, ...entitlement }) => entitlement) as never,
       authorizing_integration_owners:
         guildId && !ownInstall
           ? { [ApplicationIntegrationType.GuildInstall]: guildId }

@@ -341,6 +341,23 @@ export class FakeRest {
       }),
       bot('GET', '/users/:userId', ({ params }) => OK(this.user(params.userId))),
       bot('GET', '/applications/@me', () => OK(applicationPayload(state.applicationId, state.botUser))),
+      // Premium Apps: the entitlements list (unconsumed ones, with exclude_ended) and consume.
+      bot('GET', '/applications/:applicationId/entitlements', ({ query }) => {
+        const userId = query.get('user_id');
+        return OK(
+          [...state.entitlements.values()]
+            .filter((each) => !each.deleted && (!userId || each.user_id === userId))
+            .filter((each) => query.get('exclude_ended') !== 'true' || !each.consumed)
+            .map(({ consumeCalls: _calls, ...entitlement }) => entitlement),
+        );
+      }),
+      bot('POST', '/applications/:applicationId/entitlements/:entitlementId/consume', ({ params }) => {
+        const entitlement = state.entitlements.get(params.entitlementId ?? '');
+        if (!entitlement) throw new HttpFailure(404, { message: 'Unknown Entitlement', code: 10_075 });
+        entitlement.consumed = true;
+        entitlement.consumeCalls += 1;
+        return NO_CONTENT;
+      }),
       bot('GET', '/applications/:applicationId/commands', ({ params }) => OK(this.commands(params).list)),
       bot('PUT', '/applications/:applicationId/commands', (context) => this.overwriteCommands(context)),
       bot('POST', '/applications/:applicationId/commands', (context) => this.createCommand(context)),

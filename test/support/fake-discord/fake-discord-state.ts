@@ -138,6 +138,8 @@ export class FakeDiscordState {
   readonly reactions: { channelId: string; messageId: string; emoji: string; at: number }[] = [];
   readonly messageWatch = new Watch<MessageRecord>();
   readonly requestWatch = new Watch<RequestRecord>();
+  /** Purchases of the app's SKUs (Premium Apps), by entitlement id. */
+  readonly entitlements = new Map<string, FakeEntitlement>();
   /** Set once at start: what `GET /gateway/bot` answers as `shards` and `max_concurrency`. */
   gatewayBot = { shardCount: 1, maxConcurrency: 1 };
   /** Set by the facade: sends MESSAGE_CREATE/UPDATE/DELETE through the gateway. */
@@ -258,4 +260,18 @@ export class FakeDiscordState {
       .map((request) => `    #${request.index} ${request.method} ${request.path} → ${request.status}`)
       .join('\n')}`;
   }
+}
+
+/** An entitlement as Discord sends it: a consumable purchase is type 1 (4 in test mode). */
+export interface FakeEntitlement {
+  id: string;
+  sku_id: string;
+  application_id: string;
+  user_id: string;
+  guild_id?: string;
+  type: number;
+  consumed: boolean;
+  deleted: boolean;
+  /** How many times the app called the consume route for it (Discord answers 204 each time). */
+  consumeCalls: number;
 }

@@ -65,6 +65,7 @@ import { type FakeDiscordSettings, FakeRest } from './fake-discord-rest.ts';
 import {
   type FakeChannel,
   FakeDiscordState,
+  type FakeEntitlement,
   type FakeInteraction,
   type MessageEvent,
   type MessageRecord,
@@ -115,7 +116,13 @@ export {
   MiB,
 } from './fake-discord-payloads.ts';
 export type { FakeDiscordSettings } from './fake-discord-rest.ts';
-export type { FakeChannel, FakeInteraction, MessageRecord, RequestRecord } from './fake-discord-state.ts';
+export type {
+  FakeChannel,
+  FakeEntitlement,
+  FakeInteraction,
+  MessageRecord,
+  RequestRecord,
+} from './fake-discord-state.ts';
 export { snowflake, snowflakeOnShard, snowflakeTime } from './snowflake.ts';
 
 export interface FakeDiscordOptions {
@@ -528,6 +535,37 @@ export class FakeDiscord {
 
   get lastIdentify(): IdentifyRecord | undefined {
     return this.gateway.identifies.at(-1);
+  }
+
+  /**
+   * A member buys a consumable SKU (Premium Apps): the entitlement exists from now on (the list
+   * route shows it until consumed); `event: true` also sends ENTITLEMENT_CREATE.
+   */
+  purchase(options: { userId: string; skuId: string; guildId?: string; event?: boolean }): FakeEntitlement {
+    const entitlement: FakeEntitlement = {
+      id: snowflake(),
+      sku_id: options.skuId,
+      application_id: this.state.applicationId,
+      user_id: options.userId,
+      ...(options.guildId ? { guild_id: options.guildId } : {}),
+      type: 1,
+      consumed: false,
+      deleted: false,
+      consumeCalls: 0,
+    };
+    this.state.entitlements.set(entitlement.id, entitlement);
+    if (options.event ?? true) this.dispatchEntitlement(entitlement);
+    return entitlement;
+  }
+
+  /** Sends ENTITLEMENT_CREATE for a purchase (again: Discord may deliver an event twice). */
+  dispatchEntitlement(entitlement: FakeEntitlement): void {
+    const { consumeCalls: _calls, ...payload } = entitlement;
+    this.gateway.dispatch('ENTITLEMENT_CREATE', undefined, () => payload);
+  }
+
+  entitlement(id: string): FakeEntitlement | undefined {
+    return this.state.entitlements.get(id);
   }
 
   /** Sends a raw dispatch to the sessions of the shard its guild (`guild_id`, or `id` of GUILD_*) routes to. */
