@@ -55,6 +55,7 @@ import { ProcessLease } from './services/jobs/process-lease.ts';
 import { TokenSeal } from './services/jobs/token-seal.ts';
 import { createLogger, type Logger } from './services/logging/logger.ts';
 import { DiscordMessages } from './services/progress-message/discord-messages.ts';
+import { discordRestAgent } from './services/progress-message/discord-rest-agent.ts';
 import { PostedVideoCheck } from './services/progress-message/posted-video-check.ts';
 import { surfaceAt } from './services/progress-message/surfaces.ts';
 import { parseCreditSkus } from './services/quotas/credit-skus.ts';
@@ -134,6 +135,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     config.INTERACTIONS_PORT !== undefined && runsFrontDoors(role) ? new InteractionCallbacks() : undefined;
   const makeRequest = restLimit?.makeRequest() ?? DefaultRestOptions.makeRequest;
   const restOptions: Partial<RESTOptions> = {
+    agent: discordRestAgent(),
     ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}),
     globalRequestsPerSecond: config.DISCORD_REQUESTS_PER_SECOND,
     ...(restLimit || callbacks ? { makeRequest: callbacks?.wrap(makeRequest) ?? makeRequest } : {}),

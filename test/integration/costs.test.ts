@@ -120,6 +120,8 @@ describe.each(['sqlite', 'redis'] as const)('costs on %s', (backend) => {
     bot.service.enqueue(progressStream());
     const first = video(member, { duration: 4 });
     const delivered = await bot.discord.waitForOriginal(first, isReady);
+    // Uploaded as a file: the REST layer has an agent of its own undici, whatever this file imported first.
+    expect(delivered.attachments).toHaveLength(1);
     expect(delivered.content).toContain('Veo 3.1, 4 s: about $1.60');
 
     const second = video(member, { duration: 8 });
