@@ -161,7 +161,7 @@ describe.each(['sqlite', 'redis'] as const)('costs on %s', (backend) => {
     expect(refusal.content).toContain('A 4-second video would fit.');
   });
 
-  it("the provider's real cost replaces the estimate, and /quota show lists spend per member", async () => {
+  it('the real cost the provider reports replaces the estimate, and /quota show lists spend per member', async () => {
     expect(await limitEveryone(10, 'spend')).toContain('$10.00 a day');
     const member = bot.discord.member({ username: 'fay' });
     router.reset({ queuedMs: 20, processingMs: 50, cost: 2.75 });
