@@ -5,17 +5,16 @@ import { type CanPay, canPayAny, chooseFallback, type FallbackChoice } from '../
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
+import type { DownloadedVideo, LinkReason } from '../video-service/download/downloaded-video.ts';
 import type { VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
 import type {
   CancelResult,
-  DownloadedVideo,
   JobCharge,
   JobReason,
   JobRequest,
   JobSnapshot,
   JobSurface,
-  LinkReason,
   SurfaceLocation,
 } from './job.ts';
 import { FINAL_STATES } from './job.ts';

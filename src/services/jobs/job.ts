@@ -2,6 +2,7 @@ import type { AspectRatio } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
+import type { DownloadedVideo, LinkReason } from '../video-service/download/downloaded-video.ts';
 
 /**
  * The plain job request every front door builds: who asked, where, and what for. Nothing in it
@@ -103,19 +104,6 @@ export interface JobSnapshot {
 }
 
 export type JobReason = string | MemberText;
-
-export type LinkReason =
-  | 'too-large'
-  | 'upload-refused'
-  | 'upload-failed'
-  | 'download-failed'
-  | 'download-refused';
-
-export interface DownloadedVideo {
-  fileName: string;
-  bytes: Buffer;
-  contentType: string;
-}
 
 /**
  * Where a job's progress lives: an interaction reply or a channel message the bot owns. The

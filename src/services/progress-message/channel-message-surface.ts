@@ -1,7 +1,8 @@
 import type { APIMessage, RESTAPIMessageReference } from 'discord.js';
 import { translatorFor } from '../i18n/translator.ts';
-import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import {
   type DiscordMessages,
   isMissingPermission,

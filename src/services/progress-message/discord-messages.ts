@@ -13,7 +13,7 @@ import {
   Routes,
 } from 'discord.js';
 import { translatorFor } from '../i18n/translator.ts';
-import type { DownloadedVideo } from '../jobs/job.ts';
+import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import type { JobMessage } from './job-message.ts';
 
 export interface OutgoingMessage extends JobMessage {

@@ -1,6 +1,7 @@
 import pRetry from 'p-retry';
-import type { DownloadedVideo, JobSnapshot } from '../jobs/job.ts';
+import type { JobSnapshot } from '../jobs/job.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import {
   isDeadToken,
   isInvalidFormBody,

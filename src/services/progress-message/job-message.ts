@@ -9,7 +9,8 @@ import {
 } from 'discord.js';
 import { isMemberText, memberText } from '../i18n/member-text.ts';
 import { type Translator, translatorFor } from '../i18n/translator.ts';
-import type { JobReason, JobSnapshot, LinkReason } from '../jobs/job.ts';
+import type { JobReason, JobSnapshot } from '../jobs/job.ts';
+import type { LinkReason } from '../video-service/download/downloaded-video.ts';
 import {
   allComponents,
   isCard,

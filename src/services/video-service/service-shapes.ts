@@ -1,4 +1,4 @@
-import { CHAT_CAPABILITIES } from './relay/relay-video-provider.ts';
+import { CHAT_CAPABILITIES } from './relay/relay-capabilities.ts';
 import type { ModelCapabilities } from './video-provider.ts';
 import { videosApiCapabilities } from './videos-api/videos-api-capabilities.ts';
 
