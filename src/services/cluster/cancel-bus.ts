@@ -1,4 +1,4 @@
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../timing/deadline.ts';
 import { closeRedisClient, createRedisClient, type RedisClient } from './redis-client.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { type Job, Queue, Worker } from 'bullmq';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../timing/deadline.ts';
 import { type BullConnection, createBullConnection } from './redis-connection.ts';
 
 /**

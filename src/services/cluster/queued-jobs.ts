@@ -12,8 +12,8 @@ import { newJobId } from '../jobs/job-runner.ts';
 import { endUnrunJob } from '../jobs/unrun-job.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
+import { TIMED_OUT, withDeadline } from '../timing/deadline.ts';
 import type { CancelBus } from './cancel-bus.ts';
-import { TIMED_OUT, withDeadline } from './deadline.ts';
 import type { JobQueue, QueuedPayload } from './job-queue.ts';
 
 export interface QueuedJobsOptions {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultRestOptions, type RESTOptions } from 'discord.js';
-import { TIMED_OUT, withDeadline } from './deadline.ts';
+import { TIMED_OUT, withDeadline } from '../timing/deadline.ts';
 import { closeRedisClient, createRedisClient, type RedisClient } from './redis-client.ts';
 
 /**

@@ -10,6 +10,7 @@ import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
 import type { SafetyPolicy } from '../safety/safety-policy.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
 import { StoreUnavailableError } from '../store/store.ts';
+import { withDeadline } from '../timing/deadline.ts';
 import type { Admission, JobAdmission, JobAsk, JobCharge } from './job.ts';
 import { newJobId } from './job-runner.ts';
 
@@ -68,8 +69,7 @@ export class QuotaAdmission implements JobAdmission {
 
   /** Waits (at most `timeoutMs`) for settlements still retrying, then gives up on them. */
   async drain(timeoutMs: number): Promise<void> {
-    const timer = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([Promise.all(this.settling), timer]);
+    await withDeadline(Promise.all(this.settling), timeoutMs);
     this.stopSettling.abort();
   }
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalogue } from '../catalogue/catalogue.ts';
 import { type CanPay, canPayAny, chooseFallback, type FallbackChoice } from '../catalogue/model-fallback.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
+import { TIMED_OUT, withDeadline } from '../timing/deadline.ts';
 import type { DownloadedVideo, LinkReason } from '../video-service/download/downloaded-video.ts';
 import type { VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
@@ -348,8 +348,7 @@ export class JobRunner {
     const pending = [...this.jobs.values()].map((job) => job.done);
     const waiting = this.waiting.splice(0);
     for (const job of waiting) void this.end(job, { state: 'interrupted', reason: RESTART_REASON });
-    const grace = sleep(graceMs, 'timeout' as const, { ref: false });
-    if ((await Promise.race([Promise.all(pending), grace])) === 'timeout') {
+    if ((await withDeadline(Promise.all(pending), graceMs)) === TIMED_OUT) {
       // Nothing waits for a stale lease any more: what cannot be checked is left to the next sweep.
       this.stopping.abort();
       for (const job of this.jobs.values()) job.controller.abort(new Interrupted());

@@ -3,6 +3,7 @@ import { ErrorReply } from '@redis/client';
 import Keyv from 'keyv';
 import type { Logger } from '../logging/logger.ts';
 import type { Period } from '../quotas/quota-rules.ts';
+import { withDeadline } from '../timing/deadline.ts';
 import { KeyvCollections, LayeredLock, type LockClient, ProcessLock, RedisLock } from './keyv-collections.ts';
 import {
   counterExpiry,
@@ -54,7 +55,7 @@ export async function openRedisStore({ url, timeoutMs, logger }: RedisBackendOpt
   client.on('ready', () => guard.markAvailable());
   const connected = client.connect().catch((error: unknown) => guard.markUnavailable(error));
   // A Redis that is down at start-up must not stop the bot from starting: it keeps reconnecting.
-  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  await withDeadline(connected, timeoutMs);
   if (!client.isReady) guard.markUnavailable(new Error(`could not reach Redis within ${timeoutMs} ms`));
 
   const adapter = new KeyvRedis<unknown>(client as never, { throwErrors: true });
