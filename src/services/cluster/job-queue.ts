@@ -1,6 +1,6 @@
 import { type Job, Queue, Worker } from 'bullmq';
+import { type BullConnection, createBullConnection } from '../redis/redis-clients.ts';
 import { withDeadline } from '../timing/deadline.ts';
-import { type BullConnection, createBullConnection } from './redis-connection.ts';
 
 /**
  * The cluster's job queue on BullMQ: gateways enqueue, workers consume, every process can ask how
