@@ -6,7 +6,7 @@ import type {
   JobSnapshot,
   JobSurface,
 } from '../jobs/job.ts';
-import { FINAL_STATES, type SurfaceLocation } from '../jobs/job.ts';
+import { isCancellable, type SurfaceLocation } from '../jobs/job.ts';
 import { type JobRecord, type JobRecords, QUEUE_OWNER } from '../jobs/job-records.ts';
 import { newJobId } from '../jobs/job-runner.ts';
 import { endUnrunJob } from '../jobs/unrun-job.ts';
@@ -139,8 +139,7 @@ export class QueuedJobs implements JobDispatch {
     const stored = await records.stored(jobId);
     if (!stored) return 'not-found';
     const { state } = stored.record;
-    if (stored.final || state === 'delivering' || state === 'fetching' || FINAL_STATES.has(state))
-      return 'finished';
+    if (stored.final || !isCancellable(state)) return 'finished';
     if (stored.ownerId === QUEUE_OWNER && (await queue.removeWaiting(jobId, stored.epoch))) {
       const fence = await records.claim(stored);
       if (!fence) return 'finished';

@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
 import { withDeadline } from '../timing/deadline.ts';
-import { FINAL_STATES, type JobReason, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
+import { isFinal, type JobReason, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
 import type { JobUpdate } from './job-runner.ts';
 import { isSealed, type TokenSeal } from './token-seal.ts';
 
@@ -297,10 +297,6 @@ export class JobRecords {
 function withoutToken(record: JobRecord): JobRecord {
   if (record.location.kind !== 'interaction') return record;
   return { ...record, location: { ...record.location, token: '', usableUntil: 0, handOverAt: 0 } };
-}
-
-function isFinal(state: RecordedState): boolean {
-  return state !== 'delivering' && FINAL_STATES.has(state);
 }
 
 /**

@@ -17,7 +17,7 @@ import type {
   JobSurface,
   SurfaceLocation,
 } from './job.ts';
-import { FINAL_STATES } from './job.ts';
+import { isCancellable, isFinal } from './job.ts';
 import type { ProcessLease } from './process-lease.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { type ServiceRetries, withServiceRetries } from './service-retry.ts';
@@ -256,7 +256,7 @@ export class JobRunner {
   cancel(jobId: string, memberId: string): CancelResult {
     const job = this.jobs.get(jobId);
     if (!job) return 'not-found';
-    if (FINAL_STATES.has(job.snapshot.state) || job.snapshot.state === 'fetching') return 'finished';
+    if (!isCancellable(job.snapshot.state)) return 'finished';
     job.log.info('job_cancel_requested', { memberId });
     const queued = this.waiting.indexOf(job);
     if (queued !== -1) {
@@ -271,7 +271,7 @@ export class JobRunner {
 
   /** Ends one job as interrupted: taken out of the line if it waits, its run aborted if it runs. */
   private interrupt(job: Job): void {
-    if (!this.jobs.has(job.id) || FINAL_STATES.has(job.snapshot.state)) return;
+    if (!this.jobs.has(job.id) || isFinal(job.snapshot.state)) return;
     const queued = this.waiting.indexOf(job);
     if (queued === -1) {
       job.controller.abort(new Interrupted());
@@ -648,7 +648,7 @@ export class JobRunner {
   private update(job: Job, change: Partial<JobSnapshot>): JobSnapshot {
     const previous = job.snapshot.state;
     job.snapshot = { ...job.snapshot, ...change, elapsedMs: Date.now() - job.snapshot.startedAt };
-    if (!FINAL_STATES.has(job.snapshot.state)) job.throttle.push(job.snapshot);
+    if (!isFinal(job.snapshot.state)) job.throttle.push(job.snapshot);
     if (job.snapshot.state !== previous || change.delivery) {
       job.log.info('job_state', { state: job.snapshot.state });
       this.track(job);

@@ -69,6 +69,16 @@ export const FINAL_STATES: ReadonlySet<JobState> = new Set([
   'interrupted',
 ]);
 
+/** A state the job never leaves (a record's `delivering` is not one: the upload is still going). */
+export function isFinal(state: string): boolean {
+  return FINAL_STATES.has(state as JobState);
+}
+
+/** Whether Cancel can still stop the job: not final, and the service not done with it yet. */
+export function isCancellable(state: string): boolean {
+  return state !== 'fetching' && state !== 'delivering' && !isFinal(state);
+}
+
 /** Everything a progress message needs to show one moment of a job. */
 export interface JobSnapshot {
   jobId: string;

@@ -3,7 +3,7 @@ import { type APIChannel, DiscordAPIError, type REST, Routes } from 'discord.js'
 import type { Catalogue } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
 import { type Translator, translatorFor } from '../i18n/translator.ts';
-import { FINAL_STATES, type JobAsk, type JobSnapshot, type SurfaceLocation } from '../jobs/job.ts';
+import { isFinal, type JobAsk, type JobSnapshot, type SurfaceLocation } from '../jobs/job.ts';
 import type { JobUpdate } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
 import { plainText } from '../progress-message/job-message.ts';
@@ -93,7 +93,7 @@ export class ModerationLog {
       return;
     }
     // Started means taken up by the service; a job that ends before that gets its last line only.
-    if (snapshot.state === 'waiting' || FINAL_STATES.has(snapshot.state)) return;
+    if (snapshot.state === 'waiting' || isFinal(snapshot.state)) return;
     const posted = this.post({ kind: 'started', jobId: snapshot.jobId, request: snapshot.request });
     this.running.set(snapshot.jobId, { location, posted });
     // A job another process takes over never finishes here: forget the oldest beyond a bound.
