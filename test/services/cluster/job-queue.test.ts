@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobHandler, JobQueue } from '../../../src/services/cluster/job-queue.ts';
 import { createBullConnection } from '../../../src/services/redis/redis-clients.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { type RedisServer, startRedisServer } from '../../harness/redis-server.ts';
 import { delay, waitUntil } from './wait-until.ts';
 
 interface Payload {

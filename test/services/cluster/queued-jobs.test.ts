@@ -12,7 +12,7 @@ import { JobRecords } from '../../../src/services/jobs/job-records.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { type RedisServer, startRedisServer } from '../../harness/redis-server.ts';
 import { waitUntil } from './wait-until.ts';
 
 /**

@@ -7,7 +7,7 @@ import { type JobRecord, JobRecords } from '../../../src/services/jobs/job-recor
 import { TokenSeal } from '../../../src/services/jobs/token-seal.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
 import type { Store } from '../../../src/services/store/store.ts';
-import { storeBackends } from '../../support/store-backends.ts';
+import { storeBackends } from '../../harness/store-backends.ts';
 
 /**
  * Interaction tokens at rest: whatever a dump of the store shows (the SQLite files, every Redis
