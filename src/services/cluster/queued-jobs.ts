@@ -6,7 +6,7 @@ import type {
   JobSnapshot,
   JobSurface,
 } from '../jobs/job.ts';
-import { isCancellable, type SurfaceLocation } from '../jobs/job.ts';
+import { isCancellable, jobSnapshot, type SurfaceLocation } from '../jobs/job.ts';
 import { type JobRecord, type JobRecords, QUEUE_OWNER } from '../jobs/job-records.ts';
 import { newJobId } from '../jobs/job-runner.ts';
 import { endUnrunJob } from '../jobs/unrun-job.ts';
@@ -77,14 +77,10 @@ export class QueuedJobs implements JobDispatch {
       throw new Error(`job ${jobId} already has a record`);
     }
     const counts = await this.bounded(queue.counts(), 'count the line').catch(() => undefined);
-    const snapshot: JobSnapshot = {
-      jobId,
-      request,
-      state: 'waiting',
-      startedAt: now,
-      elapsedMs: 0,
-      queuePosition: counts ? counts.waiting + 1 : undefined,
-    };
+    const snapshot = jobSnapshot(
+      { jobId, request, startedAt: now },
+      { state: 'waiting', queuePosition: counts ? counts.waiting + 1 : undefined },
+    );
     // Shown before the job is queued, so a worker's first edit can only come after it.
     await surface.show(snapshot).catch((error) => logger.warn('progress_edit_failed', { jobId, error }));
     try {

@@ -17,7 +17,7 @@ import type {
   JobSurface,
   SurfaceLocation,
 } from './job.ts';
-import { isCancellable, isFinal } from './job.ts';
+import { isCancellable, isFinal, jobSnapshot } from './job.ts';
 import type { ProcessLease } from './process-lease.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { type ServiceRetries, withServiceRetries } from './service-retry.ts';
@@ -200,14 +200,10 @@ export class JobRunner {
       surface,
       charge,
       controller: new AbortController(),
-      snapshot: {
-        jobId: id,
-        request,
-        state: 'waiting',
-        startedAt: resume?.startedAt ?? admitted?.startedAt ?? Date.now(),
-        elapsedMs: 0,
-        serviceJobId: resume?.serviceJobId,
-      },
+      snapshot: jobSnapshot(
+        { jobId: id, request, startedAt: resume?.startedAt ?? admitted?.startedAt ?? Date.now() },
+        { state: 'waiting', serviceJobId: resume?.serviceJobId },
+      ),
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,

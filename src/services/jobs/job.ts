@@ -113,6 +113,27 @@ export interface JobSnapshot {
   delivery?: { kind: 'file' } | { kind: 'link'; why: LinkReason };
 }
 
+/** What a snapshot says of this moment, beside the job's own facts. */
+export type JobMoment = Omit<JobSnapshot, 'jobId' | 'request' | 'startedAt' | 'elapsedMs'>;
+
+/**
+ * The one way to build a job's snapshot: the job's facts, the time since it started as seen at
+ * `now` (0 when not given: a snapshot taken as the job is submitted), and what this moment knows.
+ */
+export function jobSnapshot(
+  job: { jobId: string; request: JobRequest; startedAt: number },
+  moment: JobMoment,
+  now: number = job.startedAt,
+): JobSnapshot {
+  return {
+    jobId: job.jobId,
+    request: job.request,
+    startedAt: job.startedAt,
+    elapsedMs: now - job.startedAt,
+    ...moment,
+  };
+}
+
 export type JobReason = string | MemberText;
 
 /**
