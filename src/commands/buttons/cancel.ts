@@ -10,7 +10,7 @@ export function createCancelButton(options: { jobs: JobDispatch }): ButtonHandle
   return {
     prefix: JOB_BUTTON.cancel,
     preconditions: [
-      requesterOrServerManager((jobId) => options.jobs.requesterOf(jobId), {
+      requesterOrServerManager((jobId) => options.jobs.requesterIdOf(jobId), {
         unknown: 'refusal.cancelUnknown',
         notYours: 'refusal.cancelNotYours',
       }),

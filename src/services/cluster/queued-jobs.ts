@@ -126,7 +126,7 @@ export class QueuedJobs implements JobDispatch {
     await this.options.discard?.(location);
   }
 
-  async requesterOf(jobId: string): Promise<string | undefined> {
+  async requesterIdOf(jobId: string): Promise<string | undefined> {
     return (await this.options.records.get(jobId))?.request.requesterId;
   }
 

@@ -245,7 +245,7 @@ export class JobRunner {
   }
 
   /** The member who asked for a job, while it is known; for permission checks. */
-  requesterOf(jobId: string): string | undefined {
+  requesterIdOf(jobId: string): string | undefined {
     return this.jobs.get(jobId)?.request.requesterId;
   }
 

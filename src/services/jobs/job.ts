@@ -213,6 +213,6 @@ export interface JobDispatch {
   /** Hands an admitted job on; its charge is settled by whoever runs it. Throws when it could not be handed on. */
   submit(request: JobRequest, options: { surface: JobSurface; charge?: JobCharge }): Promise<string>;
   /** The member who asked for a job still under way, for permission checks. */
-  requesterOf(jobId: string): Promise<string | undefined>;
+  requesterIdOf(jobId: string): Promise<string | undefined>;
   cancel(jobId: string, memberId: string): Promise<CancelResult>;
 }

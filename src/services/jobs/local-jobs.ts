@@ -9,8 +9,8 @@ export class LocalJobs implements JobDispatch {
     return this.runner.submit(request, options).id;
   }
 
-  async requesterOf(jobId: string): Promise<string | undefined> {
-    return this.runner.requesterOf(jobId);
+  async requesterIdOf(jobId: string): Promise<string | undefined> {
+    return this.runner.requesterIdOf(jobId);
   }
 
   async cancel(jobId: string, memberId: string): Promise<CancelResult> {

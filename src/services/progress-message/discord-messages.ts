@@ -1,18 +1,15 @@
-import { channelMention } from '@discordjs/formatters';
 import {
   type APIAllowedMentions,
   type APIChannel,
   type APIMessage,
   DiscordAPIError,
   HTTPError,
-  type Message,
   REST,
   type RESTAPIMessageReference,
   RESTEvents,
   RESTJSONErrorCodes,
   Routes,
 } from 'discord.js';
-import { translatorFor } from '../i18n/translator.ts';
 import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import type { JobMessage } from './job-message.ts';
 
@@ -161,24 +158,4 @@ export function isTransient(error: unknown): boolean {
     error.name === 'TimeoutError' ||
     typeof (error as NodeJS.ErrnoException).code === 'string'
   );
-}
-
-const CHAT_REPLY_MENTIONS = { parse: [], repliedUser: false } as const;
-
-/**
- * A reply in chat that pings no one; where the bot may not post (no Send Messages, or no access)
- * it goes to the author's DMs instead, so a member is never left without an answer.
- */
-export async function replyOrDirectMessage(
-  message: Message,
-  content: string,
-  locale?: string,
-): Promise<void> {
-  try {
-    await message.reply({ content, allowedMentions: CHAT_REPLY_MENTIONS });
-  } catch (error) {
-    if (!message.inGuild() || !isMissingPermission(error)) throw error;
-    const where = translatorFor(locale)('error.dmFallback', { channel: channelMention(message.channelId) });
-    await message.author.send({ content: `${content}\n${where}`, allowedMentions: { parse: [] } });
-  }
 }
