@@ -1,7 +1,7 @@
 import { ActionRowBuilder, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
 import { translatorFor } from '../../services/i18n/translator.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
-import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
+import { JOB_BUTTON } from '../../services/shared/custom-ids.ts';
 import { type ButtonHandler, customIdArgument } from '../command.ts';
 import { REMIX_FORM_PREFIX, remixRequesterOrServerManager } from '../forms/remix-form.ts';
 

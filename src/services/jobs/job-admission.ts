@@ -9,7 +9,7 @@ import type { Requester } from '../quotas/quota-rules.ts';
 import type { QuotaService, Reservation } from '../quotas/quota-service.ts';
 import type { SafetyPolicy } from '../safety/safety-policy.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
-import { StoreUnavailableError } from '../store/store.ts';
+import { StoreUnavailableError } from '../shared/errors.ts';
 import { withDeadline } from '../timing/deadline.ts';
 import type { Admission, JobAdmission, JobAsk, JobCharge } from './job.ts';
 import { newJobId } from './job-runner.ts';

@@ -6,8 +6,8 @@ import { type Translator, translatorFor } from '../i18n/translator.ts';
 import { isFinal, type JobAsk, type JobSnapshot, type SurfaceLocation } from '../jobs/job.ts';
 import type { JobUpdate } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
-import { plainText } from '../progress-message/job-message.ts';
 import type { VideoSettings } from '../settings/video-settings.ts';
+import { plainText } from '../shared/plain-text.ts';
 import type { RefusalReason } from './safety-policy.ts';
 import type { SafetySettings } from './safety-settings.ts';
 

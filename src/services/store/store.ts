@@ -43,11 +43,6 @@ export interface Update<T, R> {
   result: R;
 }
 
-/** The store did not answer in time or is unreachable: nothing was decided, try again later. */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
-}
-
 // --- Quota accounting ----------------------------------------------------------------------------
 
 /** The period keys (`day:2026-12-01`, `week:2026-11-30`, `month:2026-12`) a moment falls in. */
