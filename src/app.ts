@@ -40,8 +40,8 @@ import { connectsGateway, runsFrontDoors, runsJobs } from './services/cluster/ro
 import { JobIntake } from './services/intake/job-intake.ts';
 import { InteractionCallbacks } from './services/interactions-endpoint/interaction-callbacks.ts';
 import { InteractionsEndpoint } from './services/interactions-endpoint/interactions-endpoint.ts';
-import type { JobDispatch, SurfaceLocation } from './services/jobs/job.ts';
 import { QuotaAdmission } from './services/jobs/job-admission.ts';
+import type { JobDispatch, SurfaceLocation } from './services/jobs/job-ports.ts';
 import { JobRecords } from './services/jobs/job-records.ts';
 import { createJobRecovery, shouldResume } from './services/jobs/job-recovery.ts';
 import { JobRunner, newJobId } from './services/jobs/job-runner.ts';

@@ -1,6 +1,6 @@
 import { MessageFlags } from 'discord.js';
 import { translatorFor } from '../../services/i18n/translator.ts';
-import type { JobDispatch } from '../../services/jobs/job.ts';
+import type { JobDispatch } from '../../services/jobs/job-ports.ts';
 import { JOB_BUTTON } from '../../services/shared/custom-ids.ts';
 import { type ButtonHandler, customIdArgument } from '../command.ts';
 import { requesterOrServerManager } from '../preconditions.ts';

@@ -1,12 +1,6 @@
-import type {
-  CancelResult,
-  JobCharge,
-  JobDispatch,
-  JobRequest,
-  JobSnapshot,
-  JobSurface,
-} from '../jobs/job.ts';
-import { isCancellable, jobSnapshot, type SurfaceLocation } from '../jobs/job.ts';
+import type { JobRequest, JobSnapshot } from '../jobs/job.ts';
+import { isCancellable, jobSnapshot } from '../jobs/job.ts';
+import type { CancelResult, JobCharge, JobDispatch, JobSurface, SurfaceLocation } from '../jobs/job-ports.ts';
 import { type JobRecord, type JobRecords, QUEUE_OWNER } from '../jobs/job-records.ts';
 import { newJobId } from '../jobs/job-runner.ts';
 import { endUnrunJob } from '../jobs/unrun-job.ts';

@@ -11,7 +11,8 @@ import type { SafetyPolicy } from '../safety/safety-policy.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
 import { StoreUnavailableError } from '../shared/errors.ts';
 import { withDeadline } from '../timing/deadline.ts';
-import type { Admission, JobAdmission, JobAsk, JobCharge } from './job.ts';
+import type { JobAsk } from './job.ts';
+import type { Admission, JobAdmission, JobCharge } from './job-ports.ts';
 import { newJobId } from './job-runner.ts';
 
 export interface QuotaAdmissionOptions {

@@ -4,7 +4,8 @@ import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
 import { withDeadline } from '../timing/deadline.ts';
-import { isFinal, type JobReason, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
+import { isFinal, type JobReason, type JobRequest, type JobState } from './job.ts';
+import type { SurfaceLocation } from './job-ports.ts';
 import type { JobUpdate } from './job-runner.ts';
 import { isSealed, type TokenSeal } from './token-seal.ts';
 

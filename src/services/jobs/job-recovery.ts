@@ -1,6 +1,6 @@
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import type { JobSurface, SurfaceLocation } from './job.ts';
+import type { JobSurface, SurfaceLocation } from './job-ports.ts';
 import type { JobRecord, JobRecords, StoredJobRecord } from './job-records.ts';
 import { RESTART_REASON } from './job-runner.ts';
 import { endUnrunJob } from './unrun-job.ts';

@@ -8,16 +8,9 @@ import { TIMED_OUT, withDeadline } from '../timing/deadline.ts';
 import type { DownloadedVideo, LinkReason } from '../video-service/download/downloaded-video.ts';
 import type { VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
-import type {
-  CancelResult,
-  JobCharge,
-  JobReason,
-  JobRequest,
-  JobSnapshot,
-  JobSurface,
-  SurfaceLocation,
-} from './job.ts';
+import type { JobReason, JobRequest, JobSnapshot } from './job.ts';
 import { isCancellable, isFinal, jobSnapshot } from './job.ts';
+import type { CancelResult, JobCharge, JobSurface, SurfaceLocation } from './job-ports.ts';
 import type { ProcessLease } from './process-lease.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { type ServiceRetries, withServiceRetries } from './service-retry.ts';

@@ -1,4 +1,5 @@
-import type { CancelResult, JobCharge, JobDispatch, JobRequest, JobSurface } from './job.ts';
+import type { JobRequest } from './job.ts';
+import type { CancelResult, JobCharge, JobDispatch, JobSurface } from './job-ports.ts';
 import type { JobRunner } from './job-runner.ts';
 
 /** The single-process bot: admitted jobs run in this process's own runner. */

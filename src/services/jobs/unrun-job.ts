@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import { type JobReason, type JobSurface, jobSnapshot } from './job.ts';
+import { type JobReason, jobSnapshot } from './job.ts';
+import type { JobSurface } from './job-ports.ts';
 import type { JobRecord, JobRecords } from './job-records.ts';
 
 /** How a job ends that no runner has (or will) run: left behind by a lost process, or cancelled while queued. */

@@ -1,6 +1,7 @@
 import type { APIMessage, RESTAPIMessageReference } from 'discord.js';
 import { translatorFor } from '../i18n/translator.ts';
-import type { JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { JobSnapshot } from '../jobs/job.ts';
+import type { JobSurface, SurfaceLocation } from '../jobs/job-ports.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import {

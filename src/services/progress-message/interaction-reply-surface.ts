@@ -1,5 +1,6 @@
 import { translatorFor } from '../i18n/translator.ts';
-import type { JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { JobSnapshot } from '../jobs/job.ts';
+import type { JobSurface, SurfaceLocation } from '../jobs/job-ports.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import { type DiscordMessages, isDeadToken, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';

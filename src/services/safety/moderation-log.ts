@@ -3,7 +3,8 @@ import { type APIChannel, DiscordAPIError, type REST, Routes } from 'discord.js'
 import type { Catalogue } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
 import { type Translator, translatorFor } from '../i18n/translator.ts';
-import { isFinal, type JobAsk, type JobSnapshot, type SurfaceLocation } from '../jobs/job.ts';
+import { isFinal, type JobAsk, type JobSnapshot } from '../jobs/job.ts';
+import type { SurfaceLocation } from '../jobs/job-ports.ts';
 import type { JobUpdate } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { VideoSettings } from '../settings/video-settings.ts';

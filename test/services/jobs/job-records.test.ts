@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SurfaceLocation } from '../../../src/services/jobs/job.ts';
+import type { SurfaceLocation } from '../../../src/services/jobs/job-ports.ts';
 import { type JobRecord, JobRecords } from '../../../src/services/jobs/job-records.ts';
 import { TokenSeal } from '../../../src/services/jobs/token-seal.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { JobRequest, JobSnapshot, JobSurface } from '../../../src/services/jobs/job.ts';
+import type { JobRequest, JobSnapshot } from '../../../src/services/jobs/job.ts';
+import type { JobSurface } from '../../../src/services/jobs/job-ports.ts';
 import { type JobOwnership, JobRunner } from '../../../src/services/jobs/job-runner.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
 import type { DownloadedVideo } from '../../../src/services/video-service/download/downloaded-video.ts';
