@@ -1,4 +1,4 @@
-import { type Limit, type Period, periodEnd } from '../quotas/quota-rules.ts';
+import { type Limit, type Period, periodEnd } from '../quotas/quota-period.ts';
 
 /**
  * The bot's persistent state, on one of two backends that the rest of the bot never tells apart:
