@@ -1,7 +1,7 @@
 import { channelMention } from '@discordjs/formatters';
 import { type Message, MessageFlags, type RepliableInteraction } from 'discord.js';
 import { translatorFor } from '../services/i18n/translator.ts';
-import { isMissingPermission } from '../services/progress-message/discord-messages.ts';
+import { isMissingPermission } from '../services/shared/discord-errors.ts';
 
 /** The answer to a request in direct messages when ALLOW_DMS is off (a key of the locale files). */
 export const DMS_OFF = 'error.dmsOff';

@@ -1,16 +1,15 @@
 import pRetry from 'p-retry';
 import type { JobSnapshot } from '../jobs/job.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import {
   isDeadToken,
   isInvalidFormBody,
   isMissingPermission,
   isTransient,
   isUploadTooLarge,
-  NO_PINGS,
-  type OutgoingMessage,
-} from './discord-messages.ts';
+} from '../shared/discord-errors.ts';
+import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
+import { NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
 import { hasLinkButton, type MessageStyle, renderJob, withLinksInText } from './job-message.ts';
 
 export type WriteMessage = (message: OutgoingMessage, video?: DownloadedVideo) => Promise<unknown>;
