@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    globalSetup: ['test/support/ensure-redis.ts'],
-    reporters: ['default', './test/support/plain-summary-reporter.ts'],
+    globalSetup: ['test/harness/ensure-redis.ts'],
+    reporters: ['default', './test/harness/plain-summary-reporter.ts'],
   },
 });

@@ -1,7 +1,7 @@
 import { RelayStreamInterpreter } from '../src/services/video-service/relay/relay-stream-interpreter.ts';
 import { ServiceTextRedaction } from '../src/services/video-service/service-text-redaction.ts';
 import type { VideoEvent } from '../src/services/video-service/video-provider.ts';
-import { contentChunk } from '../test/support/fake-video-service.ts';
+import { contentChunk } from '../test/fakes/fake-video-service.ts';
 import { median, printTable, round, saveResult } from './support/report.ts';
 
 /**

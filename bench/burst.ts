@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FakeDiscord } from '../test/support/fake-discord/fake-discord.ts';
+import type { FakeDiscord } from '../test/fakes/fake-discord/fake-discord.ts';
 import { type BotProcess, withBot } from './support/bot.ts';
 import { compiledEntry } from './support/compiled.ts';
 import { printTable, round, type Spread, saveResult, spread, verdict } from './support/report.ts';

@@ -4,8 +4,8 @@ import type {
   FakeDiscord,
   FakeDiscordOptions,
   RequestRecord,
-} from '../test/support/fake-discord/fake-discord.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
+} from '../test/fakes/fake-discord/fake-discord.ts';
+import { startRedisServer } from '../test/harness/redis-server.ts';
 import { runningJobs } from './running-jobs.ts';
 import { BotProcess, type BotReport } from './support/bot.ts';
 import { compiledEntry } from './support/compiled.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RecordedRequest } from '../test/support/fake-video-service.ts';
+import type { RecordedRequest } from '../test/fakes/fake-video-service.ts';
 import { withBot } from './support/bot.ts';
 import { printTable, round, saveResult, spread } from './support/report.ts';
 import {

@@ -7,7 +7,7 @@ import { silentLogger } from '../src/services/logging/logger.ts';
 import { QuotaService } from '../src/services/quotas/quota-service.ts';
 import { createStore } from '../src/services/store/create-store.ts';
 import { SQLITE_FILE_NAME } from '../src/services/store/sqlite-backend.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
+import { startRedisServer } from '../test/harness/redis-server.ts';
 import { printTable, round, saveResult } from './support/report.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startFakeFal } from '../test/support/fake-fal.ts';
-import { startFakeGemini } from '../test/support/fake-gemini.ts';
-import type { SeenRequest } from '../test/support/fake-http-kit.ts';
-import { startFakeOpenRouter } from '../test/support/fake-openrouter.ts';
-import { startFakeReplicate } from '../test/support/fake-replicate.ts';
+import { startFakeFal } from '../test/fakes/fake-fal.ts';
+import { startFakeGemini } from '../test/fakes/fake-gemini.ts';
+import type { SeenRequest } from '../test/fakes/fake-http-kit.ts';
+import { startFakeOpenRouter } from '../test/fakes/fake-openrouter.ts';
+import { startFakeReplicate } from '../test/fakes/fake-replicate.ts';
 import { withBot } from './support/bot.ts';
 import { printTable, saveResult } from './support/report.ts';
 import { measureJobs } from './videos-api-jobs.ts';

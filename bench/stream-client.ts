@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { progressStream, startFakeVideoService } from '../test/support/fake-video-service.ts';
+import { progressStream, startFakeVideoService } from '../test/fakes/fake-video-service.ts';
 import type { ClientKind, ClientReport } from './stream-client-process.ts';
 import { compiledEntry } from './support/compiled.ts';
 import { MiB, median, printTable, round, saveResult, verdict } from './support/report.ts';

@@ -1,4 +1,4 @@
-import { startFakeVideosApi } from '../test/support/fake-videos-api.ts';
+import { startFakeVideosApi } from '../test/fakes/fake-videos-api.ts';
 import { BENCH_API_KEY, withBot } from './support/bot.ts';
 import { printTable, round, saveResult } from './support/report.ts';
 import {

@@ -43,10 +43,10 @@ import { connectsGateway, runsFrontDoors, runsJobs } from './services/cluster/ro
 import { JobIntake } from './services/intake/job-intake.ts';
 import { InteractionCallbacks } from './services/interactions-endpoint/interaction-callbacks.ts';
 import { InteractionsEndpoint } from './services/interactions-endpoint/interactions-endpoint.ts';
-import type { JobDispatch, SurfaceLocation } from './services/jobs/job.ts';
 import { QuotaAdmission } from './services/jobs/job-admission.ts';
+import type { JobDispatch, SurfaceLocation } from './services/jobs/job-ports.ts';
 import { JobRecords } from './services/jobs/job-records.ts';
-import { createJobRecovery } from './services/jobs/job-recovery.ts';
+import { createJobRecovery, shouldResume } from './services/jobs/job-recovery.ts';
 import { JobRunner, newJobId } from './services/jobs/job-runner.ts';
 import { JobSweep } from './services/jobs/job-sweep.ts';
 import { LocalJobs } from './services/jobs/local-jobs.ts';
@@ -392,8 +392,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   }
 
   // --- Leases and takeover ------------------------------------------------------------------
-  /** Whether a recorded job of this model can be followed again (job-based shapes, not the chat stream). */
-  const canResume = (model: string) => providers.has(model) && Boolean(providers.providerFor(model).resume);
   const postedVideo = new PostedVideoCheck(rest);
   const sweep = new JobSweep({
     processId,
@@ -409,7 +407,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // On the queue, a resumable job goes back in line, so it counts against MAX_CONCURRENT_JOBS.
     requeue: queueWorker
       ? async (job) =>
-          canResume(job.record.request.model) ? (queueWorker as QueueWorker).requeue(job) : false
+          providers.canResume(job.record.request.model) ? (queueWorker as QueueWorker).requeue(job) : false
       : undefined,
     recover: createJobRecovery({
       records,
@@ -417,10 +415,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       surfaceAt: surfaceFor,
       isVideoPosted: (record) => postedVideo.isPosted(record),
       resume: (record) => {
-        // A model gone from the catalogue is still handed to the runner, which settles it (uncharged).
-        const model = record.request.model;
-        if (!runner || !record.serviceJobId) return false;
-        if (providers.has(model) && !canResume(model)) return false;
+        if (!runner || !record.serviceJobId || !shouldResume(record, providers)) return false;
         runner.submit(record.request, {
           surface: surfaceFor(record.location),
           charge: record.reservation && charges.chargeFor(record.reservation),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BOT_ROLES } from './services/cluster/roles.ts';
 import { MESSAGE_STYLES } from './services/progress-message/message-style.ts';
 import { parseCreditSkus } from './services/quotas/credit-skus.ts';
-import { SERVICE_FORMATS } from './services/video-service/service-shapes.ts';
+import { SETTINGS_SHAPE_NAMES } from './services/video-service/service-shapes.ts';
 
 /**
  * Every setting the bot reads, validated once at start. A bad value stops the bot with one line
@@ -89,7 +89,7 @@ const schema = z.object({
   SORA_API_URL: httpUrl.default('https://gptproto.com/v1'),
   SORA_MODEL: z.string().min(1).default('sora-2'),
   SORA_MODELS: commaList,
-  SORA_API_FORMAT: z.enum(SERVICE_FORMATS, { message: 'must be chat or videos' }).default('chat'),
+  SORA_API_FORMAT: z.enum(SETTINGS_SHAPE_NAMES, { message: 'must be chat or videos' }).default('chat'),
   // The floor keeps a mistyped value from hammering the relay; the integration tests poll every 50 ms.
   SORA_POLL_INTERVAL_MS: duration(5_000, 50),
   SORA_IMAGE_INPUT: z.enum(['bytes', 'url'], { message: 'must be bytes or url' }).default('bytes'),

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FakeDiscordOptions } from '../../test/support/fake-discord/fake-discord.ts';
+import type { FakeDiscordOptions } from '../../test/fakes/fake-discord/fake-discord.ts';
 import type { BotCommand, BotMessage, BotReport } from '../bot-process.ts';
 import { compiledEntry } from './compiled.ts';
 import { type StandIns, startStandIns } from './stand-ins.ts';

@@ -8,15 +8,15 @@ import {
   type FakeInteraction,
   type RequestRecord,
   startFakeDiscord,
-} from '../../test/support/fake-discord/fake-discord.ts';
+} from '../../test/fakes/fake-discord/fake-discord.ts';
 import {
   type EventsScenario,
   type FakeVideoService,
   progressStream,
   type StreamStep,
   startFakeVideoService,
-} from '../../test/support/fake-video-service.ts';
-import { PNG_BYTES, videoOptions } from '../../test/support/test-bot.ts';
+} from '../../test/fakes/fake-video-service.ts';
+import { PNG_BYTES, videoOptions } from '../../test/harness/test-bot.ts';
 
 /** The same local stand-ins as the tests (fake Discord, fake relay), plus what the benches need around them. */
 export interface StandIns {

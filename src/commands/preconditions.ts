@@ -1,9 +1,4 @@
-import {
-  type BaseInteraction,
-  type ButtonInteraction,
-  PermissionFlagsBits,
-  type PermissionsBitField,
-} from 'discord.js';
+import { type BaseInteraction, PermissionFlagsBits, type PermissionsBitField } from 'discord.js';
 import { english, translatorFor } from '../services/i18n/translator.ts';
 import { customIdArgument, type Precondition } from './command.ts';
 import { DMS_OFF } from './replies.ts';
@@ -42,19 +37,23 @@ export interface JobOwnerRefusals {
   notYours: string;
 }
 
+/** A button on a job's message, or a form it opened: the custom id carries the job id. */
+type OnAJob = BaseInteraction & HasMemberPermissions & { customId: string };
+
 /**
- * A button on a job's message may be pressed by the member who asked for the job, or by someone
- * with Manage Server; `requesterOf` finds who asked from the job id in the button's custom id.
+ * A button on a job's message (or the form it opened) may be used by the member who asked for the
+ * job, or by someone with Manage Server; `requesterIdOf` finds who asked from the job id in the
+ * custom id.
  */
 export function requesterOrServerManager(
-  requesterOf: (jobId: string) => string | undefined | Promise<string | undefined>,
+  requesterIdOf: (jobId: string) => string | undefined | Promise<string | undefined>,
   refusals: JobOwnerRefusals,
-): Precondition<ButtonInteraction> {
+): Precondition<OnAJob> {
   return {
     name: 'requester-or-server-manager',
     async check(interaction) {
       const t = translatorFor(interaction.locale);
-      const requesterId = await requesterOf(customIdArgument(interaction.customId));
+      const requesterId = await requesterIdOf(customIdArgument(interaction.customId));
       if (!requesterId) return t(refusals.unknown);
       if (requesterId !== interaction.user.id && !canManageServer(interaction)) return t(refusals.notYours);
       return undefined;

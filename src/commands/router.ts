@@ -1,7 +1,7 @@
 import type { Interaction, Message, RepliableInteraction } from 'discord.js';
 import { translatorFor } from '../services/i18n/translator.ts';
 import type { Logger } from '../services/logging/logger.ts';
-import { StoreUnavailableError } from '../services/store/store.ts';
+import { StoreUnavailableError } from '../services/shared/errors.ts';
 import {
   type ApplicationCommand,
   type ButtonHandler,

@@ -9,13 +9,13 @@ import type { MemberText } from '../services/i18n/member-text.ts';
 import { translatorFor } from '../services/i18n/translator.ts';
 import type { JobIntake } from '../services/intake/job-intake.ts';
 import type { JobAsk } from '../services/jobs/job.ts';
-import { replyOrDirectMessage } from '../services/progress-message/discord-messages.ts';
 import {
   channelAgeRestrictedOf,
   isOwnInstallOnly,
   requesterOf,
   requesterOfMessage,
 } from './input/requester.ts';
+import { replyInChat } from './replies.ts';
 
 /**
  * The front doors' way into the intake: the request, who asks and where the progress will live,
@@ -84,7 +84,7 @@ export async function startFromMessage(intake: JobIntake, message: Message, ask:
     channelId: message.channelId,
     replyTo: message.id,
   });
-  if (!result.ok) await replyOrDirectMessage(message, refusalText(result.message, ask.locale), ask.locale);
+  if (!result.ok) await replyInChat(message, refusalText(result.message, ask.locale), ask.locale);
 }
 
 function refusalText(message: MemberText | string, locale: string | undefined): string {

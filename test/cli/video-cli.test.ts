@@ -10,8 +10,8 @@ import {
   type FakeVideoService,
   progressStream,
   startFakeVideoService,
-} from '../support/fake-video-service.ts';
-import { readStreamFixture } from '../support/fixtures.ts';
+} from '../fakes/fake-video-service.ts';
+import { readStreamFixture } from '../fakes/fixtures.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(PROJECT_ROOT, 'src/cli/video.ts');

@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { killBotProcesses, spawnBotProcess, startBotProcess } from '../support/bot-process.ts';
-import { type FakeInteraction, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import {
-  type FakeVideoService,
-  startFakeVideoService,
-  unusedPortUrl,
-} from '../support/fake-video-service.ts';
-import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
+import { type FakeInteraction, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeVideoService, startFakeVideoService, unusedPortUrl } from '../fakes/fake-video-service.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../fakes/fake-videos-api.ts';
+import { killBotProcesses, spawnBotProcess, startBotProcess } from '../harness/bot-process.ts';
 import {
   customIdOf,
   jobIdOf,
@@ -18,8 +14,8 @@ import {
   requestTextWithoutAuth,
   usageOf,
   waitForJobFinished,
-} from '../support/fault-kit.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The real bot with a models catalogue (MODELS_FILE) of three providers on the stand-ins: two

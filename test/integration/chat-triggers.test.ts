@@ -1,9 +1,9 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/commands/triggers/mention.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile } from '../support/fault-kit.ts';
-import { PNG_BYTES, startTestBot, type TestBot } from '../support/test-bot.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { hasVideoFile } from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, type TestBot } from '../harness/test-bot.ts';
 
 let bot: TestBot;
 

@@ -5,25 +5,21 @@ import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type BotProcess,
-  killBotProcesses,
-  spawnBotProcess,
-  startBotProcess,
-} from '../support/bot-process.ts';
-import {
   type FakeChannel,
   type FakeDiscord,
   type FakeInteraction,
   type FakeMember,
   snowflake,
   startFakeDiscord,
-} from '../support/fake-discord/fake-discord.ts';
+} from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeVideoService, progressStream, startFakeVideoService } from '../fakes/fake-video-service.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../fakes/fake-videos-api.ts';
 import {
-  type FakeVideoService,
-  progressStream,
-  startFakeVideoService,
-} from '../support/fake-video-service.ts';
-import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
+  type BotProcess,
+  killBotProcesses,
+  spawnBotProcess,
+  startBotProcess,
+} from '../harness/bot-process.ts';
 import {
   buttonsOf,
   customIdOf,
@@ -34,9 +30,9 @@ import {
   parseLogs,
   usageOf,
   waitForLog,
-} from '../support/fault-kit.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { TEST_API_KEY, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
+import { TEST_API_KEY, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * Several bot processes on one Redis, as the scale-out runs them: two gateways (BOT_ROLE=gateway,

@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCatalogue } from '../../src/services/catalogue/load-catalogue.ts';
-import type { FakeInteraction, FakeMember } from '../support/fake-discord/fake-discord.ts';
-import { type FakeOpenRouter, startFakeOpenRouter } from '../support/fake-openrouter.ts';
-import { progressStream, startFakeVideoService } from '../support/fake-video-service.ts';
-import { customIdOf, waitForLog } from '../support/fault-kit.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import type { FakeInteraction, FakeMember } from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeOpenRouter, startFakeOpenRouter } from '../fakes/fake-openrouter.ts';
+import { progressStream, startFakeVideoService } from '../fakes/fake-video-service.ts';
+import { customIdOf, waitForLog } from '../harness/fault-kit.ts';
+import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * What a video costs, with the real bot: a catalogue with prices (Veo at $0.40 a second, Wan at

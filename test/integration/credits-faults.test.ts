@@ -1,11 +1,11 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeInteraction, FakeMember } from '../support/fake-discord/fake-discord.ts';
-import { snowflake } from '../support/fake-discord/snowflake.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile, parseLogs, waitForLog } from '../support/fault-kit.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import type { FakeInteraction, FakeMember } from '../fakes/fake-discord/fake-discord.ts';
+import { snowflake } from '../fakes/fake-discord/snowflake.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { hasVideoFile, parseLogs, waitForLog } from '../harness/fault-kit.ts';
+import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * Credits bought in Discord, with the real bot and the fake Discord's Premium Apps routes: a

@@ -1,11 +1,11 @@
 import { type APIMessage, PermissionFlagsBits } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/commands/triggers/mention.ts';
-import { DEFAULT_APP_PERMISSIONS, MessageFlag } from '../support/fake-discord/fake-discord.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
-import { readStreamFixture } from '../support/fixtures.ts';
-import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { DEFAULT_APP_PERMISSIONS, MessageFlag } from '../fakes/fake-discord/fake-discord.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { readStreamFixture } from '../fakes/fixtures.ts';
+import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The job's last message and the bot's refusals, when Discord will not take them as sent: each

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killBotProcesses, spawnBotProcess } from '../support/bot-process.ts';
-import { startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import { startFakeVideosApi } from '../support/fake-videos-api.ts';
-import { jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
-import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { startFakeVideosApi } from '../fakes/fake-videos-api.ts';
+import { killBotProcesses, spawnBotProcess } from '../harness/bot-process.ts';
+import { jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../harness/fault-kit.ts';
+import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * What the bot must not hand out or be talked into, through the real bot: a relay pointing its

@@ -6,8 +6,9 @@ import {
   type FakeInteraction,
   type FakeMember,
   startFakeDiscord,
-} from '../support/fake-discord/fake-discord.ts';
-import { contentChunk, progressStream, unusedPortUrl } from '../support/fake-video-service.ts';
+} from '../fakes/fake-discord/fake-discord.ts';
+import { contentChunk, progressStream, unusedPortUrl } from '../fakes/fake-video-service.ts';
+import { readStreamFixture } from '../fakes/fixtures.ts';
 import {
   customIdOf,
   hasVideoFile,
@@ -20,9 +21,8 @@ import {
   requestTextWithoutAuth,
   waitForJobFinished,
   waitForLog,
-} from '../support/fault-kit.ts';
-import { readStreamFixture } from '../support/fixtures.ts';
-import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * One test per row of the fault matrix in docs/reliability.md, each through the real bot

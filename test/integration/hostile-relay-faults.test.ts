@@ -1,7 +1,7 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { visibleText } from '../support/fake-discord/fake-discord.ts';
-import { contentChunk, progressStream, type StreamStep } from '../support/fake-video-service.ts';
+import { visibleText } from '../fakes/fake-discord/fake-discord.ts';
+import { contentChunk, progressStream, type StreamStep } from '../fakes/fake-video-service.ts';
 import {
   hasVideoFile,
   jobIdOf,
@@ -9,8 +9,8 @@ import {
   requestTextWithoutAuth,
   usageOf,
   waitForJobFinished,
-} from '../support/fault-kit.ts';
-import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * A careless or hostile relay, through the real bot: everything it sends is untrusted. It must not

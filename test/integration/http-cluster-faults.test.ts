@@ -2,18 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BotProcess, killBotProcesses, startBotProcess } from '../support/bot-process.ts';
-import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import type { HttpInteractionsClient } from '../support/fake-discord/http-interactions.ts';
-import {
-  type FakeVideoService,
-  progressStream,
-  startFakeVideoService,
-} from '../support/fake-video-service.ts';
-import { customIdOf, hasVideoFile, parseLogs } from '../support/fault-kit.ts';
-import { freePort } from '../support/free-port.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { PNG_BYTES, TEST_API_KEY, videoOptions } from '../support/test-bot.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import type { HttpInteractionsClient } from '../fakes/fake-discord/http-interactions.ts';
+import { type FakeVideoService, progressStream, startFakeVideoService } from '../fakes/fake-video-service.ts';
+import { type BotProcess, killBotProcesses, startBotProcess } from '../harness/bot-process.ts';
+import { customIdOf, hasVideoFile, parseLogs } from '../harness/fault-kit.ts';
+import { freePort } from '../harness/free-port.ts';
+import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
+import { PNG_BYTES, TEST_API_KEY, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The gateway-less scale-out: two HTTP front doors (BOT_ROLE=interactions, each on its own

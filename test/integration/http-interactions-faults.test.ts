@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import type { HttpInteractionsClient, Signing } from '../support/fake-discord/http-interactions.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile, jobIdOf, parseLogs, waitForJobFinished } from '../support/fault-kit.ts';
-import { freePort } from '../support/free-port.ts';
-import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import type { HttpInteractionsClient, Signing } from '../fakes/fake-discord/http-interactions.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { hasVideoFile, jobIdOf, parseLogs, waitForJobFinished } from '../harness/fault-kit.ts';
+import { freePort } from '../harness/free-port.ts';
+import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * Discord's Interactions Endpoint URL served by the real bot (INTERACTIONS_PORT): the fake Discord

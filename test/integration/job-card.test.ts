@@ -1,8 +1,8 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCENT_COLOURS } from '../../src/services/progress-message/job-card.ts';
-import { type FakeInteraction, MessageFlag, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import { progressStream } from '../support/fake-video-service.ts';
+import { type FakeInteraction, MessageFlag, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
 import {
   customIdOf,
   hasVideoFile,
@@ -10,8 +10,8 @@ import {
   jobIdOf,
   labelsOf,
   waitForJobFinished,
-} from '../support/fault-kit.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The job as a Components V2 card (MESSAGE_STYLE=cards, the default), through the real bot and the

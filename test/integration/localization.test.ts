@@ -5,10 +5,10 @@ import { Locale } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LANGUAGE_NAMES, LOCALES } from '../../src/services/i18n/locales.ts';
 import { translatorFor } from '../../src/services/i18n/translator.ts';
-import type { FakeGuild, FakeMember } from '../support/fake-discord/fake-discord.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
-import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import type { FakeGuild, FakeMember } from '../fakes/fake-discord/fake-discord.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { customIdOf, hasVideoFile } from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The bot speaks each member's language: answers to an interaction in its `locale`, messages in a

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/commands/triggers/mention.ts';
 import type { Catalogue } from '../../src/services/catalogue/catalogue.ts';
 import { catalogueFromSettings } from '../../src/services/catalogue/settings-catalogue.ts';
-import type { FakeInteraction } from '../support/fake-discord/fake-discord.ts';
-import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
+import type { FakeInteraction } from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../fakes/fake-videos-api.ts';
 import {
   customIdOf,
   hasVideoFile,
@@ -12,8 +12,8 @@ import {
   parseLogs,
   usageOf,
   waitForJobFinished,
-} from '../support/fault-kit.ts';
-import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * Options follow the chosen model, whichever way a member asks: the real bot through the fake

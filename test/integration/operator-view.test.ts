@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile, waitForLog } from '../support/fault-kit.ts';
-import { startRedisServer } from '../support/redis-server.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { hasVideoFile, waitForLog } from '../harness/fault-kit.ts';
+import { startRedisServer } from '../harness/redis-server.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * What an operator sees of a running bot on METRICS_PORT: `GET /healthz` for the orchestrator and

@@ -4,19 +4,15 @@ import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCENT_COLOURS } from '../../src/services/progress-message/job-card.ts';
-import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
 import {
   type FakeDiscord,
   type FakeMember,
   MessageFlag,
   startFakeDiscord,
-} from '../support/fake-discord/fake-discord.ts';
-import {
-  type FakeVideoService,
-  progressStream,
-  startFakeVideoService,
-} from '../support/fake-video-service.ts';
-import { startFakeVideosApi } from '../support/fake-videos-api.ts';
+} from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeVideoService, progressStream, startFakeVideoService } from '../fakes/fake-video-service.ts';
+import { startFakeVideosApi } from '../fakes/fake-videos-api.ts';
+import { killBotProcesses, startBotProcess } from '../harness/bot-process.ts';
 import {
   customIdOf,
   hasVideoFile,
@@ -25,11 +21,11 @@ import {
   usageOf,
   waitForJobFinished,
   waitForLog,
-} from '../support/fault-kit.ts';
-import { PNG_BYTES, TEST_API_KEY, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { PNG_BYTES, TEST_API_KEY, videoOptions } from '../harness/test-bot.ts';
 
 /**
- * The bot as it really runs, in a child process (test/support/bot-process.ts), against the fakes
+ * The bot as it really runs, in a child process (test/harness/bot-process.ts), against the fakes
  * running in this process, with its data in a temporary directory that outlives it.
  */
 

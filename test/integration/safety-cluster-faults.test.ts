@@ -2,11 +2,11 @@ import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { FakeMember } from '../support/fake-discord/fake-discord.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile } from '../support/fault-kit.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import type { FakeMember } from '../fakes/fake-discord/fake-discord.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { hasVideoFile } from '../harness/fault-kit.ts';
+import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The safety policy with the queue: a gateway (BOT_ROLE=gateway) admits and queues, a worker

@@ -7,10 +7,10 @@ import {
   type FakeDiscord,
   type FakeInteraction,
   startFakeDiscord,
-} from '../support/fake-discord/fake-discord.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile } from '../support/fault-kit.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../fakes/fake-discord/fake-discord.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { hasVideoFile } from '../harness/fault-kit.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /** The operator's safety settings, through the real bot: AGE_RESTRICTED_ONLY and BLOCKED_WORDS_FILE. */
 

@@ -8,11 +8,11 @@ import {
   type FakeInteraction,
   type FakeMember,
   startFakeDiscord,
-} from '../support/fake-discord/fake-discord.ts';
-import { DEFAULT_APP_PERMISSIONS } from '../support/fake-discord/fake-discord-payloads.ts';
-import { progressStream, startFakeVideoService } from '../support/fake-video-service.ts';
-import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../fakes/fake-discord/fake-discord.ts';
+import { DEFAULT_APP_PERMISSIONS } from '../fakes/fake-discord/fake-discord-payloads.ts';
+import { progressStream, startFakeVideoService } from '../fakes/fake-video-service.ts';
+import { customIdOf, hasVideoFile } from '../harness/fault-kit.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * Issue 22: a server's safety policy with the real bot through the fake Discord. Every refusal

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
-import { customIdOf, hasVideoFile } from '../support/fault-kit.ts';
-import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../fakes/fake-videos-api.ts';
+import { customIdOf, hasVideoFile } from '../harness/fault-kit.ts';
+import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * A Remix prompt goes through the server's refused words like every other way in: on the Videos

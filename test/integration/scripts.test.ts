@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
-import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { killBotProcesses, startBotProcess } from '../harness/bot-process.ts';
 
 const run = promisify(execFile);
 let discord: FakeDiscord;

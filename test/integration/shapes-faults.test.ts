@@ -3,18 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
 import {
   type FakeDiscord,
   type FakeInteraction,
   startFakeDiscord,
-} from '../support/fake-discord/fake-discord.ts';
-import { FAL_CONTENT_POLICY, type FakeFal, startFakeFal } from '../support/fake-fal.ts';
-import { type FakeGemini, startFakeGemini } from '../support/fake-gemini.ts';
-import type { SeenRequest } from '../support/fake-http-kit.ts';
-import { type FakeOpenRouter, startFakeOpenRouter } from '../support/fake-openrouter.ts';
-import { type FakeReplicate, startFakeReplicate } from '../support/fake-replicate.ts';
-import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
+} from '../fakes/fake-discord/fake-discord.ts';
+import { FAL_CONTENT_POLICY, type FakeFal, startFakeFal } from '../fakes/fake-fal.ts';
+import { type FakeGemini, startFakeGemini } from '../fakes/fake-gemini.ts';
+import type { SeenRequest } from '../fakes/fake-http-kit.ts';
+import { type FakeOpenRouter, startFakeOpenRouter } from '../fakes/fake-openrouter.ts';
+import { type FakeReplicate, startFakeReplicate } from '../fakes/fake-replicate.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../fakes/fake-videos-api.ts';
+import { killBotProcesses, startBotProcess } from '../harness/bot-process.ts';
 import {
   customIdOf,
   jobIdOf,
@@ -22,8 +22,8 @@ import {
   requestTextWithoutAuth,
   usageOf,
   waitForJobFinished,
-} from '../support/fault-kit.ts';
-import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * Each provider shape of the catalogue through the real bot and the fake Discord: one model per

@@ -5,13 +5,9 @@ import type { APIMessage } from 'discord-api-types/v10';
 import { afterEach, describe, expect, it } from 'vitest';
 import { translatorFor } from '../../src/services/i18n/translator.ts';
 import { STORE_DOWN } from '../../src/services/jobs/job-admission.ts';
-import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
-import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import {
-  type FakeVideoService,
-  progressStream,
-  startFakeVideoService,
-} from '../support/fake-video-service.ts';
+import { type FakeDiscord, type FakeMember, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeVideoService, progressStream, startFakeVideoService } from '../fakes/fake-video-service.ts';
+import { killBotProcesses, startBotProcess } from '../harness/bot-process.ts';
 import {
   hasVideoFile,
   jobIdOf,
@@ -19,9 +15,9 @@ import {
   usageOf,
   waitForJobFinished,
   waitForLog,
-} from '../support/fault-kit.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
+import { startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The store under faults, with the real bot: Redis killed and restarted, Redis down before a

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import { progressStream } from '../support/fake-video-service.ts';
-import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../support/fault-kit.ts';
-import { startTestBot, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { hasVideoFile, jobIdOf, labelsOf, usageOf, waitForJobFinished } from '../harness/fault-kit.ts';
+import { startTestBot, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * A member who installed the app to their own account uses /video in a server that never added

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { progressStream } from '../support/fake-video-service.ts';
-import { buttonsOf, customIdOf, hasVideoFile } from '../support/fault-kit.ts';
-import { readStreamFixture } from '../support/fixtures.ts';
-import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+import { progressStream } from '../fakes/fake-video-service.ts';
+import { readStreamFixture } from '../fakes/fixtures.ts';
+import { buttonsOf, customIdOf, hasVideoFile } from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 let bot: TestBot;
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { killBotProcesses, startBotProcess } from '../support/bot-process.ts';
-import { type FakeInteraction, startFakeDiscord } from '../support/fake-discord/fake-discord.ts';
-import { type FakeVideosApi, startFakeVideosApi } from '../support/fake-videos-api.ts';
+import { type FakeInteraction, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../fakes/fake-videos-api.ts';
+import { killBotProcesses, startBotProcess } from '../harness/bot-process.ts';
 import {
   buttonsOf,
   customIdOf,
@@ -16,12 +16,12 @@ import {
   requestTextWithoutAuth,
   usageOf,
   waitForJobFinished,
-} from '../support/fault-kit.ts';
-import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../support/test-bot.ts';
+} from '../harness/fault-kit.ts';
+import { PNG_BYTES, startTestBot, TEST_API_KEY, type TestBot, videoOptions } from '../harness/test-bot.ts';
 
 /**
  * The real bot on the job-based Videos API shape (`SORA_API_FORMAT=videos`) against the fake
- * relay of test/support/fake-videos-api.ts: create, polls, `/content`, remix, a kill and a restart
+ * relay of test/fakes/fake-videos-api.ts: create, polls, `/content`, remix, a kill and a restart
  * in the middle of a job. Each test checks what the member sees, what the relay was sent, and
  * the charge: only a delivered video counts.
  */

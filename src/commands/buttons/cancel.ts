@@ -1,7 +1,7 @@
 import { MessageFlags } from 'discord.js';
 import { translatorFor } from '../../services/i18n/translator.ts';
-import type { JobDispatch } from '../../services/jobs/job.ts';
-import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
+import type { JobDispatch } from '../../services/jobs/job-ports.ts';
+import { JOB_BUTTON } from '../../services/shared/custom-ids.ts';
 import { type ButtonHandler, customIdArgument } from '../command.ts';
 import { requesterOrServerManager } from '../preconditions.ts';
 
@@ -10,7 +10,7 @@ export function createCancelButton(options: { jobs: JobDispatch }): ButtonHandle
   return {
     prefix: JOB_BUTTON.cancel,
     preconditions: [
-      requesterOrServerManager((jobId) => options.jobs.requesterOf(jobId), {
+      requesterOrServerManager((jobId) => options.jobs.requesterIdOf(jobId), {
         unknown: 'refusal.cancelUnknown',
         notYours: 'refusal.cancelNotYours',
       }),

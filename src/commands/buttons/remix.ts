@@ -1,10 +1,9 @@
 import { ActionRowBuilder, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
 import { translatorFor } from '../../services/i18n/translator.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
-import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
+import { JOB_BUTTON } from '../../services/shared/custom-ids.ts';
 import { type ButtonHandler, customIdArgument } from '../command.ts';
-import { REMIX_FORM_PREFIX, REMIX_REFUSALS } from '../forms/remix-form.ts';
-import { requesterOrServerManager } from '../preconditions.ts';
+import { REMIX_FORM_PREFIX, remixRequesterOrServerManager } from '../forms/remix-form.ts';
 
 /**
  * Remix on a delivered video of a service that can change one: asks in a form what to change;
@@ -13,12 +12,7 @@ import { requesterOrServerManager } from '../preconditions.ts';
 export function createRemixButton(options: { records: JobRecords; maxPromptLength: number }): ButtonHandler {
   return {
     prefix: JOB_BUTTON.remix,
-    preconditions: [
-      requesterOrServerManager(async (jobId) => {
-        const record = await options.records.get(jobId);
-        return record?.serviceJobId ? record.request.requesterId : undefined;
-      }, REMIX_REFUSALS),
-    ],
+    preconditions: [remixRequesterOrServerManager(options.records)],
     async execute(interaction) {
       const t = translatorFor(interaction.locale);
       const jobId = customIdArgument(interaction.customId);

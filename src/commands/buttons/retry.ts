@@ -2,7 +2,7 @@ import type { ButtonInteraction } from 'discord.js';
 import { translatorFor } from '../../services/i18n/translator.ts';
 import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
-import { JOB_BUTTON } from '../../services/progress-message/job-message.ts';
+import { JOB_BUTTON } from '../../services/shared/custom-ids.ts';
 import { type ButtonHandler, customIdArgument } from '../command.ts';
 import { requesterOrServerManager } from '../preconditions.ts';
 import { DMS_OFF } from '../replies.ts';

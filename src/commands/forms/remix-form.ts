@@ -3,7 +3,7 @@ import type { JobIntake } from '../../services/intake/job-intake.ts';
 import type { JobRecords } from '../../services/jobs/job-records.ts';
 import { customIdArgument, type ModalHandler } from '../command.ts';
 import { checkPrompt } from '../input/request-checks.ts';
-import { canManageServer } from '../preconditions.ts';
+import { requesterOrServerManager } from '../preconditions.ts';
 import { startFromInteraction } from '../start-job.ts';
 
 export const REMIX_FORM_PREFIX = 'remix-form';
@@ -13,6 +13,17 @@ export const REMIX_REFUSALS = {
   unknown: 'refusal.remixUnknown',
   notYours: 'refusal.remixNotYours',
 };
+
+/**
+ * Who may remix a job's video, on the button and again on the form's submit: its requester or a
+ * server manager, once the service has a video to change.
+ */
+export function remixRequesterOrServerManager(records: JobRecords) {
+  return requesterOrServerManager(async (jobId) => {
+    const record = await records.get(jobId);
+    return record?.serviceJobId ? record.request.requesterId : undefined;
+  }, REMIX_REFUSALS);
+}
 
 /** The Remix form's submit: a new job that changes the delivered video, through quotas like any other. */
 export function createRemixForm(options: {
@@ -30,16 +41,7 @@ export function createRemixForm(options: {
         check: (interaction) =>
           checkPrompt(promptOf(interaction), options.maxPromptLength, translatorFor(interaction.locale)),
       },
-      {
-        name: 'remixable-video',
-        check: async (interaction) => {
-          const t = translatorFor(interaction.locale);
-          const record = await options.records.get(customIdArgument(interaction.customId));
-          if (!record?.serviceJobId) return t(REMIX_REFUSALS.unknown);
-          const mine = record.request.requesterId === interaction.user.id;
-          return mine || canManageServer(interaction) ? undefined : t(REMIX_REFUSALS.notYours);
-        },
-      },
+      remixRequesterOrServerManager(options.records),
     ],
     defer: 'public',
     async execute(interaction) {

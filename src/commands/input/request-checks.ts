@@ -1,5 +1,5 @@
 import { english, type Translator } from '../../services/i18n/translator.ts';
-import { plainText } from '../../services/progress-message/job-message.ts';
+import { plainText } from '../../services/shared/plain-text.ts';
 
 /**
  * Cheap checks on what a member sent, done before anything is deferred or paid for. Each returns

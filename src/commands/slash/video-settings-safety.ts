@@ -7,7 +7,6 @@ import {
   userMention,
 } from 'discord.js';
 import type { Translator } from '../../services/i18n/translator.ts';
-import { plainText } from '../../services/progress-message/job-message.ts';
 import {
   type BlockedWordChange,
   MAX_BLOCKED_WORD_LENGTH,
@@ -15,6 +14,7 @@ import {
   type SafetySettings,
   type ServerSafety,
 } from '../../services/safety/safety-settings.ts';
+import { plainText } from '../../services/shared/plain-text.ts';
 import { choice, describe } from '../localized.ts';
 
 /**

@@ -111,6 +111,11 @@ export class ModelProviders {
     return this.models.has(modelId);
   }
 
+  /** Whether a recorded job of this model can be followed again (job-based shapes, not the chat stream). */
+  canResume(modelId: string): boolean {
+    return this.has(modelId) && Boolean(this.providerFor(modelId).resume);
+  }
+
   /** The catalogue entry of a model, if the catalogue has it. */
   entryOf(modelId: string): { model: CatalogueModel; provider: CatalogueProvider } | undefined {
     return this.models.get(modelId);

@@ -1,5 +1,5 @@
 import type { Config } from '../../config.ts';
-import { capabilitiesOf } from '../video-service/service-shapes.ts';
+import { capabilitiesOf, SETTINGS_SHAPES } from '../video-service/service-shapes.ts';
 import type { Catalogue, CatalogueModel, CatalogueProvider } from './catalogue.ts';
 
 /**
@@ -13,15 +13,16 @@ export const SETTINGS_PROVIDER = 'default';
 export function catalogueFromSettings(
   config: Pick<Config, 'SORA_API_URL' | 'SORA_MODEL' | 'SORA_MODELS' | 'SORA_API_FORMAT'>,
 ): Catalogue {
+  const shape = SETTINGS_SHAPES[config.SORA_API_FORMAT];
   const provider: CatalogueProvider = {
     name: SETTINGS_PROVIDER,
-    shape: config.SORA_API_FORMAT === 'videos' ? 'openai-videos' : 'chat-relay',
+    shape,
     baseUrl: config.SORA_API_URL,
     apiKeyEnv: 'SORA_API_KEY',
   };
   const ids = [...new Set([config.SORA_MODEL, ...config.SORA_MODELS])];
   const models = ids.map((id): CatalogueModel => {
-    const capabilities = capabilitiesOf(config.SORA_API_FORMAT, id);
+    const capabilities = capabilitiesOf(shape, id);
     return {
       id,
       label: id,

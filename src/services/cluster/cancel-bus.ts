@@ -1,5 +1,5 @@
-import { withDeadline } from './deadline.ts';
-import { closeRedisClient, createRedisClient, type RedisClient } from './redis-client.ts';
+import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/redis-clients.ts';
+import { withDeadline } from '../timing/deadline.ts';
 
 /**
  * Cancel pressed on any gateway reaches the job wherever it runs.

@@ -1,6 +1,6 @@
 import { type Job, Queue, Worker } from 'bullmq';
-import { withDeadline } from './deadline.ts';
-import { type BullConnection, createBullConnection } from './redis-connection.ts';
+import { type BullConnection, createBullConnection } from '../redis/redis-clients.ts';
+import { withDeadline } from '../timing/deadline.ts';
 
 /**
  * The cluster's job queue on BullMQ: gateways enqueue, workers consume, every process can ask how

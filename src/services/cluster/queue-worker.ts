@@ -1,4 +1,4 @@
-import type { JobCharge, JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { JobCharge, JobSurface, SurfaceLocation } from '../jobs/job-ports.ts';
 import { type JobRecords, QUEUE_OWNER, type StoredJobRecord } from '../jobs/job-records.ts';
 import type { JobRunner } from '../jobs/job-runner.ts';
 import { endUnrunJob } from '../jobs/unrun-job.ts';

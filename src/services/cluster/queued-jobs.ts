@@ -1,19 +1,13 @@
-import type {
-  CancelResult,
-  JobCharge,
-  JobDispatch,
-  JobRequest,
-  JobSnapshot,
-  JobSurface,
-} from '../jobs/job.ts';
-import { FINAL_STATES, type SurfaceLocation } from '../jobs/job.ts';
+import type { JobRequest, JobSnapshot } from '../jobs/job.ts';
+import { isCancellable, jobSnapshot } from '../jobs/job.ts';
+import type { CancelResult, JobCharge, JobDispatch, JobSurface, SurfaceLocation } from '../jobs/job-ports.ts';
 import { type JobRecord, type JobRecords, QUEUE_OWNER } from '../jobs/job-records.ts';
 import { newJobId } from '../jobs/job-runner.ts';
 import { endUnrunJob } from '../jobs/unrun-job.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
+import { TIMED_OUT, withDeadline } from '../timing/deadline.ts';
 import type { CancelBus } from './cancel-bus.ts';
-import { TIMED_OUT, withDeadline } from './deadline.ts';
 import type { JobQueue, QueuedPayload } from './job-queue.ts';
 
 export interface QueuedJobsOptions {
@@ -77,14 +71,10 @@ export class QueuedJobs implements JobDispatch {
       throw new Error(`job ${jobId} already has a record`);
     }
     const counts = await this.bounded(queue.counts(), 'count the line').catch(() => undefined);
-    const snapshot: JobSnapshot = {
-      jobId,
-      request,
-      state: 'waiting',
-      startedAt: now,
-      elapsedMs: 0,
-      queuePosition: counts ? counts.waiting + 1 : undefined,
-    };
+    const snapshot = jobSnapshot(
+      { jobId, request, startedAt: now },
+      { state: 'waiting', queuePosition: counts ? counts.waiting + 1 : undefined },
+    );
     // Shown before the job is queued, so a worker's first edit can only come after it.
     await surface.show(snapshot).catch((error) => logger.warn('progress_edit_failed', { jobId, error }));
     try {
@@ -130,7 +120,7 @@ export class QueuedJobs implements JobDispatch {
     await this.options.discard?.(location);
   }
 
-  async requesterOf(jobId: string): Promise<string | undefined> {
+  async requesterIdOf(jobId: string): Promise<string | undefined> {
     return (await this.options.records.get(jobId))?.request.requesterId;
   }
 
@@ -139,8 +129,7 @@ export class QueuedJobs implements JobDispatch {
     const stored = await records.stored(jobId);
     if (!stored) return 'not-found';
     const { state } = stored.record;
-    if (stored.final || state === 'delivering' || state === 'fetching' || FINAL_STATES.has(state))
-      return 'finished';
+    if (stored.final || !isCancellable(state)) return 'finished';
     if (stored.ownerId === QUEUE_OWNER && (await queue.removeWaiting(jobId, stored.epoch))) {
       const fence = await records.claim(stored);
       if (!fence) return 'finished';

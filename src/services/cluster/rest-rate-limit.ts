@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultRestOptions, type RESTOptions } from 'discord.js';
-import { TIMED_OUT, withDeadline } from './deadline.ts';
-import { closeRedisClient, createRedisClient, type RedisClient } from './redis-client.ts';
+import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/redis-clients.ts';
+import { TIMED_OUT, withDeadline } from '../timing/deadline.ts';
 
 /**
  * Discord's global limit (50 requests a second by default) is per bot, not per process. discord.js

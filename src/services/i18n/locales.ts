@@ -1,6 +1,7 @@
 /**
  * The languages the bot speaks, as Discord's locale codes. Adding one: a JSON file under
- * `locales/` with every key of `en-US.json`, its code here, its native name below, and its import
+ * `locales/` with every key of `en-US.json` (a variant of a language, like en-GB, holds only the texts
+ * that differ and falls back for the rest), its code here, its native name below, and its import
  * in locale-resources.ts.
  */
 export const LOCALES = [

@@ -1,6 +1,7 @@
 import { type MemberText, memberText } from '../i18n/member-text.ts';
-import type { JobAdmission, JobAsk, JobDispatch } from '../jobs/job.ts';
+import type { JobAsk } from '../jobs/job.ts';
 import { STORE_DOWN } from '../jobs/job-admission.ts';
+import type { JobAdmission, JobDispatch } from '../jobs/job-ports.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { DiscordMessages } from '../progress-message/discord-messages.ts';
 import type { MessageStyle } from '../progress-message/job-message.ts';

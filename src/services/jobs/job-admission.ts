@@ -11,8 +11,9 @@ import type { Requester, Unit } from '../quotas/quota-rules.ts';
 import type { Shortfall } from '../quotas/quota-service.ts';
 import type { SafetyPolicy } from '../safety/safety-policy.ts';
 import { allowsChannel, type VideoSettings } from '../settings/video-settings.ts';
-import { StoreUnavailableError } from '../store/store.ts';
-import type { Admission, JobAdmission, JobAsk } from './job.ts';
+import { StoreUnavailableError } from '../shared/errors.ts';
+import type { JobAsk } from './job.ts';
+import type { Admission, JobAdmission } from './job-ports.ts';
 import { newJobId } from './job-runner.ts';
 
 export interface QuotaAdmissionOptions {

@@ -3,7 +3,9 @@ import { aspectRatioOf } from '../catalogue/aspect-ratio.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { RecordFence, Store, StoredJob } from '../store/store.ts';
-import { FINAL_STATES, type JobReason, type JobRequest, type JobState, type SurfaceLocation } from './job.ts';
+import { withDeadline } from '../timing/deadline.ts';
+import { isFinal, type JobReason, type JobRequest, type JobState } from './job.ts';
+import type { SurfaceLocation } from './job-ports.ts';
 import type { JobUpdate } from './job-runner.ts';
 import { isSealed, type TokenSeal } from './token-seal.ts';
 
@@ -88,10 +90,7 @@ export class JobRecords {
     const writer = this.writers.get(update.snapshot.jobId);
     const deadline = Date.now() + timeoutMs;
     while (writer && writer.written < version && writer.running && Date.now() < deadline) {
-      await Promise.race([
-        writer.running,
-        sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false }),
-      ]);
+      await withDeadline(writer.running, Math.max(0, deadline - Date.now()));
     }
   }
 
@@ -174,7 +173,7 @@ export class JobRecords {
   /** Waits (at most `timeoutMs`) for the writes in flight: before shutdown and in tests. */
   async flush(timeoutMs = 5_000): Promise<void> {
     const running = [...this.writers.values()].map((writer) => writer.running).filter(Boolean);
-    await Promise.race([Promise.all(running), sleep(timeoutMs, undefined, { ref: false })]);
+    await withDeadline(Promise.all(running), timeoutMs);
   }
 
   /** Stops retrying writes: the process is going away. */
@@ -299,10 +298,6 @@ export class JobRecords {
 function withoutToken(record: JobRecord): JobRecord {
   if (record.location.kind !== 'interaction') return record;
   return { ...record, location: { ...record.location, token: '', usableUntil: 0, handOverAt: 0 } };
-}
-
-function isFinal(state: RecordedState): boolean {
-  return state !== 'delivering' && FINAL_STATES.has(state);
 }
 
 /**

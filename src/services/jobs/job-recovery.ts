@@ -1,9 +1,25 @@
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import type { JobSurface, SurfaceLocation } from './job.ts';
+import type { JobSurface, SurfaceLocation } from './job-ports.ts';
 import type { JobRecord, JobRecords, StoredJobRecord } from './job-records.ts';
 import { RESTART_REASON } from './job-runner.ts';
 import { endUnrunJob } from './unrun-job.ts';
+
+/** What recovery asks of the catalogue's models. */
+export interface ResumableModels {
+  has(modelId: string): boolean;
+  canResume(modelId: string): boolean;
+}
+
+/**
+ * Whether a recorded job is followed again at its service: the service has the job, and its model
+ * can be followed. A model gone from the catalogue is still handed to the runner, which settles it
+ * (uncharged).
+ */
+export function shouldResume(record: JobRecord, models: ResumableModels): boolean {
+  const { model } = record.request;
+  return Boolean(record.serviceJobId) && (!models.has(model) || models.canResume(model));
+}
 
 export interface RecoveryDeps {
   records: JobRecords;

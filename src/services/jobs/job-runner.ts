@@ -1,25 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalogue } from '../catalogue/catalogue.ts';
 import { type CanPay, canPayAny, chooseFallback, type FallbackChoice } from '../catalogue/model-fallback.ts';
 import { type MemberText, memberText } from '../i18n/member-text.ts';
 import type { Logger } from '../logging/logger.ts';
 import { estimatedCost } from '../quotas/job-cost.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
+import { TIMED_OUT, withDeadline } from '../timing/deadline.ts';
+import type { DownloadedVideo, LinkReason } from '../video-service/download/downloaded-video.ts';
 import type { VideoDownloader } from '../video-service/download/video-download.ts';
 import { type VideoEvent, type VideoProvider, VideoServiceError } from '../video-service/video-provider.ts';
-import type {
-  CancelResult,
-  DownloadedVideo,
-  JobCharge,
-  JobReason,
-  JobRequest,
-  JobSnapshot,
-  JobSurface,
-  LinkReason,
-  SurfaceLocation,
-} from './job.ts';
-import { FINAL_STATES } from './job.ts';
+import type { JobReason, JobRequest, JobSnapshot } from './job.ts';
+import { isCancellable, isFinal, jobSnapshot } from './job.ts';
+import type { CancelResult, JobCharge, JobSurface, SurfaceLocation } from './job-ports.ts';
 import type { ProcessLease } from './process-lease.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { type ServiceRetries, withServiceRetries } from './service-retry.ts';
@@ -204,14 +196,10 @@ export class JobRunner {
       surface,
       charge,
       controller: new AbortController(),
-      snapshot: {
-        jobId: id,
-        request,
-        state: 'waiting',
-        startedAt: resume?.startedAt ?? admitted?.startedAt ?? Date.now(),
-        elapsedMs: 0,
-        serviceJobId: resume?.serviceJobId,
-      },
+      snapshot: jobSnapshot(
+        { jobId: id, request, startedAt: resume?.startedAt ?? admitted?.startedAt ?? Date.now() },
+        { state: 'waiting', serviceJobId: resume?.serviceJobId },
+      ),
       throttle: new ProgressThrottle<JobSnapshot>({
         intervalMs: this.options.progressIntervalMs,
         keyOf: progressKey,
@@ -253,14 +241,14 @@ export class JobRunner {
   }
 
   /** The member who asked for a job, while it is known; for permission checks. */
-  requesterOf(jobId: string): string | undefined {
+  requesterIdOf(jobId: string): string | undefined {
     return this.jobs.get(jobId)?.request.requesterId;
   }
 
   cancel(jobId: string, memberId: string): CancelResult {
     const job = this.jobs.get(jobId);
     if (!job) return 'not-found';
-    if (FINAL_STATES.has(job.snapshot.state) || job.snapshot.state === 'fetching') return 'finished';
+    if (!isCancellable(job.snapshot.state)) return 'finished';
     job.log.info('job_cancel_requested', { memberId });
     const queued = this.waiting.indexOf(job);
     if (queued !== -1) {
@@ -275,7 +263,7 @@ export class JobRunner {
 
   /** Ends one job as interrupted: taken out of the line if it waits, its run aborted if it runs. */
   private interrupt(job: Job): void {
-    if (!this.jobs.has(job.id) || FINAL_STATES.has(job.snapshot.state)) return;
+    if (!this.jobs.has(job.id) || isFinal(job.snapshot.state)) return;
     const queued = this.waiting.indexOf(job);
     if (queued === -1) {
       job.controller.abort(new Interrupted());
@@ -352,8 +340,7 @@ export class JobRunner {
     const pending = [...this.jobs.values()].map((job) => job.done);
     const waiting = this.waiting.splice(0);
     for (const job of waiting) void this.end(job, { state: 'interrupted', reason: RESTART_REASON });
-    const grace = sleep(graceMs, 'timeout' as const, { ref: false });
-    if ((await Promise.race([Promise.all(pending), grace])) === 'timeout') {
+    if ((await withDeadline(Promise.all(pending), graceMs)) === TIMED_OUT) {
       // Nothing waits for a stale lease any more: what cannot be checked is left to the next sweep.
       this.stopping.abort();
       for (const job of this.jobs.values()) job.controller.abort(new Interrupted());
@@ -663,7 +650,7 @@ export class JobRunner {
   private update(job: Job, change: Partial<JobSnapshot>): JobSnapshot {
     const previous = job.snapshot.state;
     job.snapshot = { ...job.snapshot, ...change, elapsedMs: Date.now() - job.snapshot.startedAt };
-    if (!FINAL_STATES.has(job.snapshot.state)) job.throttle.push(job.snapshot);
+    if (!isFinal(job.snapshot.state)) job.throttle.push(job.snapshot);
     if (job.snapshot.state !== previous || change.delivery) {
       job.log.info('job_state', { state: job.snapshot.state });
       this.track(job);

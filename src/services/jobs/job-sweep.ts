@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { QuotaCharges } from '../quotas/quota-charges.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
 import type { ProcessRegistry, RecordFence } from '../store/store.ts';
+import { isFinal } from './job.ts';
 import { type JobRecords, QUEUE_OWNER, type StoredJobRecord } from './job-records.ts';
 import { ProcessLease } from './process-lease.ts';
 
@@ -196,7 +197,7 @@ export class JobSweep {
     if (mine && (isLive(reservation.jobId) || now - reservation.createdAt < OWN_STRANDED_AFTER_MS)) return;
     const record = await records.get(reservation.jobId);
     // Unfinished: its owner, or the recovery of its job, settles it.
-    if (record && !isFinalState(record.state)) return;
+    if (record && !isFinal(record.state)) return;
     // A live process may be between reserving the unit and recording its job.
     if (!record && !mine && alive.has(reservation.ownerId)) return;
     const delivered = record?.state === 'delivered';
@@ -218,8 +219,4 @@ export class JobSweep {
     const pruned = await this.options.records.prune(now);
     if (pruned > 0) this.options.logger.info('job_records_pruned', { count: pruned });
   }
-}
-
-function isFinalState(state: string): boolean {
-  return state === 'delivered' || state === 'failed' || state === 'cancelled' || state === 'interrupted';
 }

@@ -1,4 +1,5 @@
-import type { CancelResult, JobCharge, JobDispatch, JobRequest, JobSurface } from './job.ts';
+import type { JobRequest } from './job.ts';
+import type { CancelResult, JobCharge, JobDispatch, JobSurface } from './job-ports.ts';
 import type { JobRunner } from './job-runner.ts';
 
 /** The single-process bot: admitted jobs run in this process's own runner. */
@@ -9,8 +10,8 @@ export class LocalJobs implements JobDispatch {
     return this.runner.submit(request, options).id;
   }
 
-  async requesterOf(jobId: string): Promise<string | undefined> {
-    return this.runner.requesterOf(jobId);
+  async requesterIdOf(jobId: string): Promise<string | undefined> {
+    return this.runner.requesterIdOf(jobId);
   }
 
   async cancel(jobId: string, memberId: string): Promise<CancelResult> {

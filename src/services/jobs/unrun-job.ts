@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import type { JobReason, JobSnapshot, JobSurface } from './job.ts';
+import { type JobReason, jobSnapshot } from './job.ts';
+import type { JobSurface } from './job-ports.ts';
 import type { JobRecord, JobRecords } from './job-records.ts';
 
 /** How a job ends that no runner has (or will) run: left behind by a lost process, or cancelled while queued. */
@@ -27,13 +28,11 @@ export async function endUnrunJob(record: JobRecord, ending: UnrunEnding, deps: 
       .catch((error) => log.error('reservation_release_failed', { error }));
   }
   const now = Date.now();
-  const snapshot: JobSnapshot = {
-    jobId: record.id,
-    request: record.request,
-    startedAt: record.createdAt,
-    elapsedMs: now - record.createdAt,
-    ...ending,
-  };
+  const snapshot = jobSnapshot(
+    { jobId: record.id, request: record.request, startedAt: record.createdAt },
+    ending,
+    now,
+  );
   try {
     await surface.finish(snapshot);
   } catch (error) {

@@ -1,8 +1,9 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../logging/logger.ts';
+import type { DownloadedVideo, LinkReason } from '../video-service/download/downloaded-video.ts';
 import type { DownloadResult, VideoDownloader } from '../video-service/download/video-download.ts';
 import type { VideoProvider } from '../video-service/video-provider.ts';
-import type { DownloadedVideo, JobSnapshot, LinkReason } from './job.ts';
+import type { JobSnapshot } from './job.ts';
 
 export interface VideoDeliveryOptions {
   downloader: VideoDownloader;

@@ -1,14 +1,11 @@
 import type { APIMessage, RESTAPIMessageReference } from 'discord.js';
 import { translatorFor } from '../i18n/translator.ts';
-import type { DownloadedVideo, JobSnapshot, JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { JobSnapshot } from '../jobs/job.ts';
+import type { JobSurface, SurfaceLocation } from '../jobs/job-ports.ts';
 import type { Logger } from '../logging/logger.ts';
-import {
-  type DiscordMessages,
-  isMissingPermission,
-  isUnknownMessage,
-  NO_PINGS,
-  type OutgoingMessage,
-} from './discord-messages.ts';
+import { isMissingPermission, isUnknownMessage } from '../shared/discord-errors.ts';
+import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
+import { type DiscordMessages, NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
 import { type FinalMessageRoute, outgoing, writeFinalMessage } from './final-message.ts';
 import { type MessageStyle, noteMessage } from './job-message.ts';
 import { MoveListeners } from './move-listeners.ts';

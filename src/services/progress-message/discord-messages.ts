@@ -1,19 +1,13 @@
-import { channelMention } from '@discordjs/formatters';
 import {
   type APIAllowedMentions,
   type APIChannel,
   type APIMessage,
-  DiscordAPIError,
-  HTTPError,
-  type Message,
   REST,
   type RESTAPIMessageReference,
   RESTEvents,
-  RESTJSONErrorCodes,
   Routes,
 } from 'discord.js';
-import { translatorFor } from '../i18n/translator.ts';
-import type { DownloadedVideo } from '../jobs/job.ts';
+import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import type { JobMessage } from './job-message.ts';
 
 export interface OutgoingMessage extends JobMessage {
@@ -110,75 +104,4 @@ function withoutGlobalLimit(rest: REST): REST {
   const copy = new REST({ ...rest.options, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
   copy.on(RESTEvents.RateLimited, (info) => rest.emit(RESTEvents.RateLimited, info));
   return copy;
-}
-
-export function discordErrorCode(error: unknown): number | undefined {
-  return error instanceof DiscordAPIError && typeof error.code === 'number' ? error.code : undefined;
-}
-
-function discordStatus(error: unknown): number | undefined {
-  return error instanceof DiscordAPIError || error instanceof HTTPError ? error.status : undefined;
-}
-
-export function isUploadTooLarge(error: unknown): boolean {
-  return discordStatus(error) === 413 || discordErrorCode(error) === RESTJSONErrorCodes.RequestEntityTooLarge;
-}
-
-/** The interaction token stopped working (expired, or Discord dropped it early). */
-export function isDeadToken(error: unknown): boolean {
-  const code = discordErrorCode(error);
-  return (
-    code === RESTJSONErrorCodes.InvalidWebhookToken ||
-    code === RESTJSONErrorCodes.UnknownWebhook ||
-    (discordStatus(error) === 401 && code === undefined)
-  );
-}
-
-export function isUnknownMessage(error: unknown): boolean {
-  return discordErrorCode(error) === RESTJSONErrorCodes.UnknownMessage;
-}
-
-export function isMissingPermission(error: unknown): boolean {
-  const code = discordErrorCode(error);
-  return code === RESTJSONErrorCodes.MissingPermissions || code === RESTJSONErrorCodes.MissingAccess;
-}
-
-/** Discord refused the payload itself (a link button's URL, for one); nothing was posted. */
-export function isInvalidFormBody(error: unknown): boolean {
-  return discordErrorCode(error) === RESTJSONErrorCodes.InvalidFormBodyOrContentType;
-}
-
-/**
- * Worth sending again: Discord had trouble (5xx past @discordjs/rest's own retries) or the request
- * never got an answer (network error, timeout). Any other answer would only come back the same.
- */
-export function isTransient(error: unknown): boolean {
-  const status = discordStatus(error);
-  if (status !== undefined) return status >= 500;
-  if (!(error instanceof Error)) return false;
-  return (
-    error.name === 'AbortError' ||
-    error.name === 'TimeoutError' ||
-    typeof (error as NodeJS.ErrnoException).code === 'string'
-  );
-}
-
-const CHAT_REPLY_MENTIONS = { parse: [], repliedUser: false } as const;
-
-/**
- * A reply in chat that pings no one; where the bot may not post (no Send Messages, or no access)
- * it goes to the author's DMs instead, so a member is never left without an answer.
- */
-export async function replyOrDirectMessage(
-  message: Message,
-  content: string,
-  locale?: string,
-): Promise<void> {
-  try {
-    await message.reply({ content, allowedMentions: CHAT_REPLY_MENTIONS });
-  } catch (error) {
-    if (!message.inGuild() || !isMissingPermission(error)) throw error;
-    const where = translatorFor(locale)('error.dmFallback', { channel: channelMention(message.channelId) });
-    await message.author.send({ content: `${content}\n${where}`, allowedMentions: { parse: [] } });
-  }
 }

@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import type { DownloadedVideo, JobSnapshot } from '../jobs/job.ts';
+import type { JobSnapshot } from '../jobs/job.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
   isDeadToken,
@@ -7,9 +7,9 @@ import {
   isMissingPermission,
   isTransient,
   isUploadTooLarge,
-  NO_PINGS,
-  type OutgoingMessage,
-} from './discord-messages.ts';
+} from '../shared/discord-errors.ts';
+import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
+import { NO_PINGS, type OutgoingMessage } from './discord-messages.ts';
 import { hasLinkButton, type MessageStyle, renderJob, withLinksInText } from './job-message.ts';
 
 export type WriteMessage = (message: OutgoingMessage, video?: DownloadedVideo) => Promise<unknown>;

@@ -5,12 +5,14 @@ import {
   type APIMessageTopLevelComponent,
   ButtonStyle,
   ComponentType,
-  escapeMarkdown,
 } from 'discord.js';
 import { isMemberText, memberText } from '../i18n/member-text.ts';
 import { type Translator, translatorFor } from '../i18n/translator.ts';
-import type { JobReason, JobSnapshot, LinkReason } from '../jobs/job.ts';
+import type { JobReason, JobSnapshot } from '../jobs/job.ts';
 import { money } from '../quotas/quota-format.ts';
+import { JOB_BUTTON } from '../shared/custom-ids.ts';
+import { plainText, shortened } from '../shared/plain-text.ts';
+import type { LinkReason } from '../video-service/download/downloaded-video.ts';
 import {
   allComponents,
   isCard,
@@ -47,13 +49,6 @@ export interface RenderOptions {
   /** The name the video is uploaded under with this message: a card plays it by `attachment://`. */
   fileName?: string;
 }
-
-/** Custom ids of the buttons on a job message; the handlers route on the prefix. */
-export const JOB_BUTTON = {
-  cancel: 'cancel',
-  retry: 'retry',
-  remix: 'remix',
-} as const;
 
 const PROMPT_PREVIEW_LENGTH = 180;
 const NOTE_LENGTH = 120;
@@ -137,23 +132,6 @@ export function quotePrompt(prompt: string): string {
 }
 
 /**
- * Text the bot did not write (a member's prompt or file name, a relay's reason or note) as one
- * shortened line that shows exactly as typed: no formatting, no masked link, no mention.
- */
-export function plainText(text: string, maxLength: number): string {
-  const short = shortened(text, maxLength);
-  const escaped = escapeMarkdown(short, { heading: true, bulletedList: true, numberedList: true });
-  // escapeMarkdown's own masked-link escape only catches `[x](y)` on one line; no bracket, no link.
-  return neutraliseMentions(escaped.replace(/[[\]]/g, '\\$&'));
-}
-
-/** One line of at most `maxLength` characters, for where markdown is not parsed (alt text). */
-function shortened(text: string, maxLength: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
-}
-
-/**
  * A URL from the relay, shown in text. An http(s) URL goes out in its normalised form, where
  * spaces and angle brackets are percent-encoded so it cannot end early or carry a mention, and
  * Discord's autolink takes it whole (markdown inside a link is not parsed), so it still opens and
@@ -197,10 +175,6 @@ export function hasLinkButton(message: JobMessage): boolean {
   return allComponents(message.components).some(
     (component) => component.type === ComponentType.Button && component.style === ButtonStyle.Link,
   );
-}
-
-export function neutraliseMentions(text: string): string {
-  return text.replace(/@/g, '@\u200b').replace(/<(?=[@#]|\/|a?:)/g, '<\u200b');
 }
 
 export function progressBar(percent: number): string {

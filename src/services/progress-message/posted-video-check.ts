@@ -1,7 +1,7 @@
 import { type APIMessage, type REST, Routes } from 'discord.js';
 import type { JobRecord } from '../jobs/job-records.ts';
+import { JOB_BUTTON } from '../shared/custom-ids.ts';
 import { allComponents, visibleText } from './job-card.ts';
-import { JOB_BUTTON } from './job-message.ts';
 
 const RECENT_MESSAGES = 50;
 

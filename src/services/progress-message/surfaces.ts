@@ -1,4 +1,4 @@
-import type { JobSurface, SurfaceLocation } from '../jobs/job.ts';
+import type { JobSurface, SurfaceLocation } from '../jobs/job-ports.ts';
 import type { Logger } from '../logging/logger.ts';
 import { ChannelMessageSurface } from './channel-message-surface.ts';
 import type { DiscordMessages } from './discord-messages.ts';

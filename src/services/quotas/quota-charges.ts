@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import { translatorFor } from '../i18n/translator.ts';
 import type { Logger } from '../logging/logger.ts';
-import { StoreUnavailableError } from '../store/store.ts';
+import { StoreUnavailableError } from '../shared/errors.ts';
 import type { Credits } from './credits.ts';
 import { money } from './quota-format.ts';
 import type { Requester } from './quota-rules.ts';

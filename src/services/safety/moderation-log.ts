@@ -3,11 +3,12 @@ import { type APIChannel, DiscordAPIError, type REST, Routes } from 'discord.js'
 import type { Catalogue } from '../catalogue/catalogue.ts';
 import type { MemberText } from '../i18n/member-text.ts';
 import { type Translator, translatorFor } from '../i18n/translator.ts';
-import { FINAL_STATES, type JobAsk, type JobSnapshot, type SurfaceLocation } from '../jobs/job.ts';
+import { isFinal, type JobAsk, type JobSnapshot } from '../jobs/job.ts';
+import type { SurfaceLocation } from '../jobs/job-ports.ts';
 import type { JobUpdate } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
-import { plainText } from '../progress-message/job-message.ts';
 import type { VideoSettings } from '../settings/video-settings.ts';
+import { plainText } from '../shared/plain-text.ts';
 import type { RefusalReason } from './safety-policy.ts';
 import type { SafetySettings } from './safety-settings.ts';
 
@@ -93,7 +94,7 @@ export class ModerationLog {
       return;
     }
     // Started means taken up by the service; a job that ends before that gets its last line only.
-    if (snapshot.state === 'waiting' || FINAL_STATES.has(snapshot.state)) return;
+    if (snapshot.state === 'waiting' || isFinal(snapshot.state)) return;
     const posted = this.post({ kind: 'started', jobId: snapshot.jobId, request: snapshot.request });
     this.running.set(snapshot.jobId, { location, posted });
     // A job another process takes over never finishes here: forget the oldest beyond a bound.

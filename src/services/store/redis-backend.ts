@@ -1,8 +1,10 @@
-import KeyvRedis, { createClient } from '@keyv/redis';
+import KeyvRedis from '@keyv/redis';
 import { ErrorReply } from '@redis/client';
 import Keyv from 'keyv';
 import type { Logger } from '../logging/logger.ts';
 import type { Period } from '../quotas/quota-rules.ts';
+import { createRedisClient, type RedisClient } from '../redis/redis-clients.ts';
+import { withDeadline } from '../timing/deadline.ts';
 import { KeyvCollections, LayeredLock, type LockClient, ProcessLock, RedisLock } from './keyv-collections.ts';
 import {
   amountsOf,
@@ -33,8 +35,6 @@ const PERIODS: readonly Period[] = ['day', 'week', 'month'];
 export const FINISHED_RECORD_TTL_MS = 7 * 86_400_000;
 const PLAIN_JSON = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
 
-type RedisClient = ReturnType<typeof createClient>;
-
 export interface RedisBackendOptions {
   url: string;
   timeoutMs: number;
@@ -48,20 +48,15 @@ export interface RedisBackendOptions {
  */
 export async function openRedisStore({ url, timeoutMs, logger }: RedisBackendOptions): Promise<Store> {
   const guard = new StoreGuard({ backend: 'redis', timeoutMs, logger, isRequestError: isErrorReply });
-  const client: RedisClient = createClient({
-    url,
+  const client = createRedisClient(url, {
     disableOfflineQueue: true,
-    socket: {
-      connectTimeout: timeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000),
-    },
+    connectTimeoutMs: timeoutMs,
+    onError: (error) => guard.markUnavailable(error),
   });
-  // Without a listener, the first socket error would be an uncaught exception that ends the process.
-  client.on('error', (error: unknown) => guard.markUnavailable(error));
   client.on('ready', () => guard.markAvailable());
   const connected = client.connect().catch((error: unknown) => guard.markUnavailable(error));
   // A Redis that is down at start-up must not stop the bot from starting: it keeps reconnecting.
-  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  await withDeadline(connected, timeoutMs);
   if (!client.isReady) guard.markUnavailable(new Error(`could not reach Redis within ${timeoutMs} ms`));
 
   const adapter = new KeyvRedis<unknown>(client as never, { throwErrors: true });

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.ts';
-import { StoreUnavailableError } from './store.ts';
+import { StoreUnavailableError } from '../shared/errors.ts';
 
 /** One guarded store call, as the backend sees it. */
 export interface GuardedAttempt {

@@ -5,7 +5,7 @@ import {
   type Unit,
   type UnitAmounts,
   unitOf,
-} from '../quotas/quota-rules.ts';
+} from '../quotas/quota-period.ts';
 
 /**
  * The bot's persistent state, on one of two backends that the rest of the bot never tells apart:
@@ -48,11 +48,6 @@ export interface Collection<T> {
 export interface Update<T, R> {
   next: T | undefined;
   result: R;
-}
-
-/** The store did not answer in time or is unreachable: nothing was decided, try again later. */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
 }
 
 // --- Quota accounting ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import {
   type FakeDiscord,
   type FakeMember,
   startFakeDiscord,
-} from '../../support/fake-discord/fake-discord.ts';
+} from '../../fakes/fake-discord/fake-discord.ts';
 
 /**
  * The quota, usage and settings commands through the real discord.js Client against the fake

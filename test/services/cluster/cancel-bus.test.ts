@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CancelBus, type CancelRequest } from '../../../src/services/cluster/cancel-bus.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { type RedisServer, startRedisServer } from '../../harness/redis-server.ts';
 import { delay, waitUntil } from './wait-until.ts';
 
 describe('CancelBus on a real redis-server', () => {

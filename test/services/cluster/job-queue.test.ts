@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobHandler, JobQueue } from '../../../src/services/cluster/job-queue.ts';
-import { createBullConnection } from '../../../src/services/cluster/redis-connection.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { createBullConnection } from '../../../src/services/redis/redis-clients.ts';
+import { type RedisServer, startRedisServer } from '../../harness/redis-server.ts';
 import { delay, waitUntil } from './wait-until.ts';
 
 interface Payload {

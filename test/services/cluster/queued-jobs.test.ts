@@ -7,12 +7,13 @@ import { CancelBus } from '../../../src/services/cluster/cancel-bus.ts';
 import { JobQueue, type QueuedPayload } from '../../../src/services/cluster/job-queue.ts';
 import { BotMetrics } from '../../../src/services/cluster/metrics.ts';
 import { QueuedJobs } from '../../../src/services/cluster/queued-jobs.ts';
-import type { JobRequest, JobSnapshot, JobSurface, SurfaceLocation } from '../../../src/services/jobs/job.ts';
+import type { JobRequest, JobSnapshot } from '../../../src/services/jobs/job.ts';
+import type { JobSurface, SurfaceLocation } from '../../../src/services/jobs/job-ports.ts';
 import { JobRecords } from '../../../src/services/jobs/job-records.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
 import { createStore } from '../../../src/services/store/create-store.ts';
 import type { Store } from '../../../src/services/store/store.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { type RedisServer, startRedisServer } from '../../harness/redis-server.ts';
 import { waitUntil } from './wait-until.ts';
 
 /**

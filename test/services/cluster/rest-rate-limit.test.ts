@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterRateLimit } from '../../../src/services/cluster/rest-rate-limit.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { type RedisServer, startRedisServer } from '../../harness/redis-server.ts';
 
 describe('ClusterRateLimit on a real redis-server', () => {
   let redis: RedisServer;

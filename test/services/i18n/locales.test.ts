@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { commandDefinitions } from '../../../src/commands/definitions.ts';
 import { loadRegistrationConfig } from '../../../src/config.ts';
 import { LOCALES } from '../../../src/services/i18n/locales.ts';
+import { translatorFor } from '../../../src/services/i18n/translator.ts';
 
 const localeFile = (locale: string) =>
   new URL(`../../../src/services/i18n/locales/${locale}.json`, import.meta.url);
@@ -28,6 +29,12 @@ function placeholders(text: string): string[] {
   return [...text.matchAll(/\{\{\s*([^},\s]+)[^}]*\}\}/g)].map((match) => match[1] as string).sort();
 }
 
+/**
+ * Locales that hold only the texts that differ from another, and fall back to it for the rest
+ * (i18next's fallbackLng is en-US): en-GB spells a few words differently and says the rest alike.
+ */
+const FALLS_BACK_TO: Record<string, string> = { 'en-GB': 'en-US' };
+
 const english = flatten(JSON.parse(readFileSync(localeFile('en-US'), 'utf8')) as Messages);
 
 describe('locale files', () => {
@@ -37,35 +44,68 @@ describe('locale files', () => {
     );
   });
 
-  it.each([...LOCALES])('%s has every key of en-US, with the same placeholders', (locale) => {
-    expect(existsSync(localeFile(locale)), `src/services/i18n/locales/${locale}.json is missing`).toBe(true);
-    const messages = flatten(JSON.parse(readFileSync(localeFile(locale), 'utf8')) as Messages);
-    const byBase = new Map<string, string[]>();
-    for (const [key, text] of messages) byBase.set(baseKey(key), [...(byBase.get(baseKey(key)) ?? []), text]);
-    const problems: string[] = [];
-    for (const [key, text] of english) {
-      const translations = PLURAL.test(key)
-        ? byBase.get(baseKey(key))
-        : messages.has(key)
-          ? [messages.get(key) as string]
-          : undefined;
-      if (!translations) {
-        problems.push(`missing ${key}`);
-        continue;
+  it.each([...LOCALES].filter((locale) => !(locale in FALLS_BACK_TO)))(
+    '%s has every key of en-US, with the same placeholders',
+    (locale) => {
+      expect(existsSync(localeFile(locale)), `src/services/i18n/locales/${locale}.json is missing`).toBe(
+        true,
+      );
+      const messages = flatten(JSON.parse(readFileSync(localeFile(locale), 'utf8')) as Messages);
+      const byBase = new Map<string, string[]>();
+      for (const [key, text] of messages)
+        byBase.set(baseKey(key), [...(byBase.get(baseKey(key)) ?? []), text]);
+      const problems: string[] = [];
+      for (const [key, text] of english) {
+        const translations = PLURAL.test(key)
+          ? byBase.get(baseKey(key))
+          : messages.has(key)
+            ? [messages.get(key) as string]
+            : undefined;
+        if (!translations) {
+          problems.push(`missing ${key}`);
+          continue;
+        }
+        if (PLURAL.test(key) && !messages.has(`${baseKey(key)}_other`))
+          problems.push(`missing ${baseKey(key)}_other`);
+        for (const translation of translations) {
+          if (translation.trim() === '') problems.push(`empty ${key}`);
+          const expected = placeholders(text).filter((name) => name !== 'count' || !PLURAL.test(key));
+          const found = placeholders(translation).filter((name) => name !== 'count' || !PLURAL.test(key));
+          if (JSON.stringify([...new Set(found)]) !== JSON.stringify([...new Set(expected)]))
+            problems.push(
+              `${key}: placeholders ${found.join(',') || 'none'} instead of ${expected.join(',') || 'none'}`,
+            );
+        }
       }
-      if (PLURAL.test(key) && !messages.has(`${baseKey(key)}_other`))
-        problems.push(`missing ${baseKey(key)}_other`);
-      for (const translation of translations) {
-        if (translation.trim() === '') problems.push(`empty ${key}`);
-        const expected = placeholders(text).filter((name) => name !== 'count' || !PLURAL.test(key));
-        const found = placeholders(translation).filter((name) => name !== 'count' || !PLURAL.test(key));
-        if (JSON.stringify([...new Set(found)]) !== JSON.stringify([...new Set(expected)]))
-          problems.push(
-            `${key}: placeholders ${found.join(',') || 'none'} instead of ${expected.join(',') || 'none'}`,
-          );
+      expect(problems).toEqual([]);
+    },
+  );
+
+  it.each(Object.entries(FALLS_BACK_TO))(
+    '%s holds only the texts that differ from %s, with the same placeholders',
+    (locale, base) => {
+      const messages = flatten(JSON.parse(readFileSync(localeFile(locale), 'utf8')) as Messages);
+      const problems: string[] = [];
+      for (const [key, text] of messages) {
+        const original = english.get(key);
+        if (original === undefined) problems.push(`${key}: not a key of ${base}`);
+        else if (text === original) problems.push(`${key}: repeats ${base} (it falls back by itself)`);
+        else if (JSON.stringify(placeholders(text)) !== JSON.stringify(placeholders(original)))
+          problems.push(`${key}: placeholders differ from ${base}`);
       }
-    }
-    expect(problems).toEqual([]);
+      expect(problems).toEqual([]);
+    },
+  );
+
+  it('falls back to en-US for what en-GB leaves out, and uses what it has', () => {
+    const british = translatorFor('en-GB');
+    const american = translatorFor('en-US');
+    expect(british('job.status.pressRetry')).toContain('towards your limit');
+    expect(american('job.status.pressRetry')).not.toContain('towards');
+    const shared = [...english.keys()].find(
+      (key) => !PLURAL.test(key) && !placeholders(english.get(key) ?? '').length,
+    );
+    expect(shared && british(shared)).toBe(shared && american(shared));
   });
 });
 

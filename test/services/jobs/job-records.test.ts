@@ -2,12 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SurfaceLocation } from '../../../src/services/jobs/job.ts';
+import type { SurfaceLocation } from '../../../src/services/jobs/job-ports.ts';
 import { type JobRecord, JobRecords } from '../../../src/services/jobs/job-records.ts';
 import { TokenSeal } from '../../../src/services/jobs/token-seal.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
 import type { Store } from '../../../src/services/store/store.ts';
-import { storeBackends } from '../../support/store-backends.ts';
+import { storeBackends } from '../../harness/store-backends.ts';
 
 /**
  * Interaction tokens at rest: whatever a dump of the store shows (the SQLite files, every Redis

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { DownloadedVideo, JobRequest, JobSnapshot, JobSurface } from '../../../src/services/jobs/job.ts';
+import type { JobRequest, JobSnapshot } from '../../../src/services/jobs/job.ts';
+import type { JobSurface } from '../../../src/services/jobs/job-ports.ts';
 import { type JobOwnership, JobRunner } from '../../../src/services/jobs/job-runner.ts';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
+import type { DownloadedVideo } from '../../../src/services/video-service/download/downloaded-video.ts';
 import type {
   DownloadResult,
   VideoDownloader,

@@ -1,6 +1,6 @@
 import { DiscordAPIError, RESTJSONErrorCodes } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import type { DownloadedVideo, JobSnapshot } from '../../../src/services/jobs/job.ts';
+import type { JobSnapshot } from '../../../src/services/jobs/job.ts';
 import { createLogger } from '../../../src/services/logging/logger.ts';
 import type { OutgoingMessage } from '../../../src/services/progress-message/discord-messages.ts';
 import {
@@ -9,6 +9,7 @@ import {
 } from '../../../src/services/progress-message/final-message.ts';
 import { visibleText } from '../../../src/services/progress-message/job-card.ts';
 import type { MessageStyle } from '../../../src/services/progress-message/message-style.ts';
+import type { DownloadedVideo } from '../../../src/services/video-service/download/downloaded-video.ts';
 
 const delivered: JobSnapshot = {
   jobId: 'job1',

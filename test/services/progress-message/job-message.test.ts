@@ -4,12 +4,12 @@ import {
   formatElapsed,
   hasLinkButton,
   linkText,
-  plainText,
   progressBar,
   quotePrompt,
   renderJobMessage,
   withLinksInText,
 } from '../../../src/services/progress-message/job-message.ts';
+import { plainText } from '../../../src/services/shared/plain-text.ts';
 
 const base: JobSnapshot = {
   jobId: 'job1',

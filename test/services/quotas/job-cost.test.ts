@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Catalogue } from '../../../src/services/catalogue/catalogue.ts';
 import { type CanPay, chooseFallback } from '../../../src/services/catalogue/model-fallback.ts';
 import { canPayFromReservation, estimatedCost } from '../../../src/services/quotas/job-cost.ts';
-import { catalogueModel } from '../../support/catalogue-fixtures.ts';
+import { catalogueModel } from '../../harness/catalogue-fixtures.ts';
 
 /** Prices, and which fallback a job's reservation can pay for. */
 

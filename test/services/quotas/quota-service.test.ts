@@ -3,8 +3,8 @@ import { silentLogger } from '../../../src/services/logging/logger.ts';
 import type { QuotaDefaults, Requester } from '../../../src/services/quotas/quota-rules.ts';
 import { QuotaService, type ReserveResult } from '../../../src/services/quotas/quota-service.ts';
 import type { Store } from '../../../src/services/store/store.ts';
-import { snowflake } from '../../support/fake-discord/snowflake.ts';
-import { storeBackends } from '../../support/store-backends.ts';
+import { snowflake } from '../../fakes/fake-discord/snowflake.ts';
+import { storeBackends } from '../../harness/store-backends.ts';
 
 /**
  * The quota service on both store backends. Every test works in its own fresh server (guild id),

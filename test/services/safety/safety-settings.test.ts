@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetySettings } from '../../../src/services/safety/safety-settings.ts';
-import { storeBackends } from '../../support/store-backends.ts';
+import { storeBackends } from '../../harness/store-backends.ts';
 
 /**
  * A server's safety policy survives restarts (SQLite) and is the same for every process on one

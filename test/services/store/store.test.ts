@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SQLITE_FILE_NAME } from '../../../src/services/store/sqlite-backend.ts';
 import type { Store } from '../../../src/services/store/store.ts';
-import { snowflake } from '../../support/fake-discord/snowflake.ts';
-import { storeBackends } from '../../support/store-backends.ts';
+import { snowflake } from '../../fakes/fake-discord/snowflake.ts';
+import { storeBackends } from '../../harness/store-backends.ts';
 
 interface Job {
   state: string;

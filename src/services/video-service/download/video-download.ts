@@ -1,4 +1,4 @@
-import type { DownloadedVideo, LinkReason } from '../../jobs/job.ts';
+import type { DownloadedVideo, LinkReason } from './downloaded-video.ts';
 import { type GuardedFetchFailure, guardedFetch, VIDEO_TYPES } from './guarded-fetch.ts';
 
 export type DownloadResult =

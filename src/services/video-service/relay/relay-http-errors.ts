@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { english } from '../../i18n/translator.ts';
 import { isRefusalStatus } from '../never-sent.ts';
 import { describeCreateFailure, excerpt, serviceMessageOf } from '../service-error-text.ts';
 import type { ServiceTextRedaction } from '../service-text-redaction.ts';
@@ -7,19 +8,11 @@ import { VideoServiceError } from '../video-provider.ts';
 
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
 
-/** What members are told when the relay fails; the relay's own words are added where they help. */
-export const RELAY_USER_MESSAGES = {
-  auth: "The video service rejected the bot's credentials, or the bot's balance there is empty. Please tell the bot's owner.",
-  rateLimited: 'The video service is busy right now. Please try again in a minute.',
-  unreachable: 'The bot could not reach the video service. Please try again in a few minutes.',
-  connectionLost: 'The connection to the video service was lost while the video was being made.',
-  stalled: 'The video service stopped responding while the video was being made.',
-  timeout: 'The video took too long to make, so the bot stopped waiting.',
-  unreadable: 'The video service sent a reply the bot could not read.',
-} as const;
-
-/** The same, as message keys: what the member reads, in their language. */
-export const RELAY_MEMBER_TEXTS: Record<keyof typeof RELAY_USER_MESSAGES, MemberText> = {
+/**
+ * What members are told when the relay fails, as message keys read in their language; the relay's
+ * own words are added where they help.
+ */
+export const RELAY_MEMBER_TEXTS = {
   auth: memberText('failure.service.auth'),
   rateLimited: memberText('failure.service.rateLimited'),
   unreachable: memberText('failure.service.unreachable'),
@@ -27,7 +20,12 @@ export const RELAY_MEMBER_TEXTS: Record<keyof typeof RELAY_USER_MESSAGES, Member
   stalled: memberText('failure.service.stalled'),
   timeout: memberText('failure.service.timeout'),
   unreadable: memberText('failure.service.unreadable'),
-};
+} satisfies Record<string, MemberText>;
+
+/** The same in English (logs, the CLI, the error's message), from en-US.json: one copy of each text. */
+export const RELAY_USER_MESSAGES = Object.fromEntries(
+  Object.entries(RELAY_MEMBER_TEXTS).map(([name, text]) => [name, english.text(text)]),
+) as Record<keyof typeof RELAY_MEMBER_TEXTS, string>;
 
 /**
  * An HTTP error answer turned into a VideoServiceError. A refusal (429, 4xx) made no video, so it

@@ -5,12 +5,12 @@ import { surelyNeverSent } from '../never-sent.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import {
   type ModelCapabilities,
-  VIDEO_DURATIONS,
   type VideoEvent,
   type VideoProvider,
   type VideoRequest,
   VideoServiceError,
 } from '../video-provider.ts';
+import { CHAT_CAPABILITIES } from './relay-capabilities.ts';
 import { RelayEventStream } from './relay-event-stream.ts';
 import { httpErrorOf, RELAY_MEMBER_TEXTS, RELAY_USER_MESSAGES } from './relay-http-errors.ts';
 import { chatCompletionsBody } from './relay-request.ts';
@@ -44,15 +44,6 @@ const CONTENT_TYPE_HEAD_CHARS = 200;
  * key, its bearer form and anything shaped like a credential are masked in every event's text and
  * URLs and in every error's messages, whatever the relay echoed.
  */
-/** The chat shape names options in the prompt text; relays make 5 to 15 s, landscape or portrait. */
-export const CHAT_CAPABILITIES: ModelCapabilities = {
-  durations: VIDEO_DURATIONS,
-  aspectRatios: ['16:9', '9:16'],
-  imageInput: true,
-  progress: 'text',
-  remix: false,
-};
-
 export class RelayVideoProvider implements VideoProvider {
   private readonly endpoint: string;
   private readonly logger: Logger;

@@ -1,4 +1,4 @@
-import type { CreateVideoJobRequest } from './videos-api-client.ts';
+import type { CreateVideoJobRequest } from './videos-api-request.ts';
 
 /**
  * OpenRouter's wording of the Videos API (`variant: openrouter`): the same life cycle as OpenAI's

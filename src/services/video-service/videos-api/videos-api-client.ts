@@ -12,6 +12,7 @@ import {
 import { openRouterCreateBody } from './openrouter-variant.ts';
 import { parseVideoJob, type VideoJob } from './video-job.ts';
 import { httpFailure, redactKey, VIDEOS_API, type VideosApiCall } from './videos-api-errors.ts';
+import type { CreateVideoJobRequest } from './videos-api-request.ts';
 
 export interface VideosApiClientOptions {
   /** Base URL such as `https://relay.example/v1`; `/videos…` is added. */
@@ -35,22 +36,7 @@ export interface VideosApiClientOptions {
   variant?: OpenAiVideosVariant;
 }
 
-/** The starting image: uploaded as a multipart file part, or named by a URL (a data: URL works too). */
-export type ReferenceImage = { bytes: Uint8Array; contentType: string; fileName: string } | { url: string };
-
-export interface CreateVideoJobRequest {
-  prompt: string;
-  model: string;
-  /** Sent as a string (`"8"`), as the API wants, whichever type is given. */
-  seconds?: string | number;
-  /** `"1280x720"` landscape, `"720x1280"` portrait. */
-  size?: string;
-  image?: ReferenceImage;
-  /** OpenRouter's `aspect_ratio` (it takes no `size`). */
-  aspectRatio?: string;
-  /** OpenRouter's `resolution`, e.g. `720p`. */
-  resolution?: string;
-}
+export type { CreateVideoJobRequest, ReferenceImage } from './videos-api-request.ts';
 
 export type ContentVariant = 'video' | 'thumbnail' | 'spritesheet';
 

@@ -8,9 +8,9 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
-import { shapeOptions } from '../../../support/catalogue-fixtures.ts';
-import { FAL_CONTENT_POLICY, type FakeFal, startFakeFal } from '../../../support/fake-fal.ts';
-import { collect, createdId, shape, signal } from '../../../support/provider-events.ts';
+import { FAL_CONTENT_POLICY, type FakeFal, startFakeFal } from '../../../fakes/fake-fal.ts';
+import { shapeOptions } from '../../../harness/catalogue-fixtures.ts';
+import { collect, createdId, shape, signal } from '../../../harness/provider-events.ts';
 
 const TEXT_MODEL = 'fal-ai/kling-video/v3/standard/text-to-video';
 const IMAGE_MODEL = 'fal-ai/kling-video/v3/standard/image-to-video';

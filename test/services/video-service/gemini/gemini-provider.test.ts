@@ -6,11 +6,11 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
-import { catalogueModel, shapeOptions } from '../../../support/catalogue-fixtures.ts';
-import { type FakeGemini, startFakeGemini } from '../../../support/fake-gemini.ts';
-import { type FakeImageServer, PNG, startFakeImageServer } from '../../../support/fake-image-server.ts';
-import { inEnglish } from '../../../support/in-english.ts';
-import { collect, failedReason, signal, succeeded } from '../../../support/provider-events.ts';
+import { type FakeGemini, startFakeGemini } from '../../../fakes/fake-gemini.ts';
+import { type FakeImageServer, PNG, startFakeImageServer } from '../../../fakes/fake-image-server.ts';
+import { catalogueModel, shapeOptions } from '../../../harness/catalogue-fixtures.ts';
+import { inEnglish } from '../../../harness/in-english.ts';
+import { collect, failedReason, signal, succeeded } from '../../../harness/provider-events.ts';
 
 const PROCESSING_MS = 150;
 const REQUEST: VideoRequest = { prompt: 'a lighthouse in a storm', model: 'veo-3.1-fast' };

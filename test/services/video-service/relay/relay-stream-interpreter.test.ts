@@ -7,9 +7,9 @@ import {
 } from '../../../../src/services/video-service/relay/relay-stream-interpreter.ts';
 import { ServiceTextRedaction } from '../../../../src/services/video-service/service-text-redaction.ts';
 import type { VideoEvent } from '../../../../src/services/video-service/video-provider.ts';
-import { contentChunk, reasoningChunk } from '../../../support/fake-video-service.ts';
-import { readStreamFixture, ssePayloads, streamFixtureNames } from '../../../support/fixtures.ts';
-import { inEnglish } from '../../../support/in-english.ts';
+import { contentChunk, reasoningChunk } from '../../../fakes/fake-video-service.ts';
+import { readStreamFixture, ssePayloads, streamFixtureNames } from '../../../fakes/fixtures.ts';
+import { inEnglish } from '../../../harness/in-english.ts';
 
 /** Every event the payloads imply, then the final one. */
 function interpret(payloads: unknown[]): VideoEvent[] {

@@ -18,14 +18,14 @@ import {
   progressStream,
   startFakeVideoService,
   unusedPortUrl,
-} from '../../../support/fake-video-service.ts';
+} from '../../../fakes/fake-video-service.ts';
 import {
   errorFixtureNames,
   readStreamFixture,
   ssePayloads,
   streamFixtureNames,
-} from '../../../support/fixtures.ts';
-import { inEnglish } from '../../../support/in-english.ts';
+} from '../../../fakes/fixtures.ts';
+import { inEnglish } from '../../../harness/in-english.ts';
 
 const API_KEY = 'sk-test-0123456789abcdef';
 const REQUEST: VideoRequest = { prompt: 'a cat chasing light', model: 'sora-2' };

@@ -7,9 +7,9 @@ import {
   type VideoRequest,
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
-import { shapeOptions } from '../../../support/catalogue-fixtures.ts';
-import { type FakeReplicate, startFakeReplicate } from '../../../support/fake-replicate.ts';
-import { collect, shape, signal } from '../../../support/provider-events.ts';
+import { type FakeReplicate, startFakeReplicate } from '../../../fakes/fake-replicate.ts';
+import { shapeOptions } from '../../../harness/catalogue-fixtures.ts';
+import { collect, shape, signal } from '../../../harness/provider-events.ts';
 
 const MODEL = 'kwaivgi/kling-v2.1';
 const IMAGE_URL = 'https://cdn.discordapp.com/attachments/1/2/start.png';

@@ -6,12 +6,12 @@ import {
   VideoServiceError,
 } from '../../../../src/services/video-service/video-provider.ts';
 import { VideosApiProvider } from '../../../../src/services/video-service/videos-api/videos-api-provider.ts';
-import { catalogueModel, shapeOptions } from '../../../support/catalogue-fixtures.ts';
-import { type FakeImageServer, PNG, startFakeImageServer } from '../../../support/fake-image-server.ts';
-import { type FakeOpenRouter, startFakeOpenRouter } from '../../../support/fake-openrouter.ts';
-import { type FakeVideosApi, startFakeVideosApi } from '../../../support/fake-videos-api.ts';
-import { inEnglish } from '../../../support/in-english.ts';
-import { collect, failedReason, signal, succeeded } from '../../../support/provider-events.ts';
+import { type FakeImageServer, PNG, startFakeImageServer } from '../../../fakes/fake-image-server.ts';
+import { type FakeOpenRouter, startFakeOpenRouter } from '../../../fakes/fake-openrouter.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../../../fakes/fake-videos-api.ts';
+import { catalogueModel, shapeOptions } from '../../../harness/catalogue-fixtures.ts';
+import { inEnglish } from '../../../harness/in-english.ts';
+import { collect, failedReason, signal, succeeded } from '../../../harness/provider-events.ts';
 
 const REQUEST: VideoRequest = { prompt: 'a paper boat on a puddle', model: 'veo-3.1' };
 const VEO = catalogueModel({

@@ -11,9 +11,9 @@ import {
   VideosApiClient,
   type VideosApiClientOptions,
 } from '../../../../src/services/video-service/videos-api/videos-api-client.ts';
-import { unusedPortUrl } from '../../../support/fake-video-service.ts';
-import { type FakeVideosApi, manualClock, startFakeVideosApi } from '../../../support/fake-videos-api.ts';
-import { inEnglish } from '../../../support/in-english.ts';
+import { unusedPortUrl } from '../../../fakes/fake-video-service.ts';
+import { type FakeVideosApi, manualClock, startFakeVideosApi } from '../../../fakes/fake-videos-api.ts';
+import { inEnglish } from '../../../harness/in-english.ts';
 
 const QUEUED_MS = 200;
 const PROCESSING_MS = 400;

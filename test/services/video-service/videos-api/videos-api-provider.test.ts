@@ -14,10 +14,10 @@ import {
   VideosApiProvider,
   type VideosApiProviderOptions,
 } from '../../../../src/services/video-service/videos-api/videos-api-provider.ts';
-import { unusedPortUrl } from '../../../support/fake-video-service.ts';
-import { type FakeVideosApi, startFakeVideosApi } from '../../../support/fake-videos-api.ts';
-import { inEnglish } from '../../../support/in-english.ts';
-import { collect, createdId, shape, signal } from '../../../support/provider-events.ts';
+import { unusedPortUrl } from '../../../fakes/fake-video-service.ts';
+import { type FakeVideosApi, startFakeVideosApi } from '../../../fakes/fake-videos-api.ts';
+import { inEnglish } from '../../../harness/in-english.ts';
+import { collect, createdId, shape, signal } from '../../../harness/provider-events.ts';
 
 const QUEUED_MS = 60;
 const PROCESSING_MS = 200;

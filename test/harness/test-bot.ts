@@ -6,8 +6,8 @@ import { type App, startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Catalogue } from '../../src/services/catalogue/catalogue.ts';
 import { loadCatalogue } from '../../src/services/catalogue/load-catalogue.ts';
-import { type FakeDiscord, startFakeDiscord } from './fake-discord/fake-discord.ts';
-import { type FakeVideoService, startFakeVideoService } from './fake-video-service.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
+import { type FakeVideoService, startFakeVideoService } from '../fakes/fake-video-service.ts';
 
 /** Recognisable secrets: tests assert they never show up in anything the bot sent or logged. */
 export const TEST_API_KEY = 'sk-test-KEY-must-never-leak-0123456789';

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { FakeDiscord } from './fake-discord/fake-discord.ts';
+import type { FakeDiscord } from '../fakes/fake-discord/fake-discord.ts';
 import { waitForLog } from './fault-kit.ts';
 
 /**

@@ -1,5 +1,10 @@
 import type { APIMessage } from 'discord-api-types/v10';
-import type { FakeChannel, FakeDiscord, FakeMember, RequestRecord } from './fake-discord/fake-discord.ts';
+import type {
+  FakeChannel,
+  FakeDiscord,
+  FakeMember,
+  RequestRecord,
+} from '../fakes/fake-discord/fake-discord.ts';
 
 /**
  * Small helpers for the fault-injection and restart suites: reading the bot's JSON log lines,
