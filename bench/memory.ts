@@ -35,6 +35,8 @@ const ENV = {
   STORE_TIMEOUT_MS: '30000',
 };
 const TOP = 20;
+/** BENCH_MEMORY_SNAPSHOTS=0: RSS figures only, no snapshot in the way. */
+const SNAPSHOTS = process.env.BENCH_MEMORY_SNAPSHOTS !== '0';
 
 type Phase = 'idle' | 'running' | 'after';
 
@@ -54,7 +56,7 @@ export async function runMemoryBench(): Promise<object> {
     jobs: JOBS,
     setups: [single, worker],
   };
-  saveResult('memory', result);
+  saveResult(SNAPSHOTS ? 'memory' : 'memory-rss', result);
   return result;
 }
 
@@ -75,12 +77,30 @@ async function measure(setup: string, { discord, service }: StandIns, bot: BotPr
     const report = await bot.report();
     figures[phase] = { rssMiB: toMiB(report.rssNow), heapUsedMiB: toMiB(report.heapUsed), file };
   };
-  await snapshot('idle');
-  bot.reset();
-  for (let start = 0; start < JOBS; start += WAVE.size) {
-    dispatchAll(discord, interactions.slice(start, start + WAVE.size));
-    if (start + WAVE.size < JOBS) await sleep(WAVE.everyMs);
+  const startJobs = async () => {
+    bot.reset();
+    for (let start = 0; start < JOBS; start += WAVE.size) {
+      dispatchAll(discord, interactions.slice(start, start + WAVE.size));
+      if (start + WAVE.size < JOBS) await sleep(WAVE.everyMs);
+    }
+  };
+  if (!SNAPSHOTS) {
+    // RSS alone: writing a snapshot allocates, and would raise every RSS figure after it.
+    await startJobs();
+    await log.waitForDeliveries(JOBS, (STREAM_SECONDS + 120) * 1_000);
+    const report = await bot.report();
+    const rssMiB = {
+      idle: toMiB(bot.idleRss),
+      peak: toMiB(Math.max(report.rssPeakSampled, report.rssPeakLifetime)),
+      afterLastDelivery: toMiB(report.rssNow),
+    };
+    console.log(
+      `\n11. RSS only, ${setup}: idle ${rssMiB.idle} MiB, peak ${rssMiB.peak} MiB with ${JOBS} running jobs, ${rssMiB.afterLastDelivery} MiB after the last delivery; delivered ${log.delivered}/${JOBS}`,
+    );
+    return { setup, delivered: log.delivered, rssMiB };
   }
+  await snapshot('idle');
+  await startJobs();
   while (service.requests.length < JOBS) await sleep(100);
   await sleep(SETTLE_MS);
   const peakBeforeSnapshot = await bot.report();
@@ -115,7 +135,7 @@ async function measure(setup: string, { discord, service }: StandIns, bot: BotPr
   console.log('  first-retainer chains (one object each):');
   for (const chain of chains) console.log(`    ${chain}`);
   console.log(
-    `  RSS idle ${figures.idle?.rssMiB} MiB, running ${toMiB(peakBeforeSnapshot.rssNow)} MiB (peak ${toMiB(Math.max(peakBeforeSnapshot.rssPeakSampled, peakBeforeSnapshot.rssPeakLifetime))}), after ${figures.after?.rssMiB} MiB; heap left after the last delivery: ${round(leftOverBytes / 1024, 0)} KiB; delivered ${log.delivered}/${JOBS}`,
+    `  RSS idle ${figures.idle?.rssMiB} MiB, running ${toMiB(peakBeforeSnapshot.rssNow)} MiB (peak ${toMiB(Math.max(peakBeforeSnapshot.rssPeakSampled, peakBeforeSnapshot.rssPeakLifetime))}), after ${figures.after?.rssMiB} MiB; V8 heap reserved ${toMiB(peakBeforeSnapshot.heapTotal)} MiB of which used ${toMiB(peakBeforeSnapshot.heapUsed)}, external ${toMiB(peakBeforeSnapshot.external)} MiB; heap left after the last delivery: ${round(leftOverBytes / 1024, 0)} KiB; delivered ${log.delivered}/${JOBS}`,
   );
   return {
     setup,
@@ -127,6 +147,13 @@ async function measure(setup: string, { discord, service }: StandIns, bot: BotPr
       after: figures.after?.rssMiB,
     },
     heapMiB: { idle: toMiB(idle.totalBytes), after: toMiB(after.totalBytes) },
+    /** Where the RSS of the running jobs sits: V8's reserved heap against its live part, and memory outside it. */
+    runningProcessMiB: {
+      heapTotal: toMiB(peakBeforeSnapshot.heapTotal),
+      heapUsed: toMiB(peakBeforeSnapshot.heapUsed),
+      external: toMiB(peakBeforeSnapshot.external),
+      arrayBuffers: toMiB(peakBeforeSnapshot.arrayBuffers),
+    },
     heapKiBPerJob: round(heapPerJob / 1024, 1),
     perJob,
     chains,
