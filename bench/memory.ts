@@ -37,26 +37,37 @@ const ENV = {
 const TOP = 20;
 /** BENCH_MEMORY_SNAPSHOTS=0: RSS figures only, no snapshot in the way. */
 const SNAPSHOTS = process.env.BENCH_MEMORY_SNAPSHOTS !== '0';
+/** RSS-only mode: how long to wait after the last delivery before reading RSS once more (issue 24: 10 min). */
+const AFTER_MS = Number(process.env.BENCH_MEMORY_AFTER_SECONDS ?? 0) * 1_000;
+/** Which setups to run: `single`, `worker` or both (the default). */
+const SETUPS = process.env.BENCH_MEMORY_SETUPS?.split(',') ?? ['single', 'worker'];
 
 type Phase = 'idle' | 'running' | 'after';
 
 export async function runMemoryBench(): Promise<object> {
   mkdirSync(HEAP_DIR, { recursive: true });
-  const single = await withBot({ env: ENV }, (standIns, bot) => measure('single', standIns, bot));
-  const worker = await withCluster(
-    {},
-    [
-      { label: 'gateway', role: 'gateway', env: ENV, gateway: 'any' },
-      { label: 'worker', role: 'worker', env: ENV, gateway: false },
-    ],
-    (standIns, members) => measure('worker', standIns, (members[1] as { bot: BotProcess }).bot),
-  );
+  const setups = [];
+  if (SETUPS.includes('single')) {
+    setups.push(await withBot({ env: ENV }, (standIns, bot) => measure('single', standIns, bot)));
+  }
+  if (SETUPS.includes('worker')) {
+    setups.push(
+      await withCluster(
+        {},
+        [
+          { label: 'gateway', role: 'gateway', env: ENV, gateway: 'any' },
+          { label: 'worker', role: 'worker', env: ENV, gateway: false },
+        ],
+        (standIns, members) => measure('worker', standIns, (members[1] as { bot: BotProcess }).bot),
+      ),
+    );
+  }
   const result = {
     description: `${JOBS} jobs, each streaming a progress event every second for ${STREAM_SECONDS} s then a 64 KiB video. Heap snapshots of the bot process (single = BOT_ROLE=all without Redis; worker = BOT_ROLE=worker beside a gateway) idle, with every stream open plus ${SETTLE_MS / 1000} s, and after the last delivery. Per job = (running − idle) / jobs.`,
     jobs: JOBS,
-    setups: [single, worker],
+    setups,
   };
-  saveResult(SNAPSHOTS ? 'memory' : 'memory-rss', result);
+  saveResult(SNAPSHOTS ? 'memory' : AFTER_MS > 0 ? 'memory-rss-after' : 'memory-rss', result);
   return result;
 }
 
@@ -89,13 +100,16 @@ async function measure(setup: string, { discord, service }: StandIns, bot: BotPr
     await startJobs();
     await log.waitForDeliveries(JOBS, (STREAM_SECONDS + 120) * 1_000);
     const report = await bot.report();
+    await sleep(AFTER_MS);
+    const later = await bot.report();
     const rssMiB = {
       idle: toMiB(bot.idleRss),
       peak: toMiB(Math.max(report.rssPeakSampled, report.rssPeakLifetime)),
       afterLastDelivery: toMiB(report.rssNow),
+      ...(AFTER_MS > 0 ? { [`after${AFTER_MS / 1000}s`]: toMiB(later.rssNow) } : {}),
     };
     console.log(
-      `\n11. RSS only, ${setup}: idle ${rssMiB.idle} MiB, peak ${rssMiB.peak} MiB with ${JOBS} running jobs, ${rssMiB.afterLastDelivery} MiB after the last delivery; delivered ${log.delivered}/${JOBS}`,
+      `\n11. RSS only, ${setup}: idle ${rssMiB.idle} MiB, peak ${rssMiB.peak} MiB with ${JOBS} running jobs, ${rssMiB.afterLastDelivery} MiB after the last delivery${AFTER_MS > 0 ? `, ${toMiB(later.rssNow)} MiB ${AFTER_MS / 1000} s later` : ''}; delivered ${log.delivered}/${JOBS}`,
     );
     return { setup, delivered: log.delivered, rssMiB };
   }
