@@ -57,8 +57,6 @@ export class BotProcess {
         DEFAULT_MAX_RUNNING_PER_MEMBER: '0',
         MAX_CONCURRENT_JOBS: '2000',
         DATA_DIR: dataDir,
-        // glibc's allocator setting, passed through so a bench can show what it does to RSS.
-        ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
         ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
