@@ -63,7 +63,7 @@ const BOT_ENTRY = compiledEntry('bot-process');
 
 type Role = 'all' | 'gateway' | 'worker';
 
-interface ProcessSpec {
+export interface ProcessSpec {
   label: string;
   role: Role;
   env: Record<string, string>;
@@ -520,7 +520,7 @@ function processFigures(member: Member, report: BotReport, jobs: number, jobMinu
  * A fresh redis-server, fresh stand-ins and the bot processes of `specs` (started one after
  * another, gateways first as listed), all sharing that Redis; everything is stopped afterwards.
  */
-async function withCluster<T>(
+export async function withCluster<T>(
   discordOptions: FakeDiscordOptions,
   specs: readonly ProcessSpec[],
   run: (standIns: StandIns, members: Member[]) => Promise<T>,

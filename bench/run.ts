@@ -3,6 +3,7 @@ import { runBurstBench } from './burst.ts';
 import { runClusterBench } from './cluster.ts';
 import { runDeliveryBench } from './delivery.ts';
 import { runEditDisciplineBench } from './edit-discipline.ts';
+import { runMemoryBench } from './memory.ts';
 import { runQuotaLedgerBench } from './quota-ledger.ts';
 import { runRunningJobsBench } from './running-jobs.ts';
 import { runShapesBench } from './shapes.ts';
@@ -26,6 +27,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   'videos-api-jobs': runVideosApiJobsBench,
   cluster: runClusterBench,
   shapes: runShapesBench,
+  memory: runMemoryBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -16,7 +16,7 @@ import {
  * process per size, so its lifetime peak RSS is the peak of that size.
  */
 
-const SIZES = [100, 500, 1_000];
+const SIZES = process.env.BENCH_RUNNING_JOBS_SIZES?.split(',').map(Number) ?? [100, 500, 1_000];
 const STREAM_SECONDS = 60;
 /** Jobs are started in waves, as members would send them, not in one gateway frame burst. */
 const WAVE = { size: 100, everyMs: 200 };

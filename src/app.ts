@@ -7,6 +7,7 @@ import {
   Events,
   GatewayIntentBits,
   type Interaction,
+  Options,
   Partials,
   REST,
   RESTEvents,
@@ -138,6 +139,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     agent: discordRestAgent(),
     ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}),
     globalRequestsPerSecond: config.DISCORD_REQUESTS_PER_SECOND,
+    // discord.js keys a webhook route's rate-limit handler by application id and token, so every
+    // interaction gets one, kept until the next sweep: hourly by default, a thousand jobs' worth.
+    handlerSweepInterval: REST_HANDLER_SWEEP_MS,
     ...(restLimit || callbacks ? { makeRequest: callbacks?.wrap(makeRequest) ?? makeRequest } : {}),
   };
   // An interactions front door has a client too, never logged in: it turns payloads into interactions.
@@ -537,6 +541,9 @@ async function createMetrics(role: Config['BOT_ROLE']): Promise<BotMetrics> {
   return new BotMetrics(role);
 }
 
+/** How often discord.js REST drops idle per-route handlers (one per interaction token). */
+const REST_HANDLER_SWEEP_MS = 60_000;
+
 function createGatewayClient(config: Config, rest: Partial<RESTOptions>): Client {
   // discord.js also reads SHARD_COUNT and SHARDS from the environment (for ShardingManager's
   // children) and takes an empty one as 0 shards: the blank lines a copied .env.example leaves must
@@ -553,6 +560,9 @@ function createGatewayClient(config: Config, rest: Partial<RESTOptions>): Client
     ],
     // DMs arrive for channels discord.js has never cached.
     partials: [Partials.Channel],
+    // Nothing reads a cached message (replies are edited over REST by token and id), and the default
+    // keeps 200 per channel, each job's card with all its components among them.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
     rest,
     allowedMentions: { parse: [], repliedUser: false },
     // Several processes can share one bot, each with some of its shards.

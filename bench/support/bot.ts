@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,7 +43,7 @@ export class BotProcess {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'sora-bot-bench-'));
     const extraFlags = process.env.BENCH_BOT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
     const child = fork(entry, [], {
-      execArgv: extraFlags,
+      execArgv: [...(entry === BOT_ENTRY ? npmStartFlags() : []), ...extraFlags],
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? tmpdir(),
@@ -123,6 +124,17 @@ export interface BotStartOptions {
   gateway?: 'any' | number | false;
   /** Names the process in errors. */
   label?: string;
+}
+
+/**
+ * The node flags `npm start` gives the bot (package.json), so the bench measures the process an
+ * operator runs: its heap settings decide most of the RSS of running jobs (bench/README.md).
+ */
+function npmStartFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return manifest.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
 }
 
 /** Fresh stand-ins and a bot process against them for `run`; both are stopped afterwards, whatever happens. */
