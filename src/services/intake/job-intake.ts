@@ -4,6 +4,7 @@ import { STORE_DOWN } from '../jobs/job-admission.ts';
 import type { JobAdmission, JobDispatch } from '../jobs/job-ports.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { DiscordMessages } from '../progress-message/discord-messages.ts';
+import { interactionTokenWindow } from '../progress-message/interaction-token-window.ts';
 import type { MessageStyle } from '../progress-message/job-message.ts';
 import { surfaceAt } from '../progress-message/surfaces.ts';
 import type { Requester } from '../quotas/quota-rules.ts';
@@ -20,8 +21,11 @@ export interface JobIntakeOptions {
   style?: MessageStyle;
 }
 
-/** Where a job's progress message will live, as the front door knows it (ids only). */
-export type Placement =
+/**
+ * What the front door replies to, as it knows it (ids only): not yet a location. The intake turns
+ * it into the job's `SurfaceLocation`, the usable-until times worked out from `createdAt`.
+ */
+export type ReplyTarget =
   | {
       /** The deferred reply to an interaction. */
       kind: 'interaction-reply';
@@ -68,13 +72,13 @@ export class JobIntake {
     this.closed = true;
   }
 
-  async start(ask: JobAsk, requester: Requester, placement: Placement): Promise<IntakeResult> {
+  async start(ask: JobAsk, requester: Requester, target: ReplyTarget): Promise<IntakeResult> {
     if (this.closed) return { ok: false, message: RESTARTING };
     const admission = await this.options.admission.admit(ask, requester);
     if (!admission.ok) return admission;
     const { request, charge } = admission;
-    const surface = surfaceAt(this.locationFor(placement, request.guildId), this.options, {
-      replyTo: placement.kind === 'chat-reply' ? placement.replyTo : undefined,
+    const surface = surfaceAt(this.locationFor(target, request.guildId), this.options, {
+      replyTo: target.kind === 'chat-reply' ? target.replyTo : undefined,
     });
     try {
       const jobId = await this.options.jobs.submit(request, { surface, charge });
@@ -87,32 +91,21 @@ export class JobIntake {
     }
   }
 
-  private locationFor(placement: Placement, guildId: string | null) {
-    if (placement.kind === 'chat-reply') {
+  private locationFor(target: ReplyTarget, guildId: string | null) {
+    if (target.kind === 'chat-reply') {
       const uploadLimitBytes = (guildId && this.uploadLimits.get(guildId)) || DEFAULT_UPLOAD_LIMIT_BYTES;
-      return { kind: 'channel', channelId: placement.channelId, uploadLimitBytes } as const;
+      return { kind: 'channel', channelId: target.channelId, uploadLimitBytes } as const;
     }
-    const uploadLimitBytes = placement.uploadLimitBytes || DEFAULT_UPLOAD_LIMIT_BYTES;
+    const uploadLimitBytes = target.uploadLimitBytes || DEFAULT_UPLOAD_LIMIT_BYTES;
     if (guildId) this.uploadLimits.set(guildId, uploadLimitBytes);
-    const { tokenLifetimeMs } = this.options;
-    const expiresAt = placement.createdAt + tokenLifetimeMs;
-    const margin = handoverMargin(tokenLifetimeMs);
     return {
       kind: 'interaction',
-      applicationId: placement.applicationId,
-      token: placement.token,
-      channelId: placement.channelId,
-      // Progress moves a margin before expiry; the token stays usable for half of it more, so
-      // the reply can still say where the job went, and nothing is ever sent near the expiry.
-      handOverAt: expiresAt - margin,
-      usableUntil: expiresAt - Math.floor(margin / 2),
+      applicationId: target.applicationId,
+      token: target.token,
+      channelId: target.channelId,
+      ...interactionTokenWindow(target.createdAt, this.options.tokenLifetimeMs),
       uploadLimitBytes,
-      ...(placement.directMessageTo ? { directMessageTo: placement.directMessageTo } : {}),
+      ...(target.directMessageTo ? { directMessageTo: target.directMessageTo } : {}),
     } as const;
   }
-}
-
-/** Leave a minute before the token dies (less when the lifetime is scaled down in tests). */
-function handoverMargin(tokenLifetimeMs: number): number {
-  return Math.min(60_000, Math.floor(tokenLifetimeMs / 10));
 }
