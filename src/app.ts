@@ -17,16 +17,11 @@ import {
 import { createCancelButton } from './commands/buttons/cancel.ts';
 import { createRemixButton } from './commands/buttons/remix.ts';
 import { createRetryButton } from './commands/buttons/retry.ts';
-import type { ApplicationCommand } from './commands/command.ts';
-import { createMakeVideo } from './commands/context-menu/make-video.ts';
+import { commandHandlers } from './commands/definitions.ts';
 import { createRemixForm } from './commands/forms/remix-form.ts';
 import { serverLanguageFrom } from './commands/languages.ts';
 import { rawInteractionHandler } from './commands/raw-interactions.ts';
 import { Router } from './commands/router.ts';
-import { createQuotaCommand } from './commands/slash/quota.ts';
-import { createUsageCommand } from './commands/slash/usage.ts';
-import { createVideoCommand } from './commands/slash/video.ts';
-import { createVideoSettingsCommand } from './commands/slash/video-settings.ts';
 import { createMentionTrigger } from './commands/triggers/mention.ts';
 import type { Config } from './config.ts';
 import type { Catalogue } from './services/catalogue/catalogue.ts';
@@ -334,18 +329,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       allowDms: config.ALLOW_DMS,
       serverLanguage: serverLanguageFrom(settings),
     };
-    const makeVideo = createMakeVideo({ ...requestOptions, forms: store.collection('make-video-forms') });
-    const commands: ApplicationCommand[] = [
-      createVideoCommand(requestOptions),
-      makeVideo.menu,
-      createUsageCommand({ quotas, credits, showPrices: config.SHOW_PRICES }),
-      createQuotaCommand({ quotas, logger }),
-      createVideoSettingsCommand({
-        settings,
-        catalogue,
-        safety: { safety, ageRestrictedEverywhere: config.AGE_RESTRICTED_ONLY },
-      }),
-    ];
+    const handlers = commandHandlers({
+      ...requestOptions,
+      forms: store.collection('make-video-forms'),
+      quotas,
+      credits,
+      showPrices: config.SHOW_PRICES,
+      logger,
+      settings,
+      safety: { safety, ageRestrictedEverywhere: config.AGE_RESTRICTED_ONLY },
+    });
     /** A purchase not yet credited rides along on every interaction of its buyer: credit it first. */
     const creditThenRoute = async (interaction: Interaction) => {
       if (credits.enabled && interaction.entitlements.size > 0)
@@ -353,14 +346,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await router.handleInteraction(interaction);
     };
     const router = new Router({
-      commands,
+      commands: handlers.commands,
       buttons: [
         createCancelButton({ jobs }),
         createRetryButton({ records, intake, allowDms: config.ALLOW_DMS }),
         createRemixButton({ records, maxPromptLength: config.MAX_PROMPT_LENGTH }),
       ],
       modals: [
-        makeVideo.form,
+        ...handlers.modals,
         createRemixForm({ records, intake, maxPromptLength: config.MAX_PROMPT_LENGTH }),
       ],
       triggers: [createMentionTrigger(requestOptions)],

@@ -1,6 +1,6 @@
 import type { APIApplicationCommandOption } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { commandDefinitions } from '../../src/commands/definitions.ts';
+import { type CommandDeps, commandDefinitions, commandHandlers } from '../../src/commands/definitions.ts';
 import { loadRegistrationConfig } from '../../src/config.ts';
 import type { Catalogue, CatalogueModel } from '../../src/services/catalogue/catalogue.ts';
 
@@ -114,5 +114,17 @@ describe('registration from the catalogue', () => {
     expect(choicesOf(optionsOf(definitions, 'video'), 'model')).toHaveLength(25);
     expect(choicesOf(optionsOf(definitions, 'video'), 'duration')).toHaveLength(25);
     expect(settingsChoices(definitions, 'model')).toHaveLength(25);
+  });
+});
+
+describe('one list of commands', () => {
+  it('every registered command has a handler under its name, and every handler is registered', () => {
+    const offered = catalogue([model('sora-2')]);
+    const registered = commandDefinitions(config, offered).map((definition) => definition.name);
+    // The factories only keep their dependencies until an interaction arrives; none is used here.
+    const deps = { catalogue: offered, maxPromptLength: config.MAX_PROMPT_LENGTH, safety: {} } as CommandDeps;
+    const handled = commandHandlers(deps).commands.map((command) => command.definition.name);
+    expect(handled).toEqual(registered);
+    expect(registered).toEqual(['video', 'Make video', 'usage', 'quota', 'video-settings']);
   });
 });
