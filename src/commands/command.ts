@@ -10,8 +10,9 @@ import type {
 
 /**
  * The front doors. Each command file exports a factory `createXCommand(deps)` returning one of
- * these; dependencies come in through the factory, never from globals. `src/app.ts` collects them
- * and the router sends interactions and messages to them by name or custom-id prefix.
+ * these; dependencies come in through the factory, never from globals. `definitions.ts` lists the
+ * application commands, `src/app/front-doors.ts` the rest, and the router sends interactions and
+ * messages to them by name or custom-id prefix.
  *
  * A handler declares what must hold before it runs (`preconditions`, checked in order; the first
  * refusal is told to the member privately, in one place) and, for the ones that start a job, that

@@ -1,8 +1,9 @@
 import type { Logger } from '../logging/logger.ts';
 import type { Reservation } from '../quotas/quota-service.ts';
-import type { JobSurface, SurfaceLocation } from './job-ports.ts';
+import type { JobRequest } from './job.ts';
+import type { JobCharge, JobSurface, SurfaceLocation } from './job-ports.ts';
 import type { JobRecord, JobRecords, StoredJobRecord } from './job-records.ts';
-import { RESTART_REASON } from './job-runner.ts';
+import { RESTART_REASON, type SubmitOptions } from './job-runner.ts';
 import { endUnrunJob } from './unrun-job.ts';
 
 /** What recovery asks of the catalogue's models. */
@@ -19,6 +20,39 @@ export interface ResumableModels {
 export function shouldResume(record: JobRecord, models: ResumableModels): boolean {
   const { model } = record.request;
   return Boolean(record.serviceJobId) && (!models.has(model) || models.canResume(model));
+}
+
+export interface ResumeOnRunnerDeps {
+  /** This process's runner; absent where the role runs no jobs (nothing is resumed there). */
+  runner?: { submit(request: JobRequest, options: SubmitOptions): unknown };
+  models: ResumableModels;
+  surfaceAt(location: SurfaceLocation): JobSurface;
+  chargeFor(reservation: Reservation): JobCharge;
+}
+
+/** `RecoveryDeps.resume` on this process's runner: the job carries on in its own message, charged once. */
+export function resumeOnRunner(deps: ResumeOnRunnerDeps): (record: JobRecord) => boolean {
+  return (record) => {
+    const { runner } = deps;
+    if (!runner || !record.serviceJobId || !shouldResume(record, deps.models)) return false;
+    runner.submit(record.request, {
+      surface: deps.surfaceAt(record.location),
+      charge: record.reservation && deps.chargeFor(record.reservation),
+      resume: { jobId: record.id, serviceJobId: record.serviceJobId, startedAt: record.createdAt },
+    });
+    return true;
+  };
+}
+
+/**
+ * On the queue, a job left behind goes back in line only when its model's provider can follow a
+ * job it did not start; the rest are recovered where they are.
+ */
+export function requeueIfResumable(
+  models: ResumableModels,
+  requeue: (job: StoredJobRecord) => Promise<boolean>,
+): (job: StoredJobRecord) => Promise<boolean> {
+  return async (job) => (models.canResume(job.record.request.model) ? requeue(job) : false);
 }
 
 export interface RecoveryDeps {
