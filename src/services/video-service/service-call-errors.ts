@@ -1,4 +1,5 @@
 import { type MemberText, memberText } from '../i18n/member-text.ts';
+import { english } from '../i18n/translator.ts';
 import { isRefusalStatus, surelyNeverSent } from './never-sent.ts';
 import {
   describeCreateFailure,
@@ -62,18 +63,8 @@ export class ServiceCallError extends VideoServiceError {
   }
 }
 
-export const USER_MESSAGES = {
-  auth: "The video service rejected the bot's credentials, or the bot's balance there is empty. Please tell the bot's owner.",
-  rateLimited: 'The video service is busy right now. Please try again in a minute.',
-  unreachable: 'The bot could not reach the video service. Please try again in a few minutes.',
-  connectionLost: 'The connection to the video service was lost.',
-  timeout: 'The video service took too long to answer.',
-  unreadable: 'The video service sent a reply the bot could not read.',
-  notFound: 'The video service no longer has this video.',
-} as const;
-
-/** The same, as message keys: what the member reads, in their language. */
-export const MEMBER_TEXTS: Record<keyof typeof USER_MESSAGES, MemberText> = {
+/** What the member reads, as message keys: rendered in their language. */
+export const MEMBER_TEXTS = {
   auth: memberText('failure.service.auth'),
   rateLimited: memberText('failure.service.rateLimited'),
   unreachable: memberText('failure.service.unreachable'),
@@ -81,12 +72,21 @@ export const MEMBER_TEXTS: Record<keyof typeof USER_MESSAGES, MemberText> = {
   timeout: memberText('failure.service.timeout'),
   unreadable: memberText('failure.service.unreadable'),
   notFound: memberText('failure.service.notFound'),
-};
+} satisfies Record<string, MemberText>;
 
+/**
+ * The same in English, for logs, the CLI and the error's message only (a member always gets the
+ * `memberText` beside it), taken from en-US.json: one copy of each text.
+ */
+export const USER_MESSAGES = Object.fromEntries(
+  Object.entries(MEMBER_TEXTS).map(([name, text]) => [name, english.text(text)]),
+) as Record<keyof typeof MEMBER_TEXTS, string>;
+
+const CONTENT_FILTER = memberText('failure.service.contentFilter');
 const CONTENT_POLICY: HttpFailure = {
   kind: 'rejected',
-  userMessage: "The video service's content filter blocked this video.",
-  memberText: memberText('failure.service.contentFilter'),
+  userMessage: english.text(CONTENT_FILTER),
+  memberText: CONTENT_FILTER,
 };
 
 /** The member text of a job that a service's content rules refused. */

@@ -1,4 +1,6 @@
 import type { Dispatcher } from 'undici';
+import { type MemberText, memberText } from '../../i18n/member-text.ts';
+import { english } from '../../i18n/translator.ts';
 import { type GuardedFetchFailure, guardedFetch, IMAGE_TYPES } from '../download/guarded-fetch.ts';
 import { VideoServiceError, type VideoServiceErrorKind } from '../video-provider.ts';
 
@@ -41,14 +43,15 @@ const EXTENSIONS: Record<string, string> = {
   'image/gif': 'gif',
 };
 
+/** What the member reads when their starting image cannot be used, in their language. */
 export const IMAGE_MESSAGES = {
-  unreachable: 'The bot could not fetch the starting image. Please try again.',
-  gone: 'The bot could not fetch the starting image (its link may have expired). Please attach it again.',
-  notImage: 'The starting image is not a picture the video service can use (PNG, JPEG or WebP).',
-  refused: 'The bot does not fetch images from that address.',
+  unreachable: memberText('failure.image.unreachable'),
+  gone: memberText('failure.image.gone'),
+  notImage: memberText('failure.image.notImage'),
+  refused: memberText('failure.image.refused'),
   tooLarge: (maxBytes: number) =>
-    `The starting image is larger than ${Math.floor(maxBytes / (1024 * 1024))} MB, more than the bot sends to the video service.`,
-} as const;
+    memberText('failure.image.tooLarge', { megabytes: Math.floor(maxBytes / (1024 * 1024)) }),
+} satisfies Record<string, MemberText | ((maxBytes: number) => MemberText)>;
 
 export class ReferenceImageFetcher {
   constructor(private readonly options: ReferenceImageFetchOptions) {}
@@ -142,13 +145,15 @@ function fileNameOf(url: string): string | undefined {
 
 function imageError(
   kind: VideoServiceErrorKind,
-  userMessage: string,
+  text: MemberText,
   detail: string,
   cause?: unknown,
 ): VideoServiceError {
   return new VideoServiceError({
     kind,
-    userMessage,
+    // In English for logs and the CLI, from en-US.json; the member reads `memberText`.
+    userMessage: english.text(text),
+    memberText: text,
     logMessage: `starting image not usable: ${detail}`,
     beforeAnyEvent: true,
     cause,

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { translatorFor } from '../../../../src/services/i18n/translator.ts';
 import { createLogger } from '../../../../src/services/logging/logger.ts';
 import { ServiceCallError as VideosApiError } from '../../../../src/services/video-service/service-call-errors.ts';
 import {
@@ -238,6 +239,8 @@ describe('generate', () => {
 
     expect(error).toMatchObject({ kind: 'rejected', beforeAnyEvent: true });
     expect(error.userMessage).toMatch(/expired/);
+    // The member reads it in their own language, not the English of the logs.
+    expect(error.memberText && translatorFor('fr').text(error.memberText)).toMatch(/lien a peut-être expiré/);
     expect(api.count('create')).toBe(0);
   });
 
