@@ -4,7 +4,7 @@ import {
   type Message,
   type TextBasedChannel,
 } from 'discord.js';
-import type { Requester } from '../../services/quotas/quota-rules.ts';
+import type { Requester } from '../../services/quotas/requester.ts';
 
 /**
  * Who is asking, as quotas see them. Role ids include the server's @everyone role (its id is the

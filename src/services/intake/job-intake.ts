@@ -7,7 +7,7 @@ import type { DiscordMessages } from '../progress-message/discord-messages.ts';
 import { interactionTokenWindow } from '../progress-message/interaction-token-window.ts';
 import type { MessageStyle } from '../progress-message/job-message.ts';
 import { surfaceAt } from '../progress-message/surfaces.ts';
-import type { Requester } from '../quotas/quota-rules.ts';
+import type { Requester } from '../quotas/requester.ts';
 
 export interface JobIntakeOptions {
   /** This process's runner, or the cluster's queue. */

@@ -1,6 +1,6 @@
 import type { MemberText } from '../i18n/member-text.ts';
 import type { Charge } from '../quotas/quota-charges.ts';
-import type { Requester } from '../quotas/quota-rules.ts';
+import type { Requester } from '../quotas/requester.ts';
 import type { DownloadedVideo } from '../video-service/download/downloaded-video.ts';
 import type { JobAsk, JobRequest, JobSnapshot } from './job.ts';
 

@@ -4,8 +4,8 @@ import type { Logger } from '../logging/logger.ts';
 import { StoreUnavailableError } from '../shared/errors.ts';
 import type { Credits } from './credits.ts';
 import { money } from './quota-format.ts';
-import type { Requester } from './quota-rules.ts';
 import type { QuotaService, Reservation, ReserveCost, ReserveResult } from './quota-service.ts';
+import type { Requester } from './requester.ts';
 
 /**
  * The quota unit a job holds while it runs: committed on delivery, released otherwise. Reserved

@@ -19,7 +19,6 @@ import {
   periodEnd,
   periodKey,
   type QuotaDefaults,
-  type Requester,
   remaining,
   serverTotalLimit,
   type Unit,
@@ -28,6 +27,7 @@ import {
 } from './quota-rules.ts';
 import type { QuotaRulesAdmin } from './quota-rules-admin.ts';
 import { guildScope, periodKeysAt, scopeKey } from './quota-scopes.ts';
+import type { Requester } from './requester.ts';
 
 /** What `/usage` and `/quota show` tell: a member's own usage, a server's, and a member's reset. */
 

@@ -8,6 +8,7 @@ import {
   type UnitAmounts,
   unitOf,
 } from './quota-period.ts';
+import type { Requester } from './requester.ts';
 
 export {
   fromLedger,
@@ -77,13 +78,6 @@ export function defaultsForScope(defaults: QuotaDefaults, guildId: string | null
   return guildId === null && defaults.userLimit !== undefined
     ? { ...defaults, memberLimit: defaults.userLimit }
     : defaults;
-}
-
-/** Who is asking, as quotas see them (role ids include the server's @everyone role; none in DMs). */
-export interface Requester {
-  guildId: string | null;
-  userId: string;
-  roleIds: string[];
 }
 
 /** Why a member's allowance is what it is, most specific first. */

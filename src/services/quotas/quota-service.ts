@@ -22,7 +22,6 @@ import {
   memberQuota,
   type QuotaBlock,
   type QuotaDefaults,
-  type Requester,
   serverTotalLimit,
   toLedger,
   type Unit,
@@ -31,6 +30,7 @@ import {
 } from './quota-rules.ts';
 import { QuotaRulesAdmin, type RuleTarget } from './quota-rules-admin.ts';
 import { guildIdOf, periodKeysAt, scopeKey } from './quota-scopes.ts';
+import type { Requester } from './requester.ts';
 
 export type { ServerTotalUsage, ServerUsage, TopMember, UsageSummary } from './quota-reports.ts';
 export type { RuleTarget } from './quota-rules-admin.ts';

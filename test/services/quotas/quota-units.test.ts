@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/services/logging/logger.ts';
-import type { QuotaDefaults, Requester } from '../../../src/services/quotas/quota-rules.ts';
+import type { QuotaDefaults } from '../../../src/services/quotas/quota-rules.ts';
 import { QuotaService, type ReserveResult } from '../../../src/services/quotas/quota-service.ts';
+import type { Requester } from '../../../src/services/quotas/requester.ts';
 import type { Store } from '../../../src/services/store/store.ts';
 import { snowflake } from '../../fakes/fake-discord/snowflake.ts';
 import { storeBackends } from '../../harness/store-backends.ts';
