@@ -1,5 +1,5 @@
 import type { AspectRatio, Catalogue, CatalogueModel } from './catalogue.ts';
-import { nearestDuration } from './fit-request.ts';
+import { fitRequest } from './fit-request.ts';
 
 /**
  * Which model takes over a job whose model is gone (its create refused as unavailable, or its
@@ -24,10 +24,9 @@ export interface FallbackChoice {
 }
 
 /**
- * Where the cost rules will refuse a fallback the member's allowance cannot pay for; until then
- * every fallback may be paid.
+ * Whether the member's allowance can pay for a fallback (the cost rules); `held` is what the job's
+ * charge reserved, so the check can stay within it.
  */
-/** `held` is what the job's charge reserved, so the check can stay within it. */
 export type CanPay = (
   ask: FallbackAsk,
   model: CatalogueModel,
@@ -36,8 +35,8 @@ export type CanPay = (
 export const canPayAny: CanPay = () => true;
 
 /**
- * The first model in `failed`'s fallback list not tried yet that takes an image when one was
- * given, makes the frame asked, and a length at or near the one asked.
+ * The first model in `failed`'s fallback list not tried yet that the request fits (fitRequest)
+ * and the allowance can pay for.
  */
 export function chooseFallback(
   catalogue: Catalogue,
@@ -50,14 +49,16 @@ export function chooseFallback(
   for (const id of from?.fallback ?? []) {
     const model = catalogue.models.find((candidate) => candidate.id === id);
     if (!model || tried.has(id)) continue;
-    if (ask.imageUrl && !model.imageInput) continue;
-    if (ask.aspectRatio && !model.aspectRatios.includes(ask.aspectRatio)) continue;
-    if (!canPay(ask, model)) continue;
-    if (ask.durationSeconds === undefined || model.durations.includes(ask.durationSeconds)) {
-      return { model, durationSeconds: ask.durationSeconds };
-    }
-    const snapped = nearestDuration(ask.durationSeconds, model.durations);
-    return { model, durationSeconds: snapped, snappedFrom: ask.durationSeconds };
+    // The same fitting admission applies: an image needs image input, the frame must be offered,
+    // a length the model does not make is snapped to its nearest.
+    const fit = fitRequest(model, ask);
+    if (!fit.ok || !canPay(ask, model)) continue;
+    const snapped = fit.durationSeconds !== ask.durationSeconds;
+    return {
+      model,
+      durationSeconds: fit.durationSeconds,
+      ...(snapped ? { snappedFrom: ask.durationSeconds } : {}),
+    };
   }
   return undefined;
 }

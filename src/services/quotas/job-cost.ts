@@ -29,9 +29,7 @@ export interface HeldAmounts {
 export function canPayFromReservation(ask: FallbackAsk, model: CatalogueModel, held?: HeldAmounts): boolean {
   if (!held?.amounts || !held.limitedBy) return true;
   const asked = ask.durationSeconds ?? model.durations[0] ?? 0;
-  const seconds = model.durations.includes(asked)
-    ? asked
-    : (nearestDuration(asked, model.durations) ?? asked);
+  const seconds = nearestDuration(asked, model.durations) ?? asked;
   const cost = estimatedCost(model, seconds);
   if (held.limitedBy.includes('seconds') && cost.seconds > held.amounts.seconds) return false;
   if (held.limitedBy.includes('spend') && toLedger('spend', cost.spend) > held.amounts.spend) return false;
