@@ -1,5 +1,6 @@
 import type { ServiceConfig } from '../../config.ts';
 import type { Logger } from '../logging/logger.ts';
+import { providerModelName } from '../video-service/catalogue-request.ts';
 import { FalQueueProvider } from '../video-service/fal-queue/fal-queue-provider.ts';
 import { GeminiProvider } from '../video-service/gemini/gemini-provider.ts';
 import { RelayVideoProvider } from '../video-service/relay/relay-video-provider.ts';
@@ -35,14 +36,18 @@ type ProviderWithClose = VideoProvider & { close?(): Promise<void> };
 /** shape → provider class, one line each. */
 const SHAPE_FACTORIES: Record<ProviderShape, (options: ShapeFactoryOptions) => ProviderWithClose> = {
   'chat-relay': (options) =>
-    new RelayVideoProvider({
-      apiUrl: options.provider.baseUrl,
-      apiKey: options.apiKey,
-      stallTimeoutMs: options.stallTimeoutMs,
-      timeoutMs: options.timeoutMs,
-      logger: options.logger,
-      dispatcher: options.dispatcher,
-    }),
+    new RelayForModel(
+      new RelayVideoProvider({
+        apiUrl: options.provider.baseUrl,
+        apiKey: options.apiKey,
+        stallTimeoutMs: options.stallTimeoutMs,
+        timeoutMs: options.timeoutMs,
+        logger: options.logger,
+        dispatcher: options.dispatcher,
+      }),
+      options.model,
+      options.provider,
+    ),
   'openai-videos': (options) =>
     VideosApiProvider.fromShape({
       ...options,
@@ -53,9 +58,6 @@ const SHAPE_FACTORIES: Record<ProviderShape, (options: ShapeFactoryOptions) => P
   replicate: (options) => new ReplicateProvider(options),
   gemini: (options) => new GeminiProvider(options),
 };
-
-/** The one shape whose provider reads `request.model`; every other takes the catalogue entry's own `model` itself. */
-const SEED_SHAPES: ReadonlySet<ProviderShape> = new Set(['chat-relay']);
 
 export interface ModelProvidersOptions {
   catalogue: Catalogue;
@@ -140,9 +142,8 @@ export class ModelProviders {
       apiKey: this.options.env[provider.apiKeyEnv]?.trim() ?? '',
       logger: this.options.logger?.child({ provider: provider.name, shape: provider.shape }),
     });
-    const ready = SEED_SHAPES.has(provider.shape) ? new CatalogueNamed(made, model, provider) : made;
-    this.made.set(modelId, ready);
-    return ready;
+    this.made.set(modelId, made);
+    return made;
   }
 
   async close(): Promise<void> {
@@ -153,34 +154,23 @@ export class ModelProviders {
 }
 
 /**
- * A seed-shape provider serving one catalogue model: it sends the entry's own `model` name (or
- * `image_model` when an image is given) and offers what the entry says.
+ * The chat relay serving one catalogue model: the relay reads `request.model`, so this sends the
+ * entry's own name (or `image_model` when an image is given) and offers what the entry says. Every
+ * other shape takes the entry's name itself. The chat stream has nothing to resume, remix or fetch
+ * with a key.
  */
-class CatalogueNamed implements VideoProvider {
-  readonly resume?: VideoProvider['resume'];
-  readonly remix?: VideoProvider['remix'];
-  readonly downloadFile?: VideoProvider['downloadFile'];
-
+class RelayForModel implements VideoProvider {
   constructor(
-    private readonly inner: ProviderWithClose,
+    private readonly inner: RelayVideoProvider,
     private readonly model: CatalogueModel,
     private readonly provider: CatalogueProvider,
-  ) {
-    this.resume = inner.resume?.bind(inner);
-    this.remix = capabilitiesOfModel(model, provider).remix ? inner.remix?.bind(inner) : undefined;
-    this.downloadFile = inner.downloadFile?.bind(inner);
-  }
+  ) {}
 
   capabilities(): ModelCapabilities {
     return capabilitiesOfModel(this.model, this.provider);
   }
 
   generate(request: VideoRequest, signal: AbortSignal): AsyncIterable<VideoEvent> {
-    const name = request.imageUrl && this.model.imageModel ? this.model.imageModel : this.model.model;
-    return this.inner.generate({ ...request, model: name }, signal);
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
+    return this.inner.generate({ ...request, model: providerModelName(request, this.model) }, signal);
   }
 }
