@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CatalogueModel } from '../../../src/services/catalogue/catalogue.ts';
 import { fitRequest, nearestDuration } from '../../../src/services/catalogue/fit-request.ts';
 import { english } from '../../../src/services/i18n/translator.ts';
+import { catalogueModel } from '../../harness/catalogue-fixtures.ts';
 
-const model = (overrides: Partial<CatalogueModel> = {}): CatalogueModel => ({
-  id: 'veo-3.1-fast',
-  label: 'Veo 3.1 Fast',
-  provider: 'google',
-  model: 'veo-3.1-fast-generate-preview',
-  input: {},
-  durations: [4, 6, 8],
-  aspectRatios: ['16:9', '9:16'],
-  imageInput: true,
-  fallback: [],
-  ...overrides,
-});
+const model = catalogueModel;
 
 describe('fitRequest', () => {
   it('passes an ask the model can do unchanged, with nothing to tell', () => {
