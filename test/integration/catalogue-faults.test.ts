@@ -212,6 +212,26 @@ describe('fallback', () => {
   });
 });
 
+/** Starts the bot on a catalogue file, as an operator would, and reads the problems it stops with. */
+async function startWithCatalogue(
+  file: string,
+): Promise<{ code: number | null; output: string; problems: string[]; lines: string[] }> {
+  const bot = spawnBotProcess({
+    PATH: process.env.PATH,
+    DISCORD_TOKEN: 'discord-token-SECRET-value',
+    DISCORD_API_URL: 'http://127.0.0.1:9/api',
+    MODELS_FILE: file,
+    FIRST_KEY: KEYS.FIRST_KEY,
+  });
+  const { code } = await bot.exited;
+  const output = bot.stderr.join('');
+  const problems = output
+    .split('\n')
+    .filter((line) => line.startsWith('  - '))
+    .map((line) => line.slice(4));
+  return { code, output, problems, lines: bot.lines };
+}
+
 describe('a catalogue with mistakes', () => {
   afterEach(killBotProcesses);
 
@@ -229,21 +249,9 @@ models:
   - { id: beta, provider: nobody, model: b, durations: [4], aspect_ratios: ["4:3"] }
 `,
     );
-    const bot = spawnBotProcess({
-      PATH: process.env.PATH,
-      DISCORD_TOKEN: 'discord-token-SECRET-value',
-      DISCORD_API_URL: 'http://127.0.0.1:9/api',
-      MODELS_FILE: file,
-      FIRST_KEY: KEYS.FIRST_KEY,
-    });
-    const { code } = await bot.exited;
-    const output = bot.stderr.join('');
+    const { code, output, problems } = await startWithCatalogue(file);
 
     expect(code).toBe(1);
-    const problems = output
-      .split('\n')
-      .filter((line) => line.startsWith('  - '))
-      .map((line) => line.slice(4));
     expect(problems.sort()).toEqual(
       ['MODELS_FILE model "beta" aspect_ratios[0]: must each be one of 16:9, 9:16, 1:1'].sort(),
     );
@@ -264,21 +272,9 @@ models:
   - { id: beta, provider: nobody, model: b, durations: [4], aspect_ratios: ["16:9"] }
 `,
     );
-    const bot = spawnBotProcess({
-      PATH: process.env.PATH,
-      DISCORD_TOKEN: 'discord-token-SECRET-value',
-      DISCORD_API_URL: 'http://127.0.0.1:9/api',
-      MODELS_FILE: file,
-      FIRST_KEY: KEYS.FIRST_KEY,
-    });
-    const { code } = await bot.exited;
-    const output = bot.stderr.join('');
+    const { code, output, problems, lines } = await startWithCatalogue(file);
 
     expect(code).toBe(1);
-    const problems = output
-      .split('\n')
-      .filter((line) => line.startsWith('  - '))
-      .map((line) => line.slice(4));
     expect(problems.sort()).toEqual(
       [
         'MODELS_FILE provider "fal" variant: only an openai-videos provider has a variant',
@@ -289,7 +285,7 @@ models:
       ].sort(),
     );
     expect(output).not.toContain('SECRET');
-    expect(bot.lines.some((line) => line.includes('bot_ready'))).toBe(false);
+    expect(lines.some((line) => line.includes('bot_ready'))).toBe(false);
   });
 });
 
