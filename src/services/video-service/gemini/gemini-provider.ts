@@ -1,13 +1,13 @@
 import { memberText } from '../../i18n/member-text.ts';
 import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
-import { type JobRun, pause } from '../job-run.ts';
-import { backoffMs, TRANSIENT_KINDS } from '../polled-job/polled-job-loop.ts';
+import type { JobRun } from '../job-run.ts';
+import { downloadWithRetries } from '../polled-job/download-retries.ts';
 import { PolledJobProvider } from '../polled-job/polled-job-provider.ts';
 import { memberSafeReason } from '../relay/relay-service-text.ts';
 import { MEMBER_TEXTS, ServiceCallError, USER_MESSAGES } from '../service-call-errors.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
-import { type VideoEvent, type VideoRequest, VideoServiceError } from '../video-provider.ts';
+import type { VideoEvent, VideoRequest } from '../video-provider.ts';
 import { ReferenceImageFetcher } from '../videos-api/reference-image-fetch.ts';
 import { GeminiClient, type PredictLongRunningBody } from './gemini-client.ts';
 import { GEMINI } from './gemini-errors.ts';
@@ -31,7 +31,6 @@ const DEFAULT_TUNING: Required<GeminiTuning> = {
   requestTimeoutMs: 30_000,
   imageTimeoutMs: 30_000,
 };
-const DOWNLOAD_ATTEMPTS = 3;
 
 /**
  * Google's Veo models through the Gemini API: `predictLongRunning` makes an operation, whose name
@@ -116,20 +115,19 @@ export class GeminiProvider extends PolledJobProvider {
     fileName: string,
     signal: AbortSignal,
   ): Promise<DownloadResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
+    return downloadWithRetries(
+      async () => {
         const download = await this.client.downloadVideo(url, maxBytes, signal);
         if (!download.ok) return { ok: false, why: download.why, detail: download.detail };
         return { ok: true, video: { fileName, bytes: download.bytes, contentType: download.contentType } };
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        const transient = error instanceof VideoServiceError && TRANSIENT_KINDS.has(error.kind);
-        const detail = this.redaction.text(error instanceof Error ? error.message : String(error));
-        if (!transient || attempt >= DOWNLOAD_ATTEMPTS) return { ok: false, why: 'download-failed', detail };
-        this.logger.warn('gemini_download_retry', { attempt, detail });
-        await pause(this.backoffMs(error, attempt - 1), signal);
-      }
-    }
+      },
+      {
+        signal,
+        pollIntervalMs: this.pollIntervalMs,
+        redact: (text) => this.redaction.text(text),
+        onRetry: (attempt, detail) => this.logger.warn('gemini_download_retry', { attempt, detail }),
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -198,10 +196,5 @@ export class GeminiProvider extends PolledJobProvider {
       case 'empty':
         return { type: 'failed', reason: memberText('failure.service.couldNotMake') };
     }
-  }
-
-  /** Google's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
-  private backoffMs(error: unknown, failuresBefore: number): number {
-    return backoffMs(error, failuresBefore, this.pollIntervalMs);
   }
 }

@@ -5,17 +5,12 @@ import { capabilitiesOfModel } from '../../catalogue/model-capabilities.ts';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
 import { providerModelName, requestedDuration } from '../catalogue-request.ts';
 import type { DownloadResult } from '../download/video-download.ts';
-import { type JobRun, pause } from '../job-run.ts';
-import { backoffMs, PolledJobLoop, type PollStep, TRANSIENT_KINDS } from '../polled-job/polled-job-loop.ts';
+import type { JobRun } from '../job-run.ts';
+import { downloadWithRetries } from '../polled-job/download-retries.ts';
+import { PolledJobLoop, type PollStep } from '../polled-job/polled-job-loop.ts';
 import { ServiceTextRedaction } from '../service-text-redaction.ts';
 import type { ShapeProviderOptions } from '../shape-options.ts';
-import {
-  type ModelCapabilities,
-  type VideoEvent,
-  type VideoProvider,
-  type VideoRequest,
-  VideoServiceError,
-} from '../video-provider.ts';
+import type { ModelCapabilities, VideoEvent, VideoProvider, VideoRequest } from '../video-provider.ts';
 import { OPENROUTER_RESOLUTION } from './openrouter-variant.ts';
 import { ReferenceImageFetcher } from './reference-image-fetch.ts';
 import type { VideoJob } from './video-job.ts';
@@ -83,7 +78,6 @@ const DEFAULTS = {
   createRetries: 2,
   createRetryDelayMs: 2_000,
 };
-const DOWNLOAD_ATTEMPTS = 3;
 const CONTENT_PATH = /\/videos\/([^/?#]+)\/content(?:\?variant=(thumbnail|spritesheet))?$/;
 /** The `size` sent for a frame when the request names an aspect ratio (catalogue-built providers). */
 
@@ -212,23 +206,23 @@ export class VideosApiProvider implements VideoProvider {
         detail: 'not a content URL of the configured video service',
       };
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
+    return downloadWithRetries(
+      async () => {
         const download = await content.fetch();
         if (!download.ok) {
           const why = download.why === 'refused' ? 'download-refused' : 'too-large';
           return { ok: false, why, detail: download.detail };
         }
         return { ok: true, video: { fileName, bytes: download.bytes, contentType: download.contentType } };
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        const transient = error instanceof VideoServiceError && TRANSIENT_KINDS.has(error.kind);
-        const detail = this.redaction.text(error instanceof Error ? error.message : String(error));
-        if (!transient || attempt >= DOWNLOAD_ATTEMPTS) return { ok: false, why: 'download-failed', detail };
-        this.logger.warn('videos_api_download_retry', { videoId: content.id, attempt, detail });
-        await pause(this.backoffMs(error, attempt - 1), signal);
-      }
-    }
+      },
+      {
+        signal,
+        pollIntervalMs: this.settings.pollIntervalMs,
+        redact: (text) => this.redaction.text(text),
+        onRetry: (attempt, detail) =>
+          this.logger.warn('videos_api_download_retry', { videoId: content.id, attempt, detail }),
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -351,11 +345,6 @@ export class VideosApiProvider implements VideoProvider {
   private fileUrlOf(job: VideoJob): string {
     const proxied = job.keyedUrls?.find((url) => this.client.isOwnVideoUrl(url));
     return proxied ?? this.client.contentUrl(job.id);
-  }
-
-  /** The relay's `Retry-After` when it gave one, else the poll interval doubled per failure in a row. */
-  private backoffMs(error: unknown, failuresBefore: number): number {
-    return backoffMs(error, failuresBefore, this.settings.pollIntervalMs);
   }
 
   /**
